@@ -1,0 +1,41 @@
+# One entry point. `make run` starts everything with embedded defaults; `make test` runs the suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export ERP_DATA_DIR ?= $(CURDIR)/data
+
+.PHONY: run test install lint format check stop clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python -m sandbox seed --db $(ERP_DATA_DIR)/sandbox.sqlite3 --seller b2b-demo001 --count 300 --if-empty
+	$(BIN)/honcho start -f Procfile
+
+test: install
+	ERP_DATA_DIR=$(CURDIR)/data/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check: install
+	$(BIN)/python manage.py check
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+stop:
+	-$(BIN)/python -c "from pathlib import Path; from erp1688.embedded_redis import stop_embedded_redis as s; s(Path('$(ERP_DATA_DIR)')); s(Path('$(CURDIR)/data/test'))"
+
+clean: stop
+	rm -rf data

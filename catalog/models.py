@@ -1,0 +1,360 @@
+"""Domain models: a local mirror of 1688 shops, offers (products) and SKUs, the price/stock
+change log, sync runs, and batch uploads (批量上货)."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from catalog.fields import EncryptedTextField
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Shop(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Active")
+        NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
+        DISABLED = "disabled", _("Disabled")
+
+    member_id = models.CharField(_("1688 member id"), max_length=64, unique=True)
+    login_id = models.CharField(_("login id"), max_length=128, blank=True)
+    name = models.CharField(_("shop name"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
+    )
+    status_reason = models.CharField(_("status reason"), max_length=300, blank=True)
+    access_token = EncryptedTextField(_("access token"), blank=True, editable=False)
+    refresh_token = EncryptedTextField(_("refresh token"), blank=True, editable=False)
+    access_token_expires_at = models.DateTimeField(_("access token expires"), null=True)
+    refresh_token_expires_at = models.DateTimeField(_("refresh token expires"), null=True)
+    sync_enabled = models.BooleanField(_("scheduled sync"), default=True)
+    sync_cursor = models.DateTimeField(
+        _("sync cursor"),
+        null=True,
+        blank=True,
+        help_text=_("End of the last fully committed modify-time window."),
+    )
+    last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
+        ordering = ["name"]
+
+    def __str__(self):
+        return f"{self.name} ({self.member_id})"
+
+    @property
+    def is_connected(self) -> bool:
+        return bool(self.access_token) and self.status == self.Status.ACTIVE
+
+    def access_token_fresh(self, margin: timedelta = timedelta(minutes=5)) -> bool:
+        expires = self.access_token_expires_at
+        return bool(self.access_token) and (expires is None or expires - margin > timezone.now())
+
+    def is_sync_due(self, interval: timedelta) -> bool:
+        if not self.sync_enabled or self.status != self.Status.ACTIVE:
+            return False
+        return self.last_synced_at is None or self.last_synced_at + interval <= timezone.now()
+
+
+class Product(models.Model):
+    """One 1688 offer of a shop, as last read from the platform."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    offer_id = models.BigIntegerField(_("offer id"))
+    subject = models.CharField(_("title"), max_length=255)
+    category_id = models.BigIntegerField(_("category id"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=40, blank=True)
+    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    min_order_quantity = models.PositiveIntegerField(_("min order quantity"), null=True)
+    amount_on_sale = models.BigIntegerField(_("amount on sale"), null=True, blank=True)
+    quote_type = models.SmallIntegerField(_("quote type"), null=True, blank=True)
+    cargo_number = models.CharField(_("cargo number"), max_length=64, blank=True)
+    price_ranges = models.JSONField(
+        _("price ranges"), default=list, blank=True, help_text='[{"start_quantity": 1, "price": "9.90"}]'
+    )
+    images = models.JSONField(_("images"), default=list, blank=True)
+    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    remote_created_at = models.DateTimeField(_("created on 1688"), null=True, blank=True)
+    remote_modified_at = models.DateTimeField(_("modified on 1688"), null=True, blank=True)
+    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
+    last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
+    delisted_at = models.DateTimeField(
+        _("delisted"), null=True, blank=True, help_text=_("Set when 1688 no longer lists it.")
+    )
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["-remote_modified_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "offer_id"], name="product_offer_unique_per_shop")
+        ]
+        indexes = [
+            models.Index(fields=["shop", "remote_modified_at"], name="product_shop_modified"),
+            models.Index(fields=["shop", "status"], name="product_shop_status"),
+            models.Index(fields=["shop", "cargo_number"], name="product_shop_cargo"),
+            models.Index(fields=["offer_id"], name="product_offer"),
+        ]
+
+    def __str__(self):
+        return f"{self.subject} [{self.offer_id}]"
+
+    @property
+    def min_price(self) -> Decimal | None:
+        prices = [Decimal(r["price"]) for r in self.price_ranges if r.get("price") is not None]
+        return min(prices) if prices else None
+
+    @property
+    def main_image(self) -> str:
+        return self.images[0] if self.images else ""
+
+
+class Sku(models.Model):
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    sku_id = models.BigIntegerField(_("SKU id"))
+    spec_id = models.CharField(_("spec id"), max_length=64, blank=True)
+    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    cargo_number = models.CharField(_("cargo number"), max_length=64, blank=True)
+    sku_code = models.CharField(_("SKU code"), max_length=64, blank=True)
+    price = models.DecimalField(_("price"), null=True, blank=True, **MONEY)
+    retail_price = models.DecimalField(_("retail price"), null=True, blank=True, **MONEY)
+    stock = models.BigIntegerField(_("stock"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SKU")
+        verbose_name_plural = _("SKUs")
+        ordering = ["product", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "sku_id"], name="sku_unique_per_product")
+        ]
+
+    def __str__(self):
+        label = " / ".join(str(a.get("attributeValue", "")) for a in self.attributes)
+        return label or str(self.sku_id)
+
+
+class SyncRun(models.Model):
+    class Kind(models.TextChoices):
+        INCREMENTAL = "incremental", _("Incremental")
+        FULL = "full", _("Full resync")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (already running)")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="sync_runs")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INCREMENTAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    job_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    cursor_before = models.DateTimeField(null=True, blank=True)
+    cursor_after = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    requests_made = models.PositiveIntegerField(default=0)
+    offers_seen = models.PositiveIntegerField(default=0)
+    offers_created = models.PositiveIntegerField(default=0)
+    offers_updated = models.PositiveIntegerField(default=0)
+    offers_delisted = models.PositiveIntegerField(default=0)
+    details_fetched = models.PositiveIntegerField(default=0)
+    changes_written = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shop", "-created_at"], name="syncrun_shop_created")]
+
+    def __str__(self):
+        return f"{self.shop} {self.get_kind_display()} {self.get_status_display()}"
+
+    @property
+    def duration(self) -> timedelta | None:
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+
+class PriceStockChange(models.Model):
+    """One observed change of a price or stock, per SKU (or per offer when it has no SKUs)."""
+
+    class Field(models.TextChoices):
+        PRICE = "price", _("Price")
+        STOCK = "stock", _("Stock")
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="changes")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="changes")
+    sku = models.ForeignKey(
+        Sku, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    # The remote SKU id (0 = the offer itself): part of the de-duplication key, survives SKU deletion.
+    remote_sku_id = models.BigIntegerField(default=0)
+    field = models.CharField(max_length=10, choices=Field.choices)
+    old_value = models.DecimalField(null=True, blank=True, **MONEY)
+    new_value = models.DecimalField(null=True, blank=True, **MONEY)
+    remote_modified_at = models.DateTimeField(_("1688 modify stamp"))
+    observed_at = models.DateTimeField(default=timezone.now)
+    sync_run = models.ForeignKey(
+        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+
+    class Meta:
+        verbose_name = _("price/stock change")
+        verbose_name_plural = _("price/stock changes")
+        ordering = ["-observed_at", "-id"]
+        constraints = [
+            # The same remote change is recorded once, however often it is re-read.
+            models.UniqueConstraint(
+                fields=["product", "remote_sku_id", "field", "remote_modified_at"],
+                name="change_once_per_remote_change",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["product", "-observed_at"], name="change_product_history"),
+            models.Index(fields=["shop", "-observed_at"], name="change_shop_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.product_id} {self.field}: {self.old_value} → {self.new_value}"
+
+    @property
+    def delta(self) -> Decimal | None:
+        if self.old_value is None or self.new_value is None:
+            return None
+        return self.new_value - self.old_value
+
+
+def new_cargo_number() -> str:
+    return "ERP" + uuid.uuid4().hex[:12].upper()
+
+
+class UploadBatch(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        VALIDATED = "validated", _("Validated")
+        SUBMITTED = "submitted", _("Submitted")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        PARTLY_FAILED = "partly_failed", _("Partly failed")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="upload_batches")
+    name = models.CharField(_("name"), max_length=200)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    job_id = models.CharField(max_length=64, blank=True)
+    items_total = models.PositiveIntegerField(default=0)
+    items_invalid = models.PositiveIntegerField(default=0)
+    items_pending = models.PositiveIntegerField(default=0)
+    items_succeeded = models.PositiveIntegerField(default=0)
+    items_failed = models.PositiveIntegerField(default=0)
+    items_unknown = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("upload batch")
+        verbose_name_plural = _("upload batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def progress_percent(self) -> int:
+        valid = self.items_total - self.items_invalid
+        if valid <= 0:
+            return 0
+        return round(100 * (self.items_succeeded + self.items_failed) / valid)
+
+
+class UploadItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        UPLOADING = "uploading", _("Uploading")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        UNKNOWN = "unknown", _("Unknown (being reconciled)")
+
+    class Source(models.TextChoices):
+        FORM = "form", _("Form")
+        IMPORT = "import", _("Import")
+        COPY = "copy", _("Copied offer")
+
+    batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="items")
+    position = models.PositiveIntegerField(default=0)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
+    source_offer_id = models.BigIntegerField(null=True, blank=True)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    category_id = models.BigIntegerField(_("category id"), null=True, blank=True)
+    price = models.DecimalField(_("price"), null=True, blank=True, **MONEY)
+    price_ranges = models.JSONField(_("price ranges"), default=list, blank=True)
+    stock = models.BigIntegerField(
+        _("stock"), null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    unit = models.CharField(_("unit"), max_length=20, default="件")
+    min_order_quantity = models.PositiveIntegerField(_("min order quantity"), default=1)
+    images = models.JSONField(_("images"), default=list, blank=True)
+    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    skus = models.JSONField(_("SKUs"), default=list, blank=True)
+    cargo_number = models.CharField(
+        _("cargo number"), max_length=64, default=new_cargo_number,
+        help_text=_("货号: also the idempotency key used to find the offer on 1688."),
+    )  # fmt: skip
+    description = models.TextField(_("description"), blank=True)
+    validation_errors = models.JSONField(_("validation errors"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
+    )
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    remote_offer_id = models.BigIntegerField(_("1688 offer id"), null=True, blank=True)
+    remote_error_code = models.CharField(max_length=100, blank=True)
+    remote_error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("upload item")
+        verbose_name_plural = _("upload items")
+        ordering = ["batch", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "cargo_number"], name="upload_item_cargo_unique_per_batch"
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gt=0), name="upload_item_price_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["batch", "status"], name="upload_item_batch_status")]
+
+    def __str__(self):
+        return self.title or self.cargo_number
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.validation_errors

@@ -1,0 +1,35 @@
+from django.contrib.admin.views.decorators import staff_member_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from catalog.selectors import dashboard_summary
+
+
+@require_GET
+@never_cache
+def healthz(request):
+    """Database and Redis reachability, for load balancers and the run script."""
+    import django_rq
+
+    checks = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure is the answer here, not a crash
+        checks["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        django_rq.get_connection("default").ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        checks["redis"] = f"error: {exc.__class__.__name__}"
+    healthy = all(v == "ok" for v in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+
+
+@staff_member_required
+def home(request):
+    return render(request, "catalog/home.html", dashboard_summary())

@@ -1,0 +1,209 @@
+"""Settings, read from the environment by django-environ.
+
+Every setting has a safe embedded default (SQLite file + embedded Redis + the sandbox gateway)
+so a fresh checkout runs with no configuration. `ERP_ENV=production` turns the defaults off:
+a missing secret is then a startup error instead of a silent fallback.
+"""
+
+import base64
+import hashlib
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+ERP_ENV = env.str("ERP_ENV", "development")
+PRODUCTION = ERP_ENV == "production"
+DATA_DIR = Path(env.str("ERP_DATA_DIR", str(BASE_DIR / "data")))
+
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "ALLOWED_HOSTS",
+    "OPEN1688_APP_KEY",
+    "OPEN1688_APP_SECRET",
+    "FIELD_ENCRYPTION_KEY",
+)
+if PRODUCTION:
+    missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, "")]
+    if missing:
+        raise ImproperlyConfigured(
+            "ERP_ENV=production needs these environment variables: " + ", ".join(missing)
+        )
+
+DEV_SECRET_KEY = "django-insecure-erp1688-development-only"  # noqa: S105
+SECRET_KEY = env.str("SECRET_KEY", DEV_SECRET_KEY)
+DEBUG = env.bool("DEBUG", not PRODUCTION)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_rq",
+    "import_export",
+    "catalog",
+    "sync",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "erp1688.urls"
+WSGI_APPLICATION = "erp1688.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'erp1688.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # WAL + a busy timeout let the web server and the worker write to the same file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", 60))
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", "")
+if not REDIS_URL:
+    from erp1688.embedded_redis import ensure_embedded_redis
+
+    REDIS_URL = ensure_embedded_redis(DATA_DIR)
+
+RQ_DEFAULT_TIMEOUT = env.int("RQ_DEFAULT_TIMEOUT", 1800)
+RQ_QUEUES = {
+    name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": RQ_DEFAULT_TIMEOUT}
+    for name in ("default", "sync", "upload")
+}
+RQ_SHOW_ADMIN_LINK = True
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", "zh-hans")
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env.str("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production WhiteNoise serves straight from the app folders (no collectstatic step).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+
+
+def _dev_field_key(secret: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(("fields:" + secret).encode()).digest()).decode()
+
+
+# Comma-separated Fernet keys; the first encrypts, all decrypt (MultiFernet), so keys rotate.
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEY", default=[_dev_field_key(SECRET_KEY)])
+
+# 1688 Open Platform. The defaults point at the local sandbox gateway (python -m sandbox serve).
+OPEN1688_GATEWAY = env.str("OPEN1688_GATEWAY", "http://127.0.0.1:8688")
+OPEN1688_AUTHORIZE_URL = env.str(
+    "OPEN1688_AUTHORIZE_URL",
+    OPEN1688_GATEWAY + "/oauth/authorize"
+    if not PRODUCTION
+    else "https://auth.1688.com/oauth/authorize",
+)
+OPEN1688_APP_KEY = env.str("OPEN1688_APP_KEY", "8688001")
+OPEN1688_APP_SECRET = env.str("OPEN1688_APP_SECRET", "sandbox-secret")
+OPEN1688_RATE_PER_SECOND = env.float("OPEN1688_RATE_PER_SECOND", 5.0)
+# Per-API limits, e.g. OPEN1688_API_RATES=alibaba.product.add=2,alibaba.product.get=5
+OPEN1688_API_RATES = {k: float(v) for k, v in env.dict("OPEN1688_API_RATES", default={}).items()}
+OPEN1688_CONNECT_TIMEOUT = env.float("OPEN1688_CONNECT_TIMEOUT", 3.05)
+OPEN1688_READ_TIMEOUT = env.float("OPEN1688_READ_TIMEOUT", 20.0)
+OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
+
+SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", 30)
+SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", 300)
+SYNC_JOB_TIMEOUT = env.int("SYNC_JOB_TIMEOUT", 3600)
+UPLOAD_CHUNK_SIZE = env.int("UPLOAD_CHUNK_SIZE", 50)
+
+if PRODUCTION:
+    if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
+        raise ImproperlyConfigured("SECRET_KEY must be a unique value of at least 50 characters")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    SECURE_CONTENT_TYPE_NOSNIFF = True
+    if "sandbox" in OPEN1688_GATEWAY or "127.0.0.1" in OPEN1688_GATEWAY:
+        raise ImproperlyConfigured("production must not point OPEN1688_GATEWAY at the sandbox")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file (not :memory:) so worker subprocesses in the tests see the same test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-erp1688.sqlite3")}

@@ -1,0 +1,107 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    is_staff = True
+    password = factory.django.Password("correct horse battery")
+
+
+class ShopFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shop
+
+    member_id = factory.Sequence(lambda n: f"b2b-{2200000000 + n}")
+    login_id = factory.Sequence(lambda n: f"shop{n}")
+    name = factory.Sequence(lambda n: f"义乌测试店{n}")
+    access_token = factory.Faker("uuid4")
+    refresh_token = factory.Faker("uuid4")
+    access_token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=10))
+    refresh_token_expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=180))
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    shop = factory.SubFactory(ShopFactory)
+    offer_id = factory.Sequence(lambda n: 600000000000 + n)
+    subject = factory.Sequence(lambda n: f"2026新款纯棉短袖T恤 {n}")
+    category_id = 1031910
+    status = "published"
+    unit = "件"
+    min_order_quantity = 2
+    price_ranges = factory.LazyFunction(
+        lambda: [{"start_quantity": 2, "price": "19.90"}, {"start_quantity": 50, "price": "17.50"}]
+    )
+    images = factory.LazyFunction(lambda: ["img/ibank/2026/001/002/1_1.jpg"])
+    remote_modified_at = factory.LazyFunction(timezone.now)
+
+
+class SkuFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Sku
+
+    product = factory.SubFactory(ProductFactory)
+    sku_id = factory.Sequence(lambda n: 4000000000000 + n)
+    spec_id = factory.Faker("md5")
+    attributes = factory.LazyFunction(
+        lambda: [{"attributeID": 3216, "attributeValue": "白色"}, {"attributeID": 450, "attributeValue": "M"}]
+    )
+    price = Decimal("19.90")
+    stock = 100
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SyncRun
+
+    shop = factory.SubFactory(ShopFactory)
+
+
+class PriceStockChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PriceStockChange
+
+    sku = factory.SubFactory(SkuFactory)
+    product = factory.SelfAttribute("sku.product")
+    shop = factory.SelfAttribute("product.shop")
+    remote_sku_id = factory.SelfAttribute("sku.sku_id")
+    field = PriceStockChange.Field.PRICE
+    old_value = Decimal("19.90")
+    new_value = Decimal("18.80")
+    remote_modified_at = factory.LazyFunction(timezone.now)
+
+
+class UploadBatchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UploadBatch
+
+    shop = factory.SubFactory(ShopFactory)
+    name = factory.Sequence(lambda n: f"批次 {n}")
+
+
+class UploadItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = UploadItem
+
+    batch = factory.SubFactory(UploadBatchFactory)
+    position = factory.Sequence(lambda n: n)
+    title = factory.Sequence(lambda n: f"夏季韩版宽松纯棉短袖T恤女 {n}")
+    category_id = 1031910
+    price = Decimal("25.00")
+    stock = 200
+    images = factory.LazyFunction(lambda: ["img/ibank/2026/001/002/1_1.jpg"])
