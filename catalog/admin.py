@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 
@@ -28,6 +29,38 @@ class ShopAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    actions = ["sync_now", "full_resync"]
+    change_list_template = "admin/catalog/shop/change_list.html"
+
+    def _enqueue(self, request, queryset, kind):
+        from sync.scheduling import enqueue_sync
+
+        queued = 0
+        for shop in queryset:
+            if shop.status != Shop.Status.ACTIVE:
+                self.message_user(
+                    request,
+                    _("%(shop)s was not queued: %(status)s")
+                    % {"shop": shop, "status": shop.get_status_display()},
+                    messages.WARNING,
+                )
+                continue
+            enqueue_sync(shop, kind=kind)
+            queued += 1
+        if queued:
+            self.message_user(
+                request,
+                ngettext("%d sync queued.", "%d syncs queued.", queued) % queued,
+                messages.SUCCESS,
+            )
+
+    @admin.action(description=_("Sync now"))
+    def sync_now(self, request, queryset):
+        self._enqueue(request, queryset, SyncRun.Kind.INCREMENTAL)
+
+    @admin.action(description=_("Full resync"))
+    def full_resync(self, request, queryset):
+        self._enqueue(request, queryset, SyncRun.Kind.FULL)
 
 
 class SkuInline(admin.TabularInline):

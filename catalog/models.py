@@ -81,7 +81,10 @@ class Product(models.Model):
     quote_type = models.SmallIntegerField(_("quote type"), null=True, blank=True)
     cargo_number = models.CharField(_("cargo number"), max_length=64, blank=True)
     price_ranges = models.JSONField(
-        _("price ranges"), default=list, blank=True, help_text='[{"start_quantity": 1, "price": "9.90"}]'
+        _("price ranges"),
+        default=list,
+        blank=True,
+        help_text='[{"start_quantity": 1, "price": "9.90"}]',
     )
     images = models.JSONField(_("images"), default=list, blank=True)
     attributes = models.JSONField(_("attributes"), default=list, blank=True)
@@ -99,7 +102,9 @@ class Product(models.Model):
         verbose_name_plural = _("products")
         ordering = ["-remote_modified_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["shop", "offer_id"], name="product_offer_unique_per_shop")
+            models.UniqueConstraint(
+                fields=["shop", "offer_id"], name="product_offer_unique_per_shop"
+            )
         ]
         indexes = [
             models.Index(fields=["shop", "remote_modified_at"], name="product_shop_modified"),
@@ -206,7 +211,7 @@ class PriceStockChange(models.Model):
     sku = models.ForeignKey(
         Sku, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
     )
-    # The remote SKU id (0 = the offer itself): part of the de-duplication key, survives SKU deletion.
+    # The remote SKU id (0 = the offer itself): part of the de-duplication key.
     remote_sku_id = models.BigIntegerField(default=0)
     field = models.CharField(max_length=10, choices=Field.choices)
     old_value = models.DecimalField(null=True, blank=True, **MONEY)
@@ -274,6 +279,8 @@ class UploadBatch(models.Model):
     items_succeeded = models.PositiveIntegerField(default=0)
     items_failed = models.PositiveIntegerField(default=0)
     items_unknown = models.PositiveIntegerField(default=0)
+    # Why the last run stopped early (quota wait, shop needs re-authorisation...), for staff.
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("upload batch")

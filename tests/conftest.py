@@ -1,4 +1,110 @@
+"""Shared fixtures: the sandbox 1688 gateway over real HTTP, a connected shop, real Redis/RQ."""
+
+import threading
+from pathlib import Path
+
+import django_rq
 import pytest
+import requests
+from django.conf import settings
+
+
+class SandboxGateway:
+    """The sandbox gateway running in a thread of the test process, reached over real HTTP."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.http = requests.Session()
+
+    def control(self, path: str, payload: dict | None = None, method: str = "POST") -> dict:
+        answer = self.http.request(method, f"{self.url}/_sandbox/{path}", json=payload, timeout=60)
+        answer.raise_for_status()
+        return answer.json()
+
+    def get(self, path: str, **params) -> dict:
+        answer = self.http.get(f"{self.url}/_sandbox/{path}", params=params, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def fault(self, api: str, kind: str, times: int = 1, **extra) -> None:
+        self.control("faults", {"api": api, "kind": kind, "times": times, **extra})
+
+    def calls(self) -> dict:
+        return self.get("stats")["calls"]
+
+    def reset_stats(self) -> None:
+        self.control("stats/reset")
+
+    def new_seller(self, member_id: str, name: str = "测试店铺") -> dict:
+        self.control("sellers", {"member_id": member_id, "login_id": member_id, "name": name})
+        return self.control(
+            "tokens", {"app_key": settings.OPEN1688_APP_KEY, "member_id": member_id}
+        )
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory):
+    from sandbox.server import make_server
+
+    db_path = Path(tmp_path_factory.mktemp("sandbox")) / "sandbox.sqlite3"
+    server = make_server("127.0.0.1", 0, str(db_path))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    gateway = SandboxGateway(f"http://127.0.0.1:{server.server_port}")
+    gateway.control(
+        "apps",
+        {
+            "app_key": settings.OPEN1688_APP_KEY,
+            "app_secret": settings.OPEN1688_APP_SECRET,
+            "rate_per_sec": 1000,
+        },
+    )
+    yield gateway
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sandbox(sandbox_server, settings, redis_conn):
+    """A clean sandbox for this test, with the app's settings pointing at it."""
+    sandbox_server.control("reset")
+    settings.OPEN1688_GATEWAY = sandbox_server.url
+    settings.OPEN1688_AUTHORIZE_URL = sandbox_server.url + "/oauth/authorize"
+    settings.OPEN1688_RATE_PER_SECOND = 200.0
+    settings.OPEN1688_READ_TIMEOUT = 3.0
+    yield sandbox_server
+    sandbox_server.control("faults", method="DELETE")
+
+
+@pytest.fixture
+def redis_conn():
+    """The real Redis behind RQ (embedded or REDIS_URL), emptied for this test."""
+    connection = django_rq.get_connection("default")
+    connection.flushdb()
+    yield connection
+    connection.flushdb()
+
+
+@pytest.fixture
+def connected_shop(sandbox, db):
+    """A Shop connected to a fresh sandbox seller through a real token answer."""
+    from django.utils import timezone
+
+    from sync.gateway import connect_shop
+    from sync.open1688.answers import parse_token
+
+    answer = sandbox.new_seller("b2b-2209000001", "义乌测试店")
+    return connect_shop(parse_token(answer, timezone.now()), name="义乌测试店")
+
+
+def run_worker(*queues: str) -> None:
+    """Run a real RQ worker in burst mode until the queues are empty (no fork: same process)."""
+    from rq import SimpleWorker
+
+    connection = django_rq.get_connection("default")
+    names = queues or ("default", "sync", "upload")
+    worker = SimpleWorker([django_rq.get_queue(n) for n in names], connection=connection)
+    worker.work(burst=True, with_scheduler=False)
 
 
 @pytest.fixture

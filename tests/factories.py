@@ -59,7 +59,10 @@ class SkuFactory(factory.django.DjangoModelFactory):
     sku_id = factory.Sequence(lambda n: 4000000000000 + n)
     spec_id = factory.Faker("md5")
     attributes = factory.LazyFunction(
-        lambda: [{"attributeID": 3216, "attributeValue": "白色"}, {"attributeID": 450, "attributeValue": "M"}]
+        lambda: [
+            {"attributeID": 3216, "attributeValue": "白色"},
+            {"attributeID": 450, "attributeValue": "M"},
+        ]
     )
     price = Decimal("19.90")
     stock = 100

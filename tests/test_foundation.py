@@ -2,8 +2,8 @@ import subprocess
 import sys
 
 import pytest
-from django.test import Client
 from django.db import IntegrityError, connection, transaction
+from django.test import Client
 
 from catalog.models import Shop
 from tests.factories import ProductFactory, ShopFactory
@@ -50,7 +50,11 @@ def test_dashboard_is_staff_only(staff_client):
 def test_production_settings_refuse_missing_secrets(tmp_path):
     env = {"ERP_ENV": "production", "PATH": "/usr/bin:/bin", "ERP_DATA_DIR": str(tmp_path)}
     proc = subprocess.run(
-        [sys.executable, "-c", "import django; from django.conf import settings; settings.SECRET_KEY"],
+        [
+            sys.executable,
+            "-c",
+            "import django; from django.conf import settings; settings.SECRET_KEY",
+        ],
         env={**env, "DJANGO_SETTINGS_MODULE": "erp1688.settings"},
         capture_output=True,
         text=True,

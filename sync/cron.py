@@ -1,0 +1,9 @@
+"""Periodic jobs for RQ's CronScheduler: `python manage.py rqcron sync.cron`."""
+
+from rq import cron
+
+from sync.jobs import enqueue_due_syncs_job
+
+# Every minute the scheduler asks which shops are due; each shop is synced every
+# SYNC_INTERVAL_MINUTES (checked in sync.scheduling.due_shops, so the interval is a setting).
+cron.register(enqueue_due_syncs_job, queue_name="sync", interval=60)

@@ -1,0 +1,112 @@
+"""The one place the Django side builds 1688 clients and hands out shop access tokens."""
+
+import logging
+from datetime import timedelta
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.models import Shop
+from sync.open1688 import (
+    AuthError,
+    Open1688Client,
+    RedisRateLimiter,
+    RefreshTokenExpiredError,
+    TokenInfo,
+)
+
+log = logging.getLogger(__name__)
+REFRESH_MARGIN = timedelta(minutes=10)
+
+
+def make_client(**overrides) -> Open1688Client:
+    """A client configured from settings, sharing the Redis rate limit with every worker."""
+    limiter = RedisRateLimiter(
+        django_rq.get_connection("default"),
+        settings.OPEN1688_APP_KEY,
+        rate=settings.OPEN1688_RATE_PER_SECOND,
+        per_api=settings.OPEN1688_API_RATES,
+    )
+    options = {
+        "app_key": settings.OPEN1688_APP_KEY,
+        "app_secret": settings.OPEN1688_APP_SECRET,
+        "gateway": settings.OPEN1688_GATEWAY,
+        "authorize_endpoint": settings.OPEN1688_AUTHORIZE_URL,
+        "connect_timeout": settings.OPEN1688_CONNECT_TIMEOUT,
+        "read_timeout": settings.OPEN1688_READ_TIMEOUT,
+        "max_retries": settings.OPEN1688_MAX_RETRIES,
+        "rate_limiter": limiter,
+    }
+    options.update(overrides)
+    return Open1688Client(**options)
+
+
+def save_token(shop: Shop, token: TokenInfo) -> Shop:
+    shop.access_token = token.access_token
+    shop.access_token_expires_at = token.expires_at
+    if token.refresh_token:  # a refresh answer may omit it: the old one stays valid
+        shop.refresh_token = token.refresh_token
+        shop.refresh_token_expires_at = token.refresh_token_expires_at
+    shop.status = Shop.Status.ACTIVE
+    shop.status_reason = ""
+    shop.save()
+    return shop
+
+
+def connect_shop(token: TokenInfo, *, name: str = "") -> Shop:
+    """Create or re-authorise the shop a token belongs to (the OAuth callback's service)."""
+    shop, _ = Shop.objects.get_or_create(
+        member_id=token.member_id,
+        defaults={"name": name or token.resource_owner or token.member_id},
+    )
+    shop.login_id = token.resource_owner or shop.login_id
+    return save_token(shop, token)
+
+
+def mark_needs_reauth(shop: Shop, reason: str) -> None:
+    Shop.objects.filter(pk=shop.pk).update(
+        status=Shop.Status.NEEDS_REAUTH, status_reason=reason[:300], updated_at=timezone.now()
+    )
+    shop.status, shop.status_reason = Shop.Status.NEEDS_REAUTH, reason[:300]
+    log.warning("shop %s needs re-authorisation: %s", shop.member_id, reason)
+
+
+def access_token_for(shop: Shop, client: Open1688Client, *, force_refresh: bool = False) -> str:
+    """A valid access token for `shop`, refreshed first when it is about to expire.
+
+    Raises RefreshTokenExpiredError (after marking the shop) when only a new authorisation helps.
+    """
+    if not force_refresh and shop.access_token_fresh(REFRESH_MARGIN):
+        return shop.access_token
+    try:
+        with transaction.atomic():
+            # Row lock: two workers must not both spend the refresh token at the same moment.
+            locked = Shop.objects.select_for_update().get(pk=shop.pk)
+            if force_refresh or not locked.access_token_fresh(REFRESH_MARGIN):
+                if not locked.refresh_token:
+                    raise RefreshTokenExpiredError("the shop has no refresh token", code="none")
+                save_token(locked, client.refresh_access_token(locked.refresh_token))
+    except RefreshTokenExpiredError as exc:
+        # Outside the rolled-back transaction, so the mark sticks and the scheduler skips the shop.
+        mark_needs_reauth(shop, f"refresh token rejected: {exc.message}")
+        raise
+    shop.access_token = locked.access_token
+    shop.access_token_expires_at = locked.access_token_expires_at
+    return shop.access_token
+
+
+def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
+    """Call `method(access_token, ...)`; on a rejected token refresh once and call again.
+
+    Safe for non-idempotent calls too: a gateway that rejects the token has not applied the call.
+    """
+    token = access_token_for(shop, client)
+    try:
+        return method(token, *args, **kwargs)
+    except RefreshTokenExpiredError:
+        raise
+    except AuthError:
+        token = access_token_for(shop, client, force_refresh=True)
+        return method(token, *args, **kwargs)

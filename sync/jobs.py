@@ -1,0 +1,32 @@
+"""django-rq jobs: thin shells over the services."""
+
+from django.utils import timezone
+
+from catalog.models import SyncRun
+from sync.catalog_sync import SyncRefused, sync_shop
+
+
+def sync_shop_job(run_id: int) -> dict:
+    run = SyncRun.objects.select_related("shop").get(pk=run_id)
+    try:
+        sync_shop(run)
+    except SyncRefused:
+        return {"status": "skipped"}
+    return {"status": run.status, "changes": run.changes_written, "offers": run.offers_seen}
+
+
+def mark_sync_job_failed(job, connection, exc_type, exc_value, traceback):
+    """on_failure callback: a job killed by its timeout never reached the service's own handler."""
+    SyncRun.objects.filter(
+        job_id=job.id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+    ).update(
+        status=SyncRun.Status.FAILED,
+        finished_at=timezone.now(),
+        error=f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000],
+    )
+
+
+def enqueue_due_syncs_job() -> int:
+    from sync.scheduling import enqueue_due_syncs
+
+    return enqueue_due_syncs()

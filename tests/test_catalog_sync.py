@@ -1,0 +1,255 @@
+"""Incremental sync against the sandbox gateway over real HTTP, with a real RQ worker on Redis."""
+
+import math
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
+from sync.catalog_sync import SyncRefused, start_run, sync_shop
+from sync.gateway import make_client
+from sync.open1688 import RefreshTokenExpiredError
+from sync.scheduling import due_shops, enqueue_sync
+from tests.conftest import run_worker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def seed(sandbox, shop, count):
+    return sandbox.control("seed", {"member_id": shop.member_id, "count": count, "seed": 7})
+
+
+def sync_via_worker(shop, kind=SyncRun.Kind.INCREMENTAL) -> SyncRun:
+    run = enqueue_sync(shop, kind=kind)
+    run_worker("sync")
+    run.refresh_from_db()
+    return run
+
+
+def sandbox_skus(sandbox, shop, product_ids):
+    """What 1688 (the sandbox) says now: {(offer, sku): (price, stock)}."""
+    with make_client() as client:
+        details = [client.get_product(shop.access_token, pid) for pid in product_ids]
+    return {(d.product_id, s.sku_id): (s.price, s.amount_on_sale) for d in details for s in d.skus}
+
+
+def local_skus(shop):
+    return {
+        (s.product.offer_id, s.sku_id): (s.price, s.stock)
+        for s in Sku.objects.filter(product__shop=shop).select_related("product")
+    }
+
+
+def test_first_sync_mirrors_the_catalog(sandbox, connected_shop):
+    seeded = seed(sandbox, connected_shop, 45)["product_ids"]
+    run = sync_via_worker(connected_shop)
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert sorted(Product.objects.values_list("offer_id", flat=True)) == sorted(seeded)
+    assert local_skus(connected_shop) == sandbox_skus(sandbox, connected_shop, seeded)
+    assert run.offers_created == 45 and run.changes_written == 0
+    assert PriceStockChange.objects.count() == 0
+    connected_shop.refresh_from_db()
+    assert connected_shop.sync_cursor == run.window_end == run.cursor_after
+    assert connected_shop.last_synced_at is not None
+
+
+def test_next_sync_costs_what_changed_and_logs_each_change_once(sandbox, connected_shop, settings):
+    settings.SYNC_OVERLAP_SECONDS = 0  # so the window holds only what changed since the cursor
+    seed(sandbox, connected_shop, 60)
+    assert sync_via_worker(connected_shop).status == SyncRun.Status.SUCCEEDED
+    before = local_skus(connected_shop)
+
+    report = sandbox.control(
+        "mutate",
+        {"member_id": connected_shop.member_id, "price": 4, "stock": 3, "new": 2, "seed": 3},
+    )
+    touched = set(report["price_changed"]) | set(report["stock_changed"]) | set(report["created"])
+    sandbox.reset_stats()
+    run = sync_via_worker(connected_shop)
+
+    calls = sandbox.calls()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert calls.get("alibaba.product.get", 0) == len(touched)
+    assert calls.get("alibaba.product.list.get", 0) == math.ceil(len(touched) / 20)
+    after = sandbox_skus(sandbox, connected_shop, sorted(touched))
+    assert {k: v for k, v in local_skus(connected_shop).items() if k in after} == after
+
+    expected = Counter()
+    for key, (price, stock) in after.items():
+        if key in before:
+            old_price, old_stock = before[key]
+            expected["price"] += price != old_price
+            expected["stock"] += stock != old_stock
+    logged = Counter(PriceStockChange.objects.values_list("field", flat=True))
+    assert logged == expected and sum(expected.values()) > 0
+    assert Product.objects.filter(shop=connected_shop).count() == 62
+
+    # A third run with nothing new: no detail call, no change row, the cursor still advances.
+    sandbox.reset_stats()
+    third = sync_via_worker(connected_shop)
+    assert third.status == SyncRun.Status.SUCCEEDED
+    assert sandbox.calls().get("alibaba.product.get", 0) == 0
+    assert third.changes_written == 0 and PriceStockChange.objects.count() == sum(expected.values())
+    assert third.cursor_after > run.cursor_after
+
+
+def test_exact_change_rows_for_a_precise_change(sandbox, connected_shop):
+    offer_id = seed(sandbox, connected_shop, 3)["product_ids"][0]
+    sync_via_worker(connected_shop)
+    sku = Sku.objects.filter(product__offer_id=offer_id).order_by("sku_id").first()
+    old_price, old_stock = sku.price, sku.stock
+    sandbox.control(
+        "offers/update",
+        {
+            "product_id": offer_id,
+            "sku_prices": {str(sku.sku_id): "88.80"},
+            "sku_stock": {str(sku.sku_id): old_stock + 7},
+        },
+    )
+    run = sync_via_worker(connected_shop)
+    rows = {c.field: c for c in PriceStockChange.objects.filter(sku=sku)}
+    assert run.changes_written == 2 == PriceStockChange.objects.count()
+    assert (rows["price"].old_value, rows["price"].new_value) == (old_price, Decimal("88.80"))
+    assert (rows["stock"].old_value, rows["stock"].new_value) == (old_stock, old_stock + 7)
+    assert (
+        rows["price"].remote_modified_at
+        == Product.objects.get(offer_id=offer_id).remote_modified_at
+    )
+
+
+def test_crash_after_some_pages_loses_and_duplicates_nothing(sandbox, connected_shop, settings):
+    settings.SYNC_OVERLAP_SECONDS = 0
+    seed(sandbox, connected_shop, 50)
+    sync_via_worker(connected_shop)
+    report = sandbox.control(
+        "mutate", {"member_id": connected_shop.member_id, "price": 50, "seed": 9}
+    )
+    changed = report["price_changed"]
+    cursor = Shop.objects.get(pk=connected_shop.pk).sync_cursor
+
+    def crash_after_first_page(run):
+        if run.pages == 1:
+            raise RuntimeError("worker killed")
+
+    crashed = start_run(connected_shop)
+    with pytest.raises(RuntimeError):
+        sync_shop(crashed, progress=crash_after_first_page)
+    crashed.refresh_from_db()
+    assert crashed.status == SyncRun.Status.FAILED and "worker killed" in crashed.error
+    assert Shop.objects.get(pk=connected_shop.pk).sync_cursor == cursor  # not advanced
+    assert PriceStockChange.objects.count() > 0  # the first page was committed
+
+    rerun = sync_via_worker(connected_shop)
+    assert rerun.status == SyncRun.Status.SUCCEEDED
+    assert local_skus(connected_shop) == sandbox_skus(
+        sandbox, connected_shop, sorted(Product.objects.values_list("offer_id", flat=True))
+    )
+    per_sku = Counter(
+        PriceStockChange.objects.values_list("product__offer_id", "remote_sku_id", "field")
+    )
+    assert set(per_sku.values()) == {1}  # no duplicate row
+    expected = Sku.objects.filter(product__offer_id__in=changed).count()
+    assert PriceStockChange.objects.filter(field="price").count() == expected
+
+
+def test_two_syncs_of_one_shop_never_run_together(sandbox, connected_shop):
+    seed(sandbox, connected_shop, 30)
+    sandbox.fault("alibaba.product.list.get", "slow", times=1, delay=1.5)
+    first = start_run(connected_shop)
+    worker = threading.Thread(target=sync_shop, args=(first,))
+    worker.start()
+    try:
+        # Wait until the first run holds the lock (it is running), then try a second one.
+        for _ in range(100):
+            first.refresh_from_db()
+            if first.status == SyncRun.Status.RUNNING:
+                break
+            threading.Event().wait(0.02)
+        second = start_run(connected_shop)
+        with pytest.raises(SyncRefused):
+            sync_shop(second)
+    finally:
+        worker.join()
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == SyncRun.Status.SUCCEEDED
+    assert second.status == SyncRun.Status.SKIPPED
+    assert Product.objects.count() == 30
+
+
+def test_expired_access_token_is_refreshed(sandbox, connected_shop):
+    seed(sandbox, connected_shop, 5)
+    old_token = connected_shop.access_token
+    sandbox.control("tokens/expire", {"access_token": old_token})
+    run = sync_via_worker(connected_shop)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    connected_shop.refresh_from_db()
+    assert connected_shop.access_token != old_token
+    assert Product.objects.count() == 5
+
+
+def test_dead_refresh_token_marks_the_shop_and_stops_scheduling_it(sandbox, connected_shop):
+    sandbox.control("tokens/expire", {"access_token": connected_shop.access_token})
+    sandbox.control("tokens/expire", {"refresh_token": connected_shop.refresh_token})
+    run = start_run(connected_shop)
+    with pytest.raises(RefreshTokenExpiredError):
+        sync_shop(run)
+    run.refresh_from_db()
+    connected_shop.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED
+    assert connected_shop.status == Shop.Status.NEEDS_REAUTH
+    assert "refresh token" in connected_shop.status_reason
+    assert connected_shop not in due_shops()
+
+
+def test_full_resync_marks_offers_gone_from_1688(sandbox, connected_shop):
+    ids = seed(sandbox, connected_shop, 8)["product_ids"]
+    sync_via_worker(connected_shop)
+    report = sandbox.control(
+        "mutate", {"member_id": connected_shop.member_id, "delist": 2, "seed": 4}
+    )
+    run = sync_via_worker(connected_shop, kind=SyncRun.Kind.FULL)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    delisted = set(
+        Product.objects.filter(delisted_at__isnull=False).values_list("offer_id", flat=True)
+    )
+    assert delisted == set(report["delisted"])
+    assert Product.objects.count() == len(ids)
+
+
+def test_sync_shops_command_runs_inline_with_progress(sandbox, connected_shop, capsys):
+    seed(sandbox, connected_shop, 25)
+    call_command("sync_shops", "--shop", connected_shop.member_id)
+    out = capsys.readouterr().out
+    assert "page 2: 25 offers seen" in out and "done, 25 seen, 25 new" in out
+    with pytest.raises(CommandError, match="no shop with id or member id 'b2b-nobody'"):
+        call_command("sync_shops", "--shop", "b2b-nobody")
+
+
+def test_due_shops_are_enqueued_by_the_periodic_job(sandbox, connected_shop):
+    from sync.scheduling import enqueue_due_syncs
+
+    seed(sandbox, connected_shop, 3)
+    assert enqueue_due_syncs() == 1
+    assert enqueue_due_syncs() == 0  # already queued
+    run_worker("sync")
+    assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+    assert enqueue_due_syncs() == 0  # synced within the interval
+
+
+def test_admin_sync_now_action_enqueues(sandbox, connected_shop, admin_client):
+    seed(sandbox, connected_shop, 4)
+    answer = admin_client.post(
+        "/admin/catalog/shop/",
+        {"action": "sync_now", "_selected_action": [connected_shop.pk]},
+        follow=True,
+    )
+    assert answer.status_code == 200
+    run_worker("sync")
+    assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
+    assert Product.objects.count() == 4
