@@ -6,6 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -15,6 +16,14 @@ from django.utils.translation import gettext_lazy as _
 from catalog.fields import EncryptedTextField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class JSONField(models.JSONField):
+    """JSON that accepts Decimal (1688 prices are parsed as Decimal, never float)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("encoder", DjangoJSONEncoder)
+        super().__init__(*args, **kwargs)
 
 
 class Shop(models.Model):
@@ -80,17 +89,17 @@ class Product(models.Model):
     amount_on_sale = models.BigIntegerField(_("amount on sale"), null=True, blank=True)
     quote_type = models.SmallIntegerField(_("quote type"), null=True, blank=True)
     cargo_number = models.CharField(_("cargo number"), max_length=64, blank=True)
-    price_ranges = models.JSONField(
+    price_ranges = JSONField(
         _("price ranges"),
         default=list,
         blank=True,
         help_text='[{"start_quantity": 1, "price": "9.90"}]',
     )
-    images = models.JSONField(_("images"), default=list, blank=True)
-    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    images = JSONField(_("images"), default=list, blank=True)
+    attributes = JSONField(_("attributes"), default=list, blank=True)
     remote_created_at = models.DateTimeField(_("created on 1688"), null=True, blank=True)
     remote_modified_at = models.DateTimeField(_("modified on 1688"), null=True, blank=True)
-    raw = models.JSONField(_("raw payload"), default=dict, blank=True)
+    raw = JSONField(_("raw payload"), default=dict, blank=True)
     first_seen_at = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now)
     delisted_at = models.DateTimeField(
@@ -130,7 +139,7 @@ class Sku(models.Model):
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
     sku_id = models.BigIntegerField(_("SKU id"))
     spec_id = models.CharField(_("spec id"), max_length=64, blank=True)
-    attributes = models.JSONField(_("attributes"), default=list, blank=True)
+    attributes = JSONField(_("attributes"), default=list, blank=True)
     cargo_number = models.CharField(_("cargo number"), max_length=64, blank=True)
     sku_code = models.CharField(_("SKU code"), max_length=64, blank=True)
     price = models.DecimalField(_("price"), null=True, blank=True, **MONEY)
@@ -318,21 +327,21 @@ class UploadItem(models.Model):
     title = models.CharField(_("title"), max_length=255, blank=True)
     category_id = models.BigIntegerField(_("category id"), null=True, blank=True)
     price = models.DecimalField(_("price"), null=True, blank=True, **MONEY)
-    price_ranges = models.JSONField(_("price ranges"), default=list, blank=True)
+    price_ranges = JSONField(_("price ranges"), default=list, blank=True)
     stock = models.BigIntegerField(
         _("stock"), null=True, blank=True, validators=[MinValueValidator(0)]
     )
     unit = models.CharField(_("unit"), max_length=20, default="件")
     min_order_quantity = models.PositiveIntegerField(_("min order quantity"), default=1)
-    images = models.JSONField(_("images"), default=list, blank=True)
-    attributes = models.JSONField(_("attributes"), default=list, blank=True)
-    skus = models.JSONField(_("SKUs"), default=list, blank=True)
+    images = JSONField(_("images"), default=list, blank=True)
+    attributes = JSONField(_("attributes"), default=list, blank=True)
+    skus = JSONField(_("SKUs"), default=list, blank=True)
     cargo_number = models.CharField(
         _("cargo number"), max_length=64, default=new_cargo_number,
         help_text=_("货号: also the idempotency key used to find the offer on 1688."),
     )  # fmt: skip
     description = models.TextField(_("description"), blank=True)
-    validation_errors = models.JSONField(_("validation errors"), default=dict, blank=True)
+    validation_errors = JSONField(_("validation errors"), default=dict, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )

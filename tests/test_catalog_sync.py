@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
-from sync.catalog_sync import SyncRefused, start_run, sync_shop
+from sync.catalog_sync import DELISTED_STATUSES, SyncRefused, start_run, sync_shop
 from sync.gateway import make_client
 from sync.open1688 import RefreshTokenExpiredError
 from sync.scheduling import due_shops, enqueue_sync
@@ -218,7 +218,10 @@ def test_full_resync_marks_offers_gone_from_1688(sandbox, connected_shop):
     delisted = set(
         Product.objects.filter(delisted_at__isnull=False).values_list("offer_id", flat=True)
     )
-    assert delisted == set(report["delisted"])
+    offers = sandbox.get("offers", member_id=connected_shop.member_id)["offers"]
+    off_sale = {o["productID"] for o in offers if o["status"] in DELISTED_STATUSES}
+    assert set(report["delisted"]) <= off_sale
+    assert delisted == off_sale
     assert Product.objects.count() == len(ids)
 
 
@@ -253,3 +256,36 @@ def test_admin_sync_now_action_enqueues(sandbox, connected_shop, admin_client):
     run_worker("sync")
     assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
     assert Product.objects.count() == 4
+
+
+def test_offer_modified_mid_run_does_not_make_the_pass_skip_others(sandbox, connected_shop):
+    ids = sorted(seed(sandbox, connected_shop, 45)["product_ids"])
+
+    def modify_first_offer_after_page_one(run):
+        if run.pages == 1:
+            # It leaves the window, so offset paging shifts every later offer up by one.
+            detail = sandbox_skus(sandbox, connected_shop, [ids[0]])
+            sku_id = next(iter(detail))[1]
+            sandbox.control("offers/update", {"product_id": ids[0], "sku_stock": {str(sku_id): 1}})
+
+    run = start_run(connected_shop)
+    sync_shop(run, progress=modify_first_offer_after_page_one)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert run.pages > 3  # a second pass over the shrunken window
+    assert sorted(Product.objects.values_list("offer_id", flat=True)) == ids
+    # The modified offer is newer than the window: the next run reads it.
+    nxt = sync_via_worker(connected_shop)
+    assert nxt.details_fetched >= 1
+    assert PriceStockChange.objects.filter(product__offer_id=ids[0], field="stock").count() == 1
+
+
+def test_full_resync_marks_offers_deleted_on_1688(sandbox, connected_shop):
+    from tests.factories import ProductFactory
+
+    seed(sandbox, connected_shop, 3)
+    ghost = ProductFactory(shop=connected_shop, offer_id=699999999999)  # 1688 no longer has it
+    run = sync_via_worker(connected_shop, kind=SyncRun.Kind.FULL)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    ghost.refresh_from_db()
+    assert ghost.delisted_at is not None and run.offers_delisted >= 1
+    assert Product.objects.filter(delisted_at__isnull=True).count() >= 2
