@@ -7,7 +7,7 @@ from catalog import views as catalog_views
 urlpatterns = [
     path("healthz", catalog_views.healthz, name="healthz"),
     path("", catalog_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("catalog/", include("catalog.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("shops/", include("sync.urls")),
