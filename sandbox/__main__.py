@@ -1,0 +1,86 @@
+"""python -m sandbox serve | seed | mutate (see docs/sandbox-control.md)."""
+
+import argparse
+import json
+import sys
+import time
+
+from . import DEMO_MEMBER_ID
+from .control import DEFAULT_RATE_PER_SEC
+from .seeding import mutate_catalog, seed_catalog
+from .server import make_server
+from .store import Store
+
+DEFAULT_DB = "data/sandbox.sqlite3"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the gateway")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8688, help="0 picks a free port")
+    serve.add_argument("--db", default=DEFAULT_DB)
+    serve.add_argument("--app-key", default="8688001")
+    serve.add_argument("--app-secret", default="sandbox-secret")
+    serve.add_argument("--rate", type=float, default=DEFAULT_RATE_PER_SEC, help="calls/s per app")
+    serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+
+    seed = commands.add_parser("seed", help="create offers for a seller")
+    seed.add_argument("--db", default=DEFAULT_DB)
+    seed.add_argument("--seller", default=DEMO_MEMBER_ID, help="member id")
+    seed.add_argument("--count", type=int, default=1000)
+    seed.add_argument("--seed", type=int, default=1)
+
+    mutate = commands.add_parser("mutate", help="change prices/stock/status of some offers")
+    mutate.add_argument("--db", default=DEFAULT_DB)
+    mutate.add_argument("--seller", default=DEMO_MEMBER_ID, help="member id")
+    mutate.add_argument("--fraction", type=float, default=0.05)
+    mutate.add_argument("--seed", type=int, default=2)
+    return parser
+
+
+def serve(args: argparse.Namespace) -> None:
+    server = make_server(
+        args.host,
+        args.port,
+        args.db,
+        app_key=args.app_key,
+        app_secret=args.app_secret,
+        rate_per_sec=args.rate,
+        verbose=args.verbose,
+    )
+    host, port = server.server_address[:2]
+    print(f"SANDBOX_LISTENING http://{host}:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+def seed(args: argparse.Namespace) -> None:
+    store = Store(args.db)
+    started = time.perf_counter()
+    created = seed_catalog(store, args.seller, args.count, args.seed)
+    seconds = round(time.perf_counter() - started, 2)
+    print(json.dumps({"seller": args.seller, "created": len(created), "seconds": seconds}))
+    store.close()
+
+
+def mutate(args: argparse.Namespace) -> None:
+    store = Store(args.db)
+    report = mutate_catalog(store, args.seller, args.seed, None, args.fraction)
+    print(json.dumps(report))
+    store.close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    {"serve": serve, "seed": seed, "mutate": mutate}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,197 @@
+"""The gateway in front of every API: path, app key, signature, timestamp, rate limit, token,
+queued faults, then the API itself.
+
+URL: ``/openapi/{protocol}/{version}/{namespace}/{name}/{appKey}``; the signature's path
+factor is everything after ``/openapi/``.
+"""
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import oauth, product_api, search_api
+from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
+from .http import DropConnection, Request, Response, gateway_error, json_response
+from .ratelimit import RateLimiter
+from .signing import SIGNATURE_PARAM, signature_matches
+from .stats import CallStats
+from .store import Store
+from .timefmt import format_1688
+
+TIMESTAMP_PARAM = "_aop_timestamp"
+TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000
+SIGNED_PROTOCOL = "param2"
+TOKEN_PROTOCOLS = ("http", "param2")  # getToken: code exchange on http, refresh on param2
+
+
+@dataclass
+class ApiCall:
+    """What an API handler gets: the parsed call plus the seller the token stands for."""
+
+    store: Store
+    params: dict[str, str]
+    files: dict[str, bytes]
+    host_url: str
+    app_key: str
+    member_id: str | None = None
+
+
+Handler = Callable[[ApiCall], dict | Response]
+
+
+@dataclass(frozen=True)
+class Api:
+    handler: Handler
+    needs_token: bool = True
+    required: tuple[str, ...] = field(default=())
+
+
+def current_time(call: ApiCall) -> dict:
+    return {"result": format_1688(call.store.clock.now_ms())}
+
+
+PRODUCT = "com.alibaba.product"
+CROSSBORDER = "com.alibaba.fenxiao.crossborder"
+APIS: dict[tuple[str, str], Api] = {
+    ("system", "currentTime"): Api(current_time, needs_token=False),
+    (PRODUCT, "alibaba.product.list.get"): Api(product_api.list_products),
+    (PRODUCT, "alibaba.product.get"): Api(product_api.get_product, required=("productID",)),
+    (PRODUCT, "alibaba.product.add"): Api(product_api.add_product),
+    (PRODUCT, "alibaba.product.edit"): Api(product_api.edit_product, required=("productID",)),
+    (PRODUCT, "alibaba.product.modifyStock"): Api(
+        product_api.modify_stock, required=("productStockChange",)
+    ),
+    (PRODUCT, "alibaba.product.expire"): Api(product_api.expire_products, required=("productIds",)),
+    (CROSSBORDER, "product.search.keywordQuery"): Api(
+        search_api.keyword_query, required=("offerQueryParam",)
+    ),
+    (CROSSBORDER, "product.search.imageQuery"): Api(
+        search_api.image_query, required=("offerQueryParam",)
+    ),
+    (CROSSBORDER, "product.image.upload"): Api(search_api.upload_image),
+}
+
+
+@dataclass
+class GatewayPath:
+    protocol: str
+    version: str
+    namespace: str
+    name: str
+    app_key: str
+
+    @property
+    def signing_factor(self) -> str:
+        return f"{self.protocol}/{self.version}/{self.namespace}/{self.name}/{self.app_key}"
+
+    @property
+    def is_get_token(self) -> bool:
+        return self.namespace == "system.oauth2" and self.name == "getToken"
+
+    @classmethod
+    def parse(cls, path: str) -> "GatewayPath | None":
+        parts = path.removeprefix("/openapi/").split("/")
+        if len(parts) != 5 or not all(parts):
+            return None
+        return cls(*parts)
+
+
+class Gateway:
+    def __init__(self, store: Store, faults: FaultQueue, stats: CallStats, limiter: RateLimiter):
+        self.store = store
+        self.faults = faults
+        self.stats = stats
+        self.limiter = limiter
+
+    def handle(self, request: Request) -> Response:
+        target = GatewayPath.parse(request.path)
+        if target is None:
+            return gateway_error(400, "gw.APIUnsupported", f"Malformed API path: {request.path}")
+        self.stats.count(target.name)
+        if target.is_get_token and target.protocol in TOKEN_PROTOCOLS:
+            return self._with_fault(
+                target.name, lambda: oauth.get_token(self.store, request, target)
+            )
+        refusal = self._refuse_call(request, target)
+        if refusal is not None:
+            return refusal
+        api = APIS[(target.namespace, target.name)]
+        member_id, token_refusal = self._token_owner(request.params, target.app_key, api)
+        if token_refusal is not None:
+            return token_refusal
+        call = ApiCall(
+            self.store, request.params, request.files, request.host_url, target.app_key, member_id
+        )
+        return self._with_fault(target.name, lambda: _as_response(api.handler(call)))
+
+    # --- the checks, in the gateway's order ----------------------------------------------
+    def _refuse_call(self, request: Request, target: GatewayPath) -> Response | None:
+        """The first gateway error for this call, or None when it may proceed."""
+        params = request.params
+        app = self.store.get_app(target.app_key)
+        if app is None:
+            return gateway_error(400, "gw.AppKeyNotFound", f"AppKey {target.app_key} not found")
+        api = APIS.get((target.namespace, target.name))
+        if api is None or target.protocol != SIGNED_PROTOCOL or target.version != "1":
+            return gateway_error(400, "gw.APIUnsupported", f"API not supported: {target.name}")
+        for name in (SIGNATURE_PARAM, TIMESTAMP_PARAM):
+            if not params.get(name):
+                return param_missing(name)
+        if not signature_matches(app["app_secret"], target.signing_factor, params):
+            return gateway_error(400, "gw.SignatureInvalid", "Request signature is invalid")
+        if not self._timestamp_fresh(params[TIMESTAMP_PARAM]):
+            return gateway_error(
+                400, "gw.TimestampInvalid", "_aop_timestamp is invalid or more than 15 min off"
+            )
+        for name in api.required:
+            if not params.get(name):
+                return param_missing(name)
+        if not self.limiter.allow(target.app_key, app["rate_per_sec"]):
+            return gateway_error(
+                429, "gw.QosAppFrequencyLimit", "App call exceeds limited frequency"
+            )
+        return None
+
+    def _timestamp_fresh(self, value: str) -> bool:
+        try:
+            stamp = int(value)
+        except ValueError:
+            return False
+        return abs(time.time() * 1000 - stamp) <= TIMESTAMP_TOLERANCE_MS
+
+    def _token_owner(
+        self, params: dict, app_key: str, api: Api
+    ) -> tuple[str | None, Response | None]:
+        """(member id of the token's seller, None) or (None, the 401 answer)."""
+        if not api.needs_token:
+            return None, None
+        token = params.get("access_token")
+        if not token:
+            return None, gateway_error(401, "401", "Request need user authorized")
+        row = self.store.get_access_token(token)
+        if row is None or row["app_key"] != app_key or row["expires_ms"] <= time.time() * 1000:
+            return None, gateway_error(401, "401", "access_token is invalid or expired")
+        return row["member_id"], None
+
+    # --- faults ------------------------------------------------------------------------
+    def _with_fault(self, api_name: str, run: Callable[[], Response]) -> Response:
+        fault = self.faults.take(api_name)
+        if fault is None:
+            return run()
+        if fault.kind in ANSWERING_KINDS:
+            return fault_answer(fault.kind)
+        if fault.kind == "drop":
+            raise DropConnection
+        if fault.kind == "slow":
+            time.sleep(fault.delay)
+            return run()
+        run()  # drop_after_apply: the change is made, the answer is lost
+        raise DropConnection
+
+
+def param_missing(name: str) -> Response:
+    return gateway_error(400, "gw.ParamMissing", f"Required parameter {name} is missing")
+
+
+def _as_response(answer: dict | Response) -> Response:
+    return answer if isinstance(answer, Response) else json_response(answer)

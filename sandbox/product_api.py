@@ -1,0 +1,291 @@
+"""com.alibaba.product APIs: list.get, get, add, edit, modifyStock, expire.
+
+Answer shapes follow docs/protocol-choices.md: list.get wraps its page in
+``result.result.pageResult``; get/add/edit/... answer flat ``{"success", "errorCode", "errorMsg"}``.
+"""
+
+import random
+from typing import TYPE_CHECKING
+
+from . import offer_input, queries
+from .offer_input import OfferInvalid
+from .params import (
+    ParamInvalid,
+    flag_param,
+    id_list_param,
+    int_param,
+    json_param,
+    string_list_param,
+    time_param,
+)
+from .store import Offer
+from .timefmt import format_1688
+
+if TYPE_CHECKING:
+    from .gateway import ApiCall
+
+LIST_PAGE_SIZE_MAX = 20
+YEAR_MS = 365 * 86_400_000
+EXPIRED_STATUS = "outdated"
+_id_gaps = random.Random()  # product ids grow with gaps, like real offer ids
+
+
+def list_error(code: str, message: str) -> dict:
+    return {"result": {"success": False, "code": code, "message": message}}
+
+
+def product_error(code: str, message: str) -> dict:
+    return {"success": False, "errorCode": code, "errorMsg": message}
+
+
+def not_found(product_id: int) -> dict:
+    return product_error("PRODUCT_NOT_EXIST", f"商品不存在 / product {product_id} does not exist")
+
+
+# --- alibaba.product.list.get -----------------------------------------------------------
+def list_products(call: "ApiCall") -> dict:
+    try:
+        page_no = max(1, int_param(call.params, "pageNo", 1))
+        page_size = min(LIST_PAGE_SIZE_MAX, max(1, int_param(call.params, "pageSize", 20)))
+        query = _list_filter(call.params, call.member_id)
+    except ParamInvalid as error:
+        return list_error(error.code, str(error))
+    total, offers = queries.list_page(call.store, query, (page_no - 1) * page_size, page_size)
+    page = {
+        "pageIndex": page_no,
+        "sizePerPage": page_size,
+        "totalRecords": total,
+        "resultList": [list_item(offer) for offer in offers],
+    }
+    return {
+        "result": {"success": True, "code": None, "message": None, "result": {"pageResult": page}}
+    }
+
+
+def _list_filter(params: dict[str, str], member_id: str) -> queries.ListFilter:
+    # orderByCondition defaults to ID ascending: the sandbox's choice (not attested).
+    order_by = params.get("orderByCondition", "ID").upper() or "ID"
+    order_type = params.get("orderByType", "ASC").upper() or "ASC"
+    if order_by not in ("ID", "MODIFY_DATE") or order_type not in ("ASC", "DESC"):
+        raise ParamInvalid("orderByCondition must be ID|MODIFY_DATE and orderByType ASC|DESC")
+    return queries.ListFilter(
+        member_id=member_id,
+        start_ms=time_param(params, "startModifyTime"),
+        end_ms=time_param(params, "endModifyTime"),
+        statuses=string_list_param(params, "statusList"),
+        cargo_number=params.get("cargoNumber") or None,
+        product_ids=id_list_param(params, "productIds"),
+        subject_key=params.get("subjectKey") or None,
+        category_id=int_param(params, "categoryId"),
+        order_by_modify_date=order_by == "MODIFY_DATE",
+        descending=order_type == "DESC",
+    )
+
+
+def list_item(offer: Offer) -> dict:
+    """No SKUs, prices or stock: a mirror needs alibaba.product.get for those."""
+    info = offer.info
+    item = {
+        "productID": offer.product_id,
+        "subject": info["subject"],
+        "status": info["status"],
+        "categoryID": info["categoryID"],
+        "image": {"images": list((info.get("image") or {}).get("images") or [])},
+        "createTime": format_1688(offer.create_ms),
+        "lastUpdateTime": format_1688(offer.last_update_ms),
+    }
+    if info.get("cargoNumber"):  # absent when the seller set none (fastjson omits nulls)
+        item["cargoNumber"] = info["cargoNumber"]
+    return item
+
+
+# --- alibaba.product.get ---------------------------------------------------------------
+def get_product(call: "ApiCall") -> dict:
+    # The official SDK notes that product.get only reads the caller's own offers; DESIGN.md
+    # uses it to watch any offer, so the sandbox answers for every seller's offer.
+    try:
+        product_id = int_param(call.params, "productID")
+    except ParamInvalid as error:
+        return product_error(error.code, str(error))
+    offer = call.store.get_offer(product_id)
+    if offer is None:
+        return not_found(product_id)
+    return {
+        "success": True,
+        "productInfo": offer.info,
+        "createTime": format_1688(offer.create_ms),
+        "lastUpdateTime": format_1688(offer.last_update_ms),
+        "expireTime": format_1688(offer.create_ms + 2 * YEAR_MS),
+        "bizGroupInfos": [],
+    }
+
+
+# --- alibaba.product.add ---------------------------------------------------------------
+def add_product(call: "ApiCall") -> dict:
+    try:
+        fields = offer_input.parse_fields(call.params, creating=True)
+        skus = fields.pop("skuInfos", [])
+        sale = offer_input.normalise_sale_info(fields.pop("saleInfo", {}), skus)
+    except OfferInvalid as error:
+        return product_error(error.code, error.message)
+    store = call.store
+    with store.write() as conn:
+        product_id = store.reserve_ids(conn, "product_id", _id_gaps.randint(1, 99))
+        fresh_sku_ids = _reserve_sku_ids(store, conn, len(skus))
+        now = store.clock.next_stamp()
+        info = _new_info(product_id, fields, sale, skus, fresh_sku_ids)
+        store.insert_offers(conn, [Offer(product_id, call.member_id, now, now, info)])
+    return {"success": True, "productID": product_id, "errorMsg": None}
+
+
+def _reserve_sku_ids(store, conn, count: int) -> list[int]:
+    if count == 0:
+        return []
+    first = store.reserve_ids(conn, "sku_id", count)
+    return list(range(first, first + count))
+
+
+def _new_info(product_id: int, fields: dict, sale: dict, skus: list, sku_ids: list) -> dict:
+    info = {
+        "productID": product_id,
+        "productType": "wholesale",
+        "language": "CHINESE",
+        "description": "",
+        "attributes": [],
+        "image": {"images": []},
+        "shippingInfo": {},
+        **fields,
+        "status": "published",
+        "saleInfo": sale,
+        "skuInfos": offer_input.assign_sku_ids(product_id, skus, [], sku_ids),
+    }
+    if not info.get("cargoNumber"):
+        info.pop("cargoNumber", None)
+    return info
+
+
+# --- alibaba.product.edit --------------------------------------------------------------
+def edit_product(call: "ApiCall") -> dict:
+    try:
+        product_id = int_param(call.params, "productID")
+        fields = offer_input.parse_fields(call.params, creating=False)
+    except ParamInvalid as error:
+        return product_error(error.code, str(error))
+    except OfferInvalid as error:
+        return product_error(error.code, error.message)
+    store = call.store
+    with store.write() as conn:
+        offer = store.load_offer(conn, product_id)
+        if offer is None or offer.member_id != call.member_id:
+            return not_found(product_id)
+        try:
+            _apply_edit(store, conn, offer, fields)
+        except OfferInvalid as error:
+            return product_error(error.code, error.message)
+        offer.last_update_ms = store.clock.next_stamp(offer.last_update_ms)
+        store.replace_offer(conn, offer)
+    return {"success": True}
+
+
+def _apply_edit(store, conn, offer: Offer, fields: dict) -> None:
+    info = offer.info
+    old_skus = info.get("skuInfos") or []
+    skus = fields.pop("skuInfos", None)
+    if skus is None:  # keep the SKUs, but re-check them against a changed saleInfo
+        skus = [dict(sku) for sku in old_skus]
+    else:
+        fresh = _reserve_sku_ids(store, conn, len(skus))
+        skus = offer_input.assign_sku_ids(offer.product_id, skus, old_skus, fresh)
+    sale = {**info.get("saleInfo", {}), **fields.pop("saleInfo", {})}
+    info["saleInfo"] = offer_input.normalise_sale_info(sale, skus)
+    info["skuInfos"] = skus
+    info.update(fields)
+    if not info.get("cargoNumber"):
+        info.pop("cargoNumber", None)
+
+
+# --- alibaba.product.modifyStock -------------------------------------------------------
+def modify_stock(call: "ApiCall") -> dict:
+    """``productStockChange``: JSON array of ``{"productId", "skuStocks": [{"skuId" or
+    "specId", "amountOnSale"}]}`` (``{"productId", "amountOnSale"}`` for an offer without
+    SKUs); ``increaceModify`` (sic, the SDK's spelling): true (default) adds the amounts,
+    false sets them. All changes apply or none. Parameter names from the official SDK; the
+    inner shape is the sandbox's choice."""
+    try:
+        changes = json_param(call.params, "productStockChange", list, [])
+        increment = flag_param(call.params, "increaceModify", True)
+        with call.store.write() as conn:
+            for change in changes:
+                _apply_stock_change(call, conn, change, increment)
+    except ParamInvalid as error:
+        return product_error(error.code, str(error))
+    except OfferInvalid as error:  # raised inside the transaction, which rolled back
+        return product_error(error.code, error.message)
+    return {"success": True}
+
+
+def _apply_stock_change(call: "ApiCall", conn, change, increment: bool) -> None:
+    if not isinstance(change, dict):
+        raise OfferInvalid("PARAM_INVALID", "productStockChange items must be objects")
+    product_id = _int(change.get("productId", change.get("productID")), "productId")
+    offer = call.store.load_offer(conn, product_id)
+    if offer is None or offer.member_id != call.member_id:
+        raise OfferInvalid("PRODUCT_NOT_EXIST", not_found(product_id)["errorMsg"])
+    skus = offer.info.get("skuInfos") or []
+    if not skus:
+        sale = offer.info["saleInfo"]
+        sale["amountOnSale"] = _new_amount(sale.get("amountOnSale", 0), change, increment)
+    for target in change.get("skuStocks") or []:
+        sku = _find_sku(skus, target)
+        sku["amountOnSale"] = _new_amount(sku.get("amountOnSale", 0), target, increment)
+    if skus:
+        offer.info["saleInfo"]["amountOnSale"] = sum(int(s["amountOnSale"]) for s in skus)
+    offer.last_update_ms = call.store.clock.next_stamp(offer.last_update_ms)
+    call.store.replace_offer(conn, offer)
+
+
+def _find_sku(skus: list[dict], target) -> dict:
+    if not isinstance(target, dict):
+        raise OfferInvalid("PARAM_INVALID", "skuStocks items must be objects")
+    wanted = str(target.get("skuId") or target.get("specId") or "")
+    for sku in skus:
+        if wanted in (str(sku["skuId"]), sku["specId"]):
+            return sku
+    raise OfferInvalid("SKU_NOT_EXIST", f"no SKU {wanted or '(none given)'} in this offer")
+
+
+def _new_amount(old, target: dict, increment: bool) -> int:
+    amount = _int(target.get("amountOnSale"), "amountOnSale")
+    new = int(old or 0) + amount if increment else amount
+    if new < 0:
+        raise OfferInvalid("STOCK_INVALID", f"stock would become {new}")
+    return new
+
+
+def _int(value, name: str) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise OfferInvalid("PARAM_INVALID", f"{name} must be an integer") from error
+
+
+# --- alibaba.product.expire ------------------------------------------------------------
+def expire_products(call: "ApiCall") -> dict:
+    """``productIds`` (as in the official SDK): the offers become ``outdated``."""
+    try:
+        product_ids = id_list_param(call.params, "productIds")
+    except ParamInvalid as error:
+        return product_error(error.code, str(error))
+    store = call.store
+    with store.write() as conn:
+        offers = store.load_offers(conn, product_ids)
+        for product_id in product_ids:
+            offer = offers.get(product_id)
+            if offer is None or offer.member_id != call.member_id:
+                return not_found(product_id)  # nothing written yet
+        stamp = store.clock.next_stamp(max((o.last_update_ms for o in offers.values()), default=0))
+        for offer in offers.values():
+            offer.info["status"] = EXPIRED_STATUS
+            offer.last_update_ms = stamp
+            store.replace_offer(conn, offer)
+    return {"success": True}

@@ -1,0 +1,186 @@
+"""com.alibaba.fenxiao.crossborder buyer APIs: keyword search, image upload, image search.
+
+Answers: ``{"result": {"success": "true", "code": "200", "message": null, "result": {...}}}``
+(``success`` as a string, as protocol-choices.md says the real one may send it).
+"""
+
+import base64
+import binascii
+import math
+import re
+from typing import TYPE_CHECKING
+
+from PIL import UnidentifiedImageError
+
+from . import images, queries
+from .params import ParamInvalid, decimal_value, json_param, json_value
+from .store import Offer, list_price
+from .timefmt import format_search
+
+if TYPE_CHECKING:
+    from .gateway import ApiCall
+
+KEYWORD_PAGE_SIZE_MAX = 50  # documented for image search; the sandbox uses it for both
+IMAGE_PAGE_SIZE_MAX = 50
+# sort: {"price": "asc"} or "price:asc"; fields the sandbox understands (shape not attested).
+_SORT_TEXT = re.compile(r"^(\w+?)[:_ ](asc|desc)$", re.IGNORECASE)
+SORT_COLUMNS = {"price": "price_fen", "monthSold": "month_sold", "modifyDate": "last_update_ms"}
+
+
+def search_error(code: str, message: str) -> dict:
+    return {"result": {"success": "false", "code": code, "message": message}}
+
+
+def search_answer(result) -> dict:
+    return {"result": {"success": "true", "code": "200", "message": None, "result": result}}
+
+
+def _page_numbers(query: dict, max_size: int) -> tuple[int, int]:
+    try:
+        page = max(1, int(query.get("beginPage") or 1))
+        size = min(max_size, max(1, int(query.get("pageSize") or 20)))
+    except (TypeError, ValueError) as error:
+        raise ParamInvalid("beginPage and pageSize must be integers") from error
+    return page, size
+
+
+def offer_summary(offer: Offer, host_url: str) -> dict:
+    info = offer.info
+    pictures = (info.get("image") or {}).get("images") or []
+    price = list_price(info)
+    return {
+        "offerId": offer.product_id,
+        "subject": info["subject"],
+        "imageUrl": images.public_url(host_url, pictures[0]) if pictures else None,
+        "priceInfo": {"price": None if price is None else float(price)},
+        "monthSold": offer.month_sold,
+        "minOrderQuantity": info["saleInfo"].get("minOrderQuantity", 1),
+        "createDate": format_search(offer.create_ms),
+        "modifyDate": format_search(offer.last_update_ms),
+    }
+
+
+def _result_page(total: int, page: int, size: int, data: list[dict]) -> dict:
+    return {
+        "totalRecords": total,
+        "totalPage": math.ceil(total / size),
+        "pageSize": size,
+        "currentPage": page,
+        "data": data,
+    }
+
+
+# --- product.search.keywordQuery -------------------------------------------------------
+def keyword_query(call: "ApiCall") -> dict:
+    try:
+        query = json_param(call.params, "offerQueryParam", dict, {})
+        page, size = _page_numbers(query, KEYWORD_PAGE_SIZE_MAX)
+        search = _keyword_filter(query)
+    except ParamInvalid as error:
+        return search_error(error.code, str(error))
+    total, offers = queries.search_page(call.store, search, (page - 1) * size, size)
+    summaries = [offer_summary(offer, call.host_url) for offer in offers]
+    return search_answer(_result_page(total, page, size, summaries))
+
+
+def _keyword_filter(query: dict) -> queries.SearchFilter:
+    keywords = str(query.get("keyword") or "").split()
+    if not keywords:
+        raise ParamInvalid("offerQueryParam.keyword is required")
+    column, descending = _sort(query.get("sort"))
+    return queries.SearchFilter(
+        keywords=keywords,
+        price_min_fen=_fen(query.get("priceStart"), "priceStart"),
+        price_max_fen=_fen(query.get("priceEnd"), "priceEnd"),
+        category_id=_optional_int(query.get("categoryId"), "categoryId"),
+        sort_column=column,
+        descending=descending,
+    )
+
+
+def _sort(value) -> tuple[str, bool]:
+    """Default: best sellers first. Accepts {"price": "asc"} (also as a JSON string) and the
+    string forms "price:asc", "price_asc", "price asc"."""
+    if not value:
+        return "month_sold", True
+    if isinstance(value, str) and value.strip().startswith("{"):
+        value = json_value(value, "sort")
+    if isinstance(value, dict) and len(value) == 1:
+        field, direction = next(iter(value.items()))
+    else:
+        match = _SORT_TEXT.match(str(value).strip())
+        if not match:
+            raise ParamInvalid('sort must look like {"price": "asc"} or "price:asc"')
+        field, direction = match.groups()
+    if field not in SORT_COLUMNS or str(direction).lower() not in ("asc", "desc"):
+        raise ParamInvalid(f"sort by one of {', '.join(SORT_COLUMNS)}, asc or desc")
+    return SORT_COLUMNS[field], str(direction).lower() == "desc"
+
+
+def _fen(value, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    return int(decimal_value(value, name) * 100)
+
+
+def _optional_int(value, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError) as error:
+        raise ParamInvalid(f"{name} must be an integer") from error
+
+
+# --- product.image.upload --------------------------------------------------------------
+def upload_image(call: "ApiCall") -> dict:
+    """``uploadParams`` = ``{"imageBase64": ...}``; a multipart file part is accepted too."""
+    try:
+        upload = json_param(call.params, "uploadParams", dict, {})
+        image_bytes = _image_bytes(upload, call.files)
+        image_hash = images.average_hash(image_bytes)
+    except ParamInvalid as error:
+        return search_error(error.code, str(error))
+    except (UnidentifiedImageError, OSError, ValueError):
+        return search_error("IMAGE_INVALID", "the uploaded data is not a readable image")
+    return search_answer(call.store.save_uploaded_image(image_hash))
+
+
+def _image_bytes(upload: dict, files: dict[str, bytes]) -> bytes:
+    encoded = str(upload.get("imageBase64") or "")
+    if encoded:
+        encoded = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
+        try:
+            return base64.b64decode(encoded, validate=False)
+        except (binascii.Error, ValueError) as error:
+            raise ParamInvalid("uploadParams.imageBase64 is not base64") from error
+    if files:
+        return next(iter(files.values()))
+    raise ParamInvalid("uploadParams.imageBase64 is required")
+
+
+# --- product.search.imageQuery ---------------------------------------------------------
+def image_query(call: "ApiCall") -> dict:
+    try:
+        query = json_param(call.params, "offerQueryParam", dict, {})
+        page, size = _page_numbers(query, IMAGE_PAGE_SIZE_MAX)
+        image_hash = _query_hash(call, query)
+    except ParamInvalid as error:
+        return search_error(error.code, str(error))
+    total, matches = queries.nearest_by_image(call.store, image_hash, (page - 1) * size, size)
+    summaries = [offer_summary(offer, call.host_url) for offer, _ in matches]
+    return search_answer(_result_page(total, page, size, summaries))
+
+
+def _query_hash(call: "ApiCall", query: dict) -> int:
+    image_id = str(query.get("imageId") or "")
+    if image_id:
+        image_hash = call.store.uploaded_image_hash(image_id)
+        if image_hash is None:
+            raise ParamInvalid(f"unknown imageId {image_id}")
+        return image_hash
+    address = str(query.get("imageAddress") or "")
+    if address:
+        # Any address works: the picture at a path is a function of the path (see images.py).
+        return images.pattern_for_path(address)
+    raise ParamInvalid("offerQueryParam needs imageId or imageAddress")

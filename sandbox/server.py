@@ -1,0 +1,85 @@
+"""A threaded WSGI server (wsgiref) that can also drop a connection without answering."""
+
+import sys
+from socketserver import ThreadingMixIn
+from wsgiref.handlers import SimpleHandler
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+from .app import SandboxApp
+from .control import DEFAULT_RATE_PER_SEC
+from .http import DropConnection
+from .store import Store
+
+
+class _DroppingServerHandler(ServerHandler):
+    """Lets DropConnection escape instead of turning it into a 500 page."""
+
+    def handle_error(self) -> None:
+        if isinstance(sys.exc_info()[1], DropConnection):
+            raise DropConnection
+        super().handle_error()
+
+    def close(self) -> None:
+        if self.status is None:  # nothing was answered, so nothing to log
+            SimpleHandler.close(self)
+            return
+        super().close()
+
+
+class _RequestHandler(WSGIRequestHandler):
+    def handle(self) -> None:
+        # Same as WSGIRequestHandler.handle, with the dropping handler.
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        handler = _DroppingServerHandler(
+            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+        )
+        handler.request_handler = self
+        try:
+            handler.run(self.server.get_app())
+        except DropConnection:
+            self.close_connection = True  # the server closes the socket; no byte was written
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+
+class SandboxServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+    block_on_close = False  # shutdown must not wait for a "slow" fault to finish sleeping
+    request_queue_size = 128
+    verbose = False
+    store: Store
+    app: SandboxApp
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.store.close()
+
+
+def make_server(
+    host: str,
+    port: int,
+    db_path: str,
+    *,
+    app_key: str | None = None,
+    app_secret: str | None = None,
+    rate_per_sec: float = DEFAULT_RATE_PER_SEC,
+    verbose: bool = False,
+) -> SandboxServer:
+    """The sandbox on ``host:port`` (0 picks a free port, see ``server.server_port``) with its
+    schema and demo seller ready; registers the app when ``app_key``/``app_secret`` are given."""
+    store = Store(db_path)
+    if app_key and app_secret:
+        store.put_app(app_key, app_secret, rate_per_sec)
+    server = SandboxServer((host, port), _RequestHandler)
+    server.store = store
+    server.app = SandboxApp(store)
+    server.verbose = verbose
+    server.set_app(server.app)
+    return server
