@@ -30,3 +30,24 @@ def enqueue_due_syncs_job() -> int:
     from sync.scheduling import enqueue_due_syncs
 
     return enqueue_due_syncs()
+
+
+def upload_batch_job(batch_id: int) -> dict:
+    from sync.upload import run_upload
+
+    batch = run_upload(batch_id)
+    return {"status": batch.status, "succeeded": batch.items_succeeded}
+
+
+def mark_upload_job_failed(job, connection, exc_type, exc_value, traceback):
+    """on_failure callback: a job killed by its timeout never reached the service's own handler."""
+    from catalog.models import UploadBatch
+
+    UploadBatch.objects.filter(
+        job_id=job.id, status__in=[UploadBatch.Status.SUBMITTED, UploadBatch.Status.RUNNING]
+    ).update(
+        status=UploadBatch.Status.PARTLY_FAILED,
+        finished_at=timezone.now(),
+        last_error=f"上传任务失败 / The upload job failed: "
+        f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000],
+    )
