@@ -4,7 +4,6 @@ import base64
 import json
 import subprocess
 import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -122,14 +121,18 @@ def test_keyword_and_image_search(client, seller, sandbox):
 
 
 def test_oauth_code_flow_through_the_authorize_page(client, sandbox):
-    sandbox.control("sellers", {"member_id": "b2b-2209100002", "login_id": "oauth-shop", "name": "授权测试店"})
+    sandbox.control(
+        "sellers", {"member_id": "b2b-2209100002", "login_id": "oauth-shop", "name": "授权测试店"}
+    )
     redirect_uri = "http://127.0.0.1:9/callback"
     state = client.new_state()
     url = client.authorize_url(redirect_uri, state)
     page = requests.get(url, timeout=10)
     assert page.status_code == 200 and "授权测试店" in page.text
     # Click the seller's button: the form posts back to the same URL with the member id.
-    answer = requests.post(url, data={"member_id": "b2b-2209100002"}, allow_redirects=False, timeout=10)
+    answer = requests.post(
+        url, data={"member_id": "b2b-2209100002"}, allow_redirects=False, timeout=10
+    )
     assert answer.status_code == 302
     query = parse_qs(urlparse(answer.headers["Location"]).query)
     assert query["state"] == [state]
@@ -152,9 +155,8 @@ def test_real_token_answer_shape_is_parsed(seller):
 
 
 def test_wrong_secret_is_a_signature_error(sandbox, seller):
-    with make_client(app_secret="not-the-secret") as bad:
-        with pytest.raises(SignatureError) as caught:
-            bad.list_products(seller["token"])
+    with make_client(app_secret="not-the-secret") as bad, pytest.raises(SignatureError) as caught:
+        bad.list_products(seller["token"])
     assert caught.value.code == "gw.SignatureInvalid"
     assert "not-the-secret" not in str(caught.value)
 
@@ -177,9 +179,8 @@ def test_slow_answer_times_out_then_recovers(client, seller, sandbox):
     sandbox.fault(GET, "slow", times=1, delay=2.0)
     assert client.get_product(seller["token"], seller["ids"][0])  # retried after the timeout
     sandbox.fault(GET, "slow", times=10, delay=2.0)
-    with make_client(max_retries=0, read_timeout=0.5) as impatient:
-        with pytest.raises(RequestTimeout):
-            impatient.get_product(seller["token"], seller["ids"][0])
+    with make_client(max_retries=0, read_timeout=0.5) as slow, pytest.raises(RequestTimeout):
+        slow.get_product(seller["token"], seller["ids"][0])
 
 
 @pytest.mark.parametrize("kind", ["malformed", "wrong_shape"])

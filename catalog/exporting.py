@@ -1,0 +1,85 @@
+"""Export a batch's items, and the import template, as CSV or XLSX bytes.
+
+Both use UploadItemResource's columns, so an exported file imports back unchanged. Cells that a
+spreadsheet would run as a formula are escaped by the resource (a leading single quote). The
+library's own IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT is not used: in 4.4 it only drops a
+leading "=" (losing data and missing + - @) and turns every cell into text.
+"""
+
+import tablib
+
+from catalog.models import UploadBatch
+from catalog.resources import COLUMN_NAMES, UploadItemResource
+
+FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+TEMPLATE_EXAMPLE = {
+    "title": "2026夏季新款纯棉短袖T恤女宽松韩版",
+    "category_id": "1031910",
+    "price": "",
+    "price_ranges": "2:25.00;50:22.50;200:19.90",
+    "stock": "500",
+    "unit": "件",
+    "min_order_quantity": "2",
+    "images": "https://cbu01.alicdn.com/img/ibank/2026/001/002/1_1.jpg\nimg/ibank/2026/001/002/1_2.jpg",
+    "attributes": "品牌(2176)=其他;材质(287)=棉",
+    "skus": "颜色(3216):白色,尺码(450):M=25.00@200#TS2026-W-M\n"
+    "颜色(3216):白色,尺码(450):L=25.00@150#TS2026-W-L\n"
+    "颜色(3216):黑色,尺码(450):M=25.00@150#TS2026-B-M",
+    "cargo_number": "TS2026-W",
+    "description": "100%纯棉，宽松版型。",
+}
+
+# What each column takes: shown on the import page and on the template's second sheet.
+COLUMN_HELP = {
+    "title": "必填，最多 128 个字符 / Required, at most 128 characters",
+    "category_id": "必填，1688 类目ID / Required: the 1688 category ID",
+    "price": "与阶梯价二选一；大于 0，最多两位小数 / Either this or price ranges; > 0, 2 decimals",
+    "price_ranges": "起订量:价格，用 ; 分隔，起订量递增，如 1:9.90;50:8.50 / "
+    "start quantity:price, separated by ;, quantities increasing",
+    "stock": "必填，不小于 0 的整数 / Required, a whole number ≥ 0",
+    "unit": "留空为“件” / Empty means 件",
+    "min_order_quantity": "不小于 1 的整数，留空为 1 / A whole number ≥ 1; empty means 1",
+    "images": "必填，1–10 张，每行一个或用 ; 分隔；http(s) 网址或 img/ibank/ 路径 / "
+    "Required, 1–10, one per line or separated by ;: http(s) URLs or img/ibank/ paths",
+    "attributes": "名称(属性ID)=值，用 ; 分隔，如 颜色(3216)=白色;材质(287)=棉 / "
+    "name(attribute ID)=value, separated by ;",
+    "skus": "每行一个SKU：规格 名称(属性ID):值 用逗号分隔，然后 =价格@库存，可再加 #SKU货号 / "
+    "One SKU per line: name(ID):value pairs separated by commas, then =price@stock, "
+    "then optionally #SKU cargo number",
+    "cargo_number": "留空自动生成；最多 64 个字母、数字、- 或 _；同一店铺内不能重复 / "
+    "Empty means generated; up to 64 letters, digits, - or _; unique within the shop",
+    "description": "最多 50,000 个字符 / At most 50,000 characters",
+}
+
+
+def _encode(dataset: tablib.Dataset, fmt: str) -> bytes:
+    if fmt == "csv":
+        # The byte order mark makes Excel read the file as UTF-8 (else Chinese turns to mojibake).
+        return ("\ufeff" + dataset.export("csv")).encode("utf-8")
+    if fmt == "xlsx":
+        dataset.title = "批量上货"
+        return dataset.export("xlsx")
+    raise ValueError(f"unknown export format {fmt!r}")
+
+
+def export_batch(batch: UploadBatch, fmt: str) -> bytes:
+    dataset = UploadItemResource(batch=batch).export(
+        queryset=batch.items.order_by("position", "id")
+    )
+    return _encode(dataset, fmt)
+
+
+def import_template(fmt: str) -> bytes:
+    """The import headers and one example row (XLSX: plus a sheet explaining each column)."""
+    dataset = tablib.Dataset(headers=list(COLUMN_NAMES.values()))
+    dataset.append([TEMPLATE_EXAMPLE[name] for name in COLUMN_NAMES])
+    if fmt != "xlsx":
+        return _encode(dataset, fmt)
+    dataset.title = "批量上货"
+    help_sheet = tablib.Dataset(headers=["列 Column", "填写说明 How to fill it"], title="说明 Help")
+    for name, header in COLUMN_NAMES.items():
+        help_sheet.append([header, COLUMN_HELP[name]])
+    return tablib.Databook([dataset, help_sheet]).export("xlsx")

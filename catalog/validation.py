@@ -1,0 +1,452 @@
+"""Staging rules for upload items (批量上货): what 1688 accepts, checked before anything is sent.
+
+`validate_item` is pure (no database); `validate_items` adds the cargo-number checks that need
+the database, in a few queries for any number of items. Messages are Chinese first, then
+English, and are stored as plain strings in `UploadItem.validation_errors`.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from catalog.models import Product, UploadBatch, UploadItem
+
+TITLE_MAX = 128  # 1688 `subject` limit
+UNIT_MAX = 20  # UploadItem.unit column
+CARGO_MAX = 64
+DESCRIPTION_MAX = 50_000
+IMAGES_MAX = 10
+CARGO_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+IMAGE_PATH_PATTERN = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MONEY_MAX = Decimal("999999999999.99")  # the columns are max_digits=14, decimal_places=2
+CENT = Decimal("0.01")
+INT_MAX = 2**31 - 1  # the smallest integer column involved (min_order_quantity)
+ID_MAX = 2**63 - 1
+# Items still to be uploaded: the only ones staging may validate or change.
+NOT_UPLOADED = (UploadItem.Status.PENDING, UploadItem.Status.FAILED)
+LOOKUP_CHUNK = 500
+
+
+class ItemErrors(dict):
+    def add(self, field: str, message: str) -> None:
+        self.setdefault(field, []).append(message)
+
+
+def _as_int(value) -> int | None:
+    """An integer from an int, or from an integral number written as text; None otherwise."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not number.is_finite() or number != number.to_integral_value():
+        return None
+    return int(number)
+
+
+def _money_error(value, zh: str, en: str) -> str | None:
+    labels = {"zh": zh, "en": en}
+    try:
+        # str() first: a float from JSON becomes its shortest text, not its binary expansion.
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if isinstance(value, bool) or amount is None or not amount.is_finite():
+        return _("%(zh)s必须是数字 / %(en)s must be a number") % labels
+    if amount <= 0:
+        return _("%(zh)s必须大于 0 / %(en)s must be greater than 0") % labels
+    if amount != amount.quantize(CENT):
+        return _("%(zh)s最多两位小数 / %(en)s has at most 2 decimals") % labels
+    if amount > MONEY_MAX:
+        return _("%(zh)s过大 / %(en)s is too large") % labels
+    return None
+
+
+def _check_title(item, errors: ItemErrors) -> None:
+    title = (item.title or "").strip()
+    if not title:
+        errors.add("title", _("标题必填 / Title is required"))
+    elif len(title) > TITLE_MAX:
+        errors.add(
+            "title",
+            _(
+                "标题最多 %(max)d 个字符（现为 %(n)d 个） / "
+                "Title is at most %(max)d characters (now %(n)d)"
+            )
+            % {"max": TITLE_MAX, "n": len(title)},
+        )
+    if CONTROL_CHARACTERS.search(title):
+        errors.add(
+            "title", _("标题含有不可见的控制字符 / Title contains invisible control characters")
+        )
+
+
+def _check_prices(item, errors: ItemErrors) -> None:
+    has_price = item.price is not None
+    ranges = item.price_ranges
+    if not has_price and not ranges:
+        errors.add("price", _("价格或阶梯价必填其一 / Enter a price or price ranges"))
+    elif has_price and ranges:
+        errors.add(
+            "price_ranges",
+            _("价格和阶梯价只能填一个 / Enter either a price or price ranges, not both"),
+        )
+    if has_price and (problem := _money_error(item.price, "价格", "Price")):
+        errors.add("price", problem)
+    if not ranges:
+        return
+    if not isinstance(ranges, list) or not all(isinstance(r, dict) for r in ranges):
+        errors.add("price_ranges", _("阶梯价格式不对 / Price ranges are malformed"))
+        return
+    previous = 0
+    for number, entry in enumerate(ranges, 1):
+        quantity = _as_int(entry.get("start_quantity"))
+        if quantity is None or not 1 <= quantity <= INT_MAX:
+            errors.add(
+                "price_ranges",
+                _(
+                    "第 %(n)d 档的起订量必须是不小于 1 的整数 / "
+                    "Range %(n)d: start quantity must be a whole number ≥ 1"
+                )
+                % {"n": number},
+            )
+        elif quantity <= previous:
+            errors.add(
+                "price_ranges",
+                _("阶梯价的起订量必须递增 / Start quantities of price ranges must increase"),
+            )
+        else:
+            previous = quantity
+        problem = _money_error(entry.get("price"), f"第 {number} 档价格", f"Range {number} price")
+        if problem:
+            errors.add("price_ranges", problem)
+
+
+def _check_counts(item, errors: ItemErrors) -> None:
+    stock = _as_int(item.stock) if item.stock is not None else None
+    if item.stock is None:
+        errors.add("stock", _("库存必填 / Stock is required"))
+    elif stock is None or not 0 <= stock <= ID_MAX:
+        errors.add("stock", _("库存必须是不小于 0 的整数 / Stock must be a whole number ≥ 0"))
+    unit = (item.unit or "").strip()
+    if not unit:
+        errors.add("unit", _("单位必填 / Unit is required"))
+    elif len(unit) > UNIT_MAX:
+        errors.add(
+            "unit",
+            _("单位最多 %(max)d 个字符 / Unit is at most %(max)d characters") % {"max": UNIT_MAX},
+        )
+    moq = _as_int(item.min_order_quantity)
+    if moq is None or not 1 <= moq <= INT_MAX:
+        errors.add(
+            "min_order_quantity",
+            _("起订量必须是不小于 1 的整数 / MOQ must be a whole number ≥ 1"),
+        )
+
+
+def _is_image(value) -> bool:
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        return False
+    if IMAGE_PATH_PATTERN.match(value) and ".." not in value:
+        return True
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _check_images(item, errors: ItemErrors) -> None:
+    images = item.images
+    if not isinstance(images, list):
+        errors.add("images", _("图片格式不对 / Images are malformed"))
+        return
+    if not images:
+        errors.add("images", _("至少需要 1 张图片 / At least one image is required"))
+    elif len(images) > IMAGES_MAX:
+        errors.add(
+            "images",
+            _("最多 %(max)d 张图片（现为 %(n)d 张） / At most %(max)d images (now %(n)d)")
+            % {"max": IMAGES_MAX, "n": len(images)},
+        )
+    for number, image in enumerate(images, 1):
+        if not _is_image(image):
+            errors.add(
+                "images",
+                _(
+                    "第 %(n)d 张图片不是 http(s) 网址或 img/ibank/ 路径：%(value)s / "
+                    "Image %(n)d is not an http(s) URL or an img/ibank/ path: %(value)s"
+                )
+                % {"n": number, "value": image},
+            )
+
+
+def _valid_id(value) -> bool:
+    number = _as_int(value)
+    return number is not None and 0 < number <= ID_MAX
+
+
+def _filled(value) -> bool:
+    return isinstance(value, str | int) and not isinstance(value, bool) and str(value).strip() != ""
+
+
+def _check_attributes(item, errors: ItemErrors) -> None:
+    attributes = item.attributes
+    if not isinstance(attributes, list):
+        errors.add("attributes", _("属性格式不对 / Attributes are malformed"))
+        return
+    for number, attribute in enumerate(attributes, 1):
+        if not isinstance(attribute, dict) or not _valid_id(attribute.get("attributeID")):
+            errors.add(
+                "attributes",
+                _("第 %(n)d 个属性缺少有效的属性ID / Attribute %(n)d has no valid attribute ID")
+                % {"n": number},
+            )
+        elif not _filled(attribute.get("value")):
+            errors.add(
+                "attributes",
+                _("第 %(n)d 个属性的值为空 / Attribute %(n)d has an empty value") % {"n": number},
+            )
+
+
+def _sku_combination(sku: dict, number: int, errors: ItemErrors) -> frozenset | None:
+    attributes = sku.get("attributes")
+    if not isinstance(attributes, list) or not attributes:
+        errors.add(
+            "skus", _("第 %(n)d 个SKU没有规格 / SKU %(n)d has no attributes") % {"n": number}
+        )
+        return None
+    pairs = []
+    for attribute in attributes:
+        if not isinstance(attribute, dict) or not _valid_id(attribute.get("attributeID")):
+            errors.add(
+                "skus",
+                _("第 %(n)d 个SKU的规格缺少有效的属性ID / SKU %(n)d: an attribute has no valid ID")
+                % {"n": number},
+            )
+            return None
+        if not _filled(attribute.get("attributeValue")):
+            errors.add(
+                "skus",
+                _("第 %(n)d 个SKU的规格值为空 / SKU %(n)d: an attribute value is empty")
+                % {"n": number},
+            )
+            return None
+        pairs.append((_as_int(attribute["attributeID"]), str(attribute["attributeValue"]).strip()))
+    if len({attribute_id for attribute_id, _value in pairs}) != len(pairs):
+        errors.add(
+            "skus",
+            _("第 %(n)d 个SKU重复使用了同一属性 / SKU %(n)d uses the same attribute twice")
+            % {"n": number},
+        )
+        return None
+    return frozenset(pairs)
+
+
+def _check_skus(item, errors: ItemErrors) -> None:
+    skus = item.skus
+    if not isinstance(skus, list) or not all(isinstance(sku, dict) for sku in skus):
+        errors.add("skus", _("SKU格式不对 / SKUs are malformed"))
+        return
+    combinations = set()
+    attribute_sets = set()
+    for number, sku in enumerate(skus, 1):
+        combination = _sku_combination(sku, number, errors)
+        if combination is not None:
+            if combination in combinations:
+                errors.add(
+                    "skus",
+                    _("第 %(n)d 个SKU的规格组合重复 / SKU %(n)d repeats another SKU's combination")
+                    % {"n": number},
+                )
+            combinations.add(combination)
+            attribute_sets.add(frozenset(attribute_id for attribute_id, _v in combination))
+        problem = _money_error(sku.get("price"), f"第 {number} 个SKU的价格", f"SKU {number} price")
+        if problem:
+            errors.add("skus", problem)
+        stock = _as_int(sku.get("stock")) if sku.get("stock") is not None else None
+        if stock is None or not 0 <= stock <= ID_MAX:
+            errors.add(
+                "skus",
+                _(
+                    "第 %(n)d 个SKU的库存必须是不小于 0 的整数 / SKU %(n)d: stock must be a whole "
+                    "number ≥ 0"
+                )
+                % {"n": number},
+            )
+        cargo = sku.get("cargo_number")
+        if cargo not in (None, "") and _cargo_error(cargo):
+            errors.add(
+                "skus",
+                _(
+                    "第 %(n)d 个SKU的货号最多 %(max)d 个字母、数字、- 或 _ / "
+                    "SKU %(n)d: the cargo number is up to %(max)d letters, digits, - or _"
+                )
+                % {"n": number, "max": CARGO_MAX},
+            )
+    if len(attribute_sets) > 1:
+        errors.add(
+            "skus",
+            _("所有SKU必须使用相同的规格属性 / Every SKU must use the same attributes"),
+        )
+
+
+def _cargo_error(cargo) -> str | None:
+    if not isinstance(cargo, str) or not cargo.strip():
+        return _("货号必填 / Cargo number is required")
+    if len(cargo) > CARGO_MAX:
+        return _("货号最多 %(max)d 个字符 / Cargo number is at most %(max)d characters") % {
+            "max": CARGO_MAX
+        }
+    if not CARGO_PATTERN.match(cargo):
+        return _(
+            "货号只能包含字母、数字、- 和 _：%(cargo)s / Cargo number may contain only letters, "
+            "digits, - and _: %(cargo)s"
+        ) % {"cargo": cargo}
+    return None
+
+
+def _check_text(item, errors: ItemErrors) -> None:
+    if problem := _cargo_error(item.cargo_number):
+        errors.add("cargo_number", problem)
+    description = item.description or ""
+    if len(description) > DESCRIPTION_MAX:
+        errors.add(
+            "description",
+            _(
+                "描述最多 50,000 个字符（现为 %(n)d 个） / "
+                "Description is at most 50,000 characters (now %(n)d)"
+            )
+            % {"n": len(description)},
+        )
+    if CONTROL_CHARACTERS.search(description):
+        errors.add(
+            "description",
+            _("描述含有不可见的控制字符 / Description contains invisible control characters"),
+        )
+
+
+def validate_item(item: UploadItem) -> dict[str, list[str]]:
+    """Field → messages for everything that can be checked on the item alone ({} when valid)."""
+    errors = ItemErrors()
+    _check_title(item, errors)
+    if item.category_id is None:
+        errors.add("category_id", _("类目ID必填 / Category ID is required"))
+    elif not _valid_id(item.category_id):
+        errors.add("category_id", _("类目ID必须是正整数 / Category ID must be a positive integer"))
+    _check_prices(item, errors)
+    _check_counts(item, errors)
+    _check_images(item, errors)
+    _check_attributes(item, errors)
+    _check_skus(item, errors)
+    _check_text(item, errors)
+    return dict(errors)
+
+
+def _cargo_conflicts(items: Sequence[UploadItem]) -> dict[int, str]:
+    """Index → message for items whose cargo number is not unique in their shop.
+
+    The cargo number is the idempotency key the upload uses to find an offer on 1688, so it must
+    be unique among the given items, the shop's other staged items and the shop's live offers.
+    """
+    positions = defaultdict(list)  # (shop id, cargo number) → indexes in items
+    for index, item in enumerate(items):
+        if item.cargo_number:
+            positions[(item.batch.shop_id, item.cargo_number.strip())].append(index)
+    conflicts = {}
+    for (_shop, cargo), indexes in positions.items():
+        if len(indexes) > 1:
+            for index in indexes:
+                conflicts[index] = _(
+                    "货号 %(cargo)s 重复出现 / Cargo number %(cargo)s appears more than once"
+                ) % {"cargo": cargo}
+    own = {item.pk for item in items if item.pk}
+    cargos_by_shop = defaultdict(list)
+    for shop_id, cargo in positions:
+        cargos_by_shop[shop_id].append(cargo)
+    for shop_id, cargos in cargos_by_shop.items():
+        for start in range(0, len(cargos), LOOKUP_CHUNK):
+            chunk = cargos[start : start + LOOKUP_CHUNK]
+            staged = UploadItem.objects.filter(batch__shop_id=shop_id, cargo_number__in=chunk)
+            for pk, cargo, batch_id, batch_name in staged.values_list(
+                "pk", "cargo_number", "batch_id", "batch__name"
+            ):
+                if pk in own:
+                    continue
+                for index in positions[(shop_id, cargo)]:
+                    if items[index].batch_id == batch_id:
+                        message = _(
+                            "货号 %(cargo)s 已被本批次的其他商品使用 / "
+                            "Cargo number %(cargo)s is already used by another item of this batch"
+                        )
+                    else:
+                        message = _(
+                            "货号 %(cargo)s 已被本店批次“%(batch)s”使用 / "
+                            "Cargo number %(cargo)s is already used in batch “%(batch)s”"
+                        )
+                    conflicts[index] = message % {"cargo": cargo, "batch": batch_name}
+            offers = Product.objects.filter(
+                shop_id=shop_id, cargo_number__in=chunk, delisted_at__isnull=True
+            )
+            for cargo, offer_id in offers.values_list("cargo_number", "offer_id"):
+                for index in positions[(shop_id, cargo)]:
+                    if items[index].remote_offer_id != offer_id:
+                        conflicts[index] = _(
+                            "货号 %(cargo)s 已被本店 1688 商品 %(offer)s 使用 / "
+                            "Cargo number %(cargo)s is already used by offer %(offer)s of this shop"
+                        ) % {"cargo": cargo, "offer": offer_id}
+    return conflicts
+
+
+def validate_items(items: Sequence[UploadItem]) -> list[dict[str, list[str]]]:
+    """validate_item for each item, plus cargo-number uniqueness (items must have their batch)."""
+    results = [validate_item(item) for item in items]
+    for index, message in _cargo_conflicts(items).items():
+        results[index].setdefault("cargo_number", []).append(message)
+    return results
+
+
+def refresh_batch_counts(batch: UploadBatch) -> UploadBatch:
+    """Recompute every counter of the batch from its items' statuses, in one query.
+
+    `items_invalid` counts items still to be uploaded that carry validation errors;
+    `items_pending` counts every item with status pending, valid or not.
+    """
+    status = UploadItem.Status
+    counts = batch.items.aggregate(
+        items_total=Count("pk"),
+        items_invalid=Count("pk", filter=Q(status__in=NOT_UPLOADED) & ~Q(validation_errors={})),
+        items_pending=Count("pk", filter=Q(status=status.PENDING)),
+        items_succeeded=Count("pk", filter=Q(status=status.SUCCEEDED)),
+        items_failed=Count("pk", filter=Q(status=status.FAILED)),
+        items_unknown=Count("pk", filter=Q(status=status.UNKNOWN)),
+    )
+    for name, value in counts.items():
+        setattr(batch, name, value)
+    batch.save(update_fields=list(counts))
+    return batch
+
+
+def validate_batch(batch: UploadBatch) -> int:
+    """Validate every item not yet uploaded, store the errors, update the counters; returns the
+    number of invalid items. A draft batch becomes validated."""
+    items = list(batch.items.filter(status__in=NOT_UPLOADED))
+    for item in items:
+        item.batch = batch
+    results = validate_items(items)
+    for item, errors in zip(items, results, strict=True):
+        item.validation_errors = errors
+    with transaction.atomic():
+        UploadItem.objects.bulk_update(items, ["validation_errors"], batch_size=500)
+        if batch.status == UploadBatch.Status.DRAFT:
+            batch.status = UploadBatch.Status.VALIDATED
+            batch.save(update_fields=["status"])
+        refresh_batch_counts(batch)
+    return sum(1 for errors in results if errors)
