@@ -22,14 +22,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
-from sync.gateway import call_as_shop, make_client
-from sync.open1688 import BusinessError, Open1688Client, Open1688Error
+from sync.gateway import call_as_shop, client_or_new, exclusive
+from sync.open1688 import BusinessError, Open1688Client
 from sync.open1688.types import ProductDetail, ProductSummary
 
 log = logging.getLogger(__name__)
@@ -70,32 +69,20 @@ def sync_shop(
     progress: Callable[[SyncRun], None] | None = None,
 ) -> SyncRun:
     """Run one sync (incremental or full) for `run.shop`; the outcome is recorded on `run`."""
-    lock = django_rq.get_connection("default").lock(
-        lock_key(run.shop_id), timeout=settings.SYNC_JOB_TIMEOUT, blocking=False
-    )
-    if not lock.acquire():
-        _finish(run, SyncRun.Status.SKIPPED, "another sync of this shop is running")
-        raise SyncRefused(f"shop {run.shop_id} is already syncing")
-    own_client = client is None
-    client = client or make_client()
-    try:
-        _run(run, client, progress or (lambda _run: None))
-    except Exception as exc:
-        _finish(run, SyncRun.Status.FAILED, _describe(exc))
-        raise
-    finally:
-        if own_client:
-            client.close()
+    with exclusive(lock_key(run.shop_id), timeout=settings.SYNC_JOB_TIMEOUT) as lock:
+        if lock is None:
+            _finish(run, SyncRun.Status.SKIPPED, "another sync of this shop is running")
+            raise SyncRefused(f"shop {run.shop_id} is already syncing")
         try:
-            lock.release()
-        except Exception:  # the lock expired (job ran past its timeout): nothing to release
-            log.warning("sync lock of shop %s had already expired", run.shop_id)
+            with client_or_new(client) as api:
+                _run(run, api, progress or (lambda _run: None))
+        except Exception as exc:
+            _finish(run, SyncRun.Status.FAILED, _describe(exc))
+            raise
     return run
 
 
 def _describe(exc: Exception) -> str:
-    if isinstance(exc, Open1688Error):
-        return f"{exc.__class__.__name__}: {exc}"
     return f"{exc.__class__.__name__}: {exc}"[:2000]
 
 

@@ -1,12 +1,14 @@
 """The one place the Django side builds 1688 clients and hands out shop access tokens."""
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 
 import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import LockError
 
 from catalog.models import Shop
 from sync.open1688 import (
@@ -110,3 +112,29 @@ def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
     except AuthError:
         token = access_token_for(shop, client, force_refresh=True)
         return method(token, *args, **kwargs)
+
+
+@contextmanager
+def client_or_new(client: Open1688Client | None):
+    """Use the caller's client, or a new one from settings that is closed afterwards."""
+    if client is not None:
+        yield client
+        return
+    with make_client() as fresh:
+        yield fresh
+
+
+@contextmanager
+def exclusive(key: str, *, timeout: int):
+    """A Redis lock shared by every worker, held for the block; yields None when it is taken."""
+    lock = django_rq.get_connection("default").lock(key, timeout=timeout, blocking=False)
+    if not lock.acquire():
+        yield None
+        return
+    try:
+        yield lock
+    finally:
+        try:
+            lock.release()
+        except LockError:  # it expired while a slow call ran: nothing left to release
+            log.warning("lock %s had already expired", key)

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
-from redis.exceptions import LockError
 from rq import Callback
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -33,7 +32,7 @@ from rq.job import Job, JobStatus
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.staging import check_batch_open
 from catalog.validation import refresh_batch_counts, validate_batch, validate_items
-from sync.gateway import call_as_shop, make_client
+from sync.gateway import call_as_shop, client_or_new, exclusive
 from sync.open1688 import (
     AuthError,
     BusinessError,
@@ -194,28 +193,20 @@ def run_upload(
     `progress(batch, chunk_number, chunk_count)` is called after each chunk.
     """
     batch = UploadBatch.objects.select_related("shop").get(pk=batch_id)
-    lock = django_rq.get_connection("default").lock(
-        lock_key(batch.pk), timeout=settings.UPLOAD_LOCK_TIMEOUT, blocking=False
-    )
-    if not lock.acquire():
-        log.info("upload of batch %s skipped: another run holds its lock", batch.pk)
-        return batch
-    own_client = client is None
-    client = client or make_client()
-    try:
-        _run(batch, client, lock, progress or (lambda *args: None))
-    except UploadStopped as stop:
-        _stop(batch, stop)
-    except Exception as exc:
-        _finish(batch, f"上传意外中断 / Upload stopped by an error: {type(exc).__name__}: {exc}")
-        raise
-    finally:
-        if own_client:
-            client.close()
+    with exclusive(lock_key(batch.pk), timeout=settings.UPLOAD_LOCK_TIMEOUT) as lock:
+        if lock is None:
+            log.info("upload of batch %s skipped: another run holds its lock", batch.pk)
+            return batch
         try:
-            lock.release()
-        except LockError:  # expired while a slow call ran: nothing left to release
-            log.warning("upload lock of batch %s had already expired", batch.pk)
+            with client_or_new(client) as api:
+                _run(batch, api, lock, progress or (lambda *args: None))
+        except UploadStopped as stop:
+            _stop(batch, stop)
+        except Exception as exc:
+            _finish(
+                batch, f"上传意外中断 / Upload stopped by an error: {type(exc).__name__}: {exc}"
+            )
+            raise
     return batch
 
 
@@ -288,12 +279,7 @@ def _upload_item(shop: Shop, client: Open1688Client, item: UploadItem) -> None:
             return
         except (QuotaError, RateLimitTimeout) as exc:
             _not_sent(item)  # a quota answer means the call was not applied
-            delay = settings.UPLOAD_QUOTA_DELAY_SECONDS
-            raise UploadStopped(
-                f"1688 调用频率受限，{delay} 秒后自动继续 / 1688 rate limit reached; the upload "
-                f"resumes automatically in {delay} s. ({exc})",
-                retry_in=delay,
-            ) from exc
+            raise _rate_limited(exc) from exc
         except (AuthError, SignatureError, PermissionDeniedError) as exc:
             _not_sent(item)  # the gateway refused the caller: nothing was applied
             raise UploadStopped(_auth_reason(shop, exc)) from exc
@@ -330,12 +316,7 @@ def _reconcile(shop: Shop, client: Open1688Client, item: UploadItem) -> bool | N
         )
     except (QuotaError, RateLimitTimeout) as exc:
         _set(item, status=UploadItem.Status.UNKNOWN)
-        delay = settings.UPLOAD_QUOTA_DELAY_SECONDS
-        raise UploadStopped(
-            f"1688 调用频率受限，{delay} 秒后自动继续 / 1688 rate limit reached; the upload "
-            f"resumes automatically in {delay} s. ({exc})",
-            retry_in=delay,
-        ) from exc
+        raise _rate_limited(exc) from exc
     except (AuthError, SignatureError, PermissionDeniedError) as exc:
         _set(item, status=UploadItem.Status.UNKNOWN)
         raise UploadStopped(_auth_reason(shop, exc)) from exc
@@ -360,6 +341,15 @@ def _reconcile(shop: Shop, client: Open1688Client, item: UploadItem) -> bool | N
         remote_error_message="",
     )
     return True
+
+
+def _rate_limited(exc: Open1688Error) -> UploadStopped:
+    delay = settings.UPLOAD_QUOTA_DELAY_SECONDS
+    return UploadStopped(
+        f"1688 调用频率受限，{delay} 秒后自动继续 / 1688 rate limit reached; the upload "
+        f"resumes automatically in {delay} s. ({exc})",
+        retry_in=delay,
+    )
 
 
 def _auth_reason(shop: Shop, exc: Open1688Error) -> str:
@@ -529,15 +519,13 @@ def copy_offers(
         batch.items.filter(source_offer_id__in=ids).values_list("source_offer_id", flat=True)
     )
     details: list[ProductDetail] = []
-    own_client = client is None
-    client = client or make_client()
-    try:
+    with client_or_new(client) as api:
         for index, offer_id in enumerate(ids):
             if offer_id in existing:
                 result.skipped.append(offer_id)
                 continue
             try:
-                details.append(call_as_shop(shop, client, client.get_product, offer_id))
+                details.append(call_as_shop(shop, api, api.get_product, offer_id))
             except BusinessError as exc:
                 result.errors.append((str(offer_id), _copy_error(exc)))
             except AuthError as exc:
@@ -547,9 +535,6 @@ def copy_offers(
                 break
             except Open1688Error as exc:
                 result.errors.append((str(offer_id), f"读取失败 / Could not read it: {exc}"))
-    finally:
-        if own_client:
-            client.close()
     result.created = stage_copies(batch, details)
     return result
 
