@@ -394,17 +394,3 @@ def test_admin_item_form_shows_field_errors(admin_client_):
     data = {name: "" if value is None else value for name, value in data.items()}
     answer = admin_client_.post(url, {**data, "images": "ftp://nope"})
     assert "Image 1 is not an http(s) URL" in answer.content.decode()
-
-
-def test_admin_actions_validate_and_submit(admin_client_, monkeypatch):
-    batch = UploadBatchFactory()
-    UploadItemFactory(batch=batch, title="")
-    submitted = []
-    monkeypatch.setattr("sync.upload.submit_batch", lambda b, *, user: submitted.append(b.pk))
-    changelist = reverse("admin:catalog_uploadbatch_changelist")
-    page = admin_client_.post(
-        changelist, {"action": "validate_batches", "_selected_action": [batch.pk]}, follow=True
-    )
-    assert "1 invalid items" in page.content.decode()
-    admin_client_.post(changelist, {"action": "submit_batches", "_selected_action": [batch.pk]})
-    assert submitted == [batch.pk]

@@ -352,24 +352,3 @@ def test_detail_page_shows_errors_counts_and_filters(staff_client):
         reverse("catalog:batch_detail", args=[batch.pk]), {"show": "invalid", "page": "x"}
     ).content.decode()
     assert "坏商品" in only_errors and "好商品" not in only_errors
-
-
-def test_submit_and_retry_call_the_upload_service_and_show_its_refusal(staff_client, monkeypatch):
-    batch = UploadBatchFactory()
-    calls = []
-
-    def submit_batch(batch, *, user):
-        calls.append(("submit", batch.pk, user.username))
-        return "job-1"
-
-    def retry_failed(batch, *, user):
-        raise ValueError("没有失败的商品 / No failed items")
-
-    monkeypatch.setattr("sync.upload.submit_batch", submit_batch)
-    monkeypatch.setattr("sync.upload.retry_failed", retry_failed)
-
-    page = staff_client.post(reverse("catalog:batch_submit", args=[batch.pk]), follow=True)
-    assert calls == [("submit", batch.pk, "staff")]
-    assert "submitted for upload" in page.content.decode()
-    page = staff_client.post(reverse("catalog:batch_retry", args=[batch.pk]), follow=True)
-    assert "没有失败的商品 / No failed items" in page.content.decode()
