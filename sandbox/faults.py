@@ -7,7 +7,10 @@ from .http import Response, gateway_error, html_response, json_response
 
 ANY_API = "*"
 # Kinds that answer instead of the API (the others act around the normal call).
-ANSWERING_KINDS = {"http500", "http502_html", "malformed", "wrong_shape", "quota", "token_expired"}
+ANSWERING_KINDS = {
+    "http500", "http502_html", "malformed", "wrong_shape", "quota", "token_expired",
+    "not_found", "business_error",
+}  # fmt: skip
 KINDS = ANSWERING_KINDS | {"slow", "drop", "drop_after_apply"}
 DEFAULT_SLOW_SECONDS = 5.0
 
@@ -82,4 +85,12 @@ def fault_answer(kind: str) -> Response:
         return gateway_error(429, "gw.QosAppFrequencyLimit", "App call exceeds limited frequency")
     if kind == "token_expired":
         return gateway_error(401, "401", "access_token is invalid or expired")
+    if kind == "not_found":  # e.g. the offer was deleted between a list and a get
+        return json_response(
+            {"success": False, "errorCode": "PRODUCT_NOT_EXIST", "errorMsg": "商品不存在"}
+        )
+    if kind == "business_error":
+        return json_response(
+            {"success": False, "errorCode": "SANDBOX_REJECTED", "errorMsg": "沙箱拒绝了该请求"}
+        )
     raise ValueError(f"{kind} does not answer by itself")

@@ -158,11 +158,17 @@ def _store_page(run, shop, client, items, seen: set[int], advance_to: datetime |
     }
     changed = [i for i in items if _has_changed(i, known.get(i.product_id))]
     changed_ids = {i.product_id for i in changed}
-    details = []
+    details, vanished = [], []
     for item in changed:
         # The list carries no SKUs, prices or stock: one detail call per changed offer.
-        details.append(call_as_shop(shop, client, client.get_product, item.product_id))
         run.requests_made += 1
+        try:
+            details.append(call_as_shop(shop, client, client.get_product, item.product_id))
+        except BusinessError as exc:
+            if not _is_not_found(exc):
+                raise
+            vanished.append(item.product_id)  # deleted between the list and the detail call
+            continue
         run.details_fetched += 1
     run.offers_seen += len(items)
     seen.update(i.product_id for i in items)
@@ -171,12 +177,24 @@ def _store_page(run, shop, client, items, seen: set[int], advance_to: datetime |
         Product.objects.filter(pk__in=unchanged_ids).update(last_seen_at=timezone.now())
         if details:
             _upsert(run, shop, details, known)
+        if vanished:
+            _mark_gone(run, shop, vanished)
         if advance_to is not None:
             Shop.objects.filter(pk=shop.pk).update(
                 sync_cursor=advance_to, last_synced_at=timezone.now()
             )
             shop.sync_cursor = run.cursor_after = advance_to
         run.save()
+
+
+def _is_not_found(exc: BusinessError) -> bool:
+    return "NOT_EXIST" in (exc.code or "").upper()
+
+
+def _mark_gone(run: SyncRun, shop: Shop, offer_ids: list[int]) -> None:
+    run.offers_delisted += Product.objects.filter(
+        shop=shop, offer_id__in=offer_ids, delisted_at__isnull=True
+    ).update(delisted_at=timezone.now(), status="delete")
 
 
 def _has_changed(item: ProductSummary, product: Product | None) -> bool:
@@ -318,17 +336,13 @@ def _reconcile_missing(run: SyncRun, shop: Shop, client: Open1688Client, seen: s
     """Full resync: local offers the listing no longer shows are asked for one by one."""
     missing = Product.objects.filter(shop=shop, delisted_at__isnull=True).exclude(offer_id__in=seen)
     for product in missing.iterator():
+        run.requests_made += 1
         try:
             detail = call_as_shop(shop, client, client.get_product, product.offer_id)
-            run.requests_made += 1
         except BusinessError as exc:
-            run.requests_made += 1
-            if "NOT_EXIST" not in (exc.code or "").upper():
+            if not _is_not_found(exc):
                 raise
-            Product.objects.filter(pk=product.pk).update(
-                delisted_at=timezone.now(), status="delete"
-            )
-            run.offers_delisted += 1
+            _mark_gone(run, shop, [product.offer_id])
             continue
         with transaction.atomic():
             _upsert(run, shop, [detail], {product.offer_id: product})

@@ -289,3 +289,27 @@ def test_full_resync_marks_offers_deleted_on_1688(sandbox, connected_shop):
     ghost.refresh_from_db()
     assert ghost.delisted_at is not None and run.offers_delisted >= 1
     assert Product.objects.filter(offer_id__in=ids).count() == 3
+
+
+def test_offer_deleted_between_list_and_detail_is_marked_gone(sandbox, connected_shop, settings):
+    settings.SYNC_OVERLAP_SECONDS = 0
+    seed(sandbox, connected_shop, 5)
+    sync_via_worker(connected_shop)
+    report = sandbox.control(
+        "mutate", {"member_id": connected_shop.member_id, "stock": 2, "seed": 1}
+    )
+    sandbox.fault("alibaba.product.get", "not_found", times=1)
+    run = sync_via_worker(connected_shop)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    gone = Product.objects.filter(status="delete", delisted_at__isnull=False)
+    assert gone.count() == 1 and gone.get().offer_id in report["stock_changed"]
+    assert run.offers_delisted == 1 and run.details_fetched == 1
+
+
+def test_other_business_errors_fail_the_run_visibly_and_keep_the_cursor(sandbox, connected_shop):
+    seed(sandbox, connected_shop, 3)
+    sandbox.fault("alibaba.product.get", "business_error", times=1)
+    run = sync_via_worker(connected_shop)
+    assert run.status == SyncRun.Status.FAILED and "SANDBOX_REJECTED" in run.error
+    assert Shop.objects.get(pk=connected_shop.pk).sync_cursor is None
+    assert sync_via_worker(connected_shop).status == SyncRun.Status.SUCCEEDED
