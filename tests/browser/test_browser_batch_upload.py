@@ -1,0 +1,65 @@
+"""Staff stage a batch from an XLSX file, review the preview, submit it and watch it finish —
+in a real browser against the live server, the sandbox gateway and a real RQ worker."""
+
+import os
+
+import pytest
+
+from catalog.models import UploadBatch, UploadItem
+from tests.conftest import run_worker
+from tests.factories import UserFactory
+from tests.test_import_export import row, xlsx_bytes
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = os.environ.get("ERP_SCREENSHOTS")  # a folder: save what the staff member saw
+
+
+def shot(page, name):
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+
+
+def test_import_preview_submit_and_progress(page, live_server, sandbox, connected_shop, tmp_path):
+    UserFactory(username="ops", is_superuser=True)
+    page.goto(f"{live_server.url}/admin/login/?next=/catalog/batches/new/")
+    page.fill("input[name=username]", "ops")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("input[type=submit]")
+
+    page.select_option("select[name=shop]", str(connected_shop.pk))
+    page.fill("input[name=name]", "双十二 T恤 上新")
+    page.locator("main form button[type=submit]").click()
+    batch = UploadBatch.objects.get(name="双十二 T恤 上新")
+    page.wait_for_url(f"**/catalog/batches/{batch.pk}/")
+
+    rows = [row(title=f"2026新款纯棉短袖T恤 {n}号") for n in range(4)] + [row(price="-3")]
+    upload = tmp_path / "上新.xlsx"
+    upload.write_bytes(xlsx_bytes(rows))
+    page.goto(f"{live_server.url}/catalog/batches/{batch.pk}/import/")
+    page.set_input_files("input[type=file]", str(upload))
+    page.locator("form[enctype] button[type=submit]").click()
+    shot(page, "1-preview-with-error")
+    assert "Price must be greater than 0" in page.content()  # the bad row's reason, in place
+    assert page.locator("form[action$='/import/confirm/']").count() == 0
+    assert not batch.items.exists()
+
+    upload.write_bytes(xlsx_bytes(rows[:4]))
+    page.set_input_files("input[type=file]", str(upload))
+    page.locator("form[enctype] button[type=submit]").click()
+    page.locator("form[action$='/import/confirm/'] button").click()
+    page.wait_for_url(f"**/catalog/batches/{batch.pk}/")
+    assert batch.items.count() == 4
+
+    page.once("dialog", lambda dialog: dialog.accept())  # "submit 4 items?" confirmation
+    page.locator("form[action$='/submit/'] button").click()
+    page.wait_for_load_state()
+    shot(page, "2-submitted")
+    run_worker("upload")
+    page.reload()
+    shot(page, "3-done")
+    batch.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE
+    offer_ids = batch.items.values_list("remote_offer_id", flat=True)
+    assert batch.items.filter(status=UploadItem.Status.SUCCEEDED).count() == 4
+    for offer_id in offer_ids:
+        assert str(offer_id) in page.content()
