@@ -140,13 +140,13 @@ def test_staff_bulk_edit_page_flow(staff_client):
     assert (first.price, second.price) == (Decimal("15.00"), Decimal("10.00"))
 
     nothing = staff_client.post(url, {"items": [first.pk]}, follow=True).content.decode()
-    assert "Fill in at least one change" in nothing
+    assert "请至少填写一项修改" in nothing
     unselected = staff_client.post(url, {"stock": "5"}, follow=True).content.decode()
-    assert "Select items first" in unselected
+    assert "请先勾选商品" in unselected
     bad = staff_client.post(
         url, {"items": [first.pk], "multiply": "-1", "round_to": "0.5"}, follow=True
     ).content.decode()
-    assert "Multiply price by" in bad and "Then round to" in bad
+    assert "价格乘以" in bad and "再取整到" in bad
     foreign = UploadItemFactory()
     staff_client.post(url, {"items": [foreign.pk], "stock": "1"})
     foreign.refresh_from_db()

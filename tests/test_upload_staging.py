@@ -321,7 +321,7 @@ def test_uploaded_items_cannot_be_edited_and_unknown_ids_are_404(staff_client):
     answer = staff_client.get(
         reverse("catalog:item_edit", args=[item.batch_id, item.pk]), follow=True
     )
-    assert "Only pending or failed items can be changed" in answer.content.decode()
+    assert "只能修改待上传或上传失败的商品" in answer.content.decode()
     assert staff_client.get(reverse("catalog:batch_detail", args=[999999])).status_code == 404
     other = UploadBatchFactory()
     assert (
@@ -335,7 +335,7 @@ def test_uploaded_items_cannot_be_edited_and_unknown_ids_are_404(staff_client):
 def test_a_batch_being_uploaded_is_not_changed(staff_client):
     batch = UploadBatchFactory(status=UploadBatch.Status.RUNNING)
     answer = staff_client.get(reverse("catalog:item_create", args=[batch.pk]), follow=True)
-    assert "cannot be changed now" in answer.content.decode()
+    assert "批次正在上传，暂时不能修改" in answer.content.decode()
     page = staff_client.get(reverse("catalog:batch_detail", args=[batch.pk])).content.decode()
     assert 'http-equiv="refresh"' in page
 
