@@ -18,6 +18,7 @@ from catalog.exporting import COLUMN_HELP, FORMATS, export_batch, import_templat
 from catalog.forms import (
     BatchCreateForm,
     BulkEditForm,
+    CopyOffersForm,
     ImportConfirmForm,
     ImportFileForm,
     UploadItemForm,
@@ -143,6 +144,33 @@ def batch_retry(request, pk):
         pk,
         "retry_failed",
         _("失败的商品将重新上传 / Failed items will be uploaded again."),
+    )
+
+
+@staff_member_required
+def batch_copy(request, pk):
+    """Paste 1688 offer links or ids; each offer is read and staged as a new item."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    form = CopyOffersForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        from sync.upload import copy_offers  # talks to 1688: imported when used
+
+        try:
+            result = copy_offers(batch, form.cleaned_data["offer_refs"])
+        except (ValueError, ValidationError) as error:
+            messages.error(request, _message(error))
+        else:
+            if result.created:
+                messages.success(
+                    request,
+                    _("已复制 %(n)d 个商品到本批次 / Copied %(n)d offers into this batch.")
+                    % {"n": len(result.created)},
+                )
+            if not (result.errors or result.unrecognised or result.skipped):
+                return _detail(pk)
+    return render(
+        request, "catalog/batch_copy.html", {"batch": batch, "form": form, "result": result}
     )
 
 

@@ -139,6 +139,17 @@ class ImportFileForm(forms.Form):
     )
 
 
+class CopyOffersForm(forms.Form):
+    offer_refs = forms.CharField(
+        label=_("1688 offer links or ids"),
+        max_length=20_000,
+        widget=forms.Textarea(
+            attrs={"rows": 5, "placeholder": "https://detail.1688.com/offer/653120459876.html"}
+        ),
+        help_text=_("One per line (spaces or commas also work). Each offer becomes a staged item."),
+    )
+
+
 class ImportConfirmForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
 

@@ -30,6 +30,7 @@ urlpatterns = [
         name="batch_import_confirm",
     ),
     path("batches/<int:pk>/export.<fmt:fmt>", batch_views.batch_export, name="batch_export"),
+    path("batches/<int:pk>/copy/", batch_views.batch_copy, name="batch_copy"),
     path("batches/<int:pk>/bulk-edit/", batch_views.batch_bulk_edit, name="batch_bulk_edit"),
     path("batches/<int:pk>/items/new/", batch_views.item_create, name="item_create"),
     path("batches/<int:pk>/items/<int:item_pk>/", batch_views.item_edit, name="item_edit"),

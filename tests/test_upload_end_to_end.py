@@ -88,3 +88,25 @@ def test_admin_submit_action_uploads_through_the_worker(sandbox, connected_shop,
     assert good.status == UploadItem.Status.SUCCEEDED and good.remote_offer_id
     assert bad.status == UploadItem.Status.PENDING and "title" in bad.validation_errors
     assert len(offers_with_cargo(sandbox, connected_shop, bad.cargo_number)) == 0
+
+
+def test_staff_copy_offers_by_pasting_links(sandbox, connected_shop, staff_client):
+    from tests.factories import UploadBatchFactory
+
+    source = sandbox.new_seller("b2b-2209400001", "源头工厂")  # noqa: F841 - another seller
+    ids = sandbox.control("seed", {"member_id": "b2b-2209400001", "count": 2, "seed": 5})[
+        "product_ids"
+    ]
+    batch = UploadBatchFactory(shop=connected_shop)
+    url = reverse("catalog:batch_copy", args=[batch.pk])
+    assert staff_client.get(url).status_code == 200
+    pasted = f"https://detail.1688.com/offer/{ids[0]}.html?spm=x\n{ids[1]}\nnot-an-offer\n1"
+    page = staff_client.post(url, {"offer_refs": pasted})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "not-an-offer" in html  # reported, not silently skipped
+    assert set(batch.items.values_list("source_offer_id", flat=True)) == set(ids)
+    assert batch.items.filter(source=UploadItem.Source.COPY).count() == 2
+    # Pasting the same links again stages nothing twice.
+    staff_client.post(url, {"offer_refs": pasted})
+    assert batch.items.count() == 2
