@@ -6,6 +6,10 @@ from catalog.models import SyncRun
 from sync.catalog_sync import SyncRefused, sync_shop
 
 
+def _failure(exc_type, exc_value, prefix: str = "") -> str:
+    return f"{prefix}{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000]
+
+
 def sync_shop_job(run_id: int) -> dict:
     run = SyncRun.objects.select_related("shop").get(pk=run_id)
     try:
@@ -22,7 +26,7 @@ def mark_sync_job_failed(job, connection, exc_type, exc_value, traceback):
     ).update(
         status=SyncRun.Status.FAILED,
         finished_at=timezone.now(),
-        error=f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000],
+        error=_failure(exc_type, exc_value),
     )
 
 
@@ -48,6 +52,5 @@ def mark_upload_job_failed(job, connection, exc_type, exc_value, traceback):
     ).update(
         status=UploadBatch.Status.PARTLY_FAILED,
         finished_at=timezone.now(),
-        last_error=f"上传任务失败 / The upload job failed: "
-        f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000],
+        last_error=_failure(exc_type, exc_value, "上传任务失败 / The upload job failed: "),
     )
