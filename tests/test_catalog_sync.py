@@ -313,3 +313,16 @@ def test_other_business_errors_fail_the_run_visibly_and_keep_the_cursor(sandbox,
     assert run.status == SyncRun.Status.FAILED and "SANDBOX_REJECTED" in run.error
     assert Shop.objects.get(pk=connected_shop.pk).sync_cursor is None
     assert sync_via_worker(connected_shop).status == SyncRun.Status.SUCCEEDED
+
+
+def test_job_past_its_timeout_is_recorded_failed_and_releases_the_shop(
+    sandbox, connected_shop, settings
+):
+    settings.SYNC_JOB_TIMEOUT = 1
+    seed(sandbox, connected_shop, 3)
+    sandbox.fault("alibaba.product.list.get", "slow", times=1, delay=2.5)
+    run = sync_via_worker(connected_shop)
+    assert run.status == SyncRun.Status.FAILED and "Timeout" in run.error
+    assert Shop.objects.get(pk=connected_shop.pk).sync_cursor is None
+    settings.SYNC_JOB_TIMEOUT = 60
+    assert sync_via_worker(connected_shop).status == SyncRun.Status.SUCCEEDED
