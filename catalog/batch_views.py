@@ -298,3 +298,15 @@ def batch_bulk_edit(request, pk):
             % {"n": changed, "selected": selected},
         )
     return _detail(pk)
+
+
+@staff_member_required
+def batch_progress(request, pk):
+    """The counters fragment that the batch page polls (htmx) while an upload runs."""
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    locked = batch.status in LOCKED_BATCH_STATUSES
+    response = render(request, "catalog/_batch_progress.html", {"batch": batch, "locked": locked})
+    if not locked:
+        # Finished: reload the whole page once so the items table and buttons follow.
+        response["HX-Refresh"] = "true"
+    return response

@@ -20,6 +20,7 @@ urlpatterns = [
     path("batches/", batch_views.batch_list, name="batch_list"),
     path("batches/new/", batch_views.batch_create, name="batch_create"),
     path("batches/<int:pk>/", batch_views.batch_detail, name="batch_detail"),
+    path("batches/<int:pk>/progress/", batch_views.batch_progress, name="batch_progress"),
     path("batches/<int:pk>/validate/", batch_views.batch_validate, name="batch_validate"),
     path("batches/<int:pk>/submit/", batch_views.batch_submit, name="batch_submit"),
     path("batches/<int:pk>/retry/", batch_views.batch_retry, name="batch_retry"),

@@ -336,8 +336,13 @@ def test_a_batch_being_uploaded_is_not_changed(staff_client):
     batch = UploadBatchFactory(status=UploadBatch.Status.RUNNING)
     answer = staff_client.get(reverse("catalog:item_create", args=[batch.pk]), follow=True)
     assert "批次正在上传，暂时不能修改" in answer.content.decode()
+    progress = reverse("catalog:batch_progress", args=[batch.pk])
     page = staff_client.get(reverse("catalog:batch_detail", args=[batch.pk])).content.decode()
-    assert 'http-equiv="refresh"' in page
+    assert f'hx-get="{progress}"' in page  # the counters poll while the job runs
+    assert "HX-Refresh" not in staff_client.get(progress).headers
+    batch.status = UploadBatch.Status.DONE
+    batch.save()
+    assert staff_client.get(progress).headers["HX-Refresh"] == "true"  # finished: reload once
 
 
 def test_detail_page_shows_errors_counts_and_filters(staff_client):

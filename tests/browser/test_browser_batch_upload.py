@@ -54,12 +54,15 @@ def test_import_preview_submit_and_progress(page, live_server, sandbox, connecte
     page.locator("form[action$='/submit/'] button").click()
     page.wait_for_load_state()
     shot(page, "2-submitted")
+    assert page.locator("#batch-progress[hx-get]").count() == 1  # polling while it runs
     run_worker("upload")
-    page.reload()
-    shot(page, "3-done")
     batch.refresh_from_db()
     assert batch.status == UploadBatch.Status.DONE
-    offer_ids = batch.items.values_list("remote_offer_id", flat=True)
     assert batch.items.filter(status=UploadItem.Status.SUCCEEDED).count() == 4
+    offer_ids = list(batch.items.values_list("remote_offer_id", flat=True))
+    # No reload by hand: the poll sees the finished batch and the page refreshes itself.
+    page.wait_for_selector(f"text={offer_ids[0]}", timeout=10_000)
+    shot(page, "3-done")
+    assert page.locator("#batch-progress[hx-get]").count() == 0
     for offer_id in offer_ids:
         assert str(offer_id) in page.content()
