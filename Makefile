@@ -14,6 +14,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 
+# The demo syncs every 2 minutes (production default: 30) and the sandbox changes 1% of the
+# demo shop's offers every minute, so the change log fills while you watch.
+run: export SYNC_INTERVAL_MINUTES ?= 2
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	test -f $(ERP_DATA_DIR)/sandbox.sqlite3 || $(BIN)/python -m sandbox seed --db $(ERP_DATA_DIR)/sandbox.sqlite3 --seller b2b-demo001 --count 300

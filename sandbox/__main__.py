@@ -1,8 +1,10 @@
 """python -m sandbox serve | seed | mutate (see docs/sandbox-control.md)."""
 
 import argparse
+import itertools
 import json
 import sys
+import threading
 import time
 
 from . import DEMO_MEMBER_ID
@@ -26,6 +28,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--app-secret", default="sandbox-secret")
     serve.add_argument("--rate", type=float, default=DEFAULT_RATE_PER_SEC, help="calls/s per app")
     serve.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    serve.add_argument(
+        "--churn",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="for the demo: every SECONDS change 1%% of the demo seller's offers (0: never)",
+    )
 
     seed = commands.add_parser("seed", help="create offers for a seller")
     seed.add_argument("--db", default=DEFAULT_DB)
@@ -53,12 +62,23 @@ def serve(args: argparse.Namespace) -> None:
     )
     host, port = server.server_address[:2]
     print(f"SANDBOX_LISTENING http://{host}:{port}", flush=True)
+    if args.churn > 0:
+        threading.Thread(target=_churn, args=(server.store, args.churn), daemon=True).start()
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _churn(store: Store, every: float) -> None:
+    """Keep the demo alive: prices and stock of the demo seller move now and then."""
+    for round_no in itertools.count(1):
+        time.sleep(every)
+        report = mutate_catalog(store, DEMO_MEMBER_ID, round_no, None, 0.01)
+        counts = {kind: len(ids) for kind, ids in report.items()}
+        print(f"churn {round_no}: {json.dumps(counts)}", flush=True)
 
 
 def seed(args: argparse.Namespace) -> None:
