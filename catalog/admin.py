@@ -97,12 +97,20 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(PriceStockChange)
 class PriceStockChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["product", "sku", "field", "old_value", "new_value", "delta", "observed_at"]
+    list_display = ["product", "sku", "field", "old", "new", "delta", "observed_at"]
     list_filter = ["field", "shop"]
     date_hierarchy = "observed_at"
     search_fields = ["=product__offer_id", "product__subject"]
     list_select_related = ["product", "sku"]
     show_full_result_count = False
+
+    @admin.display(description=_("old value"))
+    def old(self, obj):
+        return obj.old_shown
+
+    @admin.display(description=_("new value"))
+    def new(self, obj):
+        return obj.new_shown
 
     @admin.display(description=_("delta"))
     def delta(self, obj):

@@ -254,7 +254,21 @@ class PriceStockChange(models.Model):
     def delta(self) -> Decimal | None:
         if self.old_value is None or self.new_value is None:
             return None
-        return self.new_value - self.old_value
+        return self._shown(self.new_value - self.old_value)
+
+    def _shown(self, value: Decimal | None) -> Decimal | None:
+        # Both fields share one money column; stock is a whole number, so show it as one.
+        if value is None:
+            return None
+        return value.quantize(Decimal(1) if self.field == self.Field.STOCK else Decimal("0.01"))
+
+    @property
+    def old_shown(self) -> Decimal | None:
+        return self._shown(self.old_value)
+
+    @property
+    def new_shown(self) -> Decimal | None:
+        return self._shown(self.new_value)
 
 
 def new_cargo_number() -> str:

@@ -63,3 +63,18 @@ def test_production_settings_refuse_missing_secrets(tmp_path):
     assert proc.returncode != 0
     assert "needs these environment variables" in proc.stderr
     assert "FIELD_ENCRYPTION_KEY" in proc.stderr
+
+
+def test_stock_changes_show_whole_numbers_and_prices_cents():
+    from decimal import Decimal
+
+    from tests.factories import PriceStockChangeFactory
+
+    stock = PriceStockChangeFactory(
+        field="stock", old_value=Decimal("500"), new_value=Decimal("483")
+    )
+    price = PriceStockChangeFactory(
+        field="price", old_value=Decimal("19.9"), new_value=Decimal("18.8")
+    )
+    assert (str(stock.old_shown), str(stock.new_shown), str(stock.delta)) == ("500", "483", "-17")
+    assert (str(price.old_shown), str(price.delta)) == ("19.90", "-1.10")
