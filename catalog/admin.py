@@ -7,7 +7,7 @@ from import_export.admin import ImportExportMixin
 from import_export.formats import base_formats
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from catalog.forms import UploadItemForm
+from catalog.forms import ITEM_FIELDS, UploadItemForm
 from catalog.importing import ImportFileError, parse_upload_bytes
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from catalog.resources import UploadItemResource
@@ -254,6 +254,9 @@ class UploadItemAdmin(ImportExportMixin, admin.ModelAdmin):
         "status", "validation_errors", "remote_offer_id", "remote_error_code",
         "remote_error_message", "attempts", "last_attempt_at", "idempotency_key",
     ]  # fmt: skip
+    # The form names the item's own fields; the admin also chooses the batch (without it an
+    # item added here had no batch, and saving it was a database error).
+    fields = ["batch", *ITEM_FIELDS, *readonly_fields]
 
     def get_import_resource_kwargs(self, request, **kwargs):
         form = kwargs.get("form")

@@ -49,6 +49,12 @@ def _detail(batch_pk):
     return redirect("catalog:batch_detail", pk=batch_pk)
 
 
+def _posted(request):
+    """The POST data, or None on GET: an empty POST is still a submission and gets its errors
+    ("This field is required"), where `request.POST or None` would show a blank form."""
+    return request.POST if request.method == "POST" else None
+
+
 def _message(error: Exception) -> str:
     return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
 
@@ -62,7 +68,7 @@ def batch_list(request):
 
 @staff_member_required
 def batch_create(request):
-    form = BatchCreateForm(request.POST or None)
+    form = BatchCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         batch = create_batch(
             shop=form.cleaned_data["shop"], name=form.cleaned_data["name"], user=request.user
@@ -151,7 +157,7 @@ def batch_retry(request, pk):
 def batch_copy(request, pk):
     """Paste 1688 offer links or ids; each offer is read and staged as a new item."""
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
-    form = CopyOffersForm(request.POST or None)
+    form = CopyOffersForm(_posted(request))
     result = None
     if request.method == "POST" and form.is_valid():
         from sync.upload import copy_offers  # talks to 1688: imported when used
@@ -188,7 +194,7 @@ def _import_page(request, batch, form, **extra):
 @staff_member_required
 def batch_import(request, pk):
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
-    form = ImportFileForm(request.POST or None, request.FILES or None)
+    form = ImportFileForm(_posted(request), request.FILES if request.method == "POST" else None)
     if request.method != "POST" or not form.is_valid():
         return _import_page(request, batch, form)
     try:
@@ -239,7 +245,7 @@ def template_download(request, fmt):
 
 
 def _item_page(request, batch, item):
-    form = UploadItemForm(request.POST or None, instance=item)
+    form = UploadItemForm(_posted(request), instance=item)
     if request.method == "POST" and form.is_valid():
         try:
             save_item(form.instance)

@@ -154,8 +154,27 @@ class ImportConfirmForm(forms.Form):
     token = forms.CharField(widget=forms.HiddenInput)
 
 
+class ItemsField(forms.ModelMultipleChoiceField):
+    """Item ids; one beyond a 64-bit integer is refused before the `pk__in` query, which
+    SQLite answers with OverflowError (a 500 page)."""
+
+    def _check_values(self, value):
+        for pk in value:
+            try:
+                number = int(str(pk))
+            except ValueError:
+                continue  # not a number: the parent reports it
+            if not -(2**63) <= number < 2**63:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": pk},
+                )
+        return super()._check_values(value)
+
+
 class BulkEditForm(forms.Form):
-    items = forms.ModelMultipleChoiceField(
+    items = ItemsField(
         queryset=UploadItem.objects.none(),
         error_messages={"required": _("请先勾选商品 / Select items first")},
     )

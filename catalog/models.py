@@ -6,8 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, ProhibitNullCharactersValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,8 +19,28 @@ from catalog.fields import EncryptedTextField
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+class ProhibitNullCharactersInJSON(ProhibitNullCharactersValidator):
+    """PostgreSQL's jsonb refuses "\u0000" anywhere: a form error, not a database error."""
+
+    def __call__(self, value):
+        if _holds_nul(value):
+            raise ValidationError(self.message, code=self.code)
+
+
 class JSONField(models.JSONField):
     """JSON that accepts Decimal (1688 prices are parsed as Decimal, never float)."""
+
+    default_validators = [ProhibitNullCharactersInJSON()]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("encoder", DjangoJSONEncoder)

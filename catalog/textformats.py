@@ -26,6 +26,9 @@ ATTRIBUTE_KEY = re.compile(
     r"^(?:(?P<name>[^()（）]+?)\s*[(（]\s*(?P<id>\d+)\s*[)）]|(?P<bare>\d+))$"
 )
 SKU_TAIL = re.compile(r"^(?P<price>[^@#]+?)\s*@\s*(?P<stock>[^@#]+?)\s*(?:#\s*(?P<cargo>.*?))?$")
+# No integer column holds more than 19 digits (2**63 - 1); a longer number is refused before it
+# is turned into an int: int(Decimal("1e9999999")) would compute for minutes.
+INT_MAX_ADJUSTED = 18
 
 
 def _entries(text: str) -> list[str]:
@@ -48,6 +51,11 @@ def parse_decimal(text, label: tuple[str, str]) -> Decimal:
 
 def parse_int(text, label: tuple[str, str]) -> int:
     value = parse_decimal(text, label)
+    if value and value.adjusted() > INT_MAX_ADJUSTED:
+        raise ValueError(
+            _("%(zh)s过大：%(text)s / %(en)s is too large: %(text)s")
+            % {"zh": label[0], "en": label[1], "text": text}
+        )
     if value != value.to_integral_value():
         raise ValueError(
             _("%(zh)s必须是整数：%(text)s / %(en)s must be a whole number: %(text)s")

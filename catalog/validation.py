@@ -51,6 +51,10 @@ def _as_int(value) -> int | None:
         return None
     if not number.is_finite() or number != number.to_integral_value():
         return None
+    if number and number.adjusted() > 18:
+        # Beyond every integer column: answer a number that fails every range check without
+        # computing int(): int(Decimal("1e9999999")) would take minutes.
+        return -(ID_MAX + 1) if number < 0 else ID_MAX + 1
     return int(number)
 
 
@@ -65,10 +69,11 @@ def _money_error(value, zh: str, en: str) -> str | None:
         return _("%(zh)s必须是数字 / %(en)s must be a number") % labels
     if amount <= 0:
         return _("%(zh)s必须大于 0 / %(en)s must be greater than 0") % labels
-    if amount != amount.quantize(CENT):
-        return _("%(zh)s最多两位小数 / %(en)s has at most 2 decimals") % labels
+    # Before quantize(): a number too large for 28 digits with cents raises InvalidOperation.
     if amount > MONEY_MAX:
         return _("%(zh)s过大 / %(en)s is too large") % labels
+    if amount != amount.quantize(CENT):
+        return _("%(zh)s最多两位小数 / %(en)s has at most 2 decimals") % labels
     return None
 
 
@@ -154,6 +159,41 @@ def _check_counts(item, errors: ItemErrors) -> None:
         )
 
 
+def _has_control_characters(value) -> bool:
+    """Any text in a JSON value, keys included, with a control character: 1688 has no use for
+    them and PostgreSQL cannot store NUL at all."""
+    if isinstance(value, str):
+        return bool(CONTROL_CHARACTERS.search(value))
+    if isinstance(value, dict):
+        return any(
+            _has_control_characters(k) or _has_control_characters(v) for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return any(_has_control_characters(v) for v in value)
+    return False
+
+
+# Fields whose text is checked for control characters here (title and description have their
+# own messages): field → (Chinese, English) name.
+CONTROL_CHECKED = {
+    "unit": ("单位", "the unit"),
+    "price_ranges": ("阶梯价", "the price ranges"),
+    "images": ("图片", "the images"),
+    "attributes": ("属性", "the attributes"),
+    "skus": ("SKU", "the SKUs"),
+}
+
+
+def _check_control_characters(item, errors: ItemErrors) -> None:
+    for name, (zh, en) in CONTROL_CHECKED.items():
+        if _has_control_characters(getattr(item, name)):
+            errors.add(
+                name,
+                _("%(zh)s含有不可见的控制字符 / Invisible control characters in %(en)s")
+                % {"zh": zh, "en": en},
+            )
+
+
 def _is_image(value) -> bool:
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
         return False
@@ -177,6 +217,8 @@ def _check_images(item, errors: ItemErrors) -> None:
             % {"max": IMAGES_MAX, "n": len(images)},
         )
     for number, image in enumerate(images, 1):
+        if _has_control_characters(image):
+            continue  # reported once by _check_control_characters, without echoing the text
         if not _is_image(image):
             errors.add(
                 "images",
@@ -347,6 +389,7 @@ def validate_item(item: UploadItem) -> dict[str, list[str]]:
     _check_attributes(item, errors)
     _check_skus(item, errors)
     _check_text(item, errors)
+    _check_control_characters(item, errors)
     return dict(errors)
 
 

@@ -13,6 +13,7 @@ from redis.exceptions import LockError
 from catalog.models import Shop
 from sync.open1688 import (
     AuthError,
+    MalformedResponseError,
     Open1688Client,
     RedisRateLimiter,
     RefreshTokenExpiredError,
@@ -58,7 +59,20 @@ def save_token(shop: Shop, token: TokenInfo) -> Shop:
 
 
 def connect_shop(token: TokenInfo, *, name: str = "") -> Shop:
-    """Create or re-authorise the shop a token belongs to (the OAuth callback's service)."""
+    """Create or re-authorise the shop a token belongs to (the OAuth callback's service).
+
+    Raises MalformedResponseError when the answer names no member, or names that do not fit
+    the shop's columns (PostgreSQL refuses them; nothing is cut short silently).
+    """
+    fits = {"member_id": token.member_id, "login_id": token.resource_owner}
+    if not token.member_id:
+        raise MalformedResponseError("the token answer names no memberId")
+    for field, value in fits.items():
+        limit = Shop._meta.get_field(field).max_length
+        if value and len(value) > limit:
+            raise MalformedResponseError(
+                f"the token answer's {field} is longer than {limit} characters: {value[:80]}…"
+            )
     shop, _ = Shop.objects.get_or_create(
         member_id=token.member_id,
         defaults={"name": name or token.resource_owner or token.member_id},

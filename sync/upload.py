@@ -448,6 +448,7 @@ def item_to_add_params(item: UploadItem) -> dict:
 
 OFFER_PATH = re.compile(r"/offer/(\d{6,20})\.html?$")
 BARE_ID = re.compile(r"\d{6,20}")
+OFFER_ID_MAX = 2**63 - 1
 SEPARATORS = re.compile(r"[\s,，;；、]+")
 
 
@@ -477,9 +478,19 @@ def parse_offer_refs(text: str) -> tuple[list[int], list[str]]:
 
 
 def _offer_id(token: str) -> int | None:
+    """The offer id a token names, or None: an id too large for any offer (the database's
+    64-bit columns, where SQLite even fails the query) is not an offer id either."""
+    offer_id = _named_offer_id(token)
+    return offer_id if offer_id is not None and offer_id <= OFFER_ID_MAX else None
+
+
+def _named_offer_id(token: str) -> int | None:
     if BARE_ID.fullmatch(token):
         return int(token)
-    url = urlsplit(token if "://" in token else "https://" + token)
+    try:
+        url = urlsplit(token if "://" in token else "https://" + token)
+    except ValueError:  # e.g. "https://[x": an unclosed IPv6 bracket
+        return None
     host = (url.hostname or "").lower()
     if host != "1688.com" and not host.endswith(".1688.com"):
         return None

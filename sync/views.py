@@ -35,7 +35,8 @@ def connect_start(request):
 def oauth_callback(request):
     expected = request.session.pop(STATE_KEY, None)
     state, code = request.GET.get("state", ""), request.GET.get("code", "")
-    if not expected or not secrets.compare_digest(state, expected):
+    # Compared as bytes: compare_digest refuses non-ASCII str (a TypeError, a 500 page).
+    if not expected or not secrets.compare_digest(state.encode(), expected.encode()):
         messages.error(
             request, _("The authorisation answer did not match this session; please connect again.")
         )
@@ -49,10 +50,10 @@ def oauth_callback(request):
     try:
         with make_client() as client:
             token = client.exchange_code(code, _callback_url(request))
+        shop = connect_shop(token)
     except Open1688Error as exc:
         log.warning("OAuth code exchange failed: %s", exc.__class__.__name__)
         messages.error(request, _("Could not connect the shop: %(error)s") % {"error": exc.message})
         return redirect("admin:catalog_shop_changelist")
-    shop = connect_shop(token)
     messages.success(request, _("Shop %(shop)s is connected.") % {"shop": shop.name})
     return redirect("admin:catalog_shop_change", shop.pk)

@@ -74,9 +74,19 @@ class _Reader:
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        # At most 20 digits (every 1688 integer fits 64 bits): int() of "1e9999999" as a
+        # Decimal takes minutes, and of 5,000 digits as text raises a bare ValueError.
+        if (
+            isinstance(value, str)
+            and _INTEGER.fullmatch(value.strip())
+            and len(value.strip()) <= 21
+        ):
             return int(value)
-        if isinstance(value, Decimal) and value == value.to_integral_value():
+        if (
+            isinstance(value, Decimal)
+            and value == value.to_integral_value()
+            and (not value or value.adjusted() < 20)
+        ):
             return int(value)
         raise MalformedResponseError(f"{self.path(key)} is not an integer: {value!r}")
 
@@ -246,7 +256,12 @@ def parse_image_id(answer: object) -> str:
 def parse_token(answer: object, now: datetime) -> TokenInfo:
     """getToken; a refresh answer may leave out refresh_token (keep the old one)."""
     top = _Reader(answer)
-    lifetime = timedelta(seconds=top.integer("expires_in", required=True))
+    try:
+        lifetime = timedelta(seconds=top.integer("expires_in", required=True))
+    except OverflowError:
+        raise MalformedResponseError(
+            f"expires_in is out of range: {top.value('expires_in')!r}"
+        ) from None
     refresh_expiry = top.time("refresh_token_timeout")
     return TokenInfo(
         access_token=top.text("access_token", required=True),

@@ -99,6 +99,17 @@ def _json_or_none(content: bytes) -> object:
         return None
 
 
+def _without_nul(value: object) -> object:
+    """The answer with NUL characters removed from every string (keys too)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
 def _retry_after(response: requests.Response) -> float | None:
     try:
         return float(response.headers["Retry-After"])
@@ -302,6 +313,11 @@ class Open1688Client:
         finally:
             self._report(api, attempt, status, time.monotonic() - began)
         body = _json_or_none(response.content)
+        if b"\\u0000" in response.content:
+            # No 1688 text means a NUL, and PostgreSQL stores none (text or jsonb): a title or
+            # attribute carrying one would make every save of the offer fail. Dropped here, once.
+            body = _without_nul(body)
+            log.warning("%s answer held NUL characters (\\u0000); they were removed", api)
         error = _error_in(response, body, hidden, api=api)
         if error is None:
             return body

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Shop
 from sync.gateway import connect_shop
+from sync.open1688 import Open1688Error, TokenInfo
 from sync.open1688.answers import parse_token
 from sync.scheduling import enqueue_sync
 
@@ -31,13 +32,7 @@ class Command(BaseCommand):
         password = self._admin_password()
         self._wait_for_sandbox(60 if options["wait"] else 0)
         if not Shop.objects.filter(member_id=DEMO_SELLER).exists():
-            answer = requests.post(
-                f"{settings.OPEN1688_GATEWAY}/_sandbox/tokens",
-                json={"app_key": settings.OPEN1688_APP_KEY, "member_id": DEMO_SELLER},
-                timeout=10,
-            )
-            answer.raise_for_status()
-            shop = connect_shop(parse_token(answer.json(), timezone.now()), name="义乌小商品示范店")
+            shop = connect_shop(self._demo_token(), name="义乌小商品示范店")
             enqueue_sync(shop)
             self.stdout.write("Connected the sandbox demo shop and queued its first sync.")
         self.stdout.write(
@@ -45,6 +40,29 @@ class Command(BaseCommand):
                 "\n  erp1688 is at http://127.0.0.1:8000/  —  log in as admin / " + password + "\n"
             )
         )
+
+    def _demo_token(self) -> TokenInfo:
+        """The demo seller's token, straight from the sandbox's control API."""
+        url = f"{settings.OPEN1688_GATEWAY}/_sandbox/tokens"
+        try:
+            answer = requests.post(
+                url,
+                json={"app_key": settings.OPEN1688_APP_KEY, "member_id": DEMO_SELLER},
+                timeout=10,
+            )
+            if answer.status_code != 200:
+                try:
+                    detail = answer.json().get("error") or answer.reason
+                except (ValueError, AttributeError):
+                    detail = answer.reason
+                raise CommandError(
+                    f"{url} answered HTTP {answer.status_code} ({detail}): is "
+                    f"OPEN1688_GATEWAY the sandbox, and OPEN1688_APP_KEY "
+                    f"{settings.OPEN1688_APP_KEY!r} registered there?"
+                )
+            return parse_token(answer.json(), timezone.now())
+        except (requests.RequestException, ValueError, Open1688Error) as exc:
+            raise CommandError(f"{url} gave no usable token for {DEMO_SELLER}: {exc}") from None
 
     def _admin_password(self) -> str:
         path = settings.DATA_DIR / "admin-password.txt"

@@ -54,8 +54,18 @@ class Command(BaseCommand):
         if options["shop"]:
             shops = []
             for ref in options["shop"]:
-                query = Q(member_id=ref) | (Q(pk=int(ref)) if ref.isdigit() else Q())
-                shop = Shop.objects.filter(query).first()
+                ref = ref.strip()
+                if not ref:
+                    raise CommandError(
+                        "--shop 需要店铺编号或 1688 会员名 / --shop needs a shop id or a 1688 "
+                        "member id"
+                    )
+                # isdigit() also says yes to "²" (int() refuses it); a NUL would reach
+                # PostgreSQL, which refuses it in a query: such refs are simply unknown.
+                shop = None
+                if ref.isprintable():
+                    by_pk = Q(pk=int(ref)) if ref.isascii() and ref.isdigit() else Q()
+                    shop = Shop.objects.filter(Q(member_id=ref) | by_pk).first()
                 if shop is None:
                     raise CommandError(f"no shop with id or member id {ref!r}")
                 shops.append(shop)

@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, batch_id, retry_failed=False, inline=False, **options):
-        if not str(batch_id).isdigit():
+        if not (str(batch_id).isascii() and str(batch_id).isdigit()):  # "²".isdigit() is True
             raise CommandError(f"批次编号必须是数字 / BATCH_ID must be a number, not {batch_id!r}.")
         try:
             batch = UploadBatch.objects.select_related("shop").get(pk=int(batch_id))
