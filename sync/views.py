@@ -5,6 +5,7 @@ import secrets
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ def _callback_url(request) -> str:
 
 @staff_member_required
 @require_POST
+@permission_required("catalog.change_shop", raise_exception=True)
 def connect_start(request):
     with make_client() as client:
         state = client.new_state()
@@ -32,6 +34,7 @@ def connect_start(request):
 
 @staff_member_required
 @require_GET
+@permission_required("catalog.change_shop", raise_exception=True)
 def oauth_callback(request):
     expected = request.session.pop(STATE_KEY, None)
     state, code = request.GET.get("state", ""), request.GET.get("code", "")

@@ -992,3 +992,11 @@ def test_an_uploaded_item_cannot_be_edited(staff_client):
     assert "只能修改待上传或上传失败的商品" in messages_of(response)
     item.refresh_from_db()
     assert item.title != "改"
+
+
+def test_connecting_a_shop_needs_the_shop_permission(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(username="clerk"))  # staff, but may not change shops
+    assert client.post("/shops/connect/").status_code == 403
+    assert client.get("/shops/oauth/callback/?code=x&state=y").status_code == 403
