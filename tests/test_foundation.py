@@ -78,3 +78,12 @@ def test_stock_changes_show_whole_numbers_and_prices_cents():
     )
     assert (str(stock.old_shown), str(stock.new_shown), str(stock.delta)) == ("500", "483", "-17")
     assert (str(price.old_shown), str(price.delta)) == ("19.90", "-1.10")
+
+
+def test_dashboard_shows_shops_that_need_reauthorisation(admin_client):
+    ShopFactory(
+        name="杭州箱包工厂", status=Shop.Status.NEEDS_REAUTH, status_reason="refresh token rejected"
+    )
+    page = admin_client.get("/").content.decode()
+    assert "杭州箱包工厂" in page and "refresh token rejected" in page
+    assert 'action="/shops/connect/"' in page
