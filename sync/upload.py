@@ -44,7 +44,7 @@ from sync.open1688 import (
     RateLimitTimeout,
     SignatureError,
 )
-from sync.open1688.types import ProductDetail
+from sync.open1688.types import ProductDetail, image_url
 
 log = logging.getLogger(__name__)
 
@@ -557,11 +557,7 @@ def _copy_error(exc: BusinessError) -> str:
 
 
 def _absolute_image(path: str) -> str:
-    if path.startswith(("http://", "https://")):
-        return path
-    if path.startswith("//"):
-        return "https:" + path
-    return settings.OPEN1688_IMAGE_BASE + path.lstrip("/")
+    return image_url(path, settings.OPEN1688_IMAGE_BASE)
 
 
 def stage_copies(batch: UploadBatch, details: list[ProductDetail]) -> list[UploadItem]:

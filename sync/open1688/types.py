@@ -9,11 +9,13 @@ from decimal import Decimal
 IMAGE_HOST = "https://cbu01.alicdn.com/"
 
 
-def image_url(path: str) -> str:
-    """Offer images come as relative paths (`img/ibank/...`) served under IMAGE_HOST."""
-    if path.startswith(("http://", "https://", "//")):
+def image_url(path: str, host: str = IMAGE_HOST) -> str:
+    """Offer images come as relative paths (`img/ibank/...`) served under `host`."""
+    if path.startswith(("http://", "https://")):
         return path
-    return IMAGE_HOST + path.lstrip("/")
+    if path.startswith("//"):  # scheme-relative
+        return "https:" + path
+    return host + path.lstrip("/")
 
 
 @dataclass(frozen=True)
