@@ -19,21 +19,24 @@ from catalog.fields import EncryptedTextField
 MONEY = {"max_digits": 14, "decimal_places": 2}
 
 
-def _holds_nul(value) -> bool:
+def json_texts(value):
+    """Every string in a JSON value, keys included."""
     if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_holds_nul(v) for v in value)
-    return False
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from json_texts(key)
+            yield from json_texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from json_texts(item)
 
 
 class ProhibitNullCharactersInJSON(ProhibitNullCharactersValidator):
     """PostgreSQL's jsonb refuses "\u0000" anywhere: a form error, not a database error."""
 
     def __call__(self, value):
-        if _holds_nul(value):
+        if any("\x00" in text for text in json_texts(value)):
             raise ValidationError(self.message, code=self.code)
 
 

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from catalog.models import Product, UploadBatch, UploadItem
+from catalog.models import Product, UploadBatch, UploadItem, json_texts
 
 TITLE_MAX = 128  # 1688 `subject` limit
 UNIT_MAX = 20  # UploadItem.unit column
@@ -162,15 +162,7 @@ def _check_counts(item, errors: ItemErrors) -> None:
 def _has_control_characters(value) -> bool:
     """Any text in a JSON value, keys included, with a control character: 1688 has no use for
     them and PostgreSQL cannot store NUL at all."""
-    if isinstance(value, str):
-        return bool(CONTROL_CHARACTERS.search(value))
-    if isinstance(value, dict):
-        return any(
-            _has_control_characters(k) or _has_control_characters(v) for k, v in value.items()
-        )
-    if isinstance(value, list | tuple):
-        return any(_has_control_characters(v) for v in value)
-    return False
+    return any(CONTROL_CHARACTERS.search(text) for text in json_texts(value))
 
 
 # Fields whose text is checked for control characters here (title and description have their
