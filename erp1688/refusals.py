@@ -1,0 +1,35 @@
+"""The one refusal type every service raises when it will not do what was asked.
+
+A refusal is an expected outcome (a permission the user lacks, a batch that is uploading, a shop
+that needs re-authorisation), never a programming error: views, admin actions and commands catch
+only `Refused` and show its message; anything else is a bug and surfaces as one. Each refusal has
+a stable `code` (tests and the UI key on it) and a translatable message, in the spirit of
+Django's `ValidationError(message, code=...)`.
+"""
+
+from django.utils.functional import Promise
+
+
+class Refused(Exception):
+    """A service declined the request. `code` is stable; `message` is for people."""
+
+    def __init__(self, code: str, message: str | Promise, *, params: dict | None = None):
+        self.code = code
+        self.params = params or {}
+        self._message = message
+        super().__init__(code)
+
+    @property
+    def message(self) -> str:
+        text = str(self._message)
+        return text % self.params if self.params else text
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __repr__(self) -> str:
+        return f"Refused({self.code!r}, {self.message!r})"
+
+
+class PermissionRefused(Refused):
+    """The acting user may not do this (rendered as the styled 403 page)."""
