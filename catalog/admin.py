@@ -252,7 +252,7 @@ class UploadItemAdmin(ImportExportMixin, admin.ModelAdmin):
     list_select_related = ["batch"]
     readonly_fields = [
         "status", "validation_errors", "remote_offer_id", "remote_error_code",
-        "remote_error_message", "attempts", "last_attempt_at", "idempotency_key",
+        "remote_error_message", "attempts", "last_attempt_at",
     ]  # fmt: skip
     # The form names the item's own fields; the admin also chooses the batch (without it an
     # item added here had no batch, and saving it was a database error).

@@ -50,6 +50,17 @@ class JSONField(models.JSONField):
         super().__init__(*args, **kwargs)
 
 
+class ShopQuerySet(models.QuerySet):
+    def syncable(self):
+        """Shops that may be synced at all (by staff or the scheduler): active ones. The one rule
+        every caller that picks shops to sync goes through."""
+        return self.filter(status=Shop.Status.ACTIVE)
+
+    def scheduled(self):
+        """Syncable shops the scheduler syncs on its own (staff did not switch it off)."""
+        return self.syncable().filter(sync_enabled=True)
+
+
 class Shop(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -78,10 +89,17 @@ class Shop(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ShopQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("shop")
         verbose_name_plural = _("shops")
         ordering = ["name"]
+        permissions = [
+            ("connect_shop", _("Can connect a 1688 shop (OAuth)")),
+            ("sync_shop", _("Can queue a sync of a shop")),
+            ("resync_shop", _("Can queue a full resync of a shop")),
+        ]
 
     def __str__(self):
         return f"{self.name} ({self.member_id})"
@@ -94,10 +112,10 @@ class Shop(models.Model):
         expires = self.access_token_expires_at
         return bool(self.access_token) and (expires is None or expires - margin > timezone.now())
 
-    def is_sync_due(self, interval: timedelta) -> bool:
-        if not self.sync_enabled or self.status != self.Status.ACTIVE:
-            return False
-        return self.last_synced_at is None or self.last_synced_at + interval <= timezone.now()
+    @property
+    def is_syncable(self) -> bool:
+        """The instance form of `Shop.objects.syncable()`."""
+        return self.status == self.Status.ACTIVE
 
 
 class Product(models.Model):
@@ -329,13 +347,21 @@ class UploadBatch(models.Model):
     # Why the last run stopped early (quota wait, shop needs re-authorisation...), for staff.
     last_error = models.TextField(_("last error"), blank=True)
 
+    # While the upload job owns a batch (queued or running), staging leaves it alone.
+    LOCKED_STATUSES = (Status.SUBMITTED, Status.RUNNING)
+
     class Meta:
         verbose_name = _("upload batch")
         verbose_name_plural = _("upload batches")
         ordering = ["-created_at", "-id"]
+        permissions = [("submit_uploadbatch", _("Can submit a batch for upload, or retry it"))]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_locked(self) -> bool:
+        return self.status in self.LOCKED_STATUSES
 
     @property
     def progress_percent(self) -> int:
@@ -343,6 +369,23 @@ class UploadBatch(models.Model):
         if valid <= 0:
             return 0
         return round(100 * (self.items_succeeded + self.items_failed) / valid)
+
+
+class UploadItemQuerySet(models.QuerySet):
+    def valid(self):
+        """Items without validation errors (the one definition of "valid")."""
+        return self.filter(validation_errors={})
+
+    def invalid(self):
+        return self.exclude(validation_errors={})
+
+    def not_uploaded(self):
+        """Items staging may still validate or change: pending or failed."""
+        return self.filter(status__in=UploadItem.NOT_UPLOADED)
+
+    def to_upload(self):
+        """What an upload run works on, in order: valid items not yet succeeded."""
+        return self.valid().filter(status__in=UploadItem.TO_UPLOAD).order_by("position", "id")
 
 
 class UploadItem(models.Model):
@@ -383,7 +426,6 @@ class UploadItem(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
-    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     remote_offer_id = models.BigIntegerField(_("1688 offer id"), null=True, blank=True)
     remote_error_code = models.CharField(max_length=100, blank=True)
     remote_error_message = models.TextField(blank=True)
@@ -391,6 +433,15 @@ class UploadItem(models.Model):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Still to be uploaded: the only items staging may validate or change.
+    NOT_UPLOADED = (Status.PENDING, Status.FAILED)
+    # Sent or maybe sent without a known outcome: asked about on 1688 before any new send.
+    UNRESOLVED = (Status.UPLOADING, Status.UNKNOWN)
+    # What a run picks up (when valid).
+    TO_UPLOAD = (Status.PENDING, Status.UPLOADING, Status.UNKNOWN)
+
+    objects = UploadItemQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("upload item")
