@@ -250,6 +250,11 @@ class SyncRun(models.Model):
         return None
 
 
+class ChangeSource(models.TextChoices):
+    SYNC = "sync", _("Seen on 1688")
+    ERP = "erp", _("Made by this ERP")
+
+
 class PriceStockChange(models.Model):
     """One observed change of a price or stock, per SKU (or per offer when it has no SKUs)."""
 
@@ -271,6 +276,26 @@ class PriceStockChange(models.Model):
     observed_at = models.DateTimeField(default=timezone.now)
     sync_run = models.ForeignKey(
         SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    # Who made the change: seen by a sync (made on 1688), or made by this ERP for a user.
+    source = models.CharField(
+        _("source"), max_length=10, choices=ChangeSource.choices, default=ChangeSource.SYNC
+    )
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("made by"),
+    )
+    live_edit = models.ForeignKey(
+        "catalog.LiveEdit",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("live offer change"),
     )
 
     class Meta:
@@ -463,3 +488,7 @@ class UploadItem(models.Model):
     @property
     def is_valid(self) -> bool:
         return not self.validation_errors
+
+
+# Live offer edits (issue 18) live in their own module; imported here so Django registers them.
+from catalog.live_models import LiveEdit, LiveEditLine  # noqa: E402, F401

@@ -22,6 +22,7 @@ VIEW = [
     "catalog.view_pricestockchange",
     "catalog.view_uploadbatch",
     "catalog.view_uploaditem",
+    "catalog.view_liveedit",
 ]
 
 OPERATE = [
@@ -31,6 +32,7 @@ OPERATE = [
     "catalog.change_uploaditem",
     "catalog.delete_uploaditem",
     "catalog.submit_uploadbatch",
+    "catalog.change_live_offer",
 ]
 
 MANAGE = [
