@@ -532,3 +532,39 @@ class Open1688Client:
         answer = self._send(TOKEN_API, url, lambda: fields, idempotent=idempotent, hidden=hidden)
         now = datetime.fromtimestamp(self._clock(), UTC)
         return _parsed(lambda body: answers.parse_token(body, now), answer, TOKEN_API)
+
+    # -- live offer changes: stock, delist, relist (docs/protocol.md) -------------------------
+
+    def modify_stock(
+        self, access_token: str, changes: Sequence[Mapping], *, increment: bool
+    ) -> None:
+        """alibaba.product.modifyStock. `changes`: [{"productId", "skuStocks": [{"skuId": the
+        SKU's **specId**, "stockChange": n}]}], or [{"productId", "productAmountChange": n}] for
+        an offer without SKUs. `increment` True adds n (the platform's default when
+        `increaceModify`, so spelled, is absent), False sets n. A delta is not idempotent: an
+        answer that may have been lost raises OutcomeUnknownError (re-read the offer)."""
+        api = "alibaba.product.modifyStock"
+        params = {
+            "productStockChange": [dict(change) for change in changes],
+            "webSite": "1688",
+            "increaceModify": increment,  # always sent: the default (a delta) is the trap
+        }
+        answer = self.call(
+            PRODUCT_NAMESPACE, api, params, access_token=access_token, idempotent=not increment
+        )
+        _parsed(answers.check_product_answer, answer, api)
+        # A per-offer refusal some answers carry is caught by the caller re-reading the offer.
+
+    def expire_products(self, access_token: str, product_ids: Sequence[int]) -> None:
+        """alibaba.product.expire (下架): the offers become `outdated`. Sets a state: replayable."""
+        api = "alibaba.product.expire"
+        params = {"productIds": list(product_ids), "webSite": "1688"}
+        answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+        _parsed(answers.check_product_answer, answer, api)
+
+    def republish_products(self, access_token: str, product_ids: Sequence[int]) -> None:
+        """alibaba.product.republish (重新上架); capped per member per day (the SDK says 400)."""
+        api = "alibaba.product.republish"
+        params = {"productIds": list(product_ids)}
+        answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+        _parsed(answers.check_product_answer, answer, api)
