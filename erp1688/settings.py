@@ -7,11 +7,14 @@ a missing secret is then a startup error instead of a silent fallback.
 
 import base64
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from erp1688.deploy_checks import fernet_keys_problem, gateway_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -50,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "django_rq",
     "import_export",
     "catalog",
@@ -66,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "erp1688.urls"
@@ -121,6 +127,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): AxesStandaloneBackend refuses a locked-out username+IP pair
+# before ModelBackend checks the password; force_login (tests) passes no backend check at all.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "erp1688.security.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# The client address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT reverse proxies in front the
+# address they appended to X-Forwarded-For (a client-sent header must not pick the address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "erp1688.security.client_ip"
+
 LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "admin:login"
@@ -179,6 +202,9 @@ OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
 SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", 30)
 SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", 300)
 SYNC_JOB_TIMEOUT = env.int("SYNC_JOB_TIMEOUT", 3600)
+# Per-shop sync and per-batch upload locks: renewed every third of this while their holder works,
+# so a killed worker's lock ends within this many seconds (sync/locks.py).
+LOCK_TTL_SECONDS = env.float("LOCK_TTL_SECONDS", 60)
 UPLOAD_CHUNK_SIZE = env.int("UPLOAD_CHUNK_SIZE", 50)
 UPLOAD_JOB_TIMEOUT = env.int("UPLOAD_JOB_TIMEOUT", 3600)
 # A quota-limited upload waits this long, then its job runs again (needs rqworker --with-scheduler).
@@ -187,6 +213,21 @@ UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
 UPLOAD_LOCK_TIMEOUT = env.int("UPLOAD_LOCK_TIMEOUT", 300)
 # Offer images come as relative paths served under this host.
 OPEN1688_IMAGE_BASE = env.str("OPEN1688_IMAGE_BASE", "https://cbu01.alicdn.com/")
+
+# Error reports (DEBUG 500 page, admin e-mails) hide the client's frames and every known secret.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "erp1688.security.SecretHidingFilter"
+DEFAULT_EXCEPTION_REPORTER = "erp1688.security.SecretRedactingReporter"
+
+# Cookies and headers (secure cookies and HSTS in production below). No script reads the CSRF
+# cookie: forms carry {% csrf_token %} and htmx only polls with GET.
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
 
 if PRODUCTION:
     if SECRET_KEY == DEV_SECRET_KEY or len(SECRET_KEY) < 50:
@@ -198,9 +239,16 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SECURE_CONTENT_TYPE_NOSNIFF = True
-    if "sandbox" in OPEN1688_GATEWAY or "127.0.0.1" in OPEN1688_GATEWAY:
-        raise ImproperlyConfigured("production must not point OPEN1688_GATEWAY at the sandbox")
+    for name, url in (
+        ("OPEN1688_GATEWAY", OPEN1688_GATEWAY),
+        ("OPEN1688_AUTHORIZE_URL", OPEN1688_AUTHORIZE_URL),
+    ):
+        problem = gateway_problem(url)
+        if problem:
+            raise ImproperlyConfigured(f"{name} {problem} (ERP_ENV=production): {url!r}")
+    problem = fernet_keys_problem(FIELD_ENCRYPTION_KEYS)
+    if problem:
+        raise ImproperlyConfigured(f"FIELD_ENCRYPTION_KEY: {problem}")
 
 LOGGING = {
     "version": 1,
@@ -208,7 +256,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},  # a version banner at every start-up
+    },
 }
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -8,6 +8,7 @@ import django_rq
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 from redis.exceptions import LockError
 
 from catalog.models import Shop
@@ -113,6 +114,7 @@ def access_token_for(shop: Shop, client: Open1688Client, *, force_refresh: bool 
     return shop.access_token
 
 
+@sensitive_variables("token")
 def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
     """Call `method(access_token, ...)`; on a rejected token refresh once and call again.
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import permission_required
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from sync.gateway import connect_shop, make_client
@@ -35,6 +36,7 @@ def connect_start(request):
 @staff_member_required
 @require_GET
 @permission_required("catalog.change_shop", raise_exception=True)
+@sensitive_variables("code", "token", "state", "expected")
 def oauth_callback(request):
     expected = request.session.pop(STATE_KEY, None)
     state, code = request.GET.get("state", ""), request.GET.get("code", "")
