@@ -3,6 +3,7 @@
 from .client import Open1688Client, encode_param, encode_params
 from .errors import (
     ERROR_CODES,
+    ERROR_MESSAGES,
     HTTP_STATUS_ERRORS,
     AuthError,
     BusinessError,
@@ -13,6 +14,7 @@ from .errors import (
     OutcomeUnknownError,
     PermissionDeniedError,
     QuotaError,
+    QuotaSpentError,
     RateLimitTimeout,
     RefreshTokenExpiredError,
     RequestTimeout,
@@ -40,6 +42,7 @@ from .types import (
 __all__ = [
     "CHINA_TZ",
     "ERROR_CODES",
+    "ERROR_MESSAGES",
     "HTTP_STATUS_ERRORS",
     "IMAGE_HOST",
     "AuthError",
@@ -57,6 +60,7 @@ __all__ = [
     "ProductListPage",
     "ProductSummary",
     "QuotaError",
+    "QuotaSpentError",
     "RateLimitTimeout",
     "RedisRateLimiter",
     "RefreshTokenExpiredError",

@@ -1,6 +1,7 @@
 """Answer shapes of the 1688 APIs, parsed in one place so a wrong guess is fixed in one place.
 
-Shapes follow DESIGN.md; where it is silent, docs/protocol-choices.md. Answers must come from
+Each shape decision carries a comment naming its source; docs/protocol.md is the project's
+record of them. Where two sources disagree, both shapes are read. Answers must come from
 `json.loads(body, parse_float=Decimal)` so prices never pass through float.
 """
 
@@ -132,30 +133,65 @@ def _raise_product_error(top: _Reader) -> None:
         raise BusinessError(message or "call failed", code=code)
 
 
+def _list_page(result: _Reader) -> _Reader:
+    """The list's page object. The official generated SDK models `result.result.pageResult`;
+    four independent real integrations read `result.pageResult`: accept both."""
+    inner = result.value("result")
+    if isinstance(inner, dict) and "pageResult" in inner:
+        inner_reader = result.child("result")
+        _raise_unless_success(inner_reader)
+        return inner_reader.child("pageResult")
+    if "pageResult" in result.raw:
+        return result.child("pageResult")
+    raise MalformedResponseError("answer lacks result.result.pageResult and result.pageResult")
+
+
 def parse_product_list(answer: object) -> ProductListPage:
-    """alibaba.product.list.get: result.result.pageResult."""
+    """alibaba.product.list.get: {pageIndex, sizePerPage, totalRecords, resultList}."""
     result = _Reader(answer).child("result")
     _raise_unless_success(result)
-    page = result.child("result").child("pageResult")
+    page = _list_page(result)
+    # `totalRecords` in the SDK model; one real parser reads `totalCount`.
+    total = page.integer("totalRecords")
+    if total is None:
+        total = page.integer("totalCount")
+    if total is None:
+        raise MalformedResponseError(f"answer lacks {page.path('totalRecords')}")
+    items = page.children("resultList")
+    # Whether list items carry SKUs is disputed: the SDK's list item has none, one production
+    # ERP reads `skuInfos` and `saleInfo.amountOnSale` straight from them. When any item of the
+    # page carries `skuInfos`, the list carries SKUs, so an item with `saleInfo` but no
+    # `skuInfos` is an offer without SKUs (the APIs leave out empty lists).
+    carries_skus = any("skuInfos" in item.raw for item in items)
     return ProductListPage(
-        items=tuple(_summary(item) for item in page.children("resultList")),
-        total_records=page.integer("totalRecords", required=True),
-        page_index=page.integer("pageIndex", required=True),
-        page_size=page.integer("sizePerPage", required=True),
+        items=tuple(_summary(item, carries_skus) for item in items),
+        total_records=total,
+        page_index=page.integer("pageIndex"),
+        page_size=page.integer("sizePerPage"),
     )
 
 
-def _summary(item: _Reader) -> ProductSummary:
+def _offer_cargo_number(info: _Reader) -> str:
+    # `cargoNumber` in the project's record; the production ERP that reads list items reads
+    # `productCargoNumber`.
+    return info.text("cargoNumber") or info.text("productCargoNumber")
+
+
+def _summary(item: _Reader, carries_skus: bool = False) -> ProductSummary:
+    complete = isinstance(item.raw.get("saleInfo"), dict) and (
+        carries_skus or "skuInfos" in item.raw
+    )
     return ProductSummary(
         product_id=item.integer("productID", required=True),
         subject=item.text("subject"),
         status=item.text("status"),
         category_id=item.integer("categoryID"),
-        cargo_number=item.text("cargoNumber"),
+        cargo_number=_offer_cargo_number(item),
         images=item.child("image", required=False).strings("images"),
         create_time=item.time("createTime"),
         modify_time=item.time("lastUpdateTime"),
         raw=item.raw,
+        detail=_detail(item, item, from_list=True) if complete else None,
     )
 
 
@@ -163,7 +199,11 @@ def parse_product_detail(answer: object) -> ProductDetail:
     """alibaba.product.get: productInfo plus top-level createTime / lastUpdateTime."""
     top = _Reader(answer)
     _raise_product_error(top)
-    info = top.child("productInfo")
+    return _detail(top.child("productInfo"), top)
+
+
+def _detail(info: _Reader, stamps: _Reader, *, from_list: bool = False) -> ProductDetail:
+    """An offer from productInfo (detail; stamps at the top level) or from a list item."""
     sale = info.child("saleInfo", required=False)
     return ProductDetail(
         product_id=info.integer("productID", required=True),
@@ -176,22 +216,34 @@ def parse_product_detail(answer: object) -> ProductDetail:
         min_order_quantity=sale.integer("minOrderQuantity"),
         amount_on_sale=sale.integer("amountOnSale"),
         quote_type=sale.integer("quoteType"),
-        price_ranges=tuple(_price_range(tier) for tier in sale.children("priceRanges")),
+        price_ranges=_tiers(sale, "priceRanges"),
         images=info.child("image", required=False).strings("images"),
         attributes=info.dicts("attributes"),
         skus=tuple(_sku(sku) for sku in info.children("skuInfos")),
-        cargo_number=info.text("cargoNumber"),
-        create_time=top.time("createTime"),
-        modify_time=top.time("lastUpdateTime"),
-        raw=top.raw,
+        cargo_number=_offer_cargo_number(info),
+        create_time=stamps.time("createTime"),
+        modify_time=stamps.time("lastUpdateTime"),
+        raw=stamps.raw,
+        from_list=from_list,
     )
 
 
-def _price_range(tier: _Reader) -> PriceRange:
-    return PriceRange(
-        start_quantity=tier.integer("startQuantity", required=True),
-        price=tier.decimal("price", required=True),
-    )
+def _tiers(owner: _Reader, key: str) -> tuple[PriceRange, ...]:
+    """Quantity tiers sorted by start quantity. A tier without a price is left out: it says
+    nothing (a missing value is unknown, never a change)."""
+    value = owner.value(key)
+    if isinstance(value, dict):  # a single tier sent as an object
+        owner = _Reader({key: [value]}, owner.at)
+    tiers = [_price_range(tier) for tier in owner.children(key)]
+    return tuple(sorted((t for t in tiers if t is not None), key=lambda t: t.start_quantity))
+
+
+def _price_range(tier: _Reader) -> PriceRange | None:
+    price = tier.decimal("price")
+    if price is None:
+        return None
+    start = tier.integer("startQuantity")
+    return PriceRange(start_quantity=1 if start is None else start, price=price)
 
 
 def _sku(sku: _Reader) -> SkuInfo:
@@ -204,6 +256,9 @@ def _sku(sku: _Reader) -> SkuInfo:
         amount_on_sale=sku.integer("amountOnSale"),
         cargo_number=sku.text("cargoNumber"),
         sku_code=sku.text("skuCode"),
+        # The official doc's SKU model has an optional per-SKU `priceRange`; accept a list
+        # of tiers or one tier object.
+        price_ranges=_tiers(sku, "priceRange"),
     )
 
 
@@ -251,6 +306,16 @@ def parse_image_id(answer: object) -> str:
     result = _Reader(answer).child("result")
     _raise_unless_success(result)
     return result.text("result", required=True)
+
+
+def parse_postponed_token(answer: object, now: datetime) -> TokenInfo:
+    """postponeToken: a new refresh token (required) and its timeout; the answer may or may not
+    repeat an access token (the record does not say), so a missing one is kept by the caller."""
+    top = _Reader(answer)
+    top.text("refresh_token", required=True)
+    if top.value("access_token") is None:
+        answer = {**top.raw, "access_token": "", "expires_in": top.raw.get("expires_in", "0")}
+    return parse_token(answer, now)
 
 
 def parse_token(answer: object, now: datetime) -> TokenInfo:

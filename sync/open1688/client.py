@@ -43,6 +43,7 @@ MAX_LIST_PAGE_SIZE = 20  # alibaba.product.list.get cuts larger pages to 20
 PRODUCT_NAMESPACE = "com.alibaba.product"
 SEARCH_NAMESPACE = "com.alibaba.fenxiao.crossborder"
 TOKEN_API = "system.oauth2.getToken"  # the name the limiter, the logs and on_request see
+POSTPONE_API = "system.oauth2.postponeToken"
 
 OnRequest = Callable[[str, int, int | None, float], None]
 
@@ -123,15 +124,23 @@ def _code_and_message(body: dict, status: int) -> tuple[str | None, str]:
     return (None if code is None else str(code)), str(message or f"HTTP {status}")
 
 
+def _request_id(response: requests.Response, body: object) -> str | None:
+    """The error body's `request_id` (the official Python SDK reads it there), else a header."""
+    if isinstance(body, dict) and body.get("request_id") not in (None, ""):
+        return str(body["request_id"])[:100]
+    return response.headers.get("X-Request-Id")
+
+
 def _error_in(
     response: requests.Response, body: object, hidden: Iterable[str | None], **context
 ) -> Open1688Error | None:
     """The typed error an answer carries, or None for a usable JSON object."""
     status = response.status_code
-    context.update(http_status=status, request_id=response.headers.get("X-Request-Id"))
+    context.update(http_status=status, request_id=_request_id(response, body))
     if isinstance(body, dict) and (status >= 300 or "error_code" in body):
         code, message = _code_and_message(body, status)
-        error = error_class_for(code, status)(redact(message, hidden), code=code, **context)
+        error_class = error_class_for(code, status, message)
+        error = error_class(redact(message, hidden), code=code, **context)
     elif status >= 500 or status == 429:  # e.g. a proxy's HTML page
         error = error_class_for(None, status)(f"HTTP {status} without a JSON error", **context)
     elif isinstance(body, dict):
@@ -329,6 +338,8 @@ class Open1688Client:
         """Exponential backoff with full jitter; None when retrying is unsafe or over budget."""
         if isinstance(exc, OutcomeUnknownError) or attempt > self.max_retries:
             return None
+        if not getattr(exc, "retryable", True):  # e.g. the app's paid quota is spent
+            return None
         cap = min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1))
         delay = max(random.uniform(0, cap), getattr(exc, "retry_after", None) or 0.0)
         if self._clock() - started + delay > self.retry_budget:
@@ -525,6 +536,28 @@ class Open1688Client:
             "refresh_token": refresh_token,
         }
         return self._get_token("param2", fields, idempotent=True, hidden=(refresh_token,))
+
+    def postpone_token(self, refresh_token: str, access_token: str) -> TokenInfo:
+        """Extend a refresh token inside the last 30 days of its life (postponeToken).
+
+        The answer carries a new refresh token and the old one dies; it is not replayed when
+        its answer is lost (a replay would present a dead token)."""
+        fields = {
+            "client_id": self.app_key,
+            "client_secret": self._app_secret,
+            "refresh_token": refresh_token,
+            "access_token": access_token,
+        }
+        url = f"{self.gateway}/openapi/param2/1/system.oauth2/postponeToken/{self.app_key}"
+        answer = self._send(
+            POSTPONE_API,
+            url,
+            lambda: fields,
+            idempotent=False,
+            hidden=(refresh_token, access_token),
+        )
+        now = datetime.fromtimestamp(self._clock(), UTC)
+        return _parsed(lambda body: answers.parse_postponed_token(body, now), answer, POSTPONE_API)
 
     def _get_token(self, protocol: str, fields: dict, *, idempotent: bool, hidden) -> TokenInfo:
         # getToken is not signed (DESIGN.md, OAuth2).

@@ -35,7 +35,7 @@ class SignatureError(Open1688Error):
 
 
 class PermissionDeniedError(Open1688Error):
-    """The app may not call this API (not subscribed / API ACL)."""
+    """The app may not call this API (not subscribed / API ACL): `api` names the refused API."""
 
 
 class AuthError(Open1688Error):
@@ -47,9 +47,18 @@ class RefreshTokenExpiredError(AuthError):
 
 
 class QuotaError(Open1688Error):
-    """Frequency limit or no usage left. The call was not applied, so it is safe to retry."""
+    """Frequency limit. The call was not applied, so it is safe to retry after a pause."""
 
     retry_after: float | None = None
+    retryable = True
+
+
+class QuotaSpentError(QuotaError):
+    """gw.NoUsageLeftError: the app's paid call quota is spent. Retrying in seconds cannot help,
+    so the client never retries it and a sync stops at once. A QuotaError all the same: the
+    call was not applied, and callers that park work on a quota answer keep doing so."""
+
+    retryable = False
 
 
 class InvalidParameterError(Open1688Error):
@@ -92,27 +101,36 @@ class RateLimitTimeout(Open1688Error):
     """The local rate limiter could not grant a token within its max_wait."""
 
 
-# Gateway `error_code` / OAuth2 `error` -> class. The place to correct a wrong guess.
-# Attested on the real gateway (DESIGN.md): every gw.* code below.
-# Not attested: "401" (expired/invalid token; docs/protocol-choices.md) and the OAuth2 codes,
-# which follow RFC 6749 as docs/protocol-choices.md chose.
+# Gateway `error_code` / OAuth2 `error` -> class. The place to correct a wrong guess; each line
+# names its source (docs/protocol.md, "Errors and limits").
 ERROR_CODES: dict[str, type[Open1688Error]] = {
+    # Seen on the real gateway (official SDKs, doc mirrors, real integrations):
     "gw.SignatureInvalid": SignatureError,
     "gw.AppKeyNotFound": SignatureError,
     "gw.QosAppFrequencyLimit": QuotaError,
     "gw.QosApiFrequencyLimit": QuotaError,
-    "gw.NoUsageLeftError": QuotaError,
+    "gw.QosRequestLimit": QuotaError,  # a rate error like the two above
+    "gw.NoUsageLeftError": QuotaSpentError,  # the paid quota: not a rate, never retried
     "gw.ParamMissing": InvalidParameterError,
     "gw.APIUnsupported": InvalidParameterError,
-    "gw.APIACLDecline": PermissionDeniedError,
+    "gw.APIACLDecline": PermissionDeniedError,  # this app was not granted the API
     "gw.ISPInvokeError": ServerError,
     "gw.ISPInvokeTimeout": ServerError,
+    # Seen in real integrations: an unauthorised call answers "401", "Request need user
+    # authorized"; refresh the access token once, then retry.
     "401": AuthError,
+    # OAuth2 getToken errors follow RFC 6749 (not attested for 1688; docs/protocol.md).
     "invalid_grant": RefreshTokenExpiredError,
     "invalid_client": SignatureError,
     "unauthorized_client": PermissionDeniedError,
     "invalid_request": InvalidParameterError,
     "unsupported_grant_type": InvalidParameterError,
+}
+
+# Messages that decide the class whatever the code says (the seen unauthorised answer has been
+# reported both with code "401" and with other codes around the same text). Lower case.
+ERROR_MESSAGES: dict[str, type[Open1688Error]] = {
+    "request need user authorized": AuthError,
 }
 
 # Used when the code is absent or unknown.
@@ -125,7 +143,13 @@ HTTP_STATUS_ERRORS: dict[int, type[Open1688Error]] = {
 }
 
 
-def error_class_for(code: str | None, http_status: int | None) -> type[Open1688Error]:
+def error_class_for(
+    code: str | None, http_status: int | None, message: str = ""
+) -> type[Open1688Error]:
+    lowered = message.lower()
+    for text, error_class in ERROR_MESSAGES.items():
+        if text in lowered:
+            return error_class
     if code in ERROR_CODES:
         return ERROR_CODES[code]
     if http_status in HTTP_STATUS_ERRORS:

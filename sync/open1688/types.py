@@ -18,8 +18,16 @@ def image_url(path: str, host: str = IMAGE_HOST) -> str:
     return host + path.lstrip("/")
 
 
+# saleInfo.quoteType (docs/protocol.md, "Prices as 1688 has them"):
+QUOTE_BY_TIERS = 0  # the offer's quantity tiers are the price (of the offer and of every SKU)
+QUOTE_BY_SKU = 1  # each SKU has its own `price` (and maybe its own `priceRange`)
+QUOTE_SHARED_TIERS = 2  # tiers shared by all SKUs; the SKUs carry no `price`
+
+
 @dataclass(frozen=True)
 class PriceRange:
+    """One quantity tier: from `start_quantity` pieces on, `price` each (起批量 → 价格)."""
+
     start_quantity: int
     price: Decimal
 
@@ -29,11 +37,12 @@ class SkuInfo:
     sku_id: int
     spec_id: str
     attributes: tuple[dict, ...]
-    price: Decimal | None
+    price: Decimal | None  # None: 1688 sent none (quoteType 0/2): the offer's tiers apply
     retail_price: Decimal | None
     amount_on_sale: int | None
     cargo_number: str
     sku_code: str
+    price_ranges: tuple[PriceRange, ...] = ()  # the SKU's own `priceRange`, where present
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,8 @@ class ProductSummary:
     create_time: datetime | None
     modify_time: datetime | None
     raw: dict = field(repr=False, compare=False)
+    # The offer as the list item carries it (SKUs, prices, stock), when it does: no detail call.
+    detail: ProductDetail | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -69,14 +80,33 @@ class ProductDetail:
     create_time: datetime | None
     modify_time: datetime | None  # the answer's lastUpdateTime
     raw: dict = field(repr=False, compare=False)  # the whole answer, productInfo included
+    from_list: bool = False  # read from a list item: fields the list leaves out are unknown
+
+    def sku_tiers(self, sku: SkuInfo) -> tuple[PriceRange, ...]:
+        """The tiers a buyer of `sku` pays, by quoteType; () when 1688 gave no price for it."""
+        if sku.price_ranges:
+            return sku.price_ranges
+        if sku.price is not None:
+            start = self.price_ranges[0].start_quantity if self.price_ranges else 1
+            return (PriceRange(start, sku.price),)
+        if self.quote_type == QUOTE_BY_SKU:
+            return ()  # a per-SKU price that is missing is unknown, not the offer's
+        return self.price_ranges
+
+    def price_span(self) -> tuple[Decimal, Decimal] | None:
+        """(lowest, highest) unit price over every tier and SKU, as 1688 shows "¥a-b"."""
+        prices = [tier.price for tier in self.price_ranges]
+        for sku in self.skus:
+            prices.extend(tier.price for tier in self.sku_tiers(sku))
+        return (min(prices), max(prices)) if prices else None
 
 
 @dataclass(frozen=True)
 class ProductListPage:
     items: tuple[ProductSummary, ...]
     total_records: int
-    page_index: int
-    page_size: int
+    page_index: int | None
+    page_size: int | None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from sync.open1688.answers import (
     check_product_answer,
     parse_added_product_id,
     parse_image_id,
+    parse_postponed_token,
     parse_product_detail,
     parse_product_list,
     parse_search_page,
@@ -271,3 +272,116 @@ def test_refresh_answer_without_refresh_token_keeps_the_old_one():
 def test_token_answer_without_access_token():
     with pytest.raises(MalformedResponseError, match="access_token"):
         parse_token(load('{"expires_in": "36000"}'), datetime.now(UTC))
+
+
+# The official alibaba.product.get doc example's pricing: quoteType 2, tiers shared by every
+# SKU, and SKUs that carry no `price` (docs/protocol.md, "Prices as 1688 has them").
+QUOTE_TYPE_2 = """{
+  "success": true,
+  "productInfo": {
+    "productID": 600000000000000001, "subject": "帆布包", "status": "published",
+    "saleInfo": {"priceRanges": [{"startQuantity": 10, "price": 250},
+                                 {"startQuantity": 3, "price": 258.00}],
+                 "amountOnSale": 70, "unit": "个", "quoteType": 2},
+    "skuInfos": [
+      {"skuId": 1, "specId": "a", "amountOnSale": 40, "retailPrice": 300},
+      {"skuId": 2, "specId": "b", "amountOnSale": 30,
+       "priceRange": [{"startQuantity": 3, "price": "240"}, {"startQuantity": 50}]}
+    ]
+  },
+  "lastUpdateTime": "20261123103000000+0800"
+}"""
+
+
+def test_quote_type_2_skus_take_the_shared_tiers():
+    detail = parse_product_detail(load(QUOTE_TYPE_2))
+    assert detail.product_id == 600000000000000001  # beyond 2**53: read as an integer
+    assert detail.quote_type == 2
+    # sorted by start quantity
+    assert detail.price_ranges == (PriceRange(3, Decimal("258.00")), PriceRange(10, Decimal(250)))
+    plain, ranged = detail.skus
+    assert plain.price is None and plain.price_ranges == ()
+    assert detail.sku_tiers(plain) == detail.price_ranges
+    # the per-SKU priceRange; a tier without a price says nothing and is left out
+    assert ranged.price_ranges == (PriceRange(3, Decimal("240")),)
+    assert detail.sku_tiers(ranged) == ranged.price_ranges
+    assert detail.price_span() == (Decimal(240), Decimal("258.00"))
+
+
+def test_quote_type_1_sku_without_price_is_unknown_not_the_offer_price():
+    answer = load(PRODUCT_GET)
+    detail = parse_product_detail(answer)
+    priced, unpriced = detail.skus
+    assert detail.sku_tiers(priced) == (PriceRange(2, Decimal("12.30")),)
+    assert detail.sku_tiers(unpriced) == ()
+
+
+def sdk_nesting(page: dict) -> dict:
+    """The official SDK's model: result.result.pageResult."""
+    return {"result": {"success": True, "result": {"pageResult": page}}}
+
+
+def parser_nesting(page: dict) -> dict:
+    """How four real integrations read it: result.pageResult."""
+    return {"result": {"success": True, "pageResult": page}}
+
+
+@pytest.mark.parametrize("nest", [sdk_nesting, parser_nesting])
+@pytest.mark.parametrize("total_key", ["totalRecords", "totalCount"])
+def test_product_list_in_either_nesting_and_either_total(nest, total_key):
+    inner = load(PRODUCT_LIST)["result"]["result"]["pageResult"]
+    inner[total_key] = inner.pop("totalRecords")
+    page = parse_product_list(nest(inner))
+    assert page.total_records == 41 and len(page.items) == 2
+    assert all(item.detail is None for item in page.items)  # no SKUs: a detail call each
+
+
+def test_product_list_without_any_total_is_malformed():
+    page = {"resultList": []}
+    with pytest.raises(MalformedResponseError, match="totalRecords"):
+        parse_product_list(parser_nesting(page))
+
+
+def test_list_items_that_carry_skus_prices_and_stock_are_complete():
+    with_skus = {
+        "productID": 11,
+        "subject": "帆布包",
+        "status": "published",
+        "productCargoNumber": "BAG-1",
+        "lastUpdateTime": "20261123103000000+0800",
+        "saleInfo": {"priceRanges": [{"startQuantity": 3, "price": 258}], "amountOnSale": 70,
+                     "quoteType": 2},
+        "skuInfos": [{"skuId": 1, "amountOnSale": 40}, {"skuId": 2, "amountOnSale": 30}],
+    }  # fmt: skip
+    no_skus = {
+        "productID": 12,
+        "lastUpdateTime": "20261123103000000+0800",
+        "saleInfo": {"priceRanges": [{"startQuantity": 1, "price": 9.9}], "amountOnSale": 5},
+    }
+    bare = {"productID": 13, "lastUpdateTime": "20261123103000000+0800"}
+    page = parse_product_list(
+        parser_nesting({"totalCount": 3, "resultList": [with_skus, no_skus, bare]})
+    )
+    first, second, third = page.items
+    assert first.cargo_number == "BAG-1" and first.detail.cargo_number == "BAG-1"
+    assert first.detail.from_list and first.detail.amount_on_sale == 70
+    assert [s.amount_on_sale for s in first.detail.skus] == [40, 30]
+    assert first.detail.modify_time == first.modify_time
+    assert second.detail is not None and second.detail.skus == ()  # the page carries SKUs
+    assert third.detail is None  # no prices or stock: the detail call decides
+
+
+def test_list_item_with_sale_info_alone_is_not_trusted_to_have_no_skus():
+    item = {"productID": 12, "saleInfo": {"amountOnSale": 5}}
+    page = parse_product_list(sdk_nesting({"totalRecords": 1, "resultList": [item]}))
+    assert page.items[0].detail is None
+
+
+def test_postponed_token_answer():
+    now = datetime(2027, 4, 30, tzinfo=UTC)
+    answer = {"refresh_token": "new-refresh", "refresh_token_timeout": "20271030000000000+0800"}
+    token = parse_postponed_token(answer, now)
+    assert token.refresh_token == "new-refresh" and token.access_token == ""
+    assert token.refresh_token_expires_at == datetime(2027, 10, 29, 16, tzinfo=UTC)
+    with pytest.raises(MalformedResponseError, match="refresh_token"):
+        parse_postponed_token({"access_token": "a", "expires_in": "1"}, now)

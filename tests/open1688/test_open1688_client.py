@@ -15,7 +15,10 @@ from sync.open1688 import (
     ConnectionFailed,
     MalformedResponseError,
     OutcomeUnknownError,
+    PermissionDeniedError,
     QuotaError,
+    QuotaSpentError,
+    RefreshTokenExpiredError,
     RequestTimeout,
     ServerError,
     SignatureError,
@@ -366,3 +369,65 @@ def test_image_search_needs_exactly_one_image(make_client):
 
 def test_client_repr_hides_the_secret(make_client):
     assert "test123" not in repr(make_client())
+
+
+def test_spent_paid_quota_stops_at_once(gateway, make_client, sleeps):
+    spent = {"error_code": "gw.NoUsageLeftError", "error_message": "no usage left"}
+    gateway.script(Answer(403, spent), Answer(body={"ok": True}))
+    with pytest.raises(QuotaSpentError) as raised:
+        make_client().call("ns", "api")
+    assert len(gateway.received) == 1 and sleeps == []  # not retried, no backoff
+    assert raised.value.code == "gw.NoUsageLeftError"
+
+
+def test_request_limit_is_a_rate_error_and_retried(gateway, make_client, sleeps):
+    limit = {"error_code": "gw.QosRequestLimit", "error_message": "request limit"}
+    gateway.script(Answer(429, limit), Answer(body={"ok": True}))
+    assert make_client().call("ns", "api") == {"ok": True}
+    assert len(gateway.received) == 2 and len(sleeps) == 1
+
+
+def test_request_id_is_read_from_the_error_body(gateway, make_client):
+    body = {"error_code": "401", "error_message": "Request need user authorized",
+            "request_id": "0bb3e2a717"}  # fmt: skip
+    gateway.script(Answer(401, body, {"X-Request-Id": "header-id"}))
+    with pytest.raises(AuthError) as raised:
+        make_client().get_product(TOKEN, 1)
+    assert raised.value.request_id == "0bb3e2a717"
+
+
+def test_acl_decline_names_the_refused_api(gateway, make_client):
+    body = {"error_code": "gw.APIACLDecline", "error_message": "api acl decline"}
+    gateway.script(Answer(403, body))
+    with pytest.raises(PermissionDeniedError) as raised:
+        make_client().get_product(TOKEN, 1)
+    assert raised.value.api == "alibaba.product.get" and len(gateway.received) == 1
+
+
+def test_postpone_token_sends_both_tokens_unsigned_and_reads_the_new_refresh_token(
+    gateway, make_client
+):
+    answer = {
+        "refresh_token": "refresh-new",
+        "refresh_token_timeout": "20271030000000000+0800",
+        "access_token": "access-new",
+        "expires_in": "36000",
+    }
+    gateway.script(Answer(body=answer))
+    token = make_client().postpone_token("refresh-old", "access-old")
+    received = gateway.received[0]
+    assert received.path == f"/openapi/param2/1/system.oauth2/postponeToken/{APP_KEY}"
+    assert received.fields == {
+        "client_id": APP_KEY,
+        "client_secret": "test123",
+        "refresh_token": "refresh-old",
+        "access_token": "access-old",
+    }
+    assert (token.refresh_token, token.access_token) == ("refresh-new", "access-new")
+    assert token.refresh_token_expires_at == datetime(2027, 10, 29, 16, tzinfo=UTC)
+
+
+def test_postpone_token_with_a_dead_refresh_token(gateway, make_client):
+    gateway.script(Answer(401, {"error": "invalid_grant", "error_description": "expired"}))
+    with pytest.raises(RefreshTokenExpiredError):
+        make_client().postpone_token("refresh-old", "access-old")

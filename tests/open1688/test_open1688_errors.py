@@ -10,6 +10,7 @@ from sync.open1688 import (
     OutcomeUnknownError,
     PermissionDeniedError,
     QuotaError,
+    QuotaSpentError,
     RefreshTokenExpiredError,
     RequestTimeout,
     ServerError,
@@ -27,7 +28,8 @@ from sync.open1688.errors import redact
         ("gw.AppKeyNotFound", SignatureError),
         ("gw.QosAppFrequencyLimit", QuotaError),
         ("gw.QosApiFrequencyLimit", QuotaError),
-        ("gw.NoUsageLeftError", QuotaError),
+        ("gw.QosRequestLimit", QuotaError),
+        ("gw.NoUsageLeftError", QuotaSpentError),
         ("gw.ParamMissing", InvalidParameterError),
         ("gw.APIUnsupported", InvalidParameterError),
         ("gw.APIACLDecline", PermissionDeniedError),
@@ -57,6 +59,17 @@ def test_gateway_codes_map_to_classes(code, expected):
 )
 def test_http_status_is_the_fallback_when_the_code_is_unknown(code, status, expected):
     assert error_class_for(code, status) is expected
+
+
+@pytest.mark.parametrize("code", ["401", "gw.SomethingNew", None, "gw.ParamMissing"])
+def test_the_seen_unauthorised_message_means_refresh_whatever_the_code(code):
+    assert error_class_for(code, 401, "Request need user authorized") is AuthError
+    assert error_class_for(code, 400, "request NEED user authorized.") is AuthError
+
+
+def test_spent_quota_is_a_quota_error_that_is_not_retried():
+    assert issubclass(QuotaSpentError, QuotaError)
+    assert QuotaError.retryable and not QuotaSpentError.retryable
 
 
 def test_hierarchy():
