@@ -56,6 +56,10 @@ class Control:
             ("POST", "/_sandbox/seed"): self.seed,
             ("POST", "/_sandbox/mutate"): self.mutate,
             ("POST", "/_sandbox/offers/update"): self.update_offer,
+            ("GET", "/_sandbox/acl"): self.get_acl,
+            ("POST", "/_sandbox/acl"): self.set_acl,
+            ("GET", "/_sandbox/limits"): lambda body, request: self.store.limits(),
+            ("POST", "/_sandbox/limits"): lambda body, request: self.store.set_limits(body),
             ("GET", "/_sandbox/offers"): self.list_offers,
             ("GET", "/_sandbox/faults"): lambda body, request: {"faults": self.faults.pending()},
             ("POST", "/_sandbox/faults"): self.add_fault,
@@ -148,6 +152,19 @@ class Control:
         cargo_number = request.query.get("cargo_number")
         limit = min(int(request.query.get("limit", OFFER_LISTING_LIMIT)), OFFER_LISTING_LIMIT)
         return {"offers": self.store.offer_summaries(member_id, cargo_number, limit)}
+
+    def get_acl(self, body: dict, request: Request) -> dict:
+        app_key = request.query.get("app_key") or ""
+        return {"app_key": app_key, "declined": self.store.declined_apis(app_key)}
+
+    def set_acl(self, body: dict, request: Request) -> dict:
+        """{"app_key", "declined": ["alibaba.product.edit", ...]}: the APIs the app is refused
+        with gw.APIACLDecline (an empty list grants them again)."""
+        app_key = _required(body, "app_key")
+        declined = body.get("declined") or []
+        if not isinstance(declined, list) or not all(isinstance(a, str) for a in declined):
+            raise ControlError("declined must be a list of API names")
+        return {"app_key": app_key, "declined": self.store.decline_apis(app_key, declined)}
 
     def add_fault(self, body: dict, request: Request) -> dict:
         delay = body.get("delay")

@@ -62,6 +62,9 @@ APIS: dict[tuple[str, str], Api] = {
         product_api.modify_stock, required=("productStockChange",)
     ),
     (PRODUCT, "alibaba.product.expire"): Api(product_api.expire_products, required=("productIds",)),
+    (PRODUCT, "alibaba.product.republish"): Api(
+        product_api.republish_products, required=("productIds",)
+    ),
     (CROSSBORDER, "product.search.keywordQuery"): Api(
         search_api.keyword_query, required=("offerQueryParam",)
     ),

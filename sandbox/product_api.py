@@ -8,6 +8,7 @@ import random
 from typing import TYPE_CHECKING
 
 from . import offer_input, queries
+from .http import Response, json_response
 from .offer_input import OfferInvalid
 from .params import (
     ParamInvalid,
@@ -165,7 +166,10 @@ def _new_info(product_id: int, fields: dict, sale: dict, skus: list, sku_ids: li
 
 
 # --- alibaba.product.edit --------------------------------------------------------------
-def edit_product(call: "ApiCall") -> dict:
+def edit_product(call: "ApiCall") -> dict | Response:
+    refusal = acl_declined(call, "alibaba.product.edit")
+    if refusal is not None:
+        return refusal
     try:
         product_id = int_param(call.params, "productID")
         fields = offer_input.parse_fields(call.params, creating=False)
@@ -204,13 +208,35 @@ def _apply_edit(store, conn, offer: Offer, fields: dict) -> None:
         info.pop("cargoNumber", None)
 
 
+# --- who may change offers: API ACL and audit -------------------------------------------
+def acl_declined(call: "ApiCall", api: str) -> Response | None:
+    """gw.APIACLDecline for an app the control API marked as not granted ``api`` (some apps
+    are refused product.edit: docs/protocol.md). Answered where the gateway would, before the
+    offer is looked at; status and message as the gateway's other ACL answers."""
+    if not call.store.is_api_declined(call.app_key, api):
+        return None
+    message = f"AppKey is not allowed(acl): {api}"
+    body = {"error_code": "gw.APIACLDecline", "error_message": message, "exception": message}
+    return json_response(body, status=400)
+
+
+PUBLISHED_STATUS = "published"
+AUDIT_STATUSES = {"auditing": "商品审核中 / the offer is being audited"}
+AUDIT_FAILED_STATUSES = {"untread", "FailAudited"}
+
+
 # --- alibaba.product.modifyStock -------------------------------------------------------
-def modify_stock(call: "ApiCall") -> dict:
-    """``productStockChange``: JSON array of ``{"productId", "skuStocks": [{"skuId" or
-    "specId", "amountOnSale"}]}`` (``{"productId", "amountOnSale"}`` for an offer without
-    SKUs); ``increaceModify`` (sic, the SDK's spelling): true (default) adds the amounts,
-    false sets them. All changes apply or none. Parameter names from the official SDK; the
-    inner shape is the sandbox's choice."""
+def modify_stock(call: "ApiCall") -> dict | Response:
+    """``productStockChange``: JSON array of ``{"productId", "skuStocks": [{"skuId",
+    "stockChange"}]}``, or ``{"productId", "productAmountChange"}`` for an offer without SKUs
+    (the shape two independent integrations send; ``amountOnSale`` is accepted for either
+    amount too). The per-SKU ``skuId`` must carry the SKU's **specId**: a numeric skuId is
+    refused (``SKU_NOT_EXIST``), the trap real integrations met; a ``specId`` key is accepted.
+    ``increaceModify`` (sic): true (the default) adds the amounts, false sets them. All
+    changes apply or none."""
+    refusal = acl_declined(call, "alibaba.product.modifyStock")
+    if refusal is not None:
+        return refusal
     try:
         changes = json_param(call.params, "productStockChange", list, [])
         increment = flag_param(call.params, "increaceModify", True)
@@ -234,10 +260,12 @@ def _apply_stock_change(call: "ApiCall", conn, change, increment: bool) -> None:
     skus = offer.info.get("skuInfos") or []
     if not skus:
         sale = offer.info["saleInfo"]
-        sale["amountOnSale"] = _new_amount(sale.get("amountOnSale", 0), change, increment)
+        amount = _amount(change, "productAmountChange")
+        sale["amountOnSale"] = _new_amount(sale.get("amountOnSale", 0), amount, increment)
     for target in change.get("skuStocks") or []:
         sku = _find_sku(skus, target)
-        sku["amountOnSale"] = _new_amount(sku.get("amountOnSale", 0), target, increment)
+        amount = _amount(target, "stockChange")
+        sku["amountOnSale"] = _new_amount(sku.get("amountOnSale", 0), amount, increment)
     if skus:
         offer.info["saleInfo"]["amountOnSale"] = sum(int(s["amountOnSale"]) for s in skus)
     offer.last_update_ms = call.store.clock.next_stamp(offer.last_update_ms)
@@ -249,13 +277,21 @@ def _find_sku(skus: list[dict], target) -> dict:
         raise OfferInvalid("PARAM_INVALID", "skuStocks items must be objects")
     wanted = str(target.get("skuId") or target.get("specId") or "")
     for sku in skus:
-        if wanted in (str(sku["skuId"]), sku["specId"]):
+        if wanted == sku["specId"]:
             return sku
+    if any(wanted == str(sku["skuId"]) for sku in skus):
+        raise OfferInvalid(
+            "SKU_NOT_EXIST", f"no SKU {wanted}: skuStocks[].skuId must carry the SKU's specId"
+        )
     raise OfferInvalid("SKU_NOT_EXIST", f"no SKU {wanted or '(none given)'} in this offer")
 
 
-def _new_amount(old, target: dict, increment: bool) -> int:
-    amount = _int(target.get("amountOnSale"), "amountOnSale")
+def _amount(target: dict, key: str) -> int:
+    value = target.get(key, target.get("amountOnSale"))
+    return _int(value, key)
+
+
+def _new_amount(old, amount: int, increment: bool) -> int:
     new = int(old or 0) + amount if increment else amount
     if new < 0:
         raise OfferInvalid("STOCK_INVALID", f"stock would become {new}")
@@ -270,22 +306,83 @@ def _int(value, name: str) -> int:
 
 
 # --- alibaba.product.expire ------------------------------------------------------------
-def expire_products(call: "ApiCall") -> dict:
+def expire_products(call: "ApiCall") -> dict | Response:
     """``productIds`` (as in the official SDK): the offers become ``outdated``."""
+    refusal = acl_declined(call, "alibaba.product.expire")
+    if refusal is not None:
+        return refusal
     try:
         product_ids = id_list_param(call.params, "productIds")
     except ParamInvalid as error:
         return product_error(error.code, str(error))
     store = call.store
     with store.write() as conn:
-        offers = store.load_offers(conn, product_ids)
-        for product_id in product_ids:
-            offer = offers.get(product_id)
-            if offer is None or offer.member_id != call.member_id:
-                return not_found(product_id)  # nothing written yet
-        stamp = store.clock.next_stamp(max((o.last_update_ms for o in offers.values()), default=0))
-        for offer in offers.values():
+        offers, unknown = _own_offers(call, conn, product_ids)
+        if unknown is not None:
+            return unknown  # nothing written yet
+        stamp = store.clock.next_stamp(max((o.last_update_ms for o in offers), default=0))
+        for offer in offers:
             offer.info["status"] = EXPIRED_STATUS
             offer.last_update_ms = stamp
             store.replace_offer(conn, offer)
+    return {"success": True}
+
+
+def _own_offers(call: "ApiCall", conn, product_ids: list[int]) -> tuple[list[Offer], dict | None]:
+    """(the caller's offers of ``product_ids``, None), or ([], the not-found answer for the
+    first one that is unknown or another seller's)."""
+    found = call.store.load_offers(conn, product_ids)
+    for product_id in product_ids:
+        offer = found.get(product_id)
+        if offer is None or offer.member_id != call.member_id:
+            return [], not_found(product_id)
+    return [found[product_id] for product_id in dict.fromkeys(product_ids)], None
+
+
+# --- alibaba.product.republish ---------------------------------------------------------
+def republish_products(call: "ApiCall") -> dict | Response:
+    """``productIds``: offers that are not on sale (``outdated``) go back on sale
+    (``published``). The official SDK: a member relists at most 400 offers a day (China
+    date; the cap is set with ``POST /_sandbox/limits``). Over the cap the whole call is
+    refused (``REPUBLISH_LIMIT``); an offer in audit (``OFFER_AUDITING``) or that failed audit
+    (``OFFER_AUDIT_FAILED``) is refused; an offer already on sale is left as it is and does not
+    count. All or nothing. Error codes are the sandbox's own (not attested)."""
+    refusal = acl_declined(call, "alibaba.product.republish")
+    if refusal is not None:
+        return refusal
+    try:
+        product_ids = id_list_param(call.params, "productIds")
+    except ParamInvalid as error:
+        return product_error(error.code, str(error))
+    store = call.store
+    with store.write() as conn:
+        offers, unknown = _own_offers(call, conn, product_ids)
+        if unknown is not None:
+            return unknown
+        for offer in offers:
+            status = offer.info.get("status")
+            if status in AUDIT_STATUSES:
+                return product_error(
+                    "OFFER_AUDITING", f"{offer.product_id}: {AUDIT_STATUSES[status]}"
+                )
+            if status in AUDIT_FAILED_STATUSES:
+                return product_error(
+                    "OFFER_AUDIT_FAILED",
+                    f"{offer.product_id}: 审核未通过，请修改后重新提交 / the offer failed audit",
+                )
+        waiting = [o for o in offers if o.info.get("status") != PUBLISHED_STATUS]
+        cap = store.republish_cap(conn)
+        used = store.republished_today(conn, call.member_id)
+        if used + len(waiting) > cap:
+            return product_error(
+                "REPUBLISH_LIMIT",
+                f"每天最多重新上架 {cap} 条，今天已上架 {used} 条 / "
+                f"at most {cap} offers may be relisted a day; {used} already today",
+            )
+        stamp = store.clock.next_stamp(max((o.last_update_ms for o in waiting), default=0))
+        for offer in waiting:
+            offer.info["status"] = PUBLISHED_STATUS
+            offer.last_update_ms = stamp
+            store.replace_offer(conn, offer)
+        store.count_republished(conn, call.member_id, len(waiting))
     return {"success": True}

@@ -85,7 +85,25 @@ CREATE INDEX IF NOT EXISTS offers_member_modified ON offers (member_id, last_upd
 CREATE INDEX IF NOT EXISTS offers_member_cargo ON offers (member_id, cargo_number);
 -- last_update_ms makes this index cover the "modify window sorted by ID" page scan.
 CREATE INDEX IF NOT EXISTS offers_member_product ON offers (member_id, product_id, last_update_ms);
+-- Live offer changes: APIs an app is refused (gw.APIACLDecline), knobs, relists per day.
+CREATE TABLE IF NOT EXISTS api_declines (
+    app_key TEXT NOT NULL,
+    api TEXT NOT NULL,
+    PRIMARY KEY (app_key, api)
+);
+CREATE TABLE IF NOT EXISTS limits (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS republished (
+    member_id TEXT NOT NULL,
+    day TEXT NOT NULL,          -- China date, yyyyMMdd
+    count INTEGER NOT NULL,
+    PRIMARY KEY (member_id, day)
+);
 """
+# The official SDK's note on alibaba.product.republish: at most 400 relists a member a day.
+DEFAULT_LIMITS = {"republish_per_day": 400}
 
 FIRST_VALUES = {"product_id": 620_000_000_000, "sku_id": 5_000_000_000_000}
 
@@ -286,6 +304,9 @@ class Store:
                 "refresh_tokens",
                 "uploaded_images",
                 "sequences",
+                "api_declines",
+                "limits",
+                "republished",
             ):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
         self.ensure_seller(DEMO_MEMBER_ID, DEMO_LOGIN_ID, DEMO_SELLER_NAME)
@@ -452,6 +473,64 @@ class Store:
             }
             for row in rows
         ]
+
+    # --- live offer changes: ACL, limits, relists per day --------------------------------
+    def decline_apis(self, app_key: str, apis: Iterable[str]) -> list[str]:
+        """The APIs ``app_key`` is refused from now on (an empty list grants everything)."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM api_declines WHERE app_key = ?", (app_key,))
+            conn.executemany(
+                "INSERT INTO api_declines VALUES (?, ?)", [(app_key, api) for api in set(apis)]
+            )
+        return self.declined_apis(app_key)
+
+    def declined_apis(self, app_key: str) -> list[str]:
+        with self.connection() as conn:
+            sql = "SELECT api FROM api_declines WHERE app_key = ? ORDER BY api"
+            return [row[0] for row in conn.execute(sql, (app_key,))]
+
+    def is_api_declined(self, app_key: str, api: str) -> bool:
+        with self.connection() as conn:
+            sql = "SELECT 1 FROM api_declines WHERE app_key = ? AND api = ?"
+            return conn.execute(sql, (app_key, api)).fetchone() is not None
+
+    def set_limits(self, values: dict[str, int]) -> dict[str, int]:
+        unknown = set(values) - set(DEFAULT_LIMITS)
+        if unknown:
+            raise ValueError(f"unknown limit {sorted(unknown)}; known: {sorted(DEFAULT_LIMITS)}")
+        with self.write() as conn:
+            for name, value in values.items():
+                conn.execute(
+                    "INSERT INTO limits VALUES (?, ?) ON CONFLICT (name) DO UPDATE"
+                    " SET value = excluded.value",
+                    (name, max(0, int(value))),
+                )
+        return self.limits()
+
+    def limits(self) -> dict[str, int]:
+        with self.connection() as conn:
+            stored = dict(conn.execute("SELECT name, value FROM limits").fetchall())
+        return {**DEFAULT_LIMITS, **stored}
+
+    @staticmethod
+    def republish_cap(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM limits WHERE name = 'republish_per_day'").fetchone()
+        return DEFAULT_LIMITS["republish_per_day"] if row is None else row[0]
+
+    def _china_day(self) -> str:
+        return format_1688(self.clock.now_ms())[:8]
+
+    def republished_today(self, conn: sqlite3.Connection, member_id: str) -> int:
+        sql = "SELECT count FROM republished WHERE member_id = ? AND day = ?"
+        row = conn.execute(sql, (member_id, self._china_day())).fetchone()
+        return 0 if row is None else row[0]
+
+    def count_republished(self, conn: sqlite3.Connection, member_id: str, count: int) -> None:
+        conn.execute(
+            "INSERT INTO republished VALUES (?, ?, ?) ON CONFLICT (member_id, day) DO UPDATE"
+            " SET count = count + excluded.count",
+            (member_id, self._china_day(), count),
+        )
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:

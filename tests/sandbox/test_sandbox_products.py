@@ -242,7 +242,8 @@ def test_modify_stock_adds_or_sets(gateway):
     token = gateway.token()
     product_id = add(gateway, token)["productID"]
     sku = product(gateway, token, product_id)["productInfo"]["skuInfos"][0]
-    change = [{"productId": product_id, "skuStocks": [{"skuId": sku["skuId"], "amountOnSale": 7}]}]
+    # The per-SKU key is skuId but must carry the specId (docs/sandbox-control.md).
+    change = [{"productId": product_id, "skuStocks": [{"skuId": sku["specId"], "stockChange": 7}]}]
     params = {"productStockChange": json.dumps(change), "webSite": "1688"}
     assert gateway.call("alibaba.product.modifyStock", params, token=token).json() == {
         "success": True
