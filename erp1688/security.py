@@ -130,7 +130,8 @@ class SecretHidingFilter(SafeExceptionReporterFilter):
 
     def cleanse_setting(self, key, value):
         cleansed = super().cleanse_setting(key, value)
-        if isinstance(cleansed, str):  # redis://:password@host, postgres://user:password@host
+        # redis://:password@host, postgres://user:password@host (a lazy object is left alone)
+        if type(cleansed) is str:
             cleansed = URL_PASSWORD.sub(lambda m: m["head"] + self.cleansed_substitute, cleansed)
         return cleansed
 
