@@ -12,6 +12,7 @@ from .control import DEFAULT_RATE_PER_SEC
 from .seeding import mutate_catalog, seed_catalog
 from .server import make_server
 from .store import Store
+from .switches import NESTINGS, TOTAL_KEYS, Switches
 
 DEFAULT_DB = "data/sandbox.sqlite3"
 
@@ -34,6 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
         default=0,
         metavar="SECONDS",
         help="for the demo: every SECONDS change 1%% of the demo seller's offers (0: never)",
+    )
+
+    shapes = serve.add_argument_group("answer shapes (docs/sandbox-control.md, switches)")
+    shapes.add_argument(
+        "--list-nesting", choices=NESTINGS, default=NESTINGS[0], help="where the list page sits"
+    )
+    shapes.add_argument("--list-total", choices=TOTAL_KEYS, default=TOTAL_KEYS[0])
+    shapes.add_argument(
+        "--list-skus",
+        action="store_true",
+        help="list items carry skuInfos, saleInfo and productCargoNumber",
+    )
+    shapes.add_argument(
+        "--no-strict-ownership",
+        dest="strict_ownership",
+        action="store_false",
+        help="alibaba.product.get also answers for other sellers' offers",
     )
 
     seed = commands.add_parser("seed", help="create offers for a seller")
@@ -59,6 +77,12 @@ def serve(args: argparse.Namespace) -> None:
         app_secret=args.app_secret,
         rate_per_sec=args.rate,
         verbose=args.verbose,
+        switches=Switches(
+            list_nesting=args.list_nesting,
+            list_total=args.list_total,
+            list_skus=args.list_skus,
+            strict_ownership=args.strict_ownership,
+        ),
     )
     host, port = server.server_address[:2]
     print(f"SANDBOX_LISTENING http://{host}:{port}", flush=True)

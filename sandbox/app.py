@@ -1,36 +1,43 @@
 """The WSGI application: routes to the gateway, OAuth pages, pictures and the control API."""
 
+import json
 import logging
 import uuid
 
 from . import images, oauth
 from .control import Control
+from .errors import gateway_error
 from .faults import FaultQueue
 from .gateway import Gateway
-from .http import DropConnection, Request, Response, gateway_error, json_response
+from .http import JSON_TYPE, DropConnection, Request, Response, json_response
 from .ratelimit import RateLimiter
 from .stats import CallStats
 from .store import Store
+from .switches import SwitchBoard, Switches
 
 log = logging.getLogger("sandbox")
 
 
 class SandboxApp:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, switches: Switches | None = None) -> None:
         self.store = store
         self.faults = FaultQueue()
         self.stats = CallStats()
         self.limiter = RateLimiter()
-        self.gateway = Gateway(store, self.faults, self.stats, self.limiter)
-        self.control = Control(store, self.faults, self.stats, self.limiter)
+        self.switches = SwitchBoard(switches)
+        self.gateway = Gateway(store, self.faults, self.stats, self.limiter, self.switches)
+        self.control = Control(store, self.faults, self.stats, self.limiter, self.switches)
 
     def __call__(self, environ: dict, start_response):
         request = Request.from_environ(environ)
+        request_id = uuid.uuid4().hex
         response = self._answer(request)
+        if request.path.startswith("/openapi/"):
+            response = _with_request_id(response, request_id)
         headers = [
             ("Content-Type", response.content_type),
             ("Content-Length", str(len(response.body))),
-            ("X-Request-Id", uuid.uuid4().hex),
+            ("X-Request-Id", request_id),
             *response.headers,
         ]
         start_response(response.status_line, headers)
@@ -43,7 +50,7 @@ class SandboxApp:
             raise
         except Exception:  # a sandbox bug: answer like the platform's internal error
             log.exception("error while handling %s %s", request.method, request.path)
-            return gateway_error(500, "gw.ISPInvokeError", "sandbox internal error")
+            return gateway_error("gw.ISPInvokeError", message="sandbox internal error")
 
     def _route(self, request: Request) -> Response:
         path = request.path
@@ -61,3 +68,20 @@ class SandboxApp:
                 {"sandbox": "1688 Open Platform gateway", "docs": "docs/sandbox-control.md"}
             )
         return json_response({"error": f"not found: {path}"}, 404)
+
+
+def _with_request_id(response: Response, request_id: str) -> Response:
+    """Every JSON error body (HTTP >= 400) carries ``request_id``, as the official Python SDK
+    expects (it reads ``request_id`` from the body of a failed call)."""
+    if response.status < 400 or response.content_type != JSON_TYPE:
+        return response
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return response
+    if not isinstance(body, dict):
+        return response
+    body["request_id"] = request_id
+    answer = json_response(body, response.status)
+    answer.headers = response.headers
+    return answer

@@ -227,6 +227,47 @@ def _sale_info(
     }
 
 
+# quoteType (docs/protocol.md): 0 tiers for the whole offer, 1 a price per SKU, 2 tiers shared
+# by all SKUs. Shares of generated offers: ~40 % quoteType 1 (a third of them with a per-SKU
+# priceRange), ~36 % quoteType 2 with SKUs WITHOUT a price (the official alibaba.product.get
+# doc example: the price lives only in saleInfo.priceRanges), ~12 % quoteType 0 without SKUs,
+# ~12 % quoteType 0 whose SKUs repeat the first tier price (the sandbox's older shape).
+QUOTE_SHARES = ((2, 0.60), (0, 0.20))  # of the offers that are not priced per SKU
+PER_SKU_RANGE_SHARE = 1 / 3
+
+
+def _apply_quote_type(rng: random.Random, info: dict, sku_priced: bool) -> None:
+    """Reshape a generated offer to its quoteType. ``rng`` is the offer's own generator, so
+    the draws of the main stream (and every other field of the offer) stay as they were."""
+    sale, skus = info["saleInfo"], info["skuInfos"]
+    if sku_priced:
+        if rng.random() < PER_SKU_RANGE_SHARE:
+            for sku in skus:
+                sku["priceRange"] = _sku_price_range(sku["price"], sale["minOrderQuantity"])
+        return
+    draw, quote_type = rng.random(), None
+    for candidate, share in QUOTE_SHARES:
+        if draw < share:
+            quote_type = candidate
+            break
+        draw -= share
+    if quote_type == 2:
+        sale["quoteType"] = 2
+        for sku in skus:
+            sku.pop("price", None)
+    elif quote_type == 0:  # one article, no SKUs: the offer's own stock
+        info["skuInfos"] = []
+
+
+def _sku_price_range(price: float, minimum: int) -> list[dict]:
+    """A SKU's own tiers: its price from the minimum, 5 % off from 100 pieces."""
+    base = Decimal(str(price))
+    return [
+        {"startQuantity": minimum, "price": price_number(base)},
+        {"startQuantity": max(minimum + 1, 100), "price": price_number(base * Decimal("0.95"))},
+    ]
+
+
 def _offer_attributes(style: str, material: str) -> list[dict]:
     def attribute(attribute_id: int, name: str, value: str, custom: bool) -> dict:
         return {
@@ -286,6 +327,7 @@ def generate_offer(
     }
     if rng.random() < 0.85:
         info["cargoNumber"] = f"{rng.choice(('YW', 'DX', 'HZ', 'SZ'))}-{product_id % 10**7:07d}"
+    _apply_quote_type(random.Random(f"quote-{product_id}"), info, sku_priced)
     create_ms = now_ms - rng.randint(DAY_MS, 365 * DAY_MS)
     modified_ms = rng.randint(create_ms, now_ms - 60_000)
     month_sold = min(int(rng.paretovariate(1.3) * 5) - 5, 50_000)  # most sell little, a few a lot
@@ -299,14 +341,21 @@ def recompute_amount_on_sale(info: dict) -> None:
         info["saleInfo"]["amountOnSale"] = sum(int(sku.get("amountOnSale") or 0) for sku in skus)
 
 
-def change_prices(rng: random.Random, info: dict) -> None:
-    """Every tier and SKU price moves by the same factor (never by zero)."""
+def change_prices(rng: random.Random, info: dict, delta: Decimal | None = None) -> None:
+    """Every tier, SKU price and per-SKU tier moves by the same factor (never by zero), or by
+    ``delta`` yuan when given (e.g. -8: every tier 8 yuan cheaper; never below a cent)."""
     factor = Decimal(rng.choice(("0.88", "0.92", "0.95", "1.05", "1.08", "1.15")))
+
+    def move(price) -> float:
+        return _shifted(price, delta) if delta is not None else _moved(price, factor)
+
     for tier in info["saleInfo"].get("priceRanges") or []:
-        tier["price"] = _moved(tier["price"], factor)
+        tier["price"] = move(tier["price"])
     for sku in info.get("skuInfos") or []:
         if sku.get("price") is not None:
-            sku["price"] = _moved(sku["price"], factor)
+            sku["price"] = move(sku["price"])
+        for tier in sku.get("priceRange") or []:
+            tier["price"] = move(tier["price"])
 
 
 def _moved(price, factor: Decimal) -> float:
@@ -315,6 +364,10 @@ def _moved(price, factor: Decimal) -> float:
     if new == old:  # a small price cannot move by a few percent: move it by a cent
         new = old - CENT if factor < 1 and old > CENT else old + CENT
     return price_number(new)
+
+
+def _shifted(price, delta: Decimal) -> float:
+    return price_number(max(CENT, money(Decimal(str(price)) + delta)))
 
 
 def change_stock(rng: random.Random, info: dict) -> None:

@@ -11,6 +11,7 @@ from .oauth import ACCESS_LIFE_S, REFRESH_LIFE_S, token_answer
 from .ratelimit import RateLimiter
 from .stats import CallStats
 from .store import Store
+from .switches import SwitchBoard
 from .timefmt import format_1688
 
 DEFAULT_RATE_PER_SEC = 50.0
@@ -30,6 +31,7 @@ class Control:
     faults: FaultQueue
     stats: CallStats
     limiter: RateLimiter
+    switches: SwitchBoard
 
     def handle(self, request: Request) -> Response:
         route = self._routes().get((request.method, request.path.rstrip("/")))
@@ -66,6 +68,8 @@ class Control:
             ("DELETE", "/_sandbox/faults"): self.clear_faults,
             ("GET", "/_sandbox/stats"): lambda body, request: self.stats.snapshot(),
             ("POST", "/_sandbox/stats/reset"): self.reset_stats,
+            ("GET", "/_sandbox/switches"): self.get_switches,
+            ("POST", "/_sandbox/switches"): self.set_switches,
         }
 
     # --- handlers ------------------------------------------------------------------------
@@ -74,6 +78,7 @@ class Control:
         self.faults.clear()
         self.stats.reset()
         self.limiter.reset()
+        self.switches.reset()
         return {"ok": True}
 
     def put_app(self, body: dict, request: Request) -> dict:
@@ -132,7 +137,16 @@ class Control:
             )
         seed = int(body.get("seed", 1))
         fraction = float(body.get("fraction", 0.0))
-        return seeding.mutate_catalog(self.store, member_id, seed, counts, fraction)
+        quote_type = body.get("quote_type")
+        return seeding.mutate_catalog(
+            self.store,
+            member_id,
+            seed,
+            counts,
+            fraction,
+            price_delta=body.get("price_delta"),
+            quote_type=None if quote_type is None else int(quote_type),
+        )
 
     def update_offer(self, body: dict, request: Request) -> dict:
         try:
@@ -142,6 +156,10 @@ class Control:
                 sku_prices=body.get("sku_prices"),
                 sku_stock=body.get("sku_stock"),
                 status=body.get("status"),
+                price_ranges=body.get("price_ranges"),
+                tier_delta=body.get("tier_delta"),
+                sku_price_ranges=body.get("sku_price_ranges"),
+                amount_on_sale=body.get("amount_on_sale"),
             )
         except seeding.UnknownOffer as error:
             raise ControlError(str(error), 404) from error
@@ -183,6 +201,18 @@ class Control:
     def reset_stats(self, body: dict, request: Request) -> dict:
         self.stats.reset()
         return self.stats.snapshot()
+
+    def get_switches(self, body: dict, request: Request) -> dict:
+        app_key = request.query.get("app_key")
+        answer = self.switches.snapshot()
+        if app_key:
+            answer["effective"] = self.switches.for_app(app_key).as_dict()
+        return answer
+
+    def set_switches(self, body: dict, request: Request) -> dict:
+        values = {key: value for key, value in body.items() if key != "app_key"}
+        app_key = body.get("app_key") or None
+        return {"effective": self.switches.set(values, app_key).as_dict(), "app_key": app_key}
 
     def _seller(self, member_id: str):
         seller = self.store.get_seller(member_id)

@@ -3,13 +3,27 @@
 import threading
 from dataclasses import dataclass
 
-from .http import Response, gateway_error, html_response, json_response
+from .errors import gateway_error
+from .http import Response, html_response, json_response
 
 ANY_API = "*"
+# Kinds answered with a gateway error of sandbox/errors.py: kind -> error code.
+GATEWAY_ERROR_KINDS = {
+    "http500": "gw.ISPInvokeError",
+    "isp_timeout": "gw.ISPInvokeTimeout",
+    "quota": "gw.QosAppFrequencyLimit",
+    "api_quota": "gw.QosApiFrequencyLimit",
+    "request_limit": "gw.QosRequestLimit",
+    "no_usage_left": "gw.NoUsageLeftError",
+    "acl_decline": "gw.APIACLDecline",
+    "unauthorized": "401",
+}
+# Older names kept working: kind -> the kind it answers like.
+ALIASES = {"token_expired": "unauthorized"}
 # Kinds that answer instead of the API (the others act around the normal call).
 ANSWERING_KINDS = {
-    "http500", "http502_html", "malformed", "wrong_shape", "quota", "token_expired",
-    "not_found", "business_error",
+    *GATEWAY_ERROR_KINDS, *ALIASES, "http502_html", "malformed", "wrong_shape", "not_found",
+    "business_error",
 }  # fmt: skip
 KINDS = ANSWERING_KINDS | {"slow", "drop", "drop_after_apply"}
 DEFAULT_SLOW_SECONDS = 5.0
@@ -72,8 +86,9 @@ class FaultQueue:
 
 def fault_answer(kind: str) -> Response:
     """The answer of an answering fault kind."""
-    if kind == "http500":
-        return gateway_error(500, "gw.ISPInvokeError", "sandbox fault: service invoke error")
+    kind = ALIASES.get(kind, kind)
+    if kind in GATEWAY_ERROR_KINDS:
+        return gateway_error(GATEWAY_ERROR_KINDS[kind])
     if kind == "http502_html":
         return html_response(BAD_GATEWAY_PAGE, status=502)
     if kind == "malformed":
@@ -81,15 +96,11 @@ def fault_answer(kind: str) -> Response:
     if kind == "wrong_shape":
         # Valid JSON without any of the keys an API answer carries (result, productInfo, ...).
         return json_response({"success": True, "data": None, "sandboxFault": "wrong_shape"})
-    if kind == "quota":
-        return gateway_error(429, "gw.QosAppFrequencyLimit", "App call exceeds limited frequency")
-    if kind == "token_expired":
-        return gateway_error(401, "401", "access_token is invalid or expired")
     if kind == "not_found":  # e.g. the offer was deleted between a list and a get
         return json_response(
             {"success": False, "errorCode": "PRODUCT_NOT_EXIST", "errorMsg": "商品不存在"}
         )
-    if kind == "business_error":
+    if kind == "business_error":  # a business error code of the sandbox's own (not attested)
         return json_response(
             {"success": False, "errorCode": "SANDBOX_REJECTED", "errorMsg": "沙箱拒绝了该请求"}
         )

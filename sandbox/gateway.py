@@ -2,7 +2,9 @@
 queued faults, then the API itself.
 
 URL: ``/openapi/{protocol}/{version}/{namespace}/{name}/{appKey}``; the signature's path
-factor is everything after ``/openapi/``.
+factor is everything after ``/openapi/``. As strict as 1688, never stricter: ``_aop_timestamp``
+is optional (the official generated Python SDK sends it for 3 of its 125 APIs) and checked
+only when present; error codes come from the one table in sandbox/errors.py.
 """
 
 import time
@@ -10,12 +12,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from . import oauth, product_api, search_api
+from .errors import gateway_error
 from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
-from .http import DropConnection, Request, Response, gateway_error, json_response
+from .http import DropConnection, Request, Response, json_response
 from .ratelimit import RateLimiter
 from .signing import SIGNATURE_PARAM, signature_matches
 from .stats import CallStats
 from .store import Store
+from .switches import SwitchBoard, Switches
 from .timefmt import format_1688
 
 TIMESTAMP_PARAM = "_aop_timestamp"
@@ -34,6 +38,7 @@ class ApiCall:
     host_url: str
     app_key: str
     member_id: str | None = None
+    switches: Switches = field(default_factory=Switches)
 
 
 Handler = Callable[[ApiCall], dict | Response]
@@ -91,6 +96,16 @@ class GatewayPath:
     def is_get_token(self) -> bool:
         return self.namespace == "system.oauth2" and self.name == "getToken"
 
+    @property
+    def is_server_time(self) -> bool:
+        """The official Python SDK's unsigned ``1/system/currentTimeMillis``."""
+        return (self.protocol, self.version, self.namespace, self.name) == (
+            SIGNED_PROTOCOL,
+            "1",
+            "system",
+            "currentTimeMillis",
+        )
+
     @classmethod
     def parse(cls, path: str) -> "GatewayPath | None":
         parts = path.removeprefix("/openapi/").split("/")
@@ -100,21 +115,32 @@ class GatewayPath:
 
 
 class Gateway:
-    def __init__(self, store: Store, faults: FaultQueue, stats: CallStats, limiter: RateLimiter):
+    def __init__(
+        self,
+        store: Store,
+        faults: FaultQueue,
+        stats: CallStats,
+        limiter: RateLimiter,
+        switches: SwitchBoard | None = None,
+    ):
         self.store = store
         self.faults = faults
         self.stats = stats
         self.limiter = limiter
+        self.switches = switches or SwitchBoard()
 
     def handle(self, request: Request) -> Response:
         target = GatewayPath.parse(request.path)
         if target is None:
-            return gateway_error(400, "gw.APIUnsupported", f"Malformed API path: {request.path}")
+            return gateway_error("gw.APIUnsupported", f"malformed API path {request.path}")
         self.stats.count(target.name)
         if target.is_get_token and target.protocol in TOKEN_PROTOCOLS:
             return self._with_fault(
                 target.name, lambda: oauth.get_token(self.store, request, target)
             )
+        if target.is_server_time:
+            # Unsigned, no app check; the SDK json-decodes the body to an int (epoch ms).
+            return self._with_fault(target.name, lambda: json_response(self.store.clock.now_ms()))
         refusal = self._refuse_call(request, target)
         if refusal is not None:
             return refusal
@@ -123,7 +149,13 @@ class Gateway:
         if token_refusal is not None:
             return token_refusal
         call = ApiCall(
-            self.store, request.params, request.files, request.host_url, target.app_key, member_id
+            self.store,
+            request.params,
+            request.files,
+            request.host_url,
+            target.app_key,
+            member_id,
+            self.switches.for_app(target.app_key),
         )
         return self._with_fault(target.name, lambda: _as_response(api.handler(call)))
 
@@ -133,26 +165,23 @@ class Gateway:
         params = request.params
         app = self.store.get_app(target.app_key)
         if app is None:
-            return gateway_error(400, "gw.AppKeyNotFound", f"AppKey {target.app_key} not found")
+            return gateway_error("gw.AppKeyNotFound", target.app_key)
         api = APIS.get((target.namespace, target.name))
         if api is None or target.protocol != SIGNED_PROTOCOL or target.version != "1":
-            return gateway_error(400, "gw.APIUnsupported", f"API not supported: {target.name}")
-        for name in (SIGNATURE_PARAM, TIMESTAMP_PARAM):
-            if not params.get(name):
-                return param_missing(name)
+            return gateway_error("gw.APIUnsupported", target.name)
+        if not params.get(SIGNATURE_PARAM):
+            return param_missing(SIGNATURE_PARAM)
         if not signature_matches(app["app_secret"], target.signing_factor, params):
-            return gateway_error(400, "gw.SignatureInvalid", "Request signature is invalid")
-        if not self._timestamp_fresh(params[TIMESTAMP_PARAM]):
-            return gateway_error(
-                400, "gw.TimestampInvalid", "_aop_timestamp is invalid or more than 15 min off"
-            )
+            return gateway_error("gw.SignatureInvalid")
+        # Optional (the official SDKs mostly omit it); checked only when sent.
+        stamp = params.get(TIMESTAMP_PARAM)
+        if stamp and not self._timestamp_fresh(stamp):
+            return gateway_error("gw.TimestampInvalid")
         for name in api.required:
             if not params.get(name):
                 return param_missing(name)
         if not self.limiter.allow(target.app_key, app["rate_per_sec"]):
-            return gateway_error(
-                429, "gw.QosAppFrequencyLimit", "App call exceeds limited frequency"
-            )
+            return gateway_error("gw.QosAppFrequencyLimit")
         return None
 
     def _timestamp_fresh(self, value: str) -> bool:
@@ -168,12 +197,11 @@ class Gateway:
         """(member id of the token's seller, None) or (None, the 401 answer)."""
         if not api.needs_token:
             return None, None
+        # Missing, unknown and expired tokens get the one unauthorised answer the record shows.
         token = params.get("access_token")
-        if not token:
-            return None, gateway_error(401, "401", "Request need user authorized")
-        row = self.store.get_access_token(token)
+        row = self.store.get_access_token(token) if token else None
         if row is None or row["app_key"] != app_key or row["expires_ms"] <= time.time() * 1000:
-            return None, gateway_error(401, "401", "access_token is invalid or expired")
+            return None, gateway_error("401")
         return row["member_id"], None
 
     # --- faults ------------------------------------------------------------------------
@@ -193,7 +221,7 @@ class Gateway:
 
 
 def param_missing(name: str) -> Response:
-    return gateway_error(400, "gw.ParamMissing", f"Required parameter {name} is missing")
+    return gateway_error("gw.ParamMissing", name)
 
 
 def _as_response(answer: dict | Response) -> Response:

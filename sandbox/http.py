@@ -136,10 +136,3 @@ def html_response(html: str, status: int = 200) -> Response:
 
 def redirect(location: str) -> Response:
     return Response(status=302, content_type="text/plain", headers=[("Location", location)])
-
-
-def gateway_error(status: int, code: str, message: str) -> Response:
-    """The gateway's error body (protocol-choices.md): error_code, error_message, exception."""
-    return json_response(
-        {"error_code": code, "error_message": message, "exception": message}, status=status
-    )

@@ -70,7 +70,10 @@ def id_list_param(params: dict[str, str], name: str) -> list[int]:
 
 
 def flag_param(params: dict[str, str], name: str, default: bool) -> bool:
-    value = params.get(name, "").strip().lower()
+    """Booleans as the official SDKs spell them: ``true``/``True`` (Python's str(True)),
+    ``false``/``"false"`` (a JSON string); absent or empty (the SDKs drop false and empty
+    values) means the default."""
+    value = params.get(name, "").strip().strip('"').strip().lower()
     if value == "":
         return default
     if value in ("true", "1", "yes"):

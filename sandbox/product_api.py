@@ -1,7 +1,9 @@
 """com.alibaba.product APIs: list.get, get, add, edit, modifyStock, expire.
 
 Answer shapes follow docs/protocol-choices.md: list.get wraps its page in
-``result.result.pageResult``; get/add/edit/... answer flat ``{"success", "errorCode", "errorMsg"}``.
+``result.result.pageResult`` (the SDK model) or ``result.pageResult`` (what four real parsers
+read), as the app's switches say (sandbox/switches.py); get/add/edit/... answer flat
+``{"success", "errorCode", "errorMsg"}``.
 """
 
 import random
@@ -52,15 +54,17 @@ def list_products(call: "ApiCall") -> dict:
     except ParamInvalid as error:
         return list_error(error.code, str(error))
     total, offers = queries.list_page(call.store, query, (page_no - 1) * page_size, page_size)
+    switches = call.switches
     page = {
         "pageIndex": page_no,
         "sizePerPage": page_size,
-        "totalRecords": total,
-        "resultList": [list_item(offer) for offer in offers],
+        switches.list_total: total,
+        "resultList": [list_item(offer, with_skus=switches.list_skus) for offer in offers],
     }
-    return {
-        "result": {"success": True, "code": None, "message": None, "result": {"pageResult": page}}
-    }
+    result = {"success": True, "code": None, "message": None}
+    if switches.list_nesting == "result.pageResult":
+        return {"result": {**result, "pageResult": page}}
+    return {"result": {**result, "result": {"pageResult": page}}}
 
 
 def _list_filter(params: dict[str, str], member_id: str) -> queries.ListFilter:
@@ -83,8 +87,13 @@ def _list_filter(params: dict[str, str], member_id: str) -> queries.ListFilter:
     )
 
 
-def list_item(offer: Offer) -> dict:
-    """No SKUs, prices or stock: a mirror needs alibaba.product.get for those."""
+# What a list item carries with the list_skus switch on (one production ERP reads these).
+LIST_SALE_KEYS = ("priceRanges", "amountOnSale", "quoteType", "unit")
+
+
+def list_item(offer: Offer, *, with_skus: bool = False) -> dict:
+    """By default no SKUs, prices or stock: a mirror needs alibaba.product.get for those.
+    With ``with_skus``: also ``skuInfos``, ``saleInfo`` and ``productCargoNumber``."""
     info = offer.info
     item = {
         "productID": offer.product_id,
@@ -97,19 +106,28 @@ def list_item(offer: Offer) -> dict:
     }
     if info.get("cargoNumber"):  # absent when the seller set none (fastjson omits nulls)
         item["cargoNumber"] = info["cargoNumber"]
+    if with_skus:
+        sale = info.get("saleInfo") or {}
+        item["saleInfo"] = {key: sale[key] for key in LIST_SALE_KEYS if key in sale}
+        item["skuInfos"] = info.get("skuInfos") or []
+        if info.get("cargoNumber"):
+            item["productCargoNumber"] = info["cargoNumber"]
     return item
 
 
 # --- alibaba.product.get ---------------------------------------------------------------
 def get_product(call: "ApiCall") -> dict:
-    # The official SDK notes that product.get only reads the caller's own offers; DESIGN.md
-    # uses it to watch any offer, so the sandbox answers for every seller's offer.
+    # The official SDK: product.get reads only the caller's own offers ("只能查询自己所有的产品").
+    # Another seller's offer answers like an unknown one (the exact refusal is not attested);
+    # the strict_ownership switch off answers for any seller's offer (older tests).
     try:
         product_id = int_param(call.params, "productID")
     except ParamInvalid as error:
         return product_error(error.code, str(error))
     offer = call.store.get_offer(product_id)
     if offer is None:
+        return not_found(product_id)
+    if call.switches.strict_ownership and offer.member_id != call.member_id:
         return not_found(product_id)
     return {
         "success": True,

@@ -81,24 +81,44 @@ class MutationCounts:
         return cls(price=touched, stock=touched, new=touched // 5, delist=touched // 10)
 
 
-def published_ids(conn: sqlite3.Connection, member_id: str) -> list[int]:
-    rows = conn.execute(
-        "SELECT product_id FROM offers WHERE member_id = ? AND status = 'published'"
-        " ORDER BY product_id",
-        (member_id,),
-    )
+def published_ids(
+    conn: sqlite3.Connection, member_id: str, quote_type: int | None = None
+) -> list[int]:
+    if quote_type is None:
+        rows = conn.execute(
+            "SELECT product_id FROM offers WHERE member_id = ? AND status = 'published'"
+            " ORDER BY product_id",
+            (member_id,),
+        )
+    else:
+        rows = conn.execute(
+            "SELECT o.product_id FROM offers o JOIN offer_payloads p USING (product_id)"
+            " WHERE member_id = ? AND status = 'published'"
+            " AND json_extract(p.payload, '$.saleInfo.quoteType') = ? ORDER BY o.product_id",
+            (member_id, quote_type),
+        )
     return [row[0] for row in rows]
 
 
 def mutate_catalog(
-    store: Store, member_id: str, seed: int, counts: MutationCounts | None, fraction: float = 0.0
+    store: Store,
+    member_id: str,
+    seed: int,
+    counts: MutationCounts | None,
+    fraction: float = 0.0,
+    *,
+    price_delta=None,
+    quote_type: int | None = None,
 ) -> dict:
     """Change prices, stock and status of random published offers and create new ones.
-    Every touched offer gets a new lastUpdateTime. Returns the report of product ids."""
+    Every touched offer gets a new lastUpdateTime. Returns the report of product ids.
+    ``price_delta`` (yuan, e.g. "-8"): prices move by that amount instead of a random factor;
+    ``quote_type``: changes are drawn only from offers of that quoteType."""
     store.ensure_seller_exists(member_id)
+    delta = None if price_delta in (None, "") else _decimal(price_delta)
     rng = random.Random(f"mutate-{seed}-{member_id}")
     with store.write() as conn:
-        candidates = published_ids(conn, member_id)
+        candidates = published_ids(conn, member_id, quote_type)
         counts = counts or MutationCounts.from_fraction(len(candidates), fraction)
 
         def pick(count: int) -> list[int]:
@@ -111,7 +131,7 @@ def mutate_catalog(
         )
         offers = store.load_offers(conn, sorted({*price_ids, *stock_ids, *delist_ids}))
         for product_id in price_ids:
-            catalog_gen.change_prices(rng, offers[product_id].info)
+            catalog_gen.change_prices(rng, offers[product_id].info, delta)
         for product_id in stock_ids:
             catalog_gen.change_stock(rng, offers[product_id].info)
         for product_id in delist_ids:
@@ -153,17 +173,40 @@ def update_offer(
     sku_prices: dict[str, str] | None = None,
     sku_stock: dict[str, int] | None = None,
     status: str | None = None,
+    *,
+    price_ranges: list[dict] | None = None,
+    tier_delta=None,
+    sku_price_ranges: dict[str, list[dict]] | None = None,
+    amount_on_sale: int | None = None,
 ) -> Offer:
-    """A precise change for tests: set given SKU prices/stock (keys are skuIds) and status."""
+    """A precise change for tests: set given SKU prices/stock (keys are skuIds) and status;
+    replace the offer's tiers (``price_ranges`` [{startQuantity, price}]) or move every tier
+    by ``tier_delta`` yuan; set a SKU's own ``priceRange``; set the stock of an offer
+    without SKUs (``amount_on_sale``)."""
     with store.write() as conn:
         offer = store.load_offer(conn, product_id)
         if offer is None:
             raise UnknownOffer(f"no offer {product_id}")
+        sale = offer.info["saleInfo"]
         skus = {str(sku["skuId"]): sku for sku in offer.info.get("skuInfos") or []}
         for sku_id, price in (sku_prices or {}).items():
             _sku(skus, sku_id)["price"] = catalog_gen.price_number(_decimal(price))
         for sku_id, amount in (sku_stock or {}).items():
             _sku(skus, sku_id)["amountOnSale"] = int(amount)
+        for sku_id, tiers in (sku_price_ranges or {}).items():
+            _sku(skus, sku_id)["priceRange"] = _tiers(tiers)
+        if price_ranges is not None:
+            sale["priceRanges"] = _tiers(price_ranges)
+        if tier_delta not in (None, ""):
+            delta = _decimal(tier_delta)
+            for tier in sale.get("priceRanges") or []:
+                tier["price"] = catalog_gen.price_number(
+                    max(catalog_gen.CENT, _decimal(tier["price"]) + delta)
+                )
+        if amount_on_sale is not None:
+            if skus:
+                raise ValueError("amount_on_sale is for offers without SKUs; use sku_stock")
+            sale["amountOnSale"] = int(amount_on_sale)
         catalog_gen.recompute_amount_on_sale(offer.info)
         if status:
             offer.info["status"] = status
@@ -178,8 +221,26 @@ def _sku(skus: dict[str, dict], sku_id: str) -> dict:
     return skus[str(sku_id)]
 
 
+def _tiers(tiers) -> list[dict]:
+    if not isinstance(tiers, list) or not tiers:
+        raise ValueError("price ranges must be a non-empty list of {startQuantity, price}")
+    try:
+        return [
+            {
+                "startQuantity": int(tier["startQuantity"]),
+                "price": catalog_gen.price_number(_decimal(tier["price"])),
+            }
+            for tier in tiers
+        ]
+    except (KeyError, TypeError) as error:
+        raise ValueError("each price range needs startQuantity and price") from error
+
+
 def _decimal(value) -> Decimal:
     try:
-        return Decimal(str(value))
+        number = Decimal(str(value))
     except InvalidOperation as error:
         raise ValueError(f"not a price: {value!r}") from error
+    if not number.is_finite():
+        raise ValueError(f"not a price: {value!r}")
+    return number

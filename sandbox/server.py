@@ -9,6 +9,7 @@ from .app import SandboxApp
 from .control import DEFAULT_RATE_PER_SEC
 from .http import DropConnection
 from .store import Store
+from .switches import Switches
 
 
 class _DroppingServerHandler(ServerHandler):
@@ -71,15 +72,17 @@ def make_server(
     app_secret: str | None = None,
     rate_per_sec: float = DEFAULT_RATE_PER_SEC,
     verbose: bool = False,
+    switches: Switches | None = None,
 ) -> SandboxServer:
     """The sandbox on ``host:port`` (0 picks a free port, see ``server.server_port``) with its
-    schema and demo seller ready; registers the app when ``app_key``/``app_secret`` are given."""
+    schema and demo seller ready; registers the app when ``app_key``/``app_secret`` are given.
+    ``switches``: the default answer shapes (sandbox/switches.py)."""
     store = Store(db_path)
     if app_key and app_secret:
         store.put_app(app_key, app_secret, rate_per_sec)
     server = SandboxServer((host, port), _RequestHandler)
     server.store = store
-    server.app = SandboxApp(store)
+    server.app = SandboxApp(store, switches)
     server.verbose = verbose
     server.set_app(server.app)
     return server

@@ -29,19 +29,30 @@ def offers_with_cargo(gateway, cargo_number: str) -> list:
 
 
 @pytest.mark.parametrize(
-    ("kind", "status", "error_code"),
+    ("kind", "status", "error_code", "message"),
     [
-        ("http500", 500, "gw.ISPInvokeError"),
-        ("quota", 429, "gw.QosAppFrequencyLimit"),
-        ("token_expired", 401, "401"),
+        ("http500", 500, "gw.ISPInvokeError", "service invoke error"),
+        ("isp_timeout", 504, "gw.ISPInvokeTimeout", "service invoke timeout"),
+        ("quota", 429, "gw.QosAppFrequencyLimit", "App call exceeds limited frequency"),
+        ("api_quota", 429, "gw.QosApiFrequencyLimit", "API call exceeds limited frequency"),
+        ("request_limit", 429, "gw.QosRequestLimit", "Request exceeds limit"),
+        ("no_usage_left", 400, "gw.NoUsageLeftError", "No usage left for this API"),
+        ("acl_decline", 400, "gw.APIACLDecline", "AppKey is not allowed(acl)"),
+        ("unauthorized", 401, "401", "Request need user authorized"),
+        ("token_expired", 401, "401", "Request need user authorized"),  # the older name
     ],
 )
-def test_gateway_error_faults(gateway, kind, status, error_code):
+def test_gateway_error_faults(gateway, kind, status, error_code, message):
     queue_fault(gateway, kind)
     answer = gateway.call(LIST, token=gateway.token())
     assert answer.status_code == status
-    assert answer.json()["error_code"] == error_code
-    assert answer.headers["X-Request-Id"]
+    body = answer.json()
+    assert body == {
+        "error_code": error_code,
+        "error_message": message,
+        "exception": message,
+        "request_id": answer.headers["X-Request-Id"],
+    }
     assert gateway.call(LIST, token=gateway.token()).status_code == 200  # used up
 
 
