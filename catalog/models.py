@@ -86,6 +86,12 @@ class Shop(models.Model):
         help_text=_("End of the last fully committed modify-time window."),
     )
     last_synced_at = models.DateTimeField(_("last synced"), null=True, blank=True)
+    # APIs the platform refused this app (gw.APIACLDecline), newest first:
+    # [{"api": "alibaba.product.get", "at": "<ISO time>", "message": "..."}], one per API.
+    declined_apis = JSONField(_("APIs not granted"), default=list, blank=True, editable=False)
+    # Offers whose detail call failed transiently (e.g. PRODUCT_NOT_EXIST right after the offer
+    # appeared): {"<offer id>": misses}. The next run reads them again; gone after two misses.
+    pending_offers = JSONField(_("offers to read again"), default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,6 +193,8 @@ class Sku(models.Model):
     price = models.DecimalField(_("price"), null=True, blank=True, **MONEY)
     retail_price = models.DecimalField(_("retail price"), null=True, blank=True, **MONEY)
     stock = models.BigIntegerField(_("stock"), null=True, blank=True)
+    # The SKU's own quantity tiers (1688's per-SKU `priceRange`), where present.
+    price_ranges = JSONField(_("price ranges"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("SKU")
@@ -261,6 +269,7 @@ class PriceStockChange(models.Model):
     class Field(models.TextChoices):
         PRICE = "price", _("Price")
         STOCK = "stock", _("Stock")
+        TIER_PRICE = "tier_price", _("Tier price")
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="changes")
     product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="changes")
@@ -270,6 +279,8 @@ class PriceStockChange(models.Model):
     # The remote SKU id (0 = the offer itself): part of the de-duplication key.
     remote_sku_id = models.BigIntegerField(default=0)
     field = models.CharField(max_length=10, choices=Field.choices)
+    # A tier_price row: the tier's start quantity (起批量) whose price moved; 0 for other rows.
+    tier_start_quantity = models.PositiveIntegerField(_("tier start quantity"), default=0)
     old_value = models.DecimalField(null=True, blank=True, **MONEY)
     new_value = models.DecimalField(null=True, blank=True, **MONEY)
     remote_modified_at = models.DateTimeField(_("1688 modify stamp"))
@@ -305,7 +316,13 @@ class PriceStockChange(models.Model):
         constraints = [
             # The same remote change is recorded once, however often it is re-read.
             models.UniqueConstraint(
-                fields=["product", "remote_sku_id", "field", "remote_modified_at"],
+                fields=[
+                    "product",
+                    "remote_sku_id",
+                    "field",
+                    "tier_start_quantity",
+                    "remote_modified_at",
+                ],
                 name="change_once_per_remote_change",
             )
         ]
@@ -315,7 +332,15 @@ class PriceStockChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.product_id} {self.field}: {self.old_value} → {self.new_value}"
+        tier = f"@{self.tier_start_quantity}" if self.field == self.Field.TIER_PRICE else ""
+        return f"{self.product_id} {self.field}{tier}: {self.old_value} → {self.new_value}"
+
+    @property
+    def tier_label(self) -> str:
+        """Which tier moved, for staff: "起批 3 件" (empty for rows that are not tiers)."""
+        if self.field != self.Field.TIER_PRICE:
+            return ""
+        return _("from %(quantity)s pieces") % {"quantity": self.tier_start_quantity}
 
     @property
     def delta(self) -> Decimal | None:

@@ -60,6 +60,9 @@ class QuotaSpentError(QuotaError):
 
     retryable = False
 
+    def __str__(self) -> str:
+        return f"the app's paid call quota is spent ({super().__str__()})"
+
 
 class InvalidParameterError(Open1688Error):
     """The request itself is wrong: missing or invalid parameter, unknown API."""
