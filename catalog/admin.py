@@ -43,7 +43,7 @@ class ShopAdmin(admin.ModelAdmin):
     change_list_template = "admin/catalog/shop/change_list.html"
 
     def _enqueue(self, request, queryset, kind):
-        from sync.scheduling import enqueue_sync
+        from sync.jobs import enqueue_sync
 
         queued = 0
         for shop in queryset:

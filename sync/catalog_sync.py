@@ -25,9 +25,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
-from sync.gateway import call_as_shop, client_or_new, exclusive
+from erp1688.refusals import Refused
+from sync.gateway import call_as_shop, client_or_new
+from sync.locks import held_lock, holder
 from sync.open1688 import BusinessError, Open1688Client
 from sync.open1688.types import ProductDetail, ProductSummary
 
@@ -44,8 +47,15 @@ PRODUCT_FIELDS = [
 SKU_FIELDS = ["spec_id", "attributes", "cargo_number", "sku_code", "price", "retail_price", "stock"]
 
 
-class SyncRefused(Exception):
-    """Another sync of the same shop holds the lock."""
+class SyncRefused(Refused):
+    """Another sync of the same shop holds the lock (the run is recorded "skipped")."""
+
+    def __init__(self, shop: Shop, holder_name: str | None):
+        super().__init__(
+            "sync_running",
+            _("%(shop)s was not synced: %(holder)s of this shop is still running."),
+            params={"shop": shop, "holder": holder_name or _("another sync")},
+        )
 
 
 @dataclass
@@ -68,18 +78,36 @@ def sync_shop(
     client: Open1688Client | None = None,
     progress: Callable[[SyncRun], None] | None = None,
 ) -> SyncRun:
-    """Run one sync (incremental or full) for `run.shop`; the outcome is recorded on `run`."""
-    with exclusive(lock_key(run.shop_id), timeout=settings.SYNC_JOB_TIMEOUT) as lock:
+    """Run one sync (incremental or full) for `run.shop`; the outcome is recorded on `run`.
+
+    One sync per shop at a time, under a lock this run renews while it works (sync/locks.py):
+    a run killed mid-way stops blocking the shop within LOCK_TTL_SECONDS. Raises SyncRefused
+    (the run recorded "skipped", naming the holder) when another run holds the shop.
+    """
+    key = lock_key(run.shop_id)
+    with held_lock(key, owner=lock_owner(run)) as lock:
         if lock is None:
-            _finish(run, SyncRun.Status.SKIPPED, "another sync of this shop is running")
-            raise SyncRefused(f"shop {run.shop_id} is already syncing")
+            refusal = SyncRefused(run.shop, holder(key))
+            _finish(run, SyncRun.Status.SKIPPED, refusal.message)
+            raise refusal
+        report = progress or (lambda _run: None)
+
+        def report_and_check(current: SyncRun) -> None:
+            lock.check()  # after each committed page: stop if the lock was lost
+            report(current)
+
         try:
             with client_or_new(client) as api:
-                _run(run, api, progress or (lambda _run: None))
+                _run(run, api, report_and_check)
         except Exception as exc:
             _finish(run, SyncRun.Status.FAILED, _describe(exc))
             raise
     return run
+
+
+def lock_owner(run: SyncRun) -> str:
+    """The name a run's lock carries (`holder()` shows it; the dead-run sweep compares it)."""
+    return f"run {run.pk}"
 
 
 def _describe(exc: Exception) -> str:

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
-from redis.exceptions import LockError
 
 from catalog.models import Shop
+from sync.locks import exclusive  # noqa: F401 - moved to sync.locks; sync.upload still imports it here
 from sync.open1688 import (
     AuthError,
     MalformedResponseError,
@@ -139,18 +139,3 @@ def client_or_new(client: Open1688Client | None):
     with make_client() as fresh:
         yield fresh
 
-
-@contextmanager
-def exclusive(key: str, *, timeout: int):
-    """A Redis lock shared by every worker, held for the block; yields None when it is taken."""
-    lock = django_rq.get_connection("default").lock(key, timeout=timeout, blocking=False)
-    if not lock.acquire():
-        yield None
-        return
-    try:
-        yield lock
-    finally:
-        try:
-            lock.release()
-        except LockError:  # it expired while a slow call ran: nothing left to release
-            log.warning("lock %s had already expired", key)

@@ -1,26 +1,62 @@
-"""django-rq jobs: thin shells over the services."""
+"""django-rq jobs and putting them on their queues: thin shells over the services.
 
+`sync.scheduling` decides (which runs died, which shops are due); this module queues. The
+every-minute job of the scheduler process (`sync.cron`) is `enqueue_due_syncs_job`.
+"""
+
+import django_rq
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from rq import Callback
+from rq.exceptions import AbandonedJobError
 
-from catalog.models import SyncRun
-from sync.catalog_sync import SyncRefused, sync_shop
+from catalog.models import Shop, SyncRun, UploadBatch
+from sync.catalog_sync import SyncRefused, start_run, sync_shop
+from sync.scheduling import QUEUE as SYNC_QUEUE
+from sync.scheduling import shops_to_queue
+from sync.upload import run_upload
 
 
-def _failure(exc_type, exc_value, prefix: str = "") -> str:
-    return f"{prefix}{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000]
+def _failure(exc_type, exc_value) -> str:
+    if exc_type is AbandonedJobError:
+        return _(
+            "The worker running this job stopped sending heartbeats (killed or lost); "
+            "the scheduler queues the shop again."
+        )
+    return f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000]
+
+
+# --- sync ------------------------------------------------------------------------------------
+
+
+def enqueue_sync(shop: Shop, *, kind: str = SyncRun.Kind.INCREMENTAL) -> SyncRun:
+    """Queue a sync job for `shop` and return its SyncRun (status queued, job id set)."""
+    run = start_run(shop, kind)
+    job = django_rq.get_queue(SYNC_QUEUE).enqueue(
+        sync_shop_job,
+        run.pk,
+        job_timeout=settings.SYNC_JOB_TIMEOUT,
+        on_failure=Callback(mark_sync_job_failed),
+        description=f"sync {shop.member_id} ({kind})",
+    )
+    SyncRun.objects.filter(pk=run.pk).update(job_id=job.id)
+    run.job_id = job.id
+    return run
 
 
 def sync_shop_job(run_id: int) -> dict:
     run = SyncRun.objects.select_related("shop").get(pk=run_id)
     try:
         sync_shop(run)
-    except SyncRefused:
-        return {"status": "skipped"}
+    except SyncRefused as refusal:
+        return {"status": "skipped", "reason": refusal.message}
     return {"status": run.status, "changes": run.changes_written, "offers": run.offers_seen}
 
 
 def mark_sync_job_failed(job, connection, exc_type, exc_value, traceback):
-    """on_failure callback: a job killed by its timeout never reached the service's own handler."""
+    """on_failure callback: a job killed by its timeout, or whose worker stopped its heartbeats
+    (rq's StartedJobRegistry cleanup), never reached the service's own handler."""
     SyncRun.objects.filter(
         job_id=job.id, status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
     ).update(
@@ -30,27 +66,30 @@ def mark_sync_job_failed(job, connection, exc_type, exc_value, traceback):
     )
 
 
-def enqueue_due_syncs_job() -> int:
-    from sync.scheduling import enqueue_due_syncs
+def enqueue_due_syncs() -> list[SyncRun]:
+    """Record the runs that died (their shops are due again at once), queue every due shop."""
+    return [enqueue_sync(shop) for shop in shops_to_queue()]
 
-    return enqueue_due_syncs()
+
+def enqueue_due_syncs_job() -> int:
+    """The scheduler's every-minute job (sync.cron). Returns how many syncs it queued."""
+    return len(enqueue_due_syncs())
+
+
+# --- upload ----------------------------------------------------------------------------------
 
 
 def upload_batch_job(batch_id: int) -> dict:
-    from sync.upload import run_upload
-
     batch = run_upload(batch_id)
     return {"status": batch.status, "succeeded": batch.items_succeeded}
 
 
 def mark_upload_job_failed(job, connection, exc_type, exc_value, traceback):
     """on_failure callback: a job killed by its timeout never reached the service's own handler."""
-    from catalog.models import UploadBatch
-
     UploadBatch.objects.filter(
         job_id=job.id, status__in=[UploadBatch.Status.SUBMITTED, UploadBatch.Status.RUNNING]
     ).update(
         status=UploadBatch.Status.PARTLY_FAILED,
         finished_at=timezone.now(),
-        last_error=_failure(exc_type, exc_value, "上传任务失败 / The upload job failed: "),
+        last_error=_("The upload job failed: %(error)s") % {"error": _failure(exc_type, exc_value)},
     )

@@ -1,60 +1,121 @@
-"""Which shops are due, and putting their sync jobs on the queue."""
+"""The scheduler's decisions: which shops are due, and which runs died with their job.
+
+Nothing here queues anything: `sync.jobs` holds the jobs and `enqueue_sync`, and its
+every-minute job asks this module first which runs are dead, then which shops are due.
+
+A run is dead when
+- it is running but no longer holds its shop's lock: the lock is renewed by the run while it
+  works (sync/locks.py), so a worker killed mid-run (SIGKILL, OOM, a lost machine) lets it end
+  within LOCK_TTL_SECONDS;
+- it is queued but its job is gone from Redis (Redis restarted without its data, or lost the
+  last second of it), is no longer on the queue, or ended (failed, stopped, cancelled) without
+  the run being recorded, e.g. a work-horse killed before it reached the run;
+- its worker stopped sending heartbeats: rq's StartedJobRegistry cleanup moves such a job to
+  the failed registry and calls its on_failure callback, which records the run.
+"""
 
 from datetime import timedelta
 
 import django_rq
 from django.conf import settings
 from django.utils import timezone
-from rq import Callback
+from django.utils.translation import gettext as _
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.queue import Queue
 
 from catalog.models import Shop, SyncRun
-from sync.catalog_sync import start_run
+from sync.catalog_sync import lock_key, lock_owner
+from sync.locks import holder
 
+QUEUE = "sync"
 ACTIVE_RUN = [SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+ENDED_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
 
-def enqueue_sync(shop: Shop, *, kind: str = SyncRun.Kind.INCREMENTAL) -> SyncRun:
-    """Queue a sync job for `shop` and return its SyncRun (status queued)."""
-    from sync.jobs import mark_sync_job_failed, sync_shop_job
+def due_shops(now=None, *, retry: frozenset[int] | set[int] = frozenset()) -> list[Shop]:
+    """Scheduled shops with no run in flight and none started within the interval.
 
-    run = start_run(shop, kind)
-    job = django_rq.get_queue("sync").enqueue(
-        sync_shop_job,
-        run.pk,
-        job_timeout=settings.SYNC_JOB_TIMEOUT,
-        on_failure=Callback(mark_sync_job_failed),
-        description=f"sync {shop.member_id} ({kind})",
-    )
-    SyncRun.objects.filter(pk=run.pk).update(job_id=job.id)
-    run.job_id = job.id
-    return run
-
-
-def due_shops(now=None) -> list[Shop]:
-    """Active, scheduled shops with no run in flight and none started within the interval."""
+    `retry`: shops whose last run died with its worker or its job; they are due at once.
+    """
     now = now or timezone.now()
     interval = timedelta(minutes=settings.SYNC_INTERVAL_MINUTES)
-    busy = SyncRun.objects.filter(status__in=ACTIVE_RUN, created_at__gt=now - stale_after())
-    recent = SyncRun.objects.filter(created_at__gt=now - interval)
+    busy = SyncRun.objects.filter(status__in=ACTIVE_RUN)
+    recent = SyncRun.objects.filter(created_at__gt=now - interval).exclude(shop_id__in=retry)
     return list(
-        Shop.objects.filter(status=Shop.Status.ACTIVE, sync_enabled=True)
+        Shop.objects.scheduled()
         .exclude(pk__in=busy.values("shop_id"))
         .exclude(pk__in=recent.values("shop_id"))
     )
 
 
-def stale_after() -> timedelta:
-    """A run still queued/running after twice the job timeout died with its worker."""
-    return timedelta(seconds=2 * settings.SYNC_JOB_TIMEOUT)
+def fail_dead_runs(now=None) -> list[SyncRun]:
+    """Mark every run whose worker or job died as failed, with the reason; return those runs."""
+    now = now or timezone.now()
+    queue = django_rq.get_queue(QUEUE)
+    active = list(SyncRun.objects.filter(status__in=ACTIVE_RUN).values_list("pk", flat=True))
+    # Jobs whose worker stopped its heartbeats: rq fails them and calls their on_failure
+    # callback (sync.jobs.mark_sync_job_failed), which records their runs.
+    queue.started_job_registry.cleanup()
+    for run in SyncRun.objects.filter(status__in=ACTIVE_RUN).select_related("shop"):
+        reason = why_dead(run, queue, now)
+        if reason:
+            # Only if it is still in the state we judged: a run that just finished keeps its end.
+            SyncRun.objects.filter(pk=run.pk, status=run.status).update(
+                status=SyncRun.Status.FAILED, finished_at=now, error=reason[:2000]
+            )
+    return list(SyncRun.objects.filter(pk__in=active, status=SyncRun.Status.FAILED))
 
 
-def enqueue_due_syncs() -> int:
-    """The periodic job (rqcron): queue every due shop. Returns how many were queued."""
-    now = timezone.now()
-    SyncRun.objects.filter(status__in=ACTIVE_RUN, created_at__lte=now - stale_after()).update(
-        status=SyncRun.Status.FAILED, finished_at=now, error="the worker died during this run"
+def why_dead(run: SyncRun, queue: Queue, now) -> str:
+    """Why `run` can never finish, or "" while it may still be alive."""
+    if run.status == SyncRun.Status.RUNNING:
+        if holder(lock_key(run.shop_id), connection=queue.connection) == lock_owner(run):
+            return ""  # its holder renews the lock: alive
+        return _(
+            "The worker running this sync stopped before it finished (its lock ended); "
+            "the scheduler queues the shop again."
+        )
+    if not run.job_id:  # a run started inline (sync_shops): it takes the lock at once
+        if run.created_at < now - timedelta(seconds=2 * settings.LOCK_TTL_SECONDS):
+            return _("The process that created this run stopped before the run started.")
+        return ""
+    try:
+        job = Job.fetch(run.job_id, connection=queue.connection)
+    except NoSuchJobError:
+        return _(
+            "Its job is no longer in Redis (Redis restarted without its data?); "
+            "the scheduler queues the shop again."
+        )
+    status = job.get_status(refresh=False)
+    if status in ENDED_JOB:
+        result = job.latest_result()
+        detail = (result.exc_string or "").strip().splitlines()[-1:] if result else []
+        return _("Its job ended (%(status)s) before the run started: %(detail)s") % {
+            "status": getattr(status, "value", status),
+            "detail": detail[0][:500] if detail else "-",
+        }
+    if (
+        status == JobStatus.QUEUED
+        and not _on_queue(queue, job.id)
+        and job.get_status(refresh=True) == JobStatus.QUEUED  # not just taken by a worker
+    ):
+        return _(
+            "Its job is no longer on the queue (Redis lost it); the scheduler queues the shop "
+            "again."
+        )
+    return ""
+
+
+def _on_queue(queue: Queue, job_id: str) -> bool:
+    connection = queue.connection
+    return any(
+        connection.lpos(key, job_id) is not None
+        for key in (queue.key, queue.intermediate_queue_key)
     )
-    shops = due_shops(now)
-    for shop in shops:
-        enqueue_sync(shop)
-    return len(shops)
+
+
+def shops_to_queue(now=None) -> list[Shop]:
+    """The scheduler's every-minute question: dead runs recorded, then the due shops."""
+    dead = fail_dead_runs(now)
+    return due_shops(now, retry={run.shop_id for run in dead})

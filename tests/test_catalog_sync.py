@@ -12,8 +12,9 @@ from django.core.management.base import CommandError
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
 from sync.catalog_sync import DELISTED_STATUSES, SyncRefused, start_run, sync_shop
 from sync.gateway import make_client
+from sync.jobs import enqueue_due_syncs_job, enqueue_sync
 from sync.open1688 import RefreshTokenExpiredError
-from sync.scheduling import due_shops, enqueue_sync
+from sync.scheduling import due_shops
 from tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -235,14 +236,12 @@ def test_sync_shops_command_runs_inline_with_progress(sandbox, connected_shop, c
 
 
 def test_due_shops_are_enqueued_by_the_periodic_job(sandbox, connected_shop):
-    from sync.scheduling import enqueue_due_syncs
-
     seed(sandbox, connected_shop, 3)
-    assert enqueue_due_syncs() == 1
-    assert enqueue_due_syncs() == 0  # already queued
+    assert enqueue_due_syncs_job() == 1
+    assert enqueue_due_syncs_job() == 0  # already queued
     run_worker("sync")
     assert SyncRun.objects.get().status == SyncRun.Status.SUCCEEDED
-    assert enqueue_due_syncs() == 0  # synced within the interval
+    assert enqueue_due_syncs_job() == 0  # synced within the interval
 
 
 def test_admin_sync_now_action_enqueues(sandbox, connected_shop, admin_client):

@@ -6,7 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import Product, SyncRun, UploadBatch, UploadItem
-from sync.scheduling import enqueue_sync
+from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
 from tests.test_import_export import csv_bytes, row
 

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from catalog.models import Shop
 from sync.gateway import connect_shop
+from sync.jobs import enqueue_sync
 from sync.open1688 import Open1688Error, TokenInfo
 from sync.open1688.answers import parse_token
-from sync.scheduling import enqueue_sync
 
 DEMO_SELLER = "b2b-demo001"
 

@@ -3,8 +3,9 @@ from django.db.models import Q
 
 from catalog.models import Shop, SyncRun
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
+from sync.jobs import enqueue_sync
 from sync.open1688 import Open1688Error
-from sync.scheduling import due_shops, enqueue_sync
+from sync.scheduling import ACTIVE_RUN, fail_dead_runs, shops_to_queue
 
 
 class Command(BaseCommand):
@@ -28,6 +29,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        if options["shop"] or options["all"]:
+            fail_dead_runs()  # a run whose worker died must not keep its shop "busy"
         shops = self._select(options)
         if not shops:
             self.stdout.write("No shop is due for a sync.")
@@ -43,12 +46,25 @@ class Command(BaseCommand):
                 )
                 continue
             if options["enqueue"]:
+                busy = shop.sync_runs.filter(status__in=ACTIVE_RUN).first()
+                if busy is not None:
+                    self.stderr.write(
+                        self.style.ERROR(
+                            f"{shop}: not queued, run {busy.pk} of this shop is still "
+                            f"{busy.get_status_display()}"
+                        )
+                    )
+                    failures += 1
+                    continue
                 run = enqueue_sync(shop, kind=kind)
                 self.stdout.write(f"{shop}: queued (run {run.pk}, job {run.job_id})")
             else:
                 failures += not self._run_inline(shop, kind)
         if failures:
-            raise CommandError(f"{failures} shop(s) failed to sync; see the sync runs in admin")
+            raise CommandError(
+                f"{failures} shop(s) not synced (failed, or another sync of the shop is running); "
+                "see the sync runs in admin"
+            )
 
     def _select(self, options) -> list[Shop]:
         if options["shop"]:
@@ -71,8 +87,8 @@ class Command(BaseCommand):
                 shops.append(shop)
             return shops
         if options["all"]:
-            return list(Shop.objects.filter(status=Shop.Status.ACTIVE))
-        return due_shops()
+            return list(Shop.objects.syncable())
+        return shops_to_queue()  # runs whose worker died are recorded first
 
     def _run_inline(self, shop: Shop, kind: str) -> bool:
         def progress(run):
@@ -85,9 +101,9 @@ class Command(BaseCommand):
         self.stdout.write(f"{shop}: {run.get_kind_display()} sync (run {run.pk})")
         try:
             sync_shop(run, progress=progress)
-        except SyncRefused:
-            self.stdout.write(self.style.WARNING(f"{shop}: another sync of this shop is running"))
-            return True
+        except SyncRefused as refusal:
+            self.stderr.write(self.style.ERROR(refusal.message))
+            return False
         except (Open1688Error, RuntimeError) as exc:
             self.stderr.write(self.style.ERROR(f"{shop}: failed: {exc}"))
             return False
