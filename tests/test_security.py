@@ -357,7 +357,7 @@ def test_sync_and_upload_leave_no_secret_in_logs_database_or_redis(
     sandbox, connected_shop, redis_conn, caplog
 ):
     from sync.jobs import enqueue_sync
-    from sync.upload import submit_batch
+    from sync.upload import enqueue_upload, prepare_batch
     from tests.factories import UploadBatchFactory, UploadItemFactory
 
     for name in ("", "open1688", "sync", "catalog", "rq", "urllib3", "django", "axes"):
@@ -381,7 +381,7 @@ def test_sync_and_upload_leave_no_secret_in_logs_database_or_redis(
 
         batch = UploadBatchFactory(shop=connected_shop)
         items = [UploadItemFactory(batch=batch) for _ in range(3)]
-        submit_batch(batch)
+        enqueue_upload(prepare_batch(batch))
         run_worker("upload")
         for item in items:
             item.refresh_from_db()
