@@ -1,22 +1,52 @@
-from django import forms
+"""The admin: the administrator's tool, not a back door around the services.
+
+- Mirrored 1688 data (products, SKUs, a shop's remote fields) is read-only: the next sync
+  overwrites it anyway. Shops are added by connecting them (OAuth), never by hand.
+- Sync runs and the price/stock change log are the audit trail: append-only (no add, no change,
+  no delete), except for superusers, who may delete.
+- A batch's status and counters are read-only; its actions call the services.
+- Upload items are saved and deleted through catalog.services (the staging lock): an item of a
+  batch being uploaded, or an item already sent, is shown read-only.
+- Actions declare `allowed_permissions`; posting an action the user may not run is answered with
+  the styled refusal page, not silently ignored.
+- A manager may change users' groups and active flag, nothing else, and never a superuser.
+"""
+
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from import_export.admin import ImportExportMixin
-from import_export.formats import base_formats
-from import_export.forms import ConfirmImportForm, ImportForm
 
+from catalog import services
 from catalog.forms import ITEM_FIELDS, UploadItemForm
-from catalog.importing import ImportFileError, parse_upload_bytes
+from catalog.import_admin import UploadItemImportMixin
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
-from catalog.resources import UploadItemResource
-from catalog.staging import LOCKED_BATCH_STATUSES
-from catalog.validation import refresh_batch_counts, validate_batch
+from catalog.staging import check_item_editable
+from erp1688.refusals import PermissionRefused, Refused
+from sync import services as sync_services
 
 
-class ReadOnlyAdminMixin:
-    """Logs are written by the sync, never by hand."""
+class RefusingActionsMixin:
+    """An action the user may not run (its `allowed_permissions`) is refused with the styled 403
+    page; Django alone would ignore the POST with "No action selected"."""
+
+    def response_action(self, request, queryset):
+        name = request.POST.get("action", "")
+        declared = {action_name for _func, action_name, _desc in self._get_base_actions()}
+        if name in declared and name not in self.get_actions(request):
+            raise PermissionDenied
+        return super().response_action(request, queryset)
+
+    def _refusal(self, request, refused: Refused, prefix: str = "") -> None:
+        if isinstance(refused, PermissionRefused):
+            raise refused
+        self.message_user(request, f"{prefix}{refused.message}", messages.ERROR)
+
+
+class AppendOnlyAdminMixin:
+    """Written by the system, never by hand: no add, no change; only superusers delete."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -24,39 +54,56 @@ class ReadOnlyAdminMixin:
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
 
 @admin.register(Shop)
-class ShopAdmin(admin.ModelAdmin):
+class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
     list_display = ["name", "member_id", "status", "sync_enabled", "last_synced_at", "sync_cursor"]
     list_filter = ["status", "sync_enabled"]
     search_fields = ["name", "member_id", "login_id"]
-    readonly_fields = [
+    # What 1688 and the sync own is read-only; staff choose the label and the scheduled sync.
+    fields = [
+        "name",
+        "sync_enabled",
+        "member_id",
+        "login_id",
+        "status",
+        "status_reason",
         "access_token_expires_at",
         "refresh_token_expires_at",
         "sync_cursor",
         "last_synced_at",
-        "status_reason",
         "created_at",
         "updated_at",
     ]
+    readonly_fields = fields[2:]
     actions = ["sync_now", "full_resync"]
     change_list_template = "admin/catalog/shop/change_list.html"
 
-    def _enqueue(self, request, queryset, kind):
-        from sync.jobs import enqueue_sync
+    def has_add_permission(self, request):
+        return False  # shops are added by connecting them (OAuth)
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting a shop deletes its mirror and its change log: superusers only.
+        return request.user.is_active and request.user.is_superuser
+
+    def has_sync_permission(self, request):
+        return request.user.has_perm("catalog.sync_shop")
+
+    def has_resync_permission(self, request):
+        return request.user.has_perms(["catalog.sync_shop", "catalog.resync_shop"])
+
+    def _request_sync(self, request, queryset, *, full: bool):
         queued = 0
         for shop in queryset:
-            if shop.status != Shop.Status.ACTIVE:
-                self.message_user(
-                    request,
-                    _("%(shop)s was not queued: %(status)s")
-                    % {"shop": shop, "status": shop.get_status_display()},
-                    messages.WARNING,
-                )
-                continue
-            enqueue_sync(shop, kind=kind)
-            queued += 1
+            try:
+                sync_services.request_sync(user=request.user, shop=shop, full=full)
+            except Refused as refused:
+                self._refusal(request, refused)
+            else:
+                queued += 1
         if queued:
             self.message_user(
                 request,
@@ -64,13 +111,13 @@ class ShopAdmin(admin.ModelAdmin):
                 messages.SUCCESS,
             )
 
-    @admin.action(description=_("Sync now"))
+    @admin.action(description=_("Sync now"), permissions=["sync"])
     def sync_now(self, request, queryset):
-        self._enqueue(request, queryset, SyncRun.Kind.INCREMENTAL)
+        self._request_sync(request, queryset, full=False)
 
-    @admin.action(description=_("Full resync"))
+    @admin.action(description=_("Full resync"), permissions=["resync"])
     def full_resync(self, request, queryset):
-        self._enqueue(request, queryset, SyncRun.Kind.FULL)
+        self._request_sync(request, queryset, full=True)
 
 
 class SkuInline(admin.TabularInline):
@@ -83,20 +130,33 @@ class SkuInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(RefusingActionsMixin, admin.ModelAdmin):
+    """The mirror of 1688 offers: read-only (the next sync would overwrite any edit)."""
+
     list_display = ["subject", "offer_id", "shop", "status", "cargo_number", "remote_modified_at"]
     list_filter = ["shop", "status", "category_id"]
     search_fields = ["subject", "=offer_id", "cargo_number", "skus__cargo_number"]
     list_select_related = ["shop"]
-    readonly_fields = ["first_seen_at", "last_seen_at", "remote_created_at", "remote_modified_at"]
     inlines = [SkuInline]
     show_full_result_count = False
 
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
 
 @admin.register(PriceStockChange)
-class PriceStockChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class PriceStockChangeAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["product", "sku", "field", "old", "new", "delta", "observed_at"]
     list_filter = ["field", "shop"]
     date_hierarchy = "observed_at"
@@ -118,7 +178,7 @@ class PriceStockChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class SyncRunAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
         "shop", "kind", "status", "started_at", "duration", "pages", "requests_made",
         "offers_seen", "offers_created", "offers_updated", "changes_written",
@@ -160,7 +220,7 @@ class UploadItemInline(admin.TabularInline):
 
 
 @admin.register(UploadBatch)
-class UploadBatchAdmin(admin.ModelAdmin):
+class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
     list_display = [
         "name", "shop", "status", "items_total", "items_invalid", "items_succeeded",
         "items_failed", "progress",
@@ -169,9 +229,9 @@ class UploadBatchAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     list_select_related = ["shop"]
     readonly_fields = [
-        "created_by", "created_at", "submitted_at", "finished_at", "job_id",
+        "status", "created_by", "created_at", "submitted_at", "finished_at", "job_id",
         "items_total", "items_invalid", "items_pending", "items_succeeded", "items_failed",
-        "items_unknown", "progress",
+        "items_unknown", "progress", "last_error",
     ]  # fmt: skip
     inlines = [UploadItemInline]
     actions = ["validate_batches", "submit_batches"]
@@ -180,72 +240,54 @@ class UploadBatchAdmin(admin.ModelAdmin):
     def progress(self, obj):
         return f"{obj.progress_percent}%"
 
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    def get_readonly_fields(self, request, obj=None):
+        # The shop of an existing batch stays: its items were validated for it.
+        return [*self.readonly_fields, "shop"] if obj else self.readonly_fields
 
-    @admin.action(description=_("Validate the selected batches"))
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return False  # the upload job owns it
+        return super().has_delete_permission(request, obj)
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("catalog.submit_uploadbatch")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)  # the name only
+            return
+        batch = services.create_batch(user=request.user, shop=obj.shop, name=obj.name)
+        obj.pk, obj.created_by = batch.pk, batch.created_by
+
+    @admin.action(description=_("Validate the selected batches"), permissions=["change"])
     def validate_batches(self, request, queryset):
         for batch in queryset:
-            invalid = validate_batch(batch)
+            try:
+                invalid = services.validate_batch(user=request.user, batch=batch)
+            except Refused as refused:
+                self._refusal(request, refused, f"{batch}: ")
+                continue
             self.message_user(
                 request,
                 _("%(batch)s: %(n)d invalid items") % {"batch": batch, "n": invalid},
                 messages.WARNING if invalid else messages.SUCCESS,
             )
 
-    @admin.action(description=_("Submit the selected batches for upload"))
+    @admin.action(description=_("Submit the selected batches for upload"), permissions=["submit"])
     def submit_batches(self, request, queryset):
-        from sync.upload import submit_batch  # talks to 1688: imported only when used
-
         for batch in queryset:
             try:
-                submit_batch(batch, user=request.user)
-            except (ValueError, ValidationError) as error:
-                text = " ".join(error.messages) if isinstance(error, ValidationError) else error
-                self.message_user(request, f"{batch}: {text}", messages.ERROR)
+                sync_services.submit_batch(user=request.user, batch=batch)
+            except Refused as refused:
+                self._refusal(request, refused, f"{batch}: ")
             else:
                 self.message_user(request, _("%(batch)s: submitted") % {"batch": batch})
 
 
-class UploadItemImportForm(ImportForm):
-    batch = forms.ModelChoiceField(
-        queryset=UploadBatch.objects.exclude(status__in=LOCKED_BATCH_STATUSES),
-        label=_("batch"),
-    )
-
-
-class UploadItemConfirmImportForm(ConfirmImportForm):
-    batch = forms.ModelChoiceField(queryset=UploadBatch.objects.all(), widget=forms.HiddenInput)
-
-
-class SpreadsheetFormat(base_formats.Format):
-    """CSV (UTF-8 or GBK) or XLSX, told apart by content and read by catalog.importing, so the
-    admin's import has the same limits, header names and formula refusal as the staff pages."""
-
-    def __init__(self, encoding=None):
-        self.encoding = encoding
-
-    def get_title(self):
-        return "csv / xlsx"
-
-    def create_dataset(self, in_stream):
-        return parse_upload_bytes(in_stream)
-
-    def can_import(self):
-        return True
-
-
 @admin.register(UploadItem)
-class UploadItemAdmin(ImportExportMixin, admin.ModelAdmin):
+class UploadItemAdmin(RefusingActionsMixin, UploadItemImportMixin, admin.ModelAdmin):
+    # Import and export: catalog.import_admin (the one import pipeline of catalog.importing).
     form = UploadItemForm
-    resource_classes = [UploadItemResource]
-    import_form_class = UploadItemImportForm
-    confirm_form_class = UploadItemConfirmImportForm
-    import_formats = [SpreadsheetFormat]
-    export_formats = [base_formats.XLSX, base_formats.CSV]
-    to_encoding = "utf-8-sig"  # CSV exports open in Excel with Chinese intact
     list_display = ["title", "batch", "status", "cargo_number", "remote_offer_id", "attempts"]
     list_filter = ["status", "batch__shop"]
     search_fields = ["title", "cargo_number", "=remote_offer_id"]
@@ -258,27 +300,89 @@ class UploadItemAdmin(ImportExportMixin, admin.ModelAdmin):
     # item added here had no batch, and saving it was a database error).
     fields = ["batch", *ITEM_FIELDS, *readonly_fields]
 
-    def get_import_resource_kwargs(self, request, **kwargs):
-        form = kwargs.get("form")
-        cleaned = getattr(form, "cleaned_data", None) or {}
-        return {"batch": cleaned.get("batch")}
+    def get_readonly_fields(self, request, obj=None):
+        # An item stays in its batch (its cargo number was checked there).
+        return [*self.readonly_fields, "batch"] if obj else self.readonly_fields
 
-    def get_confirm_form_initial(self, request, import_form):
-        initial = super().get_confirm_form_initial(request, import_form)
-        if import_form is not None:
-            initial["batch"] = import_form.cleaned_data["batch"].pk
-        return initial
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "batch":
+            kwargs["queryset"] = UploadBatch.objects.exclude(status__in=UploadBatch.LOCKED_STATUSES)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportFileError):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
+    @staticmethod
+    def _editable(obj) -> bool:
+        try:
+            check_item_editable(obj)
+        except Refused:
+            return False
+        return True
+
+    def has_change_permission(self, request, obj=None):
+        # An item of a batch being uploaded, or one already sent, is shown read-only.
+        if obj is not None and not self._editable(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not self._editable(obj):
+            return False
+        return super().has_delete_permission(request, obj)
 
     def save_model(self, request, obj, form, change):
-        # The form validated the item; the counters of its batch (or both) must follow.
-        obj.validation_errors = {}
-        super().save_model(request, obj, form, change)
-        refresh_batch_counts(obj.batch)
-        if change and "batch" in form.changed_data:
-            refresh_batch_counts(UploadBatch.objects.get(pk=form.initial["batch"]))
+        # Through the staging service: its lock, its check, the batch counters.
+        try:
+            services.save_item(user=request.user, item=obj)
+        except Refused as refused:
+            if isinstance(refused, PermissionRefused):
+                raise
+            # The batch was taken by an upload after the form was shown: nothing was saved.
+            raise PermissionRefused(refused.code, refused.message) from refused
+
+    def delete_model(self, request, obj):
+        services.delete_item(user=request.user, item=obj)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset.select_related("batch"):
+            services.delete_item(user=request.user, item=item)
+
+
+User = get_user_model()
+
+
+class ManagedUserAdmin(RefusingActionsMixin, UserAdmin):
+    """Superusers edit users fully; a manager (auth.change_user) changes only the groups and the
+    active flag of users who are not superusers, so a role cannot grant itself more."""
+
+    def _full(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or self._full(request):
+            return super().get_fieldsets(request, obj)
+        return [(None, {"fields": ["username", "first_name", "last_name", "is_active", "groups"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or self._full(request):
+            return super().get_readonly_fields(request, obj)
+        return ["username", "first_name", "last_name"]
+
+    def has_add_permission(self, request):
+        return self._full(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._full(request)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.is_superuser and not self._full(request):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def user_change_password(self, request, id, form_url=""):
+        if not self._full(request):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+admin.site.register(User, ManagedUserAdmin)

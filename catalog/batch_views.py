@@ -1,11 +1,15 @@
-"""Staff pages for batch upload (批量上货): batches, items, import, export, bulk edit, submit.
+"""Staff pages for batch upload (批量上货): batches, items, export, bulk edit, copy, submit.
 
-Each view parses input, calls one service and renders; a refused action becomes a message.
+Each view parses input, calls one service (catalog/services.py, sync/services.py) and renders.
+A refusal is a `Refused`: a business refusal (the batch is uploading, nothing to submit...) is
+shown as a message; a `PermissionRefused` goes on to Django, which answers with the styled 403
+page (handler403). Pages that only show need the view permissions. The import pages are in
+catalog/import_views.py.
 """
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.decorators import permission_required
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.http import FileResponse
@@ -13,36 +17,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.bulk_edit import BulkEditError, bulk_edit
-from catalog.exporting import COLUMN_HELP, FORMATS, export_batch, import_template
-from catalog.forms import (
-    BatchCreateForm,
-    BulkEditForm,
-    CopyOffersForm,
-    ImportConfirmForm,
-    ImportFileForm,
-    UploadItemForm,
-)
-from catalog.importing import (
-    ImportFileError,
-    ImportInvalid,
-    confirm_import,
-    read_upload_file,
-    stage_import,
-)
+from catalog import services
+from catalog.exporting import FORMATS, export_batch
+from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import UploadBatch, UploadItem
-from catalog.resources import COLUMNS
-from catalog.staging import (
-    LOCKED_BATCH_STATUSES,
-    StagingError,
-    check_batch_open,
-    check_item_editable,
-    create_batch,
-    save_item,
-)
-from catalog.validation import NOT_UPLOADED, validate_batch
+from erp1688.refusals import PermissionRefused, Refused, require
+from sync import services as sync_services
 
 ITEMS_PER_PAGE = 100
+VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
 
 
 def _detail(batch_pk):
@@ -55,11 +38,15 @@ def _posted(request):
     return request.POST if request.method == "POST" else None
 
 
-def _message(error: Exception) -> str:
-    return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+def _shown(request, refused: Refused) -> None:
+    """A business refusal becomes a message; a permission refusal goes on to the 403 page."""
+    if isinstance(refused, PermissionRefused):
+        raise refused
+    messages.error(request, refused.message)
 
 
 @staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_list(request):
     batches = UploadBatch.objects.select_related("shop", "created_by")
     page = Paginator(batches, 50).get_page(request.GET.get("page"))
@@ -68,12 +55,13 @@ def batch_list(request):
 
 @staff_member_required
 def batch_create(request):
+    require(request.user, "catalog.add_uploadbatch")
     form = BatchCreateForm(_posted(request))
     if request.method == "POST" and form.is_valid():
-        batch = create_batch(
-            shop=form.cleaned_data["shop"], name=form.cleaned_data["name"], user=request.user
+        batch = services.create_batch(
+            user=request.user, shop=form.cleaned_data["shop"], name=form.cleaned_data["name"]
         )
-        messages.success(request, _("批次已创建 / Batch created."))
+        messages.success(request, _("Batch created."))
         return _detail(batch.pk)
     return render(request, "catalog/batch_form.html", {"form": form})
 
@@ -81,26 +69,27 @@ def batch_create(request):
 def _filter_items(batch, show: str):
     items = batch.items.all()
     if show == "invalid":
-        return items.filter(status__in=NOT_UPLOADED).exclude(validation_errors={})
+        return items.not_uploaded().invalid()
     if show in UploadItem.Status.values:
         return items.filter(status=show)
     return items
 
 
 @staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_detail(request, pk):
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
     show = request.GET.get("show", "")
     page = Paginator(_filter_items(batch, show), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
-    filters = [("", _("全部 / All")), ("invalid", _("有错误 / With errors"))]
+    filters = [("", _("All")), ("invalid", _("With errors"))]
     filters += list(UploadItem.Status.choices)
     context = {
         "batch": batch,
         "page": page,
         "show": show,
         "filters": filters,
-        "locked": batch.status in LOCKED_BATCH_STATUSES,
-        "editable": list(NOT_UPLOADED),
+        "locked": batch.is_locked,
+        "editable": list(UploadItem.NOT_UPLOADED),
         "bulk_form": BulkEditForm(batch=batch),
     }
     return render(request, "catalog/batch_detail.html", context)
@@ -110,68 +99,63 @@ def batch_detail(request, pk):
 @require_POST
 def batch_validate(request, pk):
     batch = get_object_or_404(UploadBatch, pk=pk)
-    invalid = validate_batch(batch)
-    if invalid:
-        messages.warning(
-            request, _("%(n)d 个商品有错误 / %(n)d items have errors.") % {"n": invalid}
-        )
-    else:
-        messages.success(request, _("所有商品均有效 / All items are valid."))
-    return _detail(pk)
-
-
-def _upload_action(request, pk, name: str, done: str):
-    batch = get_object_or_404(UploadBatch, pk=pk)
-    # sync.upload talks to 1688 and is imported only when staff actually submit.
-    from sync import upload
-
     try:
-        getattr(upload, name)(batch, user=request.user)
-    except (ValueError, ValidationError) as error:
-        messages.error(request, _message(error))
+        invalid = services.validate_batch(user=request.user, batch=batch)
+    except Refused as refused:
+        _shown(request, refused)
+        return _detail(pk)
+    if invalid:
+        messages.warning(request, _("%(n)d items have errors.") % {"n": invalid})
     else:
-        messages.success(request, done)
+        messages.success(request, _("All items are valid."))
     return _detail(pk)
 
 
 @staff_member_required
 @require_POST
 def batch_submit(request, pk):
-    return _upload_action(
-        request, pk, "submit_batch", _("批次已提交上传 / The batch was submitted for upload.")
-    )
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        sync_services.submit_batch(user=request.user, batch=batch)
+    except Refused as refused:
+        _shown(request, refused)
+    else:
+        messages.success(request, _("The batch was submitted for upload."))
+    return _detail(pk)
 
 
 @staff_member_required
 @require_POST
 def batch_retry(request, pk):
-    return _upload_action(
-        request,
-        pk,
-        "retry_failed",
-        _("失败的商品将重新上传 / Failed items will be uploaded again."),
-    )
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        sync_services.retry_failed(user=request.user, batch=batch)
+    except Refused as refused:
+        _shown(request, refused)
+    else:
+        messages.success(request, _("Failed items will be uploaded again."))
+    return _detail(pk)
 
 
 @staff_member_required
 def batch_copy(request, pk):
     """Paste 1688 offer links or ids; each offer is read and staged as a new item."""
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    require(request.user, "catalog.add_uploaditem")
     form = CopyOffersForm(_posted(request))
     result = None
     if request.method == "POST" and form.is_valid():
-        from sync.upload import copy_offers  # talks to 1688: imported when used
-
         try:
-            result = copy_offers(batch, form.cleaned_data["offer_refs"])
-        except (ValueError, ValidationError) as error:
-            messages.error(request, _message(error))
+            result = sync_services.copy_offers(
+                user=request.user, batch=batch, offer_refs=form.cleaned_data["offer_refs"]
+            )
+        except Refused as refused:
+            _shown(request, refused)
         else:
             if result.created:
                 messages.success(
                     request,
-                    _("已复制 %(n)d 个商品到本批次 / Copied %(n)d offers into this batch.")
-                    % {"n": len(result.created)},
+                    _("Copied %(n)d offers into this batch.") % {"n": len(result.created)},
                 )
             if not (result.errors or result.unrecognised or result.skipped):
                 return _detail(pk)
@@ -180,79 +164,29 @@ def batch_copy(request, pk):
     )
 
 
-def _import_page(request, batch, form, **extra):
-    context = {
-        "batch": batch,
-        "form": form,
-        "columns": [header for _name, header, _aliases in COLUMNS],
-        "column_help": [(header, COLUMN_HELP[name]) for name, header, _aliases in COLUMNS],
-        **extra,
-    }
-    return render(request, "catalog/batch_import.html", context)
-
-
 @staff_member_required
-def batch_import(request, pk):
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
-    form = ImportFileForm(_posted(request), request.FILES if request.method == "POST" else None)
-    if request.method != "POST" or not form.is_valid():
-        return _import_page(request, batch, form)
-    try:
-        preview, token = stage_import(batch, read_upload_file(form.cleaned_data["file"]))
-    except (ImportFileError, StagingError) as error:
-        form.add_error("file", str(error))
-        return _import_page(request, batch, form)
-    confirm_form = ImportConfirmForm(initial={"token": token}) if token else None
-    return _import_page(request, batch, form, preview=preview, confirm_form=confirm_form)
-
-
-@staff_member_required
-@require_POST
-def batch_import_confirm(request, pk):
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
-    form = ImportConfirmForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise ImportFileError(
-                _("缺少预览凭据，请重新上传 / The preview is missing: upload again")
-            )
-        created = confirm_import(batch, form.cleaned_data["token"])
-    except ImportInvalid as error:
-        messages.error(request, str(error))
-        return _import_page(request, batch, ImportFileForm(), preview=error.preview)
-    except (ImportFileError, StagingError) as error:
-        messages.error(request, str(error))
-        return redirect("catalog:batch_import", pk=pk)
-    messages.success(request, _("已导入 %(n)d 个商品 / Imported %(n)d items.") % {"n": created})
-    return _detail(pk)
-
-
-def _download(content: bytes, filename: str, fmt: str):
-    return FileResponse(
-        ContentFile(content), as_attachment=True, filename=filename, content_type=FORMATS[fmt]
-    )
-
-
-@staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_export(request, pk, fmt):
     batch = get_object_or_404(UploadBatch, pk=pk)
-    return _download(export_batch(batch, fmt), f"upload-batch-{batch.pk}.{fmt}", fmt)
-
-
-@staff_member_required
-def template_download(request, fmt):
-    return _download(import_template(fmt), f"upload-template.{fmt}", fmt)
+    return FileResponse(
+        ContentFile(export_batch(batch, fmt)),
+        as_attachment=True,
+        filename=f"upload-batch-{batch.pk}.{fmt}",
+        content_type=FORMATS[fmt],
+    )
 
 
 def _item_page(request, batch, item):
     form = UploadItemForm(_posted(request), instance=item)
     if request.method == "POST" and form.is_valid():
         try:
-            save_item(form.instance)
-        except StagingError as error:
-            form.add_error(None, str(error))
+            services.save_item(user=request.user, item=form.instance)
+        except Refused as refused:
+            if isinstance(refused, PermissionRefused):
+                raise
+            form.add_error(None, refused.message)
         else:
-            messages.success(request, _("商品已保存 / Item saved."))
+            messages.success(request, _("Item saved."))
             return _detail(batch.pk)
     return render(request, "catalog/item_form.html", {"batch": batch, "item": item, "form": form})
 
@@ -260,10 +194,9 @@ def _item_page(request, batch, item):
 @staff_member_required
 def item_create(request, pk):
     batch = get_object_or_404(UploadBatch, pk=pk)
-    try:
-        check_batch_open(batch)
-    except StagingError as error:
-        messages.error(request, str(error))
+    require(request.user, "catalog.add_uploaditem")
+    if batch.is_locked:
+        messages.error(request, _("The batch is being uploaded and cannot be changed now."))
         return _detail(pk)
     return _item_page(request, batch, UploadItem(batch=batch))
 
@@ -271,18 +204,34 @@ def item_create(request, pk):
 @staff_member_required
 def item_edit(request, pk, item_pk):
     item = get_object_or_404(UploadItem.objects.select_related("batch"), pk=item_pk, batch_id=pk)
-    try:
-        check_item_editable(item)
-    except StagingError as error:
-        messages.error(request, str(error))
+    require(request.user, "catalog.change_uploaditem")
+    if item.batch.is_locked:
+        messages.error(request, _("The batch is being uploaded and cannot be changed now."))
+        return _detail(pk)
+    if item.status not in UploadItem.NOT_UPLOADED:
+        messages.error(request, _("Only pending or failed items can be changed."))
         return _detail(pk)
     return _item_page(request, item.batch, item)
 
 
 @staff_member_required
 @require_POST
+def item_delete(request, pk, item_pk):
+    item = get_object_or_404(UploadItem, pk=item_pk, batch_id=pk)
+    try:
+        services.delete_item(user=request.user, item=item)
+    except Refused as refused:
+        _shown(request, refused)
+    else:
+        messages.success(request, _("Item deleted."))
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
 def batch_bulk_edit(request, pk):
     batch = get_object_or_404(UploadBatch, pk=pk)
+    require(request.user, "catalog.change_uploaditem")
     form = BulkEditForm(request.POST, batch=batch)
     if not form.is_valid():
         for name, errors in form.errors.items():
@@ -290,27 +239,27 @@ def batch_bulk_edit(request, pk):
             messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
         return _detail(pk)
     try:
-        changed = bulk_edit(form.cleaned_data["items"], **form.changes())
-    except BulkEditError as error:
-        messages.error(request, str(error))
+        changed = services.bulk_edit_items(
+            user=request.user, items=form.cleaned_data["items"], **form.changes()
+        )
+    except Refused as refused:
+        _shown(request, refused)
     else:
         selected = len(form.cleaned_data["items"])
         messages.success(
             request,
-            _(
-                "已修改 %(n)d 个商品（共选中 %(selected)d 个；已上传的不会修改） / "
-                "Changed %(n)d of %(selected)d selected items (uploaded items are left alone)."
-            )
+            _("Changed %(n)d of %(selected)d selected items (uploaded items are left alone).")
             % {"n": changed, "selected": selected},
         )
     return _detail(pk)
 
 
 @staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_progress(request, pk):
     """The counters fragment that the batch page polls (htmx) while an upload runs."""
     batch = get_object_or_404(UploadBatch, pk=pk)
-    locked = batch.status in LOCKED_BATCH_STATUSES
+    locked = batch.is_locked
     response = render(request, "catalog/_batch_progress.html", {"batch": batch, "locked": locked})
     if not locked:
         # Finished: reload the whole page once so the items table and buttons follow.

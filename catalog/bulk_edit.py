@@ -6,15 +6,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.models import UploadItem
-from catalog.staging import LOCKED_BATCH_STATUSES
-from catalog.validation import CENT, NOT_UPLOADED, refresh_batch_counts, validate_items
+from catalog.models import UploadBatch, UploadItem
+from catalog.validation import CENT, refresh_batch_counts, validate_items
+from erp1688.refusals import Refused
 
 ROUNDING_STEPS = (Decimal("0.1"), Decimal("1"))
-
-
-class BulkEditError(ValueError):
-    """The edit would make items invalid; nothing was changed."""
 
 
 def new_price(price, *, multiply=None, add=None, round_to=None) -> Decimal:
@@ -58,9 +54,12 @@ def bulk_edit(
 ) -> int:
     """Apply the changes to the items not yet uploaded (pending or failed, in a batch the upload
     job does not hold), re-validate them, and save — all of them, or none if the change would
-    break a rule on a field it touches. Returns the number of items changed."""
+    break a rule on a field it touches. Returns the number of items changed.
+
+    The mechanics only: callers go through catalog.services.bulk_edit_items (permission).
+    Refused: `bulk_edit.bad_rounding`, `bulk_edit.would_invalidate` (nothing changed)."""
     if round_to is not None and Decimal(str(round_to)) not in ROUNDING_STEPS:
-        raise BulkEditError(_("只能取整到 0.1 或 1 / Round to 0.1 or 1 only"))
+        raise Refused("bulk_edit.bad_rounding", _("Round to 0.1 or 1 only."))
     repricing = any(value is not None for value in (multiply, add, round_to))
     touched = {
         "price": repricing,
@@ -79,8 +78,8 @@ def bulk_edit(
 
     with transaction.atomic():
         items = list(
-            items_qs.filter(status__in=NOT_UPLOADED)
-            .exclude(batch__status__in=LOCKED_BATCH_STATUSES)
+            items_qs.not_uploaded()
+            .exclude(batch__status__in=UploadBatch.LOCKED_STATUSES)
             .select_related("batch")
             .select_for_update(of=("self",))
         )
@@ -102,7 +101,10 @@ def bulk_edit(
             if any(name in errors for name in touched_fields):
                 broken[item.pk] = item
         if broken:
-            raise BulkEditError(_describe(list(broken.values()), touched_fields))
+            raise Refused(
+                "bulk_edit.would_invalidate",
+                _describe(list(broken.values()), touched_fields),
+            )
         now = timezone.now()
         for item in items:
             item.updated_at = now  # bulk_update does not touch auto_now fields
@@ -120,10 +122,9 @@ def _describe(broken: list[UploadItem], touched_fields: list[str]) -> str:
     shown = []
     for item in broken[:5]:
         messages = [m for name in touched_fields for m in item.validation_errors.get(name, [])]
-        shown.append(f"{item.cargo_number}: {'; '.join(messages) or _('数据格式不对 / malformed')}")
+        shown.append(f"{item.cargo_number}: {'; '.join(messages) or _('malformed data')}")
     more = len(broken) - len(shown)
-    summary = _(
-        "修改会使 %(n)d 个商品无效，未做任何修改 / "
-        "The change would make %(n)d items invalid; nothing was changed"
-    ) % {"n": len(broken)}
+    summary = _("The change would make %(n)d items invalid; nothing was changed") % {
+        "n": len(broken)
+    }
     return f"{summary} — {' | '.join(shown)}" + (f" | +{more}" if more > 0 else "")

@@ -1,57 +1,37 @@
-"""Writes for staging a batch upload by hand: create a batch, add or change one item."""
+"""The staging lock: while the upload job owns a batch (submitted or running), staging leaves it
+and its items alone. Every write that stages or changes items (catalog/services.py, the import,
+copying offers, bulk edit, the admin) goes through these checks, under the batch's row lock.
+"""
 
-from django.db import transaction
 from django.db.models import Max
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import UploadBatch, UploadItem
-from catalog.validation import NOT_UPLOADED, refresh_batch_counts, validate_items
+from erp1688.refusals import Refused
 
-# While the upload job owns a batch, staging leaves it alone.
-LOCKED_BATCH_STATUSES = (UploadBatch.Status.SUBMITTED, UploadBatch.Status.RUNNING)
-
-
-class StagingError(ValueError):
-    """A staging change that is not allowed now; the message is for staff."""
+# Kept for callers that import it from here; the rule lives on the model.
+LOCKED_BATCH_STATUSES = UploadBatch.LOCKED_STATUSES
 
 
 def check_batch_open(batch: UploadBatch) -> None:
-    if batch.status in LOCKED_BATCH_STATUSES:
-        raise StagingError(
-            _("批次正在上传，暂时不能修改 / The batch is being uploaded and cannot be changed now")
-        )
+    """Refused `batch.locked` while the upload job owns the batch."""
+    if batch.is_locked:
+        raise Refused("batch.locked", _("The batch is being uploaded and cannot be changed now."))
 
 
-def check_item_editable(item: UploadItem) -> None:
-    check_batch_open(item.batch)
-    if item.status not in NOT_UPLOADED:
-        raise StagingError(
-            _("只能修改待上传或上传失败的商品 / Only pending or failed items can be changed")
-        )
+def check_item_editable(item: UploadItem, batch: UploadBatch | None = None) -> None:
+    """Refused `batch.locked`, or `item.not_editable` for an item already sent."""
+    check_batch_open(batch or item.batch)
+    if item.status not in UploadItem.NOT_UPLOADED:
+        raise Refused("item.not_editable", _("Only pending or failed items can be changed."))
+
+
+def locked_batch(batch_id: int) -> UploadBatch:
+    """The batch row, locked for this transaction, and open for staging (else Refused)."""
+    batch = UploadBatch.objects.select_for_update().get(pk=batch_id)
+    check_batch_open(batch)
+    return batch
 
 
 def next_position(batch: UploadBatch) -> int:
     return (batch.items.aggregate(last=Max("position"))["last"] or 0) + 1
-
-
-def create_batch(*, shop, name: str, user=None) -> UploadBatch:
-    return UploadBatch.objects.create(shop=shop, name=name.strip(), created_by=user)
-
-
-def save_item(item: UploadItem) -> UploadItem:
-    """Save an item staged through a form (already validated there), keeping the counters true."""
-    with transaction.atomic():
-        batch = UploadBatch.objects.select_for_update().get(pk=item.batch_id)
-        check_batch_open(batch)
-        if item.pk is None:
-            item.position = next_position(batch)
-            item.source = UploadItem.Source.FORM
-        item.batch = batch
-        # Checked again under the batch lock: another request may have taken the cargo number.
-        errors = validate_items([item])[0]
-        if errors:
-            raise StagingError(" ".join(m for messages in errors.values() for m in messages))
-        item.validation_errors = {}
-        item.save()
-        refresh_batch_counts(batch)
-    return item

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from catalog import batch_views
+from catalog import batch_views, changelog_views, import_views, product_views
 
 
 class FormatConverter:
@@ -17,6 +17,11 @@ register_converter(FormatConverter, "fmt")
 
 app_name = "catalog"
 urlpatterns = [
+    path("products/", product_views.product_list, name="product_list"),
+    path("products/export.<fmt:fmt>", product_views.product_export, name="product_export"),
+    path("products/<int:pk>/", product_views.product_detail, name="product_detail"),
+    path("changes/", changelog_views.change_list, name="change_list"),
+    path("changes/export.<fmt:fmt>", changelog_views.change_export, name="change_export"),
     path("batches/", batch_views.batch_list, name="batch_list"),
     path("batches/new/", batch_views.batch_create, name="batch_create"),
     path("batches/<int:pk>/", batch_views.batch_detail, name="batch_detail"),
@@ -24,10 +29,10 @@ urlpatterns = [
     path("batches/<int:pk>/validate/", batch_views.batch_validate, name="batch_validate"),
     path("batches/<int:pk>/submit/", batch_views.batch_submit, name="batch_submit"),
     path("batches/<int:pk>/retry/", batch_views.batch_retry, name="batch_retry"),
-    path("batches/<int:pk>/import/", batch_views.batch_import, name="batch_import"),
+    path("batches/<int:pk>/import/", import_views.batch_import, name="batch_import"),
     path(
         "batches/<int:pk>/import/confirm/",
-        batch_views.batch_import_confirm,
+        import_views.batch_import_confirm,
         name="batch_import_confirm",
     ),
     path("batches/<int:pk>/export.<fmt:fmt>", batch_views.batch_export, name="batch_export"),
@@ -35,5 +40,10 @@ urlpatterns = [
     path("batches/<int:pk>/bulk-edit/", batch_views.batch_bulk_edit, name="batch_bulk_edit"),
     path("batches/<int:pk>/items/new/", batch_views.item_create, name="item_create"),
     path("batches/<int:pk>/items/<int:item_pk>/", batch_views.item_edit, name="item_edit"),
-    path("import-template.<fmt:fmt>", batch_views.template_download, name="import_template"),
+    path(
+        "batches/<int:pk>/items/<int:item_pk>/delete/",
+        batch_views.item_delete,
+        name="item_delete",
+    ),
+    path("import-template.<fmt:fmt>", import_views.template_download, name="import_template"),
 ]

@@ -30,7 +30,7 @@ CENT = Decimal("0.01")
 INT_MAX = 2**31 - 1  # the smallest integer column involved (min_order_quantity)
 ID_MAX = 2**63 - 1
 # Items still to be uploaded: the only ones staging may validate or change.
-NOT_UPLOADED = (UploadItem.Status.PENDING, UploadItem.Status.FAILED)
+NOT_UPLOADED = UploadItem.NOT_UPLOADED
 LOOKUP_CHUNK = 500
 
 
@@ -472,7 +472,7 @@ def refresh_batch_counts(batch: UploadBatch) -> UploadBatch:
 def validate_batch(batch: UploadBatch) -> int:
     """Validate every item not yet uploaded, store the errors, update the counters; returns the
     number of invalid items. A draft batch becomes validated."""
-    items = list(batch.items.filter(status__in=NOT_UPLOADED))
+    items = list(batch.items.not_uploaded())
     for item in items:
         item.batch = batch
     results = validate_items(items)

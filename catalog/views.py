@@ -1,3 +1,4 @@
+import django_rq
 from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import JsonResponse
@@ -6,14 +7,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from catalog.selectors import dashboard_summary
+from erp1688.refusals import Refused
 
 
 @require_GET
 @never_cache
 def healthz(request):
     """Database and Redis reachability, for load balancers and the run script."""
-    import django_rq
-
     checks = {}
     try:
         with connection.cursor() as cursor:
@@ -35,3 +35,11 @@ def healthz(request):
 @staff_member_required
 def home(request):
     return render(request, "catalog/home.html", dashboard_summary())
+
+
+def refused(request, exception=None):
+    """handler403: the styled refusal page, in the user's language, for a `PermissionRefused`
+    from a service and for Django's own `PermissionDenied` alike."""
+    message = exception.message if isinstance(exception, Refused) else ""
+    code = exception.code if isinstance(exception, Refused) else "permission_denied"
+    return render(request, "refusal.html", {"message": message, "code": code}, status=403)

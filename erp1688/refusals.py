@@ -7,7 +7,9 @@ a stable `code` (tests and the UI key on it) and a translatable message, in the 
 Django's `ValidationError(message, code=...)`.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 
 class Refused(Exception):
@@ -31,5 +33,23 @@ class Refused(Exception):
         return f"Refused({self.code!r}, {self.message!r})"
 
 
-class PermissionRefused(Refused):
-    """The acting user may not do this (rendered as the styled 403 page)."""
+class PermissionRefused(Refused, PermissionDenied):
+    """The acting user may not do this. Also a Django `PermissionDenied`, so wherever it is
+    raised (a view, an admin action) Django answers 403 through `handler403`, the styled refusal
+    page (catalog.views.refused) that shows this message."""
+
+
+def require(user, *permissions: str) -> None:
+    """Refuse unless `user` holds every permission. `user=None` is the system itself (a job, the
+    scheduler, a command run without --as), which may do anything.
+
+    The message names no permission codename: people read it on the refusal page.
+    """
+    if user is None:
+        return
+    if user.is_active and user.has_perms(permissions):
+        return
+    raise PermissionRefused(
+        "permission_denied",
+        _("You do not have permission to do this. Ask a manager for the right role."),
+    )

@@ -1,8 +1,33 @@
+from functools import wraps
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import include, path, reverse
+from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from catalog import views as catalog_views
+
+
+def superusers_only(view):
+    """The RQ dashboard can empty queues and delete jobs: superusers only (others: the styled
+    refusal page; anonymous: the login page)."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+        if not (request.user.is_active and request.user.is_superuser):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+rq_patterns = get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=superusers_only)
+
+handler403 = catalog_views.refused
 
 urlpatterns = [
     path("healthz", catalog_views.healthz, name="healthz"),
@@ -11,6 +36,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("shops/", include("sync.urls")),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include((rq_patterns, "django_rq"), namespace="django_rq")),
     path("admin/", admin.site.urls),
 ]

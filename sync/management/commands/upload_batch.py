@@ -1,9 +1,11 @@
 """Upload a staged batch to its 1688 shop: queue the job, or run it here with --inline."""
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import UploadBatch
-from sync import upload
+from erp1688.refusals import Refused
+from sync import services, upload
 
 
 class Command(BaseCommand):
@@ -17,23 +19,26 @@ class Command(BaseCommand):
         parser.add_argument(
             "--inline", action="store_true", help="upload in this process instead of a worker"
         )
+        parser.add_argument(
+            "--as",
+            dest="username",
+            default=None,
+            help="act as this user (their permissions apply); default: the system",
+        )
 
-    def handle(self, *args, batch_id, retry_failed=False, inline=False, **options):
+    def handle(self, *args, batch_id, retry_failed=False, inline=False, username=None, **options):
         if not (str(batch_id).isascii() and str(batch_id).isdigit()):  # "²".isdigit() is True
-            raise CommandError(f"批次编号必须是数字 / BATCH_ID must be a number, not {batch_id!r}.")
+            raise CommandError(f"BATCH_ID must be a number, not {batch_id!r}.")
         try:
             batch = UploadBatch.objects.select_related("shop").get(pk=int(batch_id))
         except UploadBatch.DoesNotExist:
-            raise CommandError(
-                f"没有编号为 {batch_id} 的批次 / No upload batch {batch_id}."
-            ) from None
+            raise CommandError(f"No upload batch {batch_id}.") from None
+        user = self._user(username)
+        submit = services.retry_failed if retry_failed else services.submit_batch
         try:
-            if inline:
-                upload.prepare_batch(batch, retry=retry_failed)
-            else:
-                job_id = upload.retry_failed(batch) if retry_failed else upload.submit_batch(batch)
-        except ValueError as exc:
-            raise CommandError(str(exc)) from exc
+            job_id = submit(user=user, batch=batch, queue=not inline)
+        except Refused as refused:
+            raise CommandError(f"{refused.code}: {refused.message}") from refused
         if not inline:
             self.stdout.write(f"queued job {job_id} for batch {batch.pk} ({batch.name})")
             return
@@ -41,6 +46,14 @@ class Command(BaseCommand):
         self.stdout.write(f"batch {batch.pk}: {batch.status}")
         if batch.last_error:
             self.stderr.write(batch.last_error)
+
+    def _user(self, username: str | None):
+        if username is None:
+            return None
+        try:
+            return get_user_model().objects.get_by_natural_key(username)
+        except get_user_model().DoesNotExist:
+            raise CommandError(f"No user {username!r}.") from None
 
     def _progress(self, batch: UploadBatch, number: int, count: int) -> None:
         self.stdout.write(

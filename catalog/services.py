@@ -1,0 +1,82 @@
+"""Catalog writes: staging batch uploads (批量上货) by hand.
+
+Every function is keyword-only and takes the acting user (`user=None` is the system: a job, a
+command); it checks the user's permission itself and raises `erp1688.refusals.Refused` (or its
+`PermissionRefused`) with a stable code when it will not do the write. Views, admin and commands
+call these and render the result; reads live in catalog/selectors.py.
+
+Where the other writes live: importing a file — catalog/importing.py; submitting, retrying,
+copying offers, syncing and connecting shops (they talk to 1688 or queue jobs) — sync/services.py.
+"""
+
+from django.db import transaction
+
+from catalog.bulk_edit import bulk_edit
+from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.staging import check_item_editable, locked_batch, next_position
+from catalog.validation import refresh_batch_counts, validate_items
+from catalog.validation import validate_batch as _validate_batch
+from erp1688.refusals import Refused, require
+
+
+def create_batch(*, user, shop: Shop, name: str) -> UploadBatch:
+    require(user, "catalog.add_uploadbatch")
+    return UploadBatch.objects.create(shop=shop, name=name.strip(), created_by=user)
+
+
+def save_item(*, user, item: UploadItem) -> UploadItem:
+    """Save a new or changed item (already validated by its form), under the batch lock, keeping
+    the batch's counters true. Refused: `batch.locked`, `item.not_editable`, `item.invalid`."""
+    require(user, "catalog.change_uploaditem" if item.pk else "catalog.add_uploaditem")
+    with transaction.atomic():
+        if item.pk is None:
+            batch = locked_batch(item.batch_id)
+            item.position = next_position(batch)
+            item.source = UploadItem.Source.FORM
+        else:
+            # As stored now: the upload may have taken the item since it was read; an item
+            # stays in its batch.
+            stored = UploadItem.objects.get(pk=item.pk)
+            batch = locked_batch(stored.batch_id)
+            stored = UploadItem.objects.select_for_update().get(pk=item.pk)
+            check_item_editable(stored, batch)
+        item.batch = batch
+        # Checked again under the batch lock: another request may have taken the cargo number.
+        errors = validate_items([item])[0]
+        if errors:
+            raise Refused(
+                "item.invalid",
+                "%(errors)s",
+                params={"errors": " ".join(m for messages in errors.values() for m in messages)},
+            )
+        item.validation_errors = {}
+        item.save()
+        refresh_batch_counts(batch)
+    return item
+
+
+def delete_item(*, user, item: UploadItem) -> None:
+    """Delete a staged item not yet sent. Refused: `batch.locked`, `item.not_editable`."""
+    require(user, "catalog.delete_uploaditem")
+    with transaction.atomic():
+        batch = locked_batch(item.batch_id)
+        stored = UploadItem.objects.select_for_update().get(pk=item.pk)
+        check_item_editable(stored, batch)
+        stored.delete()
+        refresh_batch_counts(batch)
+
+
+def validate_batch(*, user, batch: UploadBatch) -> int:
+    """Validate every item not yet uploaded; returns the number of invalid items.
+    Refused: `batch.locked`."""
+    require(user, "catalog.change_uploadbatch")
+    with transaction.atomic():
+        batch = locked_batch(batch.pk)
+        return _validate_batch(batch)
+
+
+def bulk_edit_items(*, user, items, **changes) -> int:
+    """Change many staged items at once (catalog/bulk_edit.py); all or nothing. Items of a batch
+    the upload job holds, and items already sent, are left alone. Returns how many changed."""
+    require(user, "catalog.change_uploaditem")
+    return bulk_edit(items, **changes)

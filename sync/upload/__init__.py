@@ -1,0 +1,81 @@
+"""Batch upload (批量上货): submit a staged batch, upload it in chunks, retry failures, copy offers.
+
+Modules, one job each:
+
+- `sync.upload.queue` — submit/queue: the checks and state change of a submit or a staff retry
+  (`prepare_batch`), putting the job on the `upload` queue (`enqueue_upload`), "is an upload of
+  this batch in flight?" (`upload_in_progress`);
+- `sync.upload.run` — the run's state machine (`run_upload`, the job body): items go
+  pending → uploading → succeeded / failed / unknown, unknown ones are reconciled;
+- `sync.upload.payload` — an UploadItem as `alibaba.product.add` parameters;
+- `sync.upload.copying` — copying existing 1688 offers into a batch.
+
+The writes staff start (submit, retry, copy) are services in `sync/services.py`, which check the
+acting user's permission and call these modules.
+
+The contract (docs/contracts.md, "Batch upload"):
+- only valid items are sent; each item's cargo number (货号) is its idempotency key;
+- an item is marked `uploading` in its own committed transaction before `alibaba.product.add`
+  is called, so a crash leaves evidence; an item left `uploading` or `unknown` (timeout, dropped
+  connection, killed worker) is reconciled with `alibaba.product.list.get?cargoNumber=` before it
+  is ever sent again, so no offer is created twice;
+- one upload per batch at a time (a Redis lock renewed after every item);
+- a quota limit never fails an item: the run stops and its job is scheduled again later.
+
+Retry layers, innermost first (each one's setting; nothing else retries):
+
+layer                      where                      what is retried, and when
+-------------------------  -------------------------  -----------------------------------------
+1 client retries           sync/open1688/client.py    safe (idempotent) calls only, on 5xx,
+  OPEN1688_MAX_RETRIES=3                              timeouts, dropped connections; backoff
+                                                      with jitter. product.add: never here.
+2 rate limiter wait        sync/open1688/ratelimit.py waits for a token of the Redis bucket
+  OPEN1688_RATE_PER_SECOND=5,                         shared by every worker, at most 30 s,
+  OPEN1688_API_RATES                                  then RateLimitTimeout (→ layer 4).
+3 token refresh            sync/gateway.py            a call refused for its access token:
+                           call_as_shop               refresh once, call once more (a refused
+                                                      call was not applied).
+4 quota reschedule         sync.upload.run            QuotaError / RateLimitTimeout: the run
+  UPLOAD_QUOTA_DELAY_SECONDS=60                       stops, the item stays pending, the job
+                                                      is queued again after the delay.
+5 unknown-outcome          sync.upload.run            a send without a known outcome: ask 1688
+  reconciliation                                      by cargo number first; not there → sent
+  MAX_SENDS_PER_RUN=2                                 again, at most 2 sends per item and run,
+                                                      then failed ("no_answer").
+6 killed worker            sync.locks, sync.jobs      the batch lock stops being renewed and
+  LOCK_TTL_SECONDS=60,                                ends within a TTL; the job's on_failure
+  UPLOAD_JOB_TIMEOUT=3600                             marks the batch partly failed; a new
+                                                      submit reconciles unresolved items first.
+7 staff retry              sync.services.retry_failed failed items back to pending (unknown
+                                                      ones are reconciled first); succeeded
+                                                      items are never sent again.
+
+`run_upload()` must run outside any transaction (it commits per item), as a job or a command does.
+"""
+
+from sync.upload.copying import CopyResult, copy_offers, parse_offer_refs, stage_copies
+from sync.upload.payload import item_to_add_params
+from sync.upload.queue import (
+    QUEUE,
+    enqueue_upload,
+    lock_key,
+    prepare_batch,
+    upload_in_progress,
+)
+from sync.upload.run import MAX_SENDS_PER_RUN, UploadStopped, run_upload
+
+__all__ = [
+    "MAX_SENDS_PER_RUN",
+    "QUEUE",
+    "CopyResult",
+    "UploadStopped",
+    "copy_offers",
+    "enqueue_upload",
+    "item_to_add_params",
+    "lock_key",
+    "parse_offer_refs",
+    "prepare_batch",
+    "run_upload",
+    "stage_copies",
+    "upload_in_progress",
+]
