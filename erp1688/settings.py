@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "axes",
     "django_rq",
     "import_export",
+    "django_filters",
+    "django_tables2",
     "catalog",
     "sync",
 ]

@@ -1,0 +1,178 @@
+"""Staff pages for the mirrored catalog: the product list (filters, sorting, export, bulk
+actions) and one product's page with its price/stock history chart.
+
+Thin shells: parse the query, call selectors or a service, render.
+"""
+
+import csv
+import tempfile
+from functools import wraps
+
+from django.contrib.admin.views.decorators import staff_member_required
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_tables2 import RequestConfig
+from django_tables2.paginators import LazyPaginator
+
+from catalog import product_selectors as selectors
+from catalog.filters import ProductFilter
+from catalog.tables import ProductTable
+from erp1688.refusals import require
+
+try:  # the export helpers' formula escaping (one rule for every export)
+    from catalog.exporting import escape_cell
+except ImportError:  # pragma: no cover - where it lived before
+    from catalog.resources import escape_cell
+
+PER_PAGE = 50
+MAX_PAGE = 2000  # deeper than this, narrow the filters (an OFFSET that deep is a table scan)
+EXPORT_CHUNK = 2000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def requires(permission: str):
+    """Login + staff (else the login page), then the permission (else the refusal page)."""
+
+    def decorate(view):
+        @staff_member_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            require(request.user, permission)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def page_number(request) -> int:
+    text = request.GET.get("page", "1")
+    number = int(text) if text.isdigit() and len(text) < 7 else 1
+    return min(max(number, 1), MAX_PAGE)
+
+
+def filtered_products(request) -> ProductFilter:
+    return ProductFilter(request.GET or None, queryset=selectors.product_list_queryset())
+
+
+def _products(filterset: ProductFilter):
+    if filterset.is_bound and not filterset.is_valid():
+        return filterset.queryset.none()
+    return filterset.qs
+
+
+@requires("catalog.view_product")
+def product_list(request):
+    filterset = filtered_products(request)
+    table = ProductTable(_products(filterset), order_by=("-modified",))
+    RequestConfig(request, paginate=False).configure(table)  # the sort order only
+    table.paginate(paginator_class=LazyPaginator, page=page_number(request), per_page=PER_PAGE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filterset,
+        "table": table,
+        "query": query.urlencode(),
+        "export_query": request.GET.urlencode(),
+    }
+    return render(request, "catalog/product_list.html", context)
+
+
+@requires("catalog.view_product")
+def product_detail(request, pk):
+    product = get_object_or_404(selectors.product_list_queryset().defer(None), pk=pk)
+    page = selectors.product_page(product)
+    context = {
+        "page": page,
+        "product": product,
+        "change_rows": [(change, selectors.change_label(change)) for change in page.changes],
+        "status": _("No longer on 1688")
+        if product.delisted_at
+        else selectors.status_label(product.status),
+        "price": selectors.price_text(product),
+        "stock": selectors.total_stock(product),
+    }
+    return render(request, "catalog/product_detail.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Exports: streamed, never the whole table in memory
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def stream_csv(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    """CSV with a byte order mark (Excel then reads UTF-8), one chunk per row batch."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for row in rows:
+            yield writer.writerow([escape_cell(value) for value in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def xlsx_file(filename: str, title: str, header: list[str], rows) -> FileResponse:
+    """XLSX written row by row (openpyxl write-only) to a temporary file, then streamed."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title)
+    sheet.append(header)
+    for row in rows:
+        sheet.append([escape_cell(value) for value in row])
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes (and so removes) it
+    workbook.save(spool)
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=filename, content_type=XLSX)
+
+
+def export_response(fmt: str, stem: str, title: str, header: list[str], rows):
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        return xlsx_file(f"{stem}-{stamp}.xlsx", title, header, rows)
+    return stream_csv(f"{stem}-{stamp}.csv", header, rows)
+
+
+def product_rows(products):
+    for product in products.iterator(chunk_size=EXPORT_CHUNK):
+        yield [
+            product.offer_id,
+            product.subject,
+            product.shop.name,
+            _("No longer on 1688")
+            if product.delisted_at
+            else selectors.status_label(product.status),
+            selectors.price_text(product),
+            selectors.tiers_text(product),
+            selectors.total_stock(product),
+            product.sku_count,
+            product.cargo_number,
+            product.category_id,
+            _stamp(product.last_change_at),
+            _stamp(product.remote_modified_at),
+        ]
+
+
+def _stamp(moment) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
+@requires("catalog.view_product")
+def product_export(request, fmt):
+    filterset = filtered_products(request)
+    products = _products(filterset).order_by("-remote_modified_at", "-id")
+    header = [
+        _("Offer id"), _("Title"), _("Shop"), _("Status"), _("Price"), _("Price tiers"),
+        _("Total stock"), _("SKUs"), _("Cargo number"), _("Category id"), _("Last change"),
+        _("Modified on 1688"),
+    ]  # fmt: skip
+    return export_response(fmt, "products", _("Products"), header, product_rows(products))
