@@ -8,9 +8,10 @@ import csv
 import tempfile
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tables2 import RequestConfig
@@ -18,8 +19,9 @@ from django_tables2.paginators import LazyPaginator
 
 from catalog import product_selectors as selectors
 from catalog.filters import ProductFilter
+from catalog.models import Product, Shop, UploadBatch
 from catalog.tables import ProductTable
-from erp1688.refusals import require
+from erp1688.refusals import Refused, require
 
 try:  # the export helpers' formula escaping (one rule for every export)
     from catalog.exporting import escape_cell
@@ -27,6 +29,7 @@ except ImportError:  # pragma: no cover - where it lived before
     from catalog.resources import escape_cell
 
 PER_PAGE = 50
+MAX_SELECTED = 500
 MAX_PAGE = 2000  # deeper than this, narrow the filters (an OFFSET that deep is a table scan)
 EXPORT_CHUNK = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -74,6 +77,9 @@ def product_list(request):
     context = {
         "filter": filterset,
         "table": table,
+        "open_batches": UploadBatch.objects.filter(
+            status__in=[UploadBatch.Status.DRAFT, UploadBatch.Status.VALIDATED]
+        ).select_related("shop")[:50],
         "query": query.urlencode(),
         "export_query": request.GET.urlencode(),
     }
@@ -176,3 +182,77 @@ def product_export(request, fmt):
         _("Modified on 1688"),
     ]  # fmt: skip
     return export_response(fmt, "products", _("Products"), header, product_rows(products))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk actions on the selected products: each one calls a service
+
+
+def _selected(request) -> list[Product]:
+    ids = [int(v) for v in request.POST.getlist("select") if v.isdigit() and len(v) < 19]
+    return list(Product.objects.filter(pk__in=ids[:MAX_SELECTED]).order_by("id"))
+
+
+def _back(request):
+    back = request.POST.get("next", "")
+    return redirect(back if back.startswith("/catalog/products/") else "catalog:product_list")
+
+
+@requires("catalog.view_product")
+def product_bulk(request):
+    """Sync the selected products' shops now, or stage copies of them into a batch."""
+    if request.method != "POST":
+        return redirect("catalog:product_list")
+    products = _selected(request)
+    action = request.POST.get("action", "")
+    if not products:
+        messages.error(request, _("Select at least one product first."))
+        return _back(request)
+    if action == "sync":
+        return _sync_shops(request, products)
+    if action == "copy":
+        return _stage_copies(request, products)
+    messages.error(request, _("Unknown action."))
+    return _back(request)
+
+
+def _sync_shops(request, products):
+    from sync.services import request_sync  # queues a job: imported when used
+
+    for shop in Shop.objects.filter(pk__in={p.shop_id for p in products}).order_by("name"):
+        try:
+            request_sync(user=request.user, shop=shop)
+        except Refused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("Sync of %(shop)s queued.") % {"shop": shop.name})
+    return _back(request)
+
+
+def _stage_copies(request, products):
+    from sync.services import copy_offers  # reads the offers on 1688: imported when used
+
+    batch_id = request.POST.get("batch", "")
+    batch = UploadBatch.objects.filter(pk=int(batch_id)).first() if batch_id.isdigit() else None
+    if batch is None:
+        messages.error(request, _("Choose the batch to copy the products into."))
+        return _back(request)
+    refs = " ".join(str(product.offer_id) for product in products)
+    try:
+        result = copy_offers(user=request.user, batch=batch, offer_refs=refs)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return _back(request)
+    messages.success(
+        request,
+        _("Copied %(n)d products into the batch %(batch)s.")
+        % {"n": len(result.created), "batch": batch.name},
+    )
+    for offer_id, reason in result.errors:
+        messages.warning(request, f"{offer_id}: {reason}")
+    if result.skipped:
+        messages.info(
+            request,
+            _("Already in this batch: %(ids)s") % {"ids": ", ".join(map(str, result.skipped))},
+        )
+    return redirect("catalog:batch_detail", pk=batch.pk)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("products/", product_views.product_list, name="product_list"),
     path("products/export.<fmt:fmt>", product_views.product_export, name="product_export"),
     path("products/<int:pk>/", product_views.product_detail, name="product_detail"),
+    path("products/bulk/", product_views.product_bulk, name="product_bulk"),
     path("changes/", changelog_views.change_list, name="change_list"),
     path("changes/export.<fmt:fmt>", changelog_views.change_export, name="change_export"),
     path("batches/", batch_views.batch_list, name="batch_list"),

@@ -225,3 +225,41 @@ def test_refused_without_the_view_permission(client):
 def test_anonymous_goes_to_login(client):
     response = client.get(LIST)
     assert response.status_code == 302 and "login" in response["Location"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bulk_sync_and_stage_copies_through_the_services(sandbox, connected_shop, client):
+    from catalog.models import Product, SyncRun, UploadItem
+    from sync.jobs import enqueue_sync
+    from tests.conftest import run_worker
+    from tests.factories import UploadBatchFactory
+
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 3, "seed": 7})
+    enqueue_sync(connected_shop)
+    run_worker("sync")
+    products = list(Product.objects.filter(shop=connected_shop).order_by("id")[:2])
+    assert len(products) == 2
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+    bulk = reverse("catalog:product_bulk")
+    selected = [str(p.pk) for p in products]
+
+    queued_before = SyncRun.objects.filter(status=SyncRun.Status.QUEUED).count()
+    response = client.post(bulk, {"action": "sync", "select": selected, "next": LIST})
+    assert response.status_code == 302 and response["Location"] == LIST
+    assert SyncRun.objects.filter(shop=connected_shop, status="queued").count() == queued_before + 1
+
+    batch = UploadBatchFactory(shop=connected_shop)
+    response = client.post(bulk, {"action": "copy", "select": selected, "batch": batch.pk})
+    assert response["Location"] == reverse("catalog:batch_detail", args=[batch.pk])
+    copied = set(batch.items.values_list("source_offer_id", flat=True))
+    assert copied == {p.offer_id for p in products}
+    assert batch.items.filter(source=UploadItem.Source.COPY).count() == 2
+
+
+def test_bulk_actions_refused_for_a_viewer(viewer):
+    product = ProductFactory()
+    batch_page = viewer.post(
+        reverse("catalog:product_bulk"), {"action": "sync", "select": [product.pk]}, follow=True
+    )
+    assert batch_page.status_code == 200
+    assert "permission" in batch_page.content.decode() or "权限" in batch_page.content.decode()
