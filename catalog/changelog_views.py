@@ -51,6 +51,8 @@ def change_rows(changes):
             change.new_shown,
             change.delta,
             timezone.localtime(change.remote_modified_at).strftime("%Y-%m-%d %H:%M:%S"),
+            change.get_source_display(),
+            change.made_by.get_username() if change.made_by else "",
         ]
 
 
@@ -59,7 +61,8 @@ def change_export(request, fmt):
     _filterset, changes = filtered_changes(request)
     header = [
         _("Observed"), _("Shop"), _("Offer id"), _("Title"), _("SKU id"), _("SKU"), _("Field"),
-        _("Old value"), _("New value"), _("Change"), _("Modified on 1688"),
+        _("Old value"), _("New value"), _("Change"), _("Modified on 1688"), _("Source"),
+        _("Made by"),
     ]  # fmt: skip
     title = _("Price and stock changes")
     return export_response(fmt, "changes", title, header, change_rows(changes))

@@ -37,6 +37,8 @@ from catalog.models import PriceStockChange, Product, Sku
 from sync.open1688.types import image_url
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+# A tier's price moved (catalog.models.PriceStockChange.Field; trees before it have no tiers).
+TIER_PRICE = "tier_price"
 
 # 1688 offer statuses (productInfo.status, docs/protocol.md), as staff read them.
 STATUS_LABELS = {
@@ -227,12 +229,11 @@ def sku_label(sku: Sku | None, remote_sku_id: int = 0) -> str:
 
 def _series_name(change: PriceStockChange, skus_by_remote: dict[int, Sku]) -> tuple[str, str]:
     """(kind, name) of the line a change row belongs to."""
-    tier = getattr(change, "tier_start_quantity", None)
     label = sku_label(skus_by_remote.get(change.remote_sku_id), change.remote_sku_id)
-    if change.field == "stock":
+    if change.field == PriceStockChange.Field.STOCK:
         return "stock", label
-    if tier is not None:
-        return "price", str(_("Tier from %(quantity)s") % {"quantity": tier})
+    if change.field == TIER_PRICE:
+        return "price", change_label(change)
     return "price", label
 
 
@@ -268,7 +269,7 @@ def product_page(product: Product) -> ProductPage:
     skus = list(product.skus.order_by("id"))
     changes = list(
         PriceStockChange.objects.filter(product=product)
-        .select_related("sku")
+        .select_related("sku", "made_by")
         .order_by("-observed_at", "-id")[:CHART_CHANGES]
     )
     tiers = [
@@ -292,7 +293,7 @@ def product_page(product: Product) -> ProductPage:
 
 
 def change_log_queryset() -> QuerySet[PriceStockChange]:
-    return PriceStockChange.objects.select_related("shop", "product", "sku").order_by(
+    return PriceStockChange.objects.select_related("shop", "product", "sku", "made_by").order_by(
         "-observed_at", "-id"
     )
 
@@ -358,7 +359,7 @@ def keyset_page(changes: QuerySet, cursor: Cursor | None, size: int):
 
 def change_label(change: PriceStockChange) -> str:
     """Which value moved, as staff read it: price, stock, or the tier's price."""
-    tier = getattr(change, "tier_start_quantity", None)
-    if tier is not None:
-        return str(_("Price from %(quantity)s pieces") % {"quantity": tier})
+    if change.field == TIER_PRICE:
+        quantity = getattr(change, "tier_start_quantity", 0)
+        return str(_("Price from %(quantity)s pieces") % {"quantity": quantity})
     return str(change.get_field_display())

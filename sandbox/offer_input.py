@@ -168,13 +168,14 @@ def normalise_sale_info(raw: dict, skus: list[dict]) -> dict:
         raise OfferInvalid("PRICE_REQUIRED", "give saleInfo.priceRanges or a price for every SKU")
     if not skus and not tiers:
         raise OfferInvalid("PRICE_REQUIRED", "saleInfo.priceRanges is required without SKUs")
-    for sku in unpriced:
-        sku["price"] = tiers[0]["price"]
+    sale["quoteType"] = _quote_type(sale.get("quoteType"), bool(unpriced) or not skus)
+    if sale["quoteType"] != 2:  # quoteType 2: SKUs share the tiers and carry no price
+        for sku in unpriced:
+            sku["price"] = tiers[0]["price"]
     if skus:
         sale["amountOnSale"] = sum(sku["amountOnSale"] for sku in skus)
     else:
         sale["amountOnSale"] = _count(sale.get("amountOnSale", 0), "saleInfo.amountOnSale")
-    sale["quoteType"] = _quote_type(sale.get("quoteType"), bool(unpriced) or not skus)
     if not tiers:
         cheapest = min(Decimal(str(sku["price"])) for sku in skus)
         sale["priceRanges"] = [

@@ -263,3 +263,21 @@ def test_bulk_actions_refused_for_a_viewer(viewer):
     )
     assert batch_page.status_code == 200
     assert "permission" in batch_page.content.decode() or "权限" in batch_page.content.decode()
+
+
+def test_tier_price_changes_get_their_own_line_in_the_chart(viewer):
+    product = ProductFactory(subject="阶梯价")
+    start = timezone.now() - timedelta(days=2)
+    PriceStockChangeFactory(
+        sku=SkuFactory(product=product),
+        field=PriceStockChange.Field.TIER_PRICE,
+        tier_start_quantity=3,
+        remote_sku_id=0,
+        old_value=Decimal("258.00"),
+        new_value=Decimal("250.00"),
+        observed_at=start,
+    )
+    response = viewer.get(reverse("catalog:product_detail", args=[product.pk]))
+    (line,) = response.context["page"].chart["price"]
+    assert "3" in line["name"] and [p[1] for p in line["data"]] == [258.0, 250.0, 250.0]
+    assert "¥250.00" in response.content.decode()
