@@ -32,7 +32,7 @@ from erp1688.refusals import Refused
 from sync.gateway import call_as_shop, client_or_new
 from sync.locks import held_lock, holder
 from sync.open1688 import BusinessError, Open1688Client
-from sync.open1688.types import ProductDetail, ProductSummary
+from sync.open1688.types import PriceRange, ProductDetail, ProductSummary
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ PRODUCT_FIELDS = [
     "quote_type", "cargo_number", "price_ranges", "images", "attributes", "remote_created_at",
     "remote_modified_at", "raw", "last_seen_at", "delisted_at",
 ]  # fmt: skip
-SKU_FIELDS = ["spec_id", "attributes", "cargo_number", "sku_code", "price", "retail_price", "stock"]
+SKU_FIELDS = [
+    "spec_id", "attributes", "cargo_number", "sku_code", "price", "retail_price", "stock",
+    "price_ranges",
+]  # fmt: skip
 
 
 class SyncRefused(Refused):
@@ -133,6 +136,7 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     run.cursor_before, run.window_start, run.window_end = shop.sync_cursor, window.start, window.end
     run.save()
 
+    pending_at_start = set(shop.pending_offers)  # read again after the window (issue 14)
     seen: set[int] = set()
     for _pass in range(MAX_PASSES):
         if _read_window(run, shop, client, window, seen, progress):
@@ -141,6 +145,7 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
         raise RuntimeError(
             f"the window kept changing during {MAX_PASSES} passes; the cursor was not advanced"
         )
+    _read_pending(run, shop, client, pending_at_start)
     if full:
         _reconcile_missing(run, shop, client, seen)
     _finish(run, SyncRun.Status.SUCCEEDED)
@@ -179,25 +184,28 @@ def _read_window(run, shop, client, window: Window, seen: set[int], progress) ->
         page_no += 1
 
 
+def _products_by_offer_id(shop: Shop, offer_ids) -> dict[int, Product]:
+    """One page's products by offer id through the (shop, offer_id) unique index: without
+    `.order_by()` the query inherits Product.Meta.ordering and SQLite walks the whole shop
+    through the modified-time index, so a page would cost more as the mirror grows."""
+    products = Product.objects.filter(shop=shop, offer_id__in=list(offer_ids)).order_by()
+    return {p.offer_id: p for p in products}
+
+
 def _store_page(run, shop, client, items, seen: set[int], advance_to: datetime | None) -> None:
-    known = {
-        p.offer_id: p
-        for p in Product.objects.filter(shop=shop, offer_id__in=[i.product_id for i in items])
-    }
+    known = _products_by_offer_id(shop, [i.product_id for i in items])
     changed = [i for i in items if _has_changed(i, known.get(i.product_id))]
     changed_ids = {i.product_id for i in changed}
-    details, vanished = [], []
+    details, missed = [], []
     for item in changed:
-        # The list carries no SKUs, prices or stock: one detail call per changed offer.
-        run.requests_made += 1
-        try:
-            details.append(call_as_shop(shop, client, client.get_product, item.product_id))
-        except BusinessError as exc:
-            if not _is_not_found(exc):
-                raise
-            vanished.append(item.product_id)  # deleted between the list and the detail call
+        if item.detail is not None:  # the list item carries SKUs, prices and stock
+            details.append(item.detail)
             continue
-        run.details_fetched += 1
+        detail = _fetch_detail(run, shop, client, item.product_id)
+        if detail is None:
+            missed.append(item.product_id)
+        else:
+            details.append(detail)
     run.offers_seen += len(items)
     seen.update(i.product_id for i in items)
     with transaction.atomic():
@@ -205,14 +213,69 @@ def _store_page(run, shop, client, items, seen: set[int], advance_to: datetime |
         Product.objects.filter(pk__in=unchanged_ids).update(last_seen_at=timezone.now())
         if details:
             _upsert(run, shop, details, known)
-        if vanished:
-            _mark_gone(run, shop, vanished)
+        _note_detail_outcomes(run, shop, read=[d.product_id for d in details], missed=missed)
         if advance_to is not None:
             Shop.objects.filter(pk=shop.pk).update(
                 sync_cursor=advance_to, last_synced_at=timezone.now()
             )
             shop.sync_cursor = run.cursor_after = advance_to
         run.save()
+
+
+def _fetch_detail(run, shop, client, offer_id: int) -> ProductDetail | None:
+    """The offer's detail, or None when 1688 answered that it does not exist."""
+    run.requests_made += 1
+    try:
+        detail = call_as_shop(shop, client, client.get_product, offer_id)
+    except BusinessError as exc:
+        if not _is_not_found(exc):
+            raise
+        return None
+    run.details_fetched += 1
+    return detail
+
+
+def _note_detail_outcomes(run, shop: Shop, *, read: list[int], missed: list[int]) -> None:
+    """Keep the shop's pending set in step (inside the page's transaction).
+
+    A detail that answers "does not exist" for an offer the list just showed may be transient
+    (seen right after an offer appears): the offer is kept pending and read again by the next
+    run; it is marked gone only on a second miss in a later run (or by a full resync).
+    """
+    pending = dict(shop.pending_offers)
+    before = dict(pending)
+    for offer_id in read:
+        pending.pop(str(offer_id), None)
+    gone = []
+    for offer_id in missed:
+        misses = pending.get(str(offer_id), 0) + 1
+        if misses >= 2:
+            pending.pop(str(offer_id))
+            gone.append(offer_id)
+        else:
+            pending[str(offer_id)] = misses
+    if gone:
+        _mark_gone(run, shop, gone)
+    if pending != before:
+        Shop.objects.filter(pk=shop.pk).update(pending_offers=pending)
+        shop.pending_offers = pending
+
+
+def _read_pending(run, shop: Shop, client, offer_ids: set[str]) -> None:
+    """Offers left pending by an earlier run and not settled by this run's window."""
+    for key in sorted(offer_ids & set(shop.pending_offers)):
+        offer_id = int(key)
+        detail = _fetch_detail(run, shop, client, offer_id)
+        with transaction.atomic():
+            if detail is not None:
+                _upsert(run, shop, [detail], _products_by_offer_id(shop, [offer_id]))
+            _note_detail_outcomes(
+                run,
+                shop,
+                read=[offer_id] if detail else [],
+                missed=[] if detail else [offer_id],
+            )
+            run.save()
 
 
 def _is_not_found(exc: BusinessError) -> bool:
@@ -231,9 +294,13 @@ def _has_changed(item: ProductSummary, product: Product | None) -> bool:
     return product.remote_modified_at != item.modify_time
 
 
+def _tiers_json(tiers: tuple[PriceRange, ...]) -> list[dict]:
+    return [{"start_quantity": t.start_quantity, "price": str(t.price)} for t in tiers]
+
+
 def _product_values(detail: ProductDetail, now: datetime) -> dict:
     delisted = detail.status in DELISTED_STATUSES
-    return {
+    values = {
         "subject": detail.subject[:255],
         "category_id": detail.category_id,
         "status": detail.status[:40],
@@ -242,9 +309,7 @@ def _product_values(detail: ProductDetail, now: datetime) -> dict:
         "amount_on_sale": detail.amount_on_sale,
         "quote_type": detail.quote_type,
         "cargo_number": detail.cargo_number[:64],
-        "price_ranges": [
-            {"start_quantity": r.start_quantity, "price": str(r.price)} for r in detail.price_ranges
-        ],
+        "price_ranges": _tiers_json(detail.price_ranges),
         "images": list(detail.images),
         "attributes": list(detail.attributes),
         "remote_created_at": detail.create_time,
@@ -253,6 +318,9 @@ def _product_values(detail: ProductDetail, now: datetime) -> dict:
         "last_seen_at": now,
         "delisted_at": now if delisted else None,
     }
+    if detail.from_list and "attributes" not in detail.raw:
+        del values["attributes"]  # a list item may leave them out: keep what the mirror has
+    return values
 
 
 def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict) -> None:
@@ -277,55 +345,70 @@ def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict)
     run.offers_created += len(new)
     run.offers_updated += len(updated)
     # bulk_create does not return ids on every backend: read the page's products back once.
-    products = {
-        p.offer_id: p
-        for p in Product.objects.filter(shop=shop, offer_id__in=[d.product_id for d in details])
-    }
+    products = _products_by_offer_id(shop, [d.product_id for d in details])
     changes.extend(_upsert_skus(run, details, products, now))
     created = PriceStockChange.objects.bulk_create(changes, ignore_conflicts=True)
     run.changes_written += len(created)
 
 
-def _sku_changes(
-    run, product: Product, sku: Sku | None, remote_sku_id: int, old: dict, new: dict, stamp, now
-):
-    for field in (PriceStockChange.Field.PRICE, PriceStockChange.Field.STOCK):
-        before, after = old[field], new[field]
-        if _same(before, after):
-            continue
-        yield PriceStockChange(
-            shop_id=product.shop_id,
-            product=product,
-            sku=sku,
-            remote_sku_id=remote_sku_id,
-            field=field,
-            old_value=before,
-            new_value=after,
-            remote_modified_at=stamp or now,
-            observed_at=now,
-            sync_run=run,
-        )
+def _change(run, product: Product, sku: Sku | None, remote_sku_id: int, stamp, now):
+    """A factory of one product's (or SKU's) change rows; a missing value is "unknown": None
+    on either side writes nothing."""
+
+    def make(field: str, before, after, tier_start_quantity: int = 0):
+        if before is None or after is None or Decimal(before) == Decimal(after):
+            return []
+        return [
+            PriceStockChange(
+                shop_id=product.shop_id,
+                product=product,
+                sku=sku,
+                remote_sku_id=remote_sku_id,
+                field=field,
+                tier_start_quantity=tier_start_quantity,
+                old_value=before,
+                new_value=after,
+                remote_modified_at=stamp or now,
+                observed_at=now,
+                sync_run=run,
+            )
+        ]
+
+    return make
 
 
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return Decimal(a) == Decimal(b)
+def _tier_changes(make, old_tiers: list[dict], new_tiers: tuple[PriceRange, ...]) -> list:
+    """One row per tier whose price moved ("起批 3 件: ¥258 → ¥250"); a tier only on one side
+    (added or removed) is unknown on the other and writes nothing."""
+    old = {
+        int(t["start_quantity"]): t["price"]
+        for t in old_tiers
+        if t.get("start_quantity") is not None and t.get("price") is not None
+    }
+    rows = []
+    for tier in new_tiers:
+        rows += make(
+            PriceStockChange.Field.TIER_PRICE, old.get(tier.start_quantity), tier.price,
+            tier.start_quantity,
+        )  # fmt: skip
+    return rows
 
 
-def _offer_level_changes(run, product: Product, detail: ProductDetail, now):
-    """Offers without SKUs carry price and stock on the offer itself (remote_sku_id 0)."""
-    if detail.skus:
-        return []
-    new_price = min((r.price for r in detail.price_ranges), default=None)
-    old = {"price": product.min_price, "stock": product.amount_on_sale}
-    new = {"price": new_price, "stock": detail.amount_on_sale}
-    return list(_sku_changes(run, product, None, 0, old, new, detail.modify_time, now))
+def _offer_level_changes(run, product: Product, detail: ProductDetail, now) -> list:
+    """The offer's own tiers (remote_sku_id 0), with or without SKUs: for quoteType 0 and 2
+    they are the price of every SKU. Offer stock only when the offer has no SKUs (otherwise
+    it is the SKUs' total and their rows say it)."""
+    make = _change(run, product, None, 0, detail.modify_time, now)
+    rows = _tier_changes(make, product.price_ranges, detail.price_ranges)
+    if not detail.skus:
+        rows += make(PriceStockChange.Field.STOCK, product.amount_on_sale, detail.amount_on_sale)
+    return rows
 
 
 def _upsert_skus(run, details: list[ProductDetail], products: dict, now) -> list[PriceStockChange]:
     existing: dict[tuple[int, int], Sku] = {
-        (s.product_id, s.sku_id): s for s in Sku.objects.filter(product__in=products.values())
+        (s.product_id, s.sku_id): s
+        for s in Sku.objects.filter(product__in=list(products.values())).order_by()
     }
     new, updated, changes, keep = [], [], [], set()
     for detail in details:
@@ -339,17 +422,17 @@ def _upsert_skus(run, details: list[ProductDetail], products: dict, now) -> list
                 "price": info.price,
                 "retail_price": info.retail_price,
                 "stock": info.amount_on_sale,
+                "price_ranges": _tiers_json(info.price_ranges),
             }
             sku = existing.get((product.pk, info.sku_id))
             keep.add((product.pk, info.sku_id))
             if sku is None:
                 new.append(Sku(product=product, sku_id=info.sku_id, **values))
                 continue
-            old = {"price": sku.price, "stock": sku.stock}
-            fresh = {"price": info.price, "stock": info.amount_on_sale}
-            changes.extend(
-                _sku_changes(run, product, sku, info.sku_id, old, fresh, detail.modify_time, now)
-            )
+            make = _change(run, product, sku, info.sku_id, detail.modify_time, now)
+            changes += make(PriceStockChange.Field.PRICE, sku.price, info.price)
+            changes += _tier_changes(make, sku.price_ranges, info.price_ranges)
+            changes += make(PriceStockChange.Field.STOCK, sku.stock, info.amount_on_sale)
             for name, value in values.items():
                 setattr(sku, name, value)
             updated.append(sku)
@@ -361,17 +444,21 @@ def _upsert_skus(run, details: list[ProductDetail], products: dict, now) -> list
 
 
 def _reconcile_missing(run: SyncRun, shop: Shop, client: Open1688Client, seen: set[int]) -> None:
-    """Full resync: local offers the listing no longer shows are asked for one by one."""
-    missing = Product.objects.filter(shop=shop, delisted_at__isnull=True).exclude(offer_id__in=seen)
-    for product in missing.iterator():
-        run.requests_made += 1
-        try:
-            detail = call_as_shop(shop, client, client.get_product, product.offer_id)
-        except BusinessError as exc:
-            if not _is_not_found(exc):
-                raise
-            _mark_gone(run, shop, [product.offer_id])
-            continue
+    """Full resync: local offers the listing no longer shows are asked for one by one; a
+    "does not exist" here is confirmed (the listing does not show it either): gone."""
+    local = Product.objects.filter(shop=shop, delisted_at__isnull=True).order_by("offer_id")
+    # Compared here, not in SQL: `NOT IN (...)` with every seen id overflows SQLite's limit
+    # of bound parameters on a large mirror.
+    missing = [oid for oid in local.values_list("offer_id", flat=True) if oid not in seen]
+    for offer_id in missing:
+        detail = _fetch_detail(run, shop, client, offer_id)
         with transaction.atomic():
-            _upsert(run, shop, [detail], {product.offer_id: product})
-    run.save()
+            if detail is None:
+                _mark_gone(run, shop, [offer_id])
+            else:
+                _upsert(run, shop, [detail], _products_by_offer_id(shop, [offer_id]))
+            pending = {k: v for k, v in shop.pending_offers.items() if k != str(offer_id)}
+            if pending != shop.pending_offers:
+                Shop.objects.filter(pk=shop.pk).update(pending_offers=pending)
+                shop.pending_offers = pending
+            run.save()

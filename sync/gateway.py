@@ -16,6 +16,8 @@ from sync.open1688 import (
     AuthError,
     MalformedResponseError,
     Open1688Client,
+    Open1688Error,
+    PermissionDeniedError,
     RedisRateLimiter,
     RefreshTokenExpiredError,
     TokenInfo,
@@ -23,6 +25,8 @@ from sync.open1688 import (
 
 log = logging.getLogger(__name__)
 REFRESH_MARGIN = timedelta(minutes=10)
+# postponeToken works only inside the last 30 days of a refresh token's life (docs/protocol.md).
+POSTPONE_WINDOW = timedelta(days=30)
 
 
 def make_client(**overrides) -> Open1688Client:
@@ -122,12 +126,79 @@ def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
     """
     token = access_token_for(shop, client)
     try:
-        return method(token, *args, **kwargs)
-    except RefreshTokenExpiredError:
+        try:
+            return method(token, *args, **kwargs)
+        except RefreshTokenExpiredError:
+            raise
+        except AuthError:  # e.g. "401" / "Request need user authorized": refresh once, retry
+            token = access_token_for(shop, client, force_refresh=True)
+            return method(token, *args, **kwargs)
+    except PermissionDeniedError as exc:  # gw.APIACLDecline: the app was not granted the API
+        record_declined_api(shop=shop, api=exc.api or getattr(method, "__name__", ""), error=exc)
         raise
-    except AuthError:
-        token = access_token_for(shop, client, force_refresh=True)
-        return method(token, *args, **kwargs)
+
+
+def record_declined_api(*, shop: Shop, api: str, error: Open1688Error) -> None:
+    """Note on the shop that 1688 refused this app `api` (one entry per API, newest first), so
+    the shop page can say which API the app was not granted."""
+    entry = {
+        "api": api,
+        "at": timezone.now().isoformat(),
+        "code": error.code or "",
+        "message": error.message[:300],
+    }
+    declined = [entry, *(e for e in shop.declined_apis if e.get("api") != api)]
+    Shop.objects.filter(pk=shop.pk).update(declined_apis=declined)
+    shop.declined_apis = declined
+    log.warning("shop %s: 1688 refused %s to this app: %s", shop.member_id, api, error)
+
+
+def postpone_expiring_tokens(*, client: Open1688Client | None = None) -> dict[str, int]:
+    """Extend (postponeToken) every active shop's refresh token that is inside the last
+    POSTPONE_WINDOW of its life, so a shop is not lost to a lapsed token. Run by the scheduler.
+
+    A shop whose token is refused is marked "needs re-authorisation"; another failure is logged
+    and tried again on the next run. Returns counts: {"postponed", "failed", "needs_reauth"}.
+    """
+    now = timezone.now()
+    due = Shop.objects.filter(
+        status=Shop.Status.ACTIVE,
+        refresh_token_expires_at__gt=now,
+        refresh_token_expires_at__lte=now + POSTPONE_WINDOW,
+    ).order_by("refresh_token_expires_at")
+    counts = {"postponed": 0, "failed": 0, "needs_reauth": 0}
+    with client_or_new(client) as api:
+        for shop in due:
+            try:
+                _postpone(shop, api)
+            except RefreshTokenExpiredError as exc:
+                mark_needs_reauth(shop, f"refresh token rejected: {exc.message}")
+                counts["needs_reauth"] += 1
+            except Open1688Error as exc:
+                log.warning("shop %s: postponeToken failed: %s", shop.member_id, exc)
+                counts["failed"] += 1
+            else:
+                counts["postponed"] += 1
+    return counts
+
+
+@sensitive_variables("access")
+def _postpone(shop: Shop, client: Open1688Client) -> None:
+    access = access_token_for(shop, client)
+    with transaction.atomic():
+        # Row lock: a refresh must not spend the refresh token this call is replacing.
+        locked = Shop.objects.select_for_update().get(pk=shop.pk)
+        token = client.postpone_token(locked.refresh_token, access)
+        locked.refresh_token = token.refresh_token
+        locked.refresh_token_expires_at = token.refresh_token_expires_at
+        fields = ["refresh_token", "refresh_token_expires_at", "updated_at"]
+        if token.access_token:  # the answer may or may not carry a new access token
+            locked.access_token, locked.access_token_expires_at = (
+                token.access_token,
+                token.expires_at,
+            )
+            fields += ["access_token", "access_token_expires_at"]
+        locked.save(update_fields=fields)
 
 
 @contextmanager
@@ -138,4 +209,3 @@ def client_or_new(client: Open1688Client | None):
         return
     with make_client() as fresh:
         yield fresh
-

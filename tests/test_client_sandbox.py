@@ -85,8 +85,12 @@ def _ms():
 def test_get_returns_skus_with_exact_decimal_prices(client, seller):
     detail = client.get_product(seller["token"], seller["ids"][0])
     assert detail.product_id == seller["ids"][0] and detail.subject
-    assert detail.skus and all(isinstance(s.price, Decimal) for s in detail.skus)
-    assert all(s.price == s.price.quantize(Decimal("0.01")) for s in detail.skus)
+    prices = [tier.price for sku in detail.skus for tier in detail.sku_tiers(sku)]
+    prices += [tier.price for tier in detail.price_ranges]
+    assert prices and all(isinstance(p, Decimal) for p in prices)
+    assert all(p == p.quantize(Decimal("0.01")) for p in prices)
+    # every SKU has a price by its offer's quoteType (a quoteType-2 SKU carries none itself)
+    assert all(detail.sku_tiers(sku) for sku in detail.skus)
     assert detail.modify_time is not None and detail.price_ranges
 
 
