@@ -168,6 +168,14 @@ class Product(models.Model):
             models.Index(fields=["shop", "status"], name="product_shop_status"),
             models.Index(fields=["shop", "cargo_number"], name="product_shop_cargo"),
             models.Index(fields=["offer_id"], name="product_offer"),
+            # The staff product list's orderings and filters (catalog/product_selectors.py).
+            models.Index(fields=["remote_modified_at", "id"], name="product_modified_id"),
+            models.Index(fields=["subject", "id"], name="product_subject_id"),
+            models.Index(fields=["amount_on_sale", "id"], name="product_stock_id"),
+            models.Index(
+                fields=["status", "remote_modified_at", "id"], name="product_status_modified"
+            ),
+            models.Index(fields=["delisted_at"], name="product_delisted"),
         ]
 
     def __str__(self):
@@ -328,6 +336,10 @@ class PriceStockChange(models.Model):
         ]
         indexes = [
             models.Index(fields=["product", "-observed_at"], name="change_product_history"),
+            # The staff change log: newest first, by field, by SKU (catalog/changelog_views.py).
+            models.Index(fields=["observed_at", "id"], name="change_observed_id"),
+            models.Index(fields=["field", "observed_at", "id"], name="change_field_observed"),
+            models.Index(fields=["remote_sku_id", "observed_at"], name="change_sku_observed"),
             models.Index(fields=["shop", "-observed_at"], name="change_shop_latest"),
         ]
 
