@@ -1,0 +1,327 @@
+"""Changing live offers (price, stock, delist, relist) against the sandbox gateway over real
+HTTP, with a real RQ worker on Redis: preview, apply, conflicts, refusals, change log, undo."""
+
+from decimal import Decimal
+
+import pytest
+import requests
+from django.contrib.auth.models import Permission
+from django.utils.translation import gettext as _
+
+from catalog.live_models import LiveEdit, LiveEditLine
+from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
+from catalog.roles import ROLES
+from erp1688.refusals import PermissionRefused, Refused
+from sync.catalog_sync import start_run, sync_shop
+from sync.gateway import make_client
+from sync.live_edits import apply_live_edit, plan_live_edit, plan_undo, run_live_edit
+from sync.open1688 import BusinessError
+from tests.conftest import run_worker
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Line = LiveEditLine.Status
+
+
+class RecordingSession(requests.Session):
+    """A real session that also keeps what each call posted: (API name, form fields)."""
+
+    def __init__(self):
+        super().__init__()
+        self.sent: list[tuple[str, dict]] = []
+
+    def post(self, url, data=None, **kwargs):
+        self.sent.append((url.rstrip("/").split("/")[-2], dict(data or {})))
+        return super().post(url, data=data, **kwargs)
+
+
+@pytest.fixture
+def operator(db):
+    user = UserFactory(username="yunying")
+    user.user_permissions.add(Permission.objects.get(codename="change_live_offer"))
+    return user
+
+
+@pytest.fixture
+def catalog(sandbox, connected_shop):
+    """The shop with 30 sandbox offers mirrored by a first sync."""
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 30, "seed": 11})
+    resync(connected_shop)
+    return connected_shop
+
+
+def resync(shop) -> SyncRun:
+    run = sync_shop(start_run(shop, kind=SyncRun.Kind.FULL))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return run
+
+
+def remote(shop, offer_id):
+    with make_client() as client:
+        return client.get_product(shop.access_token, offer_id)
+
+
+def offer_with(shop, *, quote_types, min_skus=0, exclude=()):
+    for product in Product.objects.filter(shop=shop, status="published").order_by("offer_id"):
+        if product.pk in exclude or product.quote_type not in quote_types:
+            continue
+        skus = list(product.skus.all())
+        if len(skus) >= min_skus and (min_skus == 0 or all(s.stock is not None for s in skus)):
+            return product
+    pytest.skip(f"the seeded catalogue has no offer of quote type {quote_types}")
+
+
+def apply_and_work(user, operation) -> LiveEdit:
+    apply_live_edit(user=user, operation=operation)
+    run_worker("default")
+    operation.refresh_from_db()
+    return operation
+
+
+def test_absolute_stock_on_three_skus_sends_specids_and_the_next_sync_agrees(catalog, operator):
+    product = offer_with(catalog, quote_types=(0, 1, 2), min_skus=3)
+    skus = list(product.skus.order_by("sku_id"))[:3]
+    before = {s.sku_id: s.stock for s in skus}
+    operation = plan_live_edit(
+        user=operator,
+        product_ids=[product.pk],
+        kind="stock",
+        stock_mode="set",
+        stock=37,
+        sku_ids=[s.pk for s in skus],
+    )
+    preview = list(operation.lines.order_by("remote_sku_id"))
+    assert [(ln.remote_sku_id, ln.before, ln.after) for ln in preview] == [
+        (s.sku_id, str(before[s.sku_id]), "37") for s in skus
+    ]
+    assert operation.status == LiveEdit.Status.DRAFT
+    assert remote(catalog, product.offer_id).skus[0].amount_on_sale == skus[0].stock  # not sent
+
+    apply_live_edit(user=operator, operation=operation)
+    session = RecordingSession()
+    with make_client(session=session) as client:
+        run_live_edit(operation.pk, client=client)  # the job body, with the posts recorded
+
+    operation.refresh_from_db()
+    assert operation.status == LiveEdit.Status.DONE
+    (stock_call,) = [fields for api, fields in session.sent if api == "alibaba.product.modifyStock"]
+    assert stock_call["increaceModify"] == "false"  # absolute, said explicitly
+    import json
+
+    (change,) = json.loads(stock_call["productStockChange"])
+    spec_ids = {s.sku_id: s.spec_id for s in remote(catalog, product.offer_id).skus}
+    assert change == {
+        "productId": product.offer_id,
+        "skuStocks": [{"skuId": spec_ids[s.sku_id], "stockChange": 37} for s in skus],
+    }
+    rows = PriceStockChange.objects.filter(product=product)
+    assert sorted((r.remote_sku_id, r.old_value, r.new_value) for r in rows) == sorted(
+        (s.sku_id, Decimal(before[s.sku_id]), Decimal(37)) for s in skus
+    )
+    assert {(r.source, r.made_by_id, r.live_edit_id) for r in rows} == {
+        (ChangeSource.ERP, operator.pk, operation.pk)
+    }
+
+    run = resync(catalog)  # the next sync finds exactly the new values, and logs nothing new
+    assert {s.sku_id: s.stock for s in Sku.objects.filter(pk__in=[s.pk for s in skus])} == {
+        s.sku_id: 37 for s in skus
+    }
+    assert {s.sku_id: s.amount_on_sale for s in remote(catalog, product.offer_id).skus} | {
+        s.sku_id: 37 for s in skus
+    } == {s.sku_id: s.amount_on_sale for s in remote(catalog, product.offer_id).skus}
+    assert run.changes_written == 0
+    assert PriceStockChange.objects.filter(product=product).count() == 3
+
+
+def test_adjusting_stock_sends_a_delta(catalog, operator):
+    product = offer_with(catalog, quote_types=(0, 1, 2), min_skus=1)
+    sku = max(product.skus.all(), key=lambda s: s.stock)
+    operation = plan_live_edit(
+        user=operator,
+        product_ids=[product.pk],
+        kind="stock",
+        stock_mode="adjust",
+        stock=-2 if sku.stock >= 2 else 5,
+        sku_ids=[sku.pk],
+    )
+    (line,) = operation.lines.all()
+    apply_live_edit(user=operator, operation=operation)
+    session = RecordingSession()
+    with make_client(session=session) as client:
+        run_live_edit(operation.pk, client=client)
+    (stock_call,) = [fields for api, fields in session.sent if api == "alibaba.product.modifyStock"]
+    assert stock_call["increaceModify"] == "true"
+    assert f'"stockChange":{int(line.after) - int(line.before)}' in stock_call["productStockChange"]
+    remote_sku = {s.sku_id: s for s in remote(catalog, product.offer_id).skus}[sku.sku_id]
+    assert remote_sku.amount_on_sale == int(line.after)
+
+
+def test_a_change_made_on_1688_since_the_last_sync_is_a_conflict_not_overwritten(
+    sandbox, catalog, operator
+):
+    product = offer_with(catalog, quote_types=(1,), min_skus=2)
+    skus = list(product.skus.order_by("sku_id"))
+    operation = plan_live_edit(
+        user=operator, product_ids=[product.pk], kind="price", multiply="1.05"
+    )
+    # Someone changes the first SKU's price on 1688 after the sync and the preview.
+    sandbox.control(
+        "offers/update",
+        {"product_id": product.offer_id, "sku_prices": {str(skus[0].sku_id): "66.60"}},
+    )
+    operation = apply_and_work(operator, operation)
+
+    assert operation.status == LiveEdit.Status.PARTLY_DONE
+    lines = {ln.remote_sku_id: ln for ln in operation.lines.all()}
+    conflict = lines[skus[0].sku_id]
+    assert conflict.status == Line.CONFLICT
+    assert conflict.found == "66.60" and "66.60" in conflict.reason
+    prices = {s.sku_id: s.price for s in remote(catalog, product.offer_id).skus}
+    assert prices[skus[0].sku_id] == Decimal("66.60")  # not overwritten
+    for sku in skus[1:]:
+        assert lines[sku.sku_id].status == Line.APPLIED
+        assert prices[sku.sku_id] == Decimal(lines[sku.sku_id].after)
+        assert Decimal(lines[sku.sku_id].after) == (sku.price * Decimal("1.05")).quantize(
+            Decimal("0.01")
+        )
+
+
+def test_price_change_then_undo_restores_the_previous_values(catalog, operator):
+    by_sku = offer_with(catalog, quote_types=(1,), min_skus=1)
+    by_tier = offer_with(catalog, quote_types=(0, 2))
+    original = {p.offer_id: remote(catalog, p.offer_id) for p in (by_sku, by_tier)}
+
+    operation = plan_live_edit(
+        user=operator, product_ids=[by_sku.pk, by_tier.pk], kind="price", add="3", round_to="1"
+    )
+    fields = set(operation.lines.values_list("field", flat=True))
+    assert fields == {LiveEditLine.Field.PRICE, LiveEditLine.Field.TIER_PRICE}
+    operation = apply_and_work(operator, operation)
+    assert operation.status == LiveEdit.Status.DONE, list(operation.lines.values("reason"))
+    changed = remote(catalog, by_tier.offer_id)
+    assert [t.price for t in changed.price_ranges] == [
+        (t.price + 3).quantize(Decimal(1), rounding="ROUND_HALF_UP")
+        for t in original[by_tier.offer_id].price_ranges
+    ]
+    tier_rows = PriceStockChange.objects.filter(
+        product=by_tier, field=PriceStockChange.Field.TIER_PRICE, source=ChangeSource.ERP
+    )
+    assert tier_rows.count() == len(changed.price_ranges)
+
+    undo = plan_undo(user=operator, operation=operation)
+    assert undo.undo_of == operation and undo.status == LiveEdit.Status.DRAFT
+    assert {(ln.before, ln.after) for ln in undo.lines.all()} == {
+        (ln.after, ln.before) for ln in operation.lines.all()
+    }
+    undo = apply_and_work(operator, undo)
+    assert undo.status == LiveEdit.Status.DONE
+    for product in (by_sku, by_tier):
+        now = remote(catalog, product.offer_id)
+        was = original[product.offer_id]
+        assert [t.price for t in now.price_ranges] == [t.price for t in was.price_ranges]
+        assert [s.price for s in now.skus] == [s.price for s in was.skus]
+    with pytest.raises(Refused) as refused:
+        plan_undo(user=operator, operation=operation)
+    assert refused.value.code == "already_undone"
+    assert resync(catalog).changes_written == 0  # the mirror already holds every value
+
+
+def test_delist_and_relist_round_trip(catalog, operator):
+    products = [offer_with(catalog, quote_types=(0, 1, 2))]
+    products.append(offer_with(catalog, quote_types=(0, 1, 2), exclude={products[0].pk}))
+    ids = [p.pk for p in products]
+
+    delist = apply_and_work(operator, plan_live_edit(user=operator, product_ids=ids, kind="delist"))
+    assert delist.status == LiveEdit.Status.DONE
+    for product in products:
+        assert remote(catalog, product.offer_id).status == "outdated"
+        product.refresh_from_db()
+        assert product.status == "outdated" and product.delisted_at is not None
+
+    relist = apply_and_work(operator, plan_live_edit(user=operator, product_ids=ids, kind="relist"))
+    assert relist.status == LiveEdit.Status.DONE
+    for product in products:
+        assert remote(catalog, product.offer_id).status == "published"
+        product.refresh_from_db()
+        assert product.status == "published" and product.delisted_at is None
+    assert resync(catalog).changes_written == 0
+
+
+def test_the_daily_relist_cap_is_shown_per_offer(sandbox, catalog, operator):
+    first = offer_with(catalog, quote_types=(0, 1, 2))
+    second = offer_with(catalog, quote_types=(0, 1, 2), exclude={first.pk})
+    ids = [first.pk, second.pk]
+    apply_and_work(operator, plan_live_edit(user=operator, product_ids=ids, kind="delist"))
+    sandbox.control("limits", {"republish_per_day": 1})
+
+    relist = apply_and_work(operator, plan_live_edit(user=operator, product_ids=ids, kind="relist"))
+
+    assert relist.status == LiveEdit.Status.PARTLY_DONE
+    # The job goes offer by offer (by product id): the first relist fits, the second does not.
+    lines = {ln.product_id: ln for ln in relist.lines.all()}
+    done, refused = sorted(lines)
+    assert lines[done].status == Line.APPLIED, lines[done].reason
+    assert lines[refused].status == Line.REFUSED
+    # Reasons are written in the site's language when the job runs.
+    assert lines[refused].reason == _(
+        "1688's daily relist limit is reached; relist this offer tomorrow."
+    )
+    statuses = {p.pk: remote(catalog, p.offer_id).status for p in (first, second)}
+    assert statuses == {done: "published", refused: "outdated"}
+
+
+def test_an_app_refused_product_edit_is_shown_per_offer(sandbox, catalog, operator, settings):
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    before = remote(catalog, product.offer_id)
+    sandbox.control(
+        "acl", {"app_key": settings.OPEN1688_APP_KEY, "declined": ["alibaba.product.edit"]}
+    )
+    operation = plan_live_edit(user=operator, product_ids=[product.pk], kind="price", price="9.9")
+
+    operation = apply_and_work(operator, operation)
+
+    assert operation.status == LiveEdit.Status.PARTLY_DONE
+    assert {ln.status for ln in operation.lines.all()} == {Line.REFUSED}
+    assert {ln.reason for ln in operation.lines.all()} == {
+        _("1688 refused: this app is not allowed to call %(api)s (API access not granted).")
+        % {"api": "alibaba.product.edit"}
+    }
+    after = remote(catalog, product.offer_id)
+    assert after.price_ranges == before.price_ranges and after.skus == before.skus
+    assert not PriceStockChange.objects.filter(product=product).exists()
+
+
+def test_the_sandbox_refuses_a_numeric_sku_id_in_modify_stock(catalog):
+    product = offer_with(catalog, quote_types=(0, 1, 2), min_skus=1)
+    sku = product.skus.first()
+    change = {"productId": product.offer_id, "skuStocks": [{"skuId": sku.sku_id, "stockChange": 1}]}
+    with make_client() as client, pytest.raises(BusinessError) as refused:
+        client.modify_stock(catalog.access_token, [change], increment=True)
+    assert refused.value.code == "SKU_NOT_EXIST" and "specId" in refused.value.message
+
+
+def test_planning_refuses_bad_input_and_users_without_the_permission(catalog, operator):
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    cases = [
+        ({"kind": "price", "round_to": "0.5"}, "bad_rounding"),
+        ({"kind": "price"}, "no_price_rule"),
+        ({"kind": "price", "add": "-100000"}, "price_not_positive"),
+        ({"kind": "price", "multiply": "abc"}, "bad_number"),
+        ({"kind": "stock", "stock_mode": "set", "stock": "-1"}, "bad_stock"),
+        ({"kind": "stock", "stock_mode": "set", "stock": "1.5"}, "bad_stock"),
+        ({"kind": "stock", "stock_mode": "adjust", "stock": "-100000"}, "stock_negative"),
+        ({"kind": "rename"}, "bad_kind"),
+    ]
+    for params, code in cases:
+        with pytest.raises(Refused) as refused:
+            plan_live_edit(user=operator, product_ids=[product.pk], **params)
+        assert refused.value.code == code, params
+    with pytest.raises(Refused) as refused:
+        plan_live_edit(user=operator, product_ids=[], kind="delist")
+    assert refused.value.code == "no_offers"
+    viewer = UserFactory(username="zhidu")
+    with pytest.raises(PermissionRefused):
+        plan_live_edit(user=viewer, product_ids=[product.pk], kind="delist")
+    assert not LiveEdit.objects.exists()
+    assert "catalog.change_live_offer" in ROLES["operator"]
+    assert "catalog.change_live_offer" in ROLES["manager"]
