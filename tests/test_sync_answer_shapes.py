@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
@@ -223,3 +224,36 @@ def test_error_bodies_give_their_request_id(sandbox, connected_shop):
         with pytest.raises(Exception) as raised:
             client.get_product(connected_shop.access_token, 1)
     assert raised.value.request_id
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="EXPLAIN QUERY PLAN is SQLite's",
+)
+def test_a_pages_product_lookup_uses_the_shop_offer_unique_index():
+    from django.db import connection
+
+    from sync.catalog_sync import _products_by_offer_id
+    from tests.factories import ShopFactory
+
+    connected_shop = ShopFactory()
+
+    Product.objects.bulk_create(
+        Product(shop=connected_shop, offer_id=600000000000 + i, subject=str(i)) for i in range(300)
+    )
+    ids = [600000000000 + i for i in range(0, 300, 15)]
+    with CaptureQueriesContext(connection) as queries:
+        found = _products_by_offer_id(connected_shop, ids)
+        (query,) = queries.captured_queries
+    assert sorted(found) == ids
+    sql, params = (
+        Product.objects.filter(shop=connected_shop, offer_id__in=ids)
+        .order_by()
+        .query.sql_with_params()
+    )
+    assert "ORDER BY" not in query["sql"]
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    # the (shop, offer_id) unique index, not a walk of the shop through the modified-time index
+    assert "offer_id=?" in plan and "product_shop_modified" not in plan, plan
