@@ -184,6 +184,25 @@ def picture(path: str) -> str:
     return image_url(path, settings.OPEN1688_IMAGE_BASE) if path else ""
 
 
+def status_text(product) -> str:
+    return str(_("No longer on 1688")) if product.delisted_at else status_label(product.status)
+
+
+def product_row(product) -> dict:
+    """What the product list shows of one product, ready to print."""
+    return {
+        "product": product,
+        "picture": picture(product.main_image),
+        "status": status_text(product),
+        "status_class": "failed"
+        if product.delisted_at
+        else ("ok" if product.status == "published" else ""),
+        "price": price_text(product),
+        "tiers": tiers_text(product),
+        "stock": total_stock(product),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # One product's page
 
@@ -293,7 +312,9 @@ def product_page(product: Product) -> ProductPage:
 
 
 def change_log_queryset() -> QuerySet[PriceStockChange]:
-    return PriceStockChange.objects.select_related("shop", "product", "sku", "made_by").order_by(
+    # Related rows are fetched for the page's rows only (prefetch): joined into the page query,
+    # SQLite's planner walks every product and sorts instead of reading the newest-first index.
+    return PriceStockChange.objects.prefetch_related("shop", "product", "sku", "made_by").order_by(
         "-observed_at", "-id"
     )
 

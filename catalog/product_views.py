@@ -72,11 +72,13 @@ def product_list(request):
     table = ProductTable(_products(filterset), order_by=("-modified",))
     RequestConfig(request, paginate=False).configure(table)  # the sort order only
     table.paginate(paginator_class=LazyPaginator, page=page_number(request), per_page=PER_PAGE)
+    rows = [selectors.product_row(row.record) for row in table.page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "filter": filterset,
         "table": table,
+        "rows": rows,
         "open_batches": UploadBatch.objects.filter(
             status__in=[UploadBatch.Status.DRAFT, UploadBatch.Status.VALIDATED]
         ).select_related("shop")[:50],
@@ -94,9 +96,7 @@ def product_detail(request, pk):
         "page": page,
         "product": product,
         "change_rows": [(change, selectors.change_label(change)) for change in page.changes],
-        "status": _("No longer on 1688")
-        if product.delisted_at
-        else selectors.status_label(product.status),
+        "status": selectors.status_text(product),
         "price": selectors.price_text(product),
         "stock": selectors.total_stock(product),
     }
@@ -154,9 +154,7 @@ def product_rows(products):
             product.offer_id,
             product.subject,
             product.shop.name,
-            _("No longer on 1688")
-            if product.delisted_at
-            else selectors.status_label(product.status),
+            selectors.status_text(product),
             selectors.price_text(product),
             selectors.tiers_text(product),
             selectors.total_stock(product),
