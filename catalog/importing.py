@@ -1,25 +1,49 @@
-"""Import upload items from a CSV or XLSX file: read it safely, preview every row, save all or none.
+"""Importing upload items: one pipeline (django-import-export's) behind staff pages and admin.
 
-Staff flow: read_upload_file → stage_import (preview, and keep the rows for the confirm step
-in DATA_DIR/imports/<uuid>.json under a signed token) → confirm_import → apply_import.
+    uploaded file ─► check_upload_size          refused before a byte is read or written
+                  ─► SpreadsheetFormat           bytes → tablib.Dataset, or Refused(code)
+                  ─► preview_import(user=, batch=, upload=)
+                        fills empty cargo cells, runs UploadItemResource.import_data(dry_run=True)
+                        (every row with its errors); only when every row is valid the dataset is
+                        kept in ImportStorage (import-export's temporary storage, in Redis, with
+                        an expiry) under a fresh name → ImportPreview(rows, result, name)
+                  ─► confirm_import(user=, batch=, name=)
+                        claims the kept dataset (read and deleted in one Redis call, so a double
+                        click imports once) and runs import_data(dry_run=False): every row or none
+
+The kept dataset is the one the preview showed, cargo numbers included, so the confirmed items
+carry exactly the numbers staff saw. Nothing is kept for a refused file or a preview with errors;
+a confirmed preview is deleted when claimed; an abandoned one expires after
+IMPORT_PREVIEW_SECONDS. Nothing is written to the data folder or the temp folder.
+
+Hostile files are bounded in time and memory (figures in tests/test_import_export.py): the size is
+checked before reading; an XLSX is a zip whose members are checked (count, uncompressed sizes)
+before anything is unpacked, its shared strings are counted and its first sheet's XML is walked
+as a stream — row numbers (blank rows count), column letters and element count — aborting at the
+first row or column past the limit, before openpyxl reads the cells it has to within those bounds.
 """
 
 import csv
 import datetime as dt
 import io
-import json
-import time
+import pyexpat
+import re
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
+import django_rq
 import tablib
 from django.conf import settings
-from django.core import signing
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.formats.base_formats import Format
+from import_export.results import Result
+from import_export.tmp_storages import BaseStorage
 
-from catalog.models import UploadBatch, UploadItem
+from catalog.models import UploadBatch, new_cargo_number
 from catalog.resources import (
     COLUMN_NAMES,
     COLUMNS,
@@ -30,28 +54,472 @@ from catalog.resources import (
     normalize_header,
     unescape_cell,
 )
-from catalog.staging import check_batch_open, next_position
-from catalog.validation import refresh_batch_counts
+from catalog.staging import check_batch_open
+from erp1688.refusals import PermissionRefused, Refused
 
-MAX_ROWS = 5000
-MAX_COLUMNS = 100  # XLSX cells right of this are not read
-# An XLSX is a zip: refuse one that would unpack to far more than any real sheet (a zip bomb).
-MAX_UNZIPPED_FACTOR = 20
+IMPORT_PERMISSION = "catalog.add_uploaditem"
+MAX_ROWS = 5000  # data rows; blank rows count
+MAX_COLUMNS = 100
+# An XLSX of at most IMPORT_MAX_BYTES unpacks to more only when it is a zip bomb: no real sheet
+# of 5,000 rows needs more than this (a full 5 MB template-shaped file unpacks to ~15 MB).
+MAX_UNZIPPED_BYTES = 40 * 1024 * 1024
+MAX_ZIP_MEMBERS = 1000
+MAX_SHARED_STRINGS = 100_000  # a full sheet of 5,000 rows uses at most 65,000
+# XML elements of the first sheet: a real one has about 3 per cell (c, v, t).
+MAX_SHEET_ELEMENTS = 3 * (MAX_ROWS + 1) * 20 + 10_000
+# How long a preview waits for its confirmation (setting IMPORT_PREVIEW_SECONDS overrides).
+PREVIEW_SECONDS = 3600
 XLSX_MAGIC = b"PK\x03\x04"
 OLD_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
-STASH_SALT = "catalog.importing.stash"
-STASH_MAX_AGE = 6 * 3600  # seconds a preview can wait for its confirmation
+CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 
-class ImportFileError(ValueError):
-    """The file cannot be imported at all; the message says why, for staff."""
+# --- permission and batch -------------------------------------------------------------------
+
+
+def _require_import_permission(user) -> None:
+    if user is None or not (user.is_active and user.has_perm(IMPORT_PERMISSION)):
+        raise PermissionRefused(
+            "permission_denied",
+            gettext_lazy(
+                "You do not have permission to do this. Ask a manager for the right role."
+            ),
+        )
+
+
+def _check_open(batch: UploadBatch) -> None:
+    try:
+        check_batch_open(batch)
+    except Refused:
+        raise
+    except ValueError as error:  # catalog.staging before it raised Refused
+        raise Refused("batch.locked", str(error)) from None
+
+
+# --- reading a file: the one Format ---------------------------------------------------------
+
+
+def _too_large() -> Refused:
+    return Refused(
+        "import.too_large",
+        gettext_lazy("The file is larger than %(mb)s MB."),
+        params={"mb": f"{settings.IMPORT_MAX_BYTES / 1024 / 1024:g}"},
+    )
+
+
+def _not_a_spreadsheet() -> Refused:
+    return Refused(
+        "import.not_a_spreadsheet",
+        gettext_lazy("This XLSX file cannot be opened; it may be damaged."),
+    )
+
+
+def _empty() -> Refused:
+    return Refused("import.empty", gettext_lazy("The file is empty."))
+
+
+def _too_many_rows() -> Refused:
+    return Refused(
+        "import.too_many_rows",
+        gettext_lazy(
+            "At most %(max)d rows can be imported at once (blank rows count: delete them)."
+        ),
+        params={"max": MAX_ROWS},
+    )
+
+
+def _too_many_columns() -> Refused:
+    return Refused(
+        "import.too_many_columns",
+        gettext_lazy("The sheet uses more than %(max)d columns: delete the columns on the right."),
+        params={"max": MAX_COLUMNS},
+    )
+
+
+def check_upload_size(upload) -> None:
+    """Refuse an uploaded file over IMPORT_MAX_BYTES from its size alone, before reading it."""
+    size = getattr(upload, "size", None)
+    if size is None or size > settings.IMPORT_MAX_BYTES:
+        raise _too_large()
+
+
+def read_upload(upload) -> bytes:
+    """The uploaded file's bytes (at most IMPORT_MAX_BYTES, else Refused), read once."""
+    check_upload_size(upload)
+    upload.seek(0)
+    data = upload.read(settings.IMPORT_MAX_BYTES + 1)
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise _too_large()
+    return data
+
+
+class SpreadsheetFormat(Format):
+    """CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GBK/GB18030) or XLSX, told apart by content.
+
+    The one place where an import file is read: encodings, size, row and column limits, zip-bomb
+    checks, formula refusal, header names. create_dataset returns the rows as text cells under
+    the canonical headers, or raises Refused with a stable code.
+    """
+
+    def __init__(self, encoding=None):
+        self.encoding = encoding
+
+    def get_title(self):
+        return "csv / xlsx"
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def can_import(self):
+        return True
+
+    def can_export(self):
+        return False
+
+    def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:
+        data = in_stream if isinstance(in_stream, bytes) else bytes(in_stream or b"")
+        if len(data) > settings.IMPORT_MAX_BYTES:
+            raise _too_large()
+        if not data.strip():
+            raise _empty()
+        if data.startswith(XLSX_MAGIC):
+            headers, rows = _read_xlsx(data)
+        elif data.startswith(OLD_XLS_MAGIC):
+            raise Refused(
+                "import.not_a_spreadsheet",
+                gettext_lazy("Old .xls files are not supported: save as .xlsx or CSV."),
+            )
+        else:
+            headers, rows = _read_csv(_decode(data))
+        return _to_dataset(headers, rows)
+
+
+def _decode(data: bytes) -> str:
+    bad_encoding = Refused(
+        "import.bad_encoding",
+        gettext_lazy(
+            "Unrecognised file: upload a CSV (UTF-8, UTF-16 or GBK) or an XLSX. A CSV saved as "
+            "“Unicode text” needs its byte order mark."
+        ),
+    )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its byte order mark
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise bad_encoding from None
+        candidates = [text]
+    elif b"\x00" in data:  # text never holds NUL bytes; binary files (and BOM-less UTF-16) do
+        raise bad_encoding
+    else:
+        candidates = []
+        for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK and GB2312
+            try:
+                candidates.append(data.decode(encoding))
+                break
+            except UnicodeDecodeError:
+                continue
+    for text in candidates:
+        if not any(ord(c) < 32 and c not in "\t\r\n" for c in text):
+            return text
+    raise bad_encoding
+
+
+def _read_csv(text: str) -> tuple[list, list[list]]:
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    table = []
+    try:
+        for cells in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+            if len(cells) > MAX_COLUMNS:
+                raise _too_many_columns()
+            table.append(cells)
+            if len(table) > MAX_ROWS + 1:  # the header row plus MAX_ROWS, blank lines included
+                raise _too_many_rows()
+    except csv.Error as error:
+        raise Refused(
+            "import.bad_csv",
+            gettext_lazy("Malformed CSV: %(error)s"),
+            params={"error": str(error)[:200]},
+        ) from None
+    if not table:
+        raise _empty()
+    return table[0], table[1:]
+
+
+def _cell_text(value) -> str:
+    """XLSX cells come typed; every cell is handled as text from here on."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _check_zip(archive: zipfile.ZipFile) -> None:
+    members = archive.infolist()
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise _not_a_spreadsheet()
+    if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES:
+        raise Refused(
+            "import.too_large",
+            gettext_lazy(
+                "This XLSX file unpacks to more than %(mb)d MB: it is not an ordinary sheet."
+            ),
+            params={"mb": MAX_UNZIPPED_BYTES // 1024 // 1024},
+        )
+
+
+def _scan(archive: zipfile.ZipFile, path: str, on_element) -> None:
+    """Stream the XML member `path` through expat, calling `on_element(local name, attributes)`
+    for each element start; it raises to stop early. No element tree is built (the count of a
+    bomb costs no memory), and a DTD — where entity tricks live; no sheet has one — is refused."""
+    parser = pyexpat.ParserCreate(namespace_separator=" ")
+
+    def refuse_dtd(*_args):
+        raise _not_a_spreadsheet()
+
+    parser.StartDoctypeDeclHandler = refuse_dtd
+    parser.EntityDeclHandler = refuse_dtd
+    parser.StartElementHandler = lambda name, attributes: on_element(
+        name.rpartition(" ")[2], attributes
+    )
+    with archive.open(path) as source:
+        while chunk := source.read(256 * 1024):
+            parser.Parse(chunk, False)
+        parser.Parse(b"", True)
+
+
+def _count_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
+    count = 0
+
+    def on_element(name, _attributes):
+        nonlocal count
+        if name == "si":
+            count += 1
+            if count > MAX_SHARED_STRINGS:
+                raise _too_many_rows()
+
+    _scan(archive, path, on_element)
+
+
+def _measure_sheet(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
+    """Walk the sheet's XML as a stream and return (last row number, last column number).
+
+    Row numbers come from `<row r>` (a row without one follows the previous), so blank rows and
+    gaps count. Column numbers come from `<c r>` (a cell without one follows the previous).
+    Stops at the first row or column past the limits, before the rest is parsed; the
+    `<dimension ref>` is only a claim and is not trusted either way.
+    """
+    state = {"elements": 0, "row": 0, "column": 0, "last_row": 0, "last_column": 0}
+
+    def on_element(name, attributes):
+        state["elements"] += 1
+        if state["elements"] > MAX_SHEET_ELEMENTS:
+            raise _too_many_rows()
+        if name == "row":
+            reference = attributes.get("r", "")
+            state["row"] = int(reference) if reference.isdigit() else state["row"] + 1
+            state["column"] = 0
+            if state["row"] > MAX_ROWS + 1:
+                raise _too_many_rows()
+            state["last_row"] = max(state["last_row"], state["row"])
+        elif name == "c":
+            match = CELL_REF.match(attributes.get("r", ""))
+            state["column"] = _column_number(match[1]) if match else state["column"] + 1
+            if state["column"] > MAX_COLUMNS:
+                raise _too_many_columns()
+            state["last_column"] = max(state["last_column"], state["column"])
+
+    _scan(archive, path, on_element)
+    return state["last_row"], state["last_column"]
+
+
+def _read_xlsx(data: bytes) -> tuple[list, list[list]]:
+    from openpyxl.reader.excel import SHARED_STRINGS, ExcelReader
+
+    try:
+        reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, ValueError, OSError, KeyError, EOFError):
+        raise _not_a_spreadsheet() from None
+    try:
+        _check_zip(reader.archive)
+        reader.read_manifest()
+        strings = reader.package.find(SHARED_STRINGS)
+        if strings is not None:
+            _count_shared_strings(reader.archive, strings.PartName.lstrip("/"))
+        reader.read()  # workbook, styles and the (counted) shared strings; no cell yet
+        sheet = reader.wb.worksheets[0]
+        last_row, last_column = _measure_sheet(reader.archive, sheet._worksheet_path)
+        table, formulas = [], []
+        if last_row:
+            # Explicit bounds: openpyxl would otherwise pad up to the sheet's claimed dimension.
+            for row in sheet.iter_rows(min_row=1, max_row=last_row, max_col=max(last_column, 1)):
+                cells = []
+                for cell in row:
+                    if cell.data_type == "f":
+                        formulas.append(cell.coordinate)
+                    cells.append(_cell_text(cell.value))
+                table.append(cells)
+    except Refused:
+        raise
+    except Exception:  # openpyxl and zipfile raise many kinds (KeyError, XML, zip errors)
+        raise _not_a_spreadsheet() from None
+    finally:
+        reader.archive.close()
+    if formulas:
+        raise Refused(
+            "import.formulas",
+            gettext_lazy(
+                "These cells hold formulas: %(cells)s. Paste them as values and import again."
+            ),
+            params={"cells": ", ".join(formulas[:10]) + ("…" if len(formulas) > 10 else "")},
+        )
+    if not table:
+        raise _empty()
+    return table[0], table[1:]
+
+
+def _bad_headers(message, **params) -> Refused:
+    return Refused("import.bad_headers", message, params=params)
+
+
+def _to_dataset(headers: list, rows: list[list]) -> tablib.Dataset:
+    lookup = header_lookup()
+    fields, unknown = [], []
+    for number, header in enumerate(headers, 1):
+        name = lookup.get(normalize_header(header))
+        if name is None and str(header or "").strip():
+            unknown.append(str(header).strip()[:100])
+        elif name is None and any(number <= len(row) and row[number - 1].strip() for row in rows):
+            unknown.append(_("column %(n)d (no header)") % {"n": number})
+        fields.append(name)
+    accepted = "、".join(header for _name, header, _aliases in COLUMNS)
+    if unknown:
+        raise _bad_headers(
+            gettext_lazy("Unknown columns: %(columns)s. Accepted columns: %(accepted)s"),
+            columns=", ".join(unknown[:20]),
+            accepted=accepted,
+        )
+    present = [name for name in fields if name]
+    duplicated = sorted({COLUMN_NAMES[name] for name in present if present.count(name) > 1})
+    if duplicated:
+        raise _bad_headers(
+            gettext_lazy("These columns appear more than once: %(columns)s"),
+            columns=", ".join(duplicated),
+        )
+    missing = [COLUMN_NAMES[name] for name in REQUIRED_FIELDS if name not in present]
+    if not any(name in present for name in PRICE_FIELDS):
+        missing.append(" / ".join(COLUMN_NAMES[name] for name in PRICE_FIELDS))
+    if missing:
+        raise _bad_headers(gettext_lazy("Missing columns: %(columns)s"), columns=", ".join(missing))
+    if len(rows) > MAX_ROWS:  # blank rows count: they were read, too
+        raise _too_many_rows()
+    while rows and not any(str(cell).strip() for cell in rows[-1]):
+        rows.pop()  # trailing blank lines; a blank line in the middle is reported as a row error
+    if not rows:
+        raise Refused("import.empty", gettext_lazy("The file has headers but no rows."))
+    overflowing = [
+        str(number)
+        for number, row in enumerate(rows, 2)
+        if any(str(c).strip() for c in row[len(fields) :])
+    ]
+    if overflowing:
+        raise Refused(
+            "import.bad_rows",
+            gettext_lazy(
+                "These rows have more cells than the header (an unquoted comma?): %(rows)s"
+            ),
+            params={"rows": ", ".join(overflowing[:10])},
+        )
+    dataset = tablib.Dataset(headers=[COLUMN_NAMES[name] for name in present])
+    for row in rows:
+        cells = [unescape_cell(str(cell)) for cell in row] + [""] * (len(fields) - len(row))
+        dataset.append([cell for name, cell in zip(fields, cells, strict=False) if name])
+    return dataset
+
+
+def parse_upload_bytes(data: bytes) -> tablib.Dataset:
+    """The file's rows as text cells under the canonical headers, or Refused."""
+    return SpreadsheetFormat().create_dataset(data)
+
+
+# --- the temporary storage between preview and confirm --------------------------------------
+
+
+class ImportStorage(BaseStorage):
+    """django-import-export's temporary storage for a previewed dataset, in Redis.
+
+    Kept compressed under a random name for IMPORT_PREVIEW_SECONDS, then Redis drops it by
+    itself: an abandoned preview leaves nothing behind. `claim()` reads and deletes in one call.
+    """
+
+    PREFIX = "erp1688:import-preview:"
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        if self.name is not None and not re.fullmatch(r"[0-9a-f]{32}", str(self.name)):
+            self.name = None  # a forged name reads as "expired", never as a key of our choosing
+
+    @staticmethod
+    def connection():
+        return django_rq.get_connection("default")
+
+    @classmethod
+    def keys(cls) -> list[bytes]:
+        return list(cls.connection().scan_iter(match=cls.PREFIX + "*", count=1000))
+
+    def _key(self) -> str:
+        return self.PREFIX + self.name
+
+    def save(self, data: bytes):
+        if not self.name:
+            self.name = uuid.uuid4().hex
+        seconds = getattr(settings, "IMPORT_PREVIEW_SECONDS", PREVIEW_SECONDS)
+        self.connection().set(self._key(), zlib.compress(data), ex=seconds)
+
+    def read(self) -> bytes:
+        stored = self.connection().get(self._key()) if self.name else None
+        if stored is None:
+            raise _expired()
+        return zlib.decompress(stored)
+
+    def claim(self) -> bytes:
+        stored = self.connection().getdel(self._key()) if self.name else None
+        if stored is None:
+            raise _expired()
+        return zlib.decompress(stored)
+
+    def remove(self):
+        if self.name:
+            self.connection().delete(self._key())
+
+
+def _expired() -> Refused:
+    return Refused(
+        "import.expired",
+        gettext_lazy("This preview has expired or was already imported: upload the file again."),
+    )
+
+
+# --- preview and confirm: the services ------------------------------------------------------
 
 
 @dataclass
 class PreviewRow:
     number: int  # the row as a spreadsheet shows it: the header is row 1
-    values: dict[str, str]  # column header → cell text as read
-    item: UploadItem
+    values: dict[str, str]  # column header → cell text as read (cargo number as it will be)
     errors: dict[str, list[str]] = field(default_factory=dict)
 
     @property
@@ -71,6 +539,8 @@ class PreviewRow:
 @dataclass
 class ImportPreview:
     rows: list[PreviewRow]
+    result: Result  # import-export's dry-run result (the admin's preview renders it)
+    name: str = ""  # the kept dataset, when every row is valid
 
     @property
     def invalid_count(self) -> int:
@@ -85,286 +555,101 @@ class ImportPreview:
         return bool(self.rows) and self.invalid_count == 0
 
 
-class ImportInvalid(ValueError):
+class ImportInvalid(Refused):
+    """Some rows have errors: nothing was imported. `preview` shows every row."""
+
     def __init__(self, preview: ImportPreview):
         super().__init__(
-            _("%(n)d 行有错误，未导入任何商品 / %(n)d rows have errors; nothing was imported")
-            % {"n": preview.invalid_count}
+            "import.invalid_rows",
+            gettext_lazy("%(n)d rows have errors; nothing was imported."),
+            params={"n": preview.invalid_count},
         )
         self.preview = preview
 
 
-def read_upload_file(uploaded_file) -> tablib.Dataset:
-    """Read an uploaded CSV or XLSX, reading at most IMPORT_MAX_BYTES (+1 to notice more)."""
-    limit = settings.IMPORT_MAX_BYTES
-    uploaded_file.seek(0)
-    return parse_upload_bytes(uploaded_file.read(limit + 1))
+def _with_cargo_numbers(dataset: tablib.Dataset) -> tablib.Dataset:
+    """Fill each empty cargo cell of a non-blank row with a fresh number, so the preview shows
+    the numbers the items will have and the kept dataset carries them to the confirm step."""
+    header = COLUMN_NAMES["cargo_number"]
+    headers = list(dataset.headers or [])
+    filled = tablib.Dataset(headers=headers if header in headers else [*headers, header])
+    for row in dataset:
+        values = dict(zip(headers, row, strict=True))
+        if not values.get(header, "").strip() and any(str(v).strip() for v in values.values()):
+            values[header] = new_cargo_number()
+        filled.append([values.get(name, "") for name in filled.headers])
+    return filled
 
 
-def parse_upload_bytes(data: bytes) -> tablib.Dataset:
-    """The file's rows as text cells under the canonical headers, or ImportFileError."""
-    limit = settings.IMPORT_MAX_BYTES
-    if len(data) > limit:
-        raise ImportFileError(
-            _("文件超过 %(mb)s MB / The file is larger than %(mb)s MB")
-            % {"mb": f"{limit / 1024 / 1024:g}"}
-        )
-    if not data.strip():
-        raise ImportFileError(_("文件是空的 / The file is empty"))
-    if data.startswith(XLSX_MAGIC):
-        headers, rows = _read_xlsx(data)
-    elif data.startswith(OLD_XLS_MAGIC):
-        raise ImportFileError(
-            _(
-                "不支持旧版 .xls，请另存为 .xlsx 或 CSV / Old .xls files are not supported: "
-                "save as .xlsx or CSV"
-            )
-        )
-    else:
-        headers, rows = _read_csv(_decode(data))
-    return _to_dataset(headers, rows)
+def _dump(batch: UploadBatch, user, dataset: tablib.Dataset) -> bytes:
+    import json
+
+    payload = {"batch": batch.pk, "user": user.pk, "headers": dataset.headers, "rows": dataset[:]}
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 
-def _decode(data: bytes) -> str:
-    not_text = ImportFileError(
-        _(
-            "无法识别的文件：请上传 CSV（UTF-8 或 GBK）或 XLSX / Unrecognised file: upload a CSV "
-            "(UTF-8 or GBK) or an XLSX"
-        )
-    )
-    if b"\x00" in data:  # text never holds NUL bytes; binary files nearly always do
-        raise not_text
-    for encoding in ("utf-8-sig", "gb18030"):  # GB18030 is a superset of GBK and GB2312
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not any(ord(c) < 32 and c not in "\t\r\n" for c in text):
-            return text
-    raise not_text
+def _load(data: bytes, *, batch: UploadBatch, user) -> tablib.Dataset:
+    import json
 
-
-def _read_csv(text: str) -> tuple[list, list[list]]:
-    first_line = text.split("\n", 1)[0]
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    try:
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as error:
-        raise ImportFileError(
-            _("CSV 格式错误：%(error)s / Malformed CSV: %(error)s") % {"error": error}
-        ) from None
-    if not table:
-        raise ImportFileError(_("文件是空的 / The file is empty"))
-    return table[0], table[1:]
-
-
-def _cell_text(value) -> str:
-    """XLSX cells come typed; every cell is handled as text from here on."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_xlsx(data: bytes) -> tuple[list, list[list]]:
-    import openpyxl
-
-    cannot_open = ImportFileError(
-        _(
-            "无法打开这个 XLSX 文件，它可能已损坏 / "
-            "This XLSX file cannot be opened; it may be damaged"
-        )
-    )
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError):
-        raise cannot_open from None
-    if unpacked > MAX_UNZIPPED_FACTOR * settings.IMPORT_MAX_BYTES:
-        raise cannot_open
-    try:
-        # data_only=False: a formula cell yields its formula text, never a computed value.
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-        table, formulas, blank_run = [], [], 0
-        for row in book.worksheets[0].iter_rows(max_col=MAX_COLUMNS):
-            cells = []
-            for cell in row:
-                if cell.data_type == "f":
-                    formulas.append(cell.coordinate)
-                cells.append(_cell_text(cell.value))
-            if not any(cells):
-                blank_run += 1  # kept only if a filled row follows: sheets often end in blanks
-                continue
-            table.extend([[]] * blank_run)
-            blank_run = 0
-            table.append(cells)
-            if len(table) > MAX_ROWS + 1:
-                break
-        book.close()
-    except Exception:  # openpyxl raises many kinds (KeyError, XML and zip errors) on bad files
-        raise cannot_open from None
-    if formulas:
-        raise ImportFileError(
-            _(
-                "这些单元格是公式：%(cells)s。请复制后“选择性粘贴→数值”再导入 / These cells hold "
-                "formulas: %(cells)s. Paste them as values and import again"
-            )
-            % {"cells": ", ".join(formulas[:10]) + ("…" if len(formulas) > 10 else "")}
-        )
-    if not table:
-        raise ImportFileError(_("文件是空的 / The file is empty"))
-    return table[0], table[1:]
-
-
-def _to_dataset(headers: list, rows: list[list]) -> tablib.Dataset:
-    lookup = header_lookup()
-    fields, unknown = [], []
-    for number, header in enumerate(headers, 1):
-        name = lookup.get(normalize_header(header))
-        if name is None and str(header or "").strip():
-            unknown.append(str(header).strip())
-        elif name is None and any(number <= len(row) and row[number - 1].strip() for row in rows):
-            unknown.append(_("第 %(n)d 列（无表头）/ column %(n)d (no header)") % {"n": number})
-        fields.append(name)
-    accepted = "、".join(header for _name, header, _aliases in COLUMNS)
-    if unknown:
-        raise ImportFileError(
-            _(
-                "无法识别的列：%(columns)s。可用的列：%(accepted)s / Unknown columns: %(columns)s. "
-                "Accepted columns: %(accepted)s"
-            )
-            % {"columns": ", ".join(unknown), "accepted": accepted}
-        )
-    present = [name for name in fields if name]
-    duplicated = sorted({COLUMN_NAMES[name] for name in present if present.count(name) > 1})
-    if duplicated:
-        raise ImportFileError(
-            _("这些列出现了多次：%(columns)s / These columns appear more than once: %(columns)s")
-            % {"columns": ", ".join(duplicated)}
-        )
-    missing = [COLUMN_NAMES[name] for name in REQUIRED_FIELDS if name not in present]
-    if not any(name in present for name in PRICE_FIELDS):
-        missing.append(" / ".join(COLUMN_NAMES[name] for name in PRICE_FIELDS))
-    if missing:
-        raise ImportFileError(
-            _("缺少这些列：%(columns)s / Missing columns: %(columns)s")
-            % {"columns": ", ".join(missing)}
-        )
-    while rows and not any(str(cell).strip() for cell in rows[-1]):
-        rows.pop()  # trailing blank lines; a blank line in the middle is reported as a row error
-    if not rows:
-        raise ImportFileError(_("文件只有表头，没有商品行 / The file has headers but no rows"))
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(
-            _("一次最多导入 %(max)d 行 / At most %(max)d rows can be imported at once")
-            % {"max": MAX_ROWS}
-        )
-    overflowing = [
-        str(number)
-        for number, row in enumerate(rows, 2)
-        if any(c.strip() for c in row[len(fields) :])
-    ]
-    if overflowing:
-        raise ImportFileError(
-            _(
-                "这些行的单元格比表头多（是否有未加引号的逗号？）：第 %(rows)s 行 / "
-                "These rows have more cells than the header (an unquoted comma?): %(rows)s"
-            )
-            % {"rows": ", ".join(overflowing[:10])}
-        )
-    dataset = tablib.Dataset(headers=[COLUMN_NAMES[name] for name in present])
-    for row in rows:
-        cells = [unescape_cell(str(cell)) for cell in row] + [""] * (len(fields) - len(row))
-        dataset.append([cell for name, cell in zip(fields, cells, strict=False) if name])
+    payload = json.loads(data)
+    if payload.get("batch") != batch.pk or payload.get("user") != user.pk:
+        raise _expired()
+    dataset = tablib.Dataset(headers=payload["headers"])
+    for row in payload["rows"]:
+        dataset.append(row)
     return dataset
 
 
-def preview_import(batch: UploadBatch, dataset: tablib.Dataset) -> ImportPreview:
-    """Dry run: every row parsed into an unsaved item with its errors. Nothing is written."""
+def _run(resource: UploadItemResource, dataset: tablib.Dataset, *, user, dry_run: bool):
+    result = resource.import_data(
+        dataset,
+        dry_run=dry_run,
+        raise_errors=False,
+        use_transactions=True,
+        rollback_on_validation_errors=True,
+        user=user,
+        retain_instance_in_row_result=True,
+    )
+    rows = [
+        PreviewRow(number=number, values=dict(zip(dataset.headers, values, strict=True)),
+                   errors=errors)
+        for number, values, errors in resource.preview_rows(dataset)
+    ]  # fmt: skip
+    if result.has_errors():  # not a row's fault: a bug or the database; never silent
+        error = (result.base_errors or [e for _n, errs in result.row_errors() for e in errs])[0]
+        raise error.error
+    return result, rows
+
+
+def preview_import(*, user, batch: UploadBatch, upload) -> ImportPreview:
+    """Dry run of an uploaded file into `batch`: every row with its errors, nothing written.
+    When every row is valid the dataset is kept for confirm_import under `preview.name`."""
+    _require_import_permission(user)
+    _check_open(batch)
+    dataset = _with_cargo_numbers(SpreadsheetFormat().create_dataset(read_upload(upload)))
     resource = UploadItemResource(batch=batch)
-    first = next_position(batch)
-    rows = []
-    for index, ((item, errors), values) in enumerate(
-        zip(resource.check_rows(dataset), dataset.dict, strict=True)
-    ):
-        item.position = first + index
-        if not any(str(value).strip() for value in values.values()):
-            errors = {"row": [_("空行，请删除 / Empty row: delete it")]}
-        # Show (and keep, see stage_import) the cargo number generated for an empty cell.
-        values = {**values, COLUMN_NAMES["cargo_number"]: item.cargo_number}
-        rows.append(PreviewRow(number=index + 2, values=values, item=item, errors=errors))
-    return ImportPreview(rows=rows)
+    result, rows = _run(resource, dataset, user=user, dry_run=True)
+    preview = ImportPreview(rows=rows, result=result)
+    if preview.is_valid:
+        storage = ImportStorage()
+        storage.save(_dump(batch, user, dataset))
+        preview.name = storage.name
+    return preview
 
 
-def apply_import(batch: UploadBatch, dataset: tablib.Dataset) -> int:
-    """Save every row as an item, in one transaction, only if every row is valid; returns the
-    number of items created. Raises ImportInvalid (carrying the preview) otherwise."""
+def confirm_import(*, user, batch: UploadBatch, name: str) -> int:
+    """Import the dataset kept by preview_import: every row or none (ImportInvalid then, e.g. when
+    another import took a cargo number since). Returns the number of items created."""
+    _require_import_permission(user)
+    storage = ImportStorage(name=name)
+    _load(storage.read(), batch=batch, user=user)  # another batch's or user's preview: refused
+    dataset = _load(storage.claim(), batch=batch, user=user)  # gone, whatever happens next
     with transaction.atomic():
         # One import at a time per batch: positions and the cargo-number checks stay true.
         batch = UploadBatch.objects.select_for_update().get(pk=batch.pk)
-        check_batch_open(batch)
-        preview = preview_import(batch, dataset)
-        if not preview.is_valid:
-            raise ImportInvalid(preview)
-        UploadItem.objects.bulk_create([row.item for row in preview.rows], batch_size=500)
-        refresh_batch_counts(batch)
-    return len(preview.rows)
-
-
-def _stash_dir():
-    path = settings.DATA_DIR / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stage_import(batch: UploadBatch, dataset: tablib.Dataset) -> tuple[ImportPreview, str]:
-    """Preview the rows; when all are valid also keep them for confirm_import and return the
-    signed token naming them (else an empty token). Generated cargo numbers are kept, so the
-    confirmed items carry the numbers the preview showed."""
-    check_batch_open(batch)
-    preview = preview_import(batch, dataset)
-    if not preview.is_valid:
-        return preview, ""
-    folder = _stash_dir()
-    for old in folder.iterdir():  # previews nobody confirmed
-        if old.stat().st_mtime < time.time() - STASH_MAX_AGE:
-            old.unlink(missing_ok=True)
-    rows = [row.values for row in preview.rows]
-    name = uuid.uuid4().hex
-    (folder / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
-    return preview, signing.dumps({"batch": batch.pk, "file": name}, salt=STASH_SALT)
-
-
-def confirm_import(batch: UploadBatch, token: str) -> int:
-    """Import the rows kept by stage_import. The kept file is claimed by renaming it, so a
-    double-clicked confirm imports once; it is deleted whatever happens next."""
-    expired = ImportFileError(
-        _(
-            "这次预览已过期或已导入，请重新上传文件 / This preview has expired or was already "
-            "imported: upload the file again"
-        )
-    )
-    try:
-        stash = signing.loads(token, salt=STASH_SALT, max_age=STASH_MAX_AGE)
-    except signing.BadSignature:
-        raise expired from None
-    if stash.get("batch") != batch.pk:
-        raise expired
-    path = _stash_dir() / f"{uuid.UUID(hex=stash['file']).hex}.json"
-    claimed = path.with_suffix(".claimed")
-    try:
-        path.rename(claimed)
-    except FileNotFoundError:
-        raise expired from None
-    try:
-        rows = json.loads(claimed.read_text(encoding="utf-8"))
-    finally:
-        claimed.unlink(missing_ok=True)
-    headers = list(rows[0])
-    dataset = tablib.Dataset(headers=headers)
-    for row in rows:
-        dataset.append([row[header] for header in headers])
-    return apply_import(batch, dataset)
+        _check_open(batch)
+        resource = UploadItemResource(batch=batch)
+        result, rows = _run(resource, dataset, user=user, dry_run=False)
+    if result.has_validation_errors():
+        raise ImportInvalid(ImportPreview(rows=rows, result=result))
+    return len(rows)

@@ -1,5 +1,5 @@
-"""The spreadsheet shape of an upload item (django-import-export), used by the admin's import and
-export and by the staff import/export pages (catalog.importing, catalog.exporting).
+"""The spreadsheet shape of an upload item (django-import-export): the one import pipeline
+(catalog.importing, behind the staff pages and the admin) and the exports (catalog.exporting).
 
 Every cell is read as text (catalog.importing turns XLSX numbers into text first), parsed by the
 widgets below into model values, and checked by catalog.validation — the one set of rules.
@@ -15,7 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from catalog import textformats
 from catalog.models import UploadBatch, UploadItem
-from catalog.staging import check_batch_open, next_position
+from catalog.staging import next_position
 from catalog.validation import refresh_batch_counts, validate_items
 
 # (model field, column header, other accepted header names). Headers are matched ignoring case
@@ -168,7 +168,7 @@ class UploadItemResource(resources.ModelResource):
 
     @classmethod
     def get_display_name(cls):
-        return _("上货商品 / Upload items")
+        return _("Upload items")
 
     def new_item(self) -> UploadItem:
         return UploadItem(batch=self.batch, source=UploadItem.Source.IMPORT)
@@ -186,21 +186,33 @@ class UploadItemResource(resources.ModelResource):
         items, parse_errors = [], []
         for row in dataset.dict:
             item = self.new_item()
-            parse_errors.append(self.parse_row(item, row))
+            if not any(str(value).strip() for value in row.values()):
+                parse_errors.append({"row": [_("Empty row: delete it")]})
+            else:
+                parse_errors.append(self.parse_row(item, row))
             items.append(item)
         checked = []
         for item, unreadable, rules in zip(items, parse_errors, validate_items(items), strict=True):
+            if "row" in unreadable:
+                checked.append((item, unreadable))
+                continue
             # A cell that could not be read is reported as such, not as "required".
             errors = {**{k: v for k, v in rules.items() if k not in unreadable}, **unreadable}
             checked.append((item, errors))
         return checked
 
-    # The admin's import runs through import_data(); these hooks give it the same checks.
+    def preview_rows(self, dataset):
+        """(row number as a spreadsheet shows it, cells, errors) for every row of the last
+        import_data() run; the header is row 1."""
+        for index, values in enumerate(dataset):
+            yield index + 2, values, self.row_errors.get(index + 1, {})
+
+    # import_data() (catalog.importing's dry run and confirm) runs these hooks: every row is
+    # checked up front, so each row's errors include the cargo numbers of the other rows.
 
     def before_import(self, dataset, **kwargs):
         if self.batch is None:
-            raise ValueError(_("请选择要导入的批次 / Choose the batch to import into"))
-        check_batch_open(self.batch)
+            raise ValueError("UploadItemResource needs the batch to import into")
         self.first_position = next_position(self.batch)
         self.row_errors = {
             number: errors

@@ -1,6 +1,6 @@
 """Incremental catalog sync: one shop's offers from 1688 into Product/Sku + the change log.
 
-The contract (../shared/DESIGN.md, "Incremental sync"):
+The contract (docs/contracts.md; 1688's answer shapes and prices: docs/protocol.md):
 - the cursor is the end of the last fully committed modify-time window; a run fixes its window
   at start, [cursor - overlap, now), and pages through it sorted by ID;
 - each page commits in its own transaction; the cursor moves to the window's end in the
@@ -8,7 +8,12 @@ The contract (../shared/DESIGN.md, "Incremental sync"):
   nothing (unchanged offers are recognised by their modify stamp, change rows are unique per
   remote change);
 - details (`alibaba.product.get`) are fetched only for offers whose modify stamp differs from
-  ours, so the cost follows the number of changes, not the catalog size.
+  ours, and not at all when the list items carry SKUs, prices and stock, so the cost follows
+  the number of changes, not the catalog size; a page's lookups use the (shop, offer_id) index;
+- a detail that says "does not exist" for a listed offer is read again by the next run
+  (`Shop.pending_offers`) and the offer is marked gone only on a second miss;
+- price changes are logged as 1688 has them per quoteType (offer tiers, SKU price, SKU tiers,
+  stock); a value 1688 does not send is unknown, never a change.
 
 Offset paging over a window that shrinks (an offer modified during the run leaves it) can skip
 an offer that did not change: when the window's `totalRecords` moves during a pass, the pass is

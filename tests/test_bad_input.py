@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 from django.conf import settings as django_settings
-from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -356,6 +355,17 @@ IMPORT_HEADERS = ["标题 Title", "类目ID Category ID", "价格 Price", "阶�
 IMPORT_HEADERS += ["库存 Stock", "图片 Images", "SKU"]
 
 
+@pytest.fixture
+def importer_client(client):
+    """A staff member allowed to import (catalog.add_uploaditem)."""
+    from django.contrib.auth.models import Permission
+
+    user = UserFactory(username="importer")
+    user.user_permissions.add(Permission.objects.get(codename="add_uploaditem"))
+    client.force_login(user)
+    return client
+
+
 def import_csv(*rows) -> bytes:
     lines = [",".join(IMPORT_HEADERS)] + [",".join(cells) for cells in rows]
     return ("\n".join(lines) + "\n").encode()
@@ -380,7 +390,7 @@ def post_import(client, batch, data: bytes | None, name="items.csv"):
         (bytes(range(256)) * 4, "无法识别的文件"),
         (import_csv(GOOD_ROW).replace(b"T", b"T\x00"), "无法识别的文件"),
         (import_csv(GOOD_ROW).replace(b"T", b"T\x07"), "无法识别的文件"),
-        (b"\xff\xfe\xfd\xfc" * 10, "无法识别的文件"),
+        (b"\xff\xfe\xfd\xfc" * 10, "无法识别的列"),  # a UTF-16 BOM: read, but not headers
         (b"a,b,c\n1,2,3\n", "无法识别的列"),
         (",".join(IMPORT_HEADERS).encode() + b"\n", "文件只有表头"),
         (",".join(IMPORT_HEADERS[:2]).encode() + b"\nT,1\n", "缺少这些列"),
@@ -388,19 +398,19 @@ def post_import(client, batch, data: bytes | None, name="items.csv"):
         (b'"' + b"x" * 100, "无法识别的列"),
     ],
 )
-def test_bad_import_file_is_a_form_error(staff_client, data, expected):
+def test_bad_import_file_is_a_form_error(importer_client, data, expected):
     batch = UploadBatchFactory()
-    response = post_import(staff_client, batch, data)
+    response = post_import(importer_client, batch, data)
     assert response.status_code == 200
     assert expected in str(response.context["form"].errors)
     assert "confirm_form" not in response.context or not response.context["confirm_form"]
     assert batch.items.count() == 0
 
 
-def test_an_import_file_over_the_limit_is_refused(staff_client, settings):
+def test_an_import_file_over_the_limit_is_refused(importer_client, settings):
     settings.IMPORT_MAX_BYTES = 200
     batch = UploadBatchFactory()
-    response = post_import(staff_client, batch, import_csv(*[GOOD_ROW] * 20))
+    response = post_import(importer_client, batch, import_csv(*[GOOD_ROW] * 20))
     assert "文件超过" in str(response.context["form"].errors)
 
 
@@ -417,13 +427,13 @@ def test_an_import_file_over_the_limit_is_refused(staff_client, settings):
         ({5: "javascript:alert(1)"}, "不是 http(s) 网址"),
     ],
 )
-def test_absurd_import_cells_are_row_errors(staff_client, cells, expected):
+def test_absurd_import_cells_are_row_errors(importer_client, cells, expected):
     batch = UploadBatchFactory()
     row = list(GOOD_ROW)
     for index, text in cells.items():
         row[index] = text
     started = time.monotonic()
-    response = post_import(staff_client, batch, import_csv(row))
+    response = post_import(importer_client, batch, import_csv(row))
     assert time.monotonic() - started < 10
     assert response.status_code == 200
     preview = response.context["preview"]
@@ -440,11 +450,11 @@ def confirm(client, batch, **data):
 
 @pytest.mark.parametrize(
     "token",
-    [None, "", "garbage", "a:b:c", "\x00", "x" * 10_000, signing.dumps({"batch": 1, "file": "x"})],
+    [None, "", "garbage", "a:b:c", "\x00", "x" * 10_000, "0" * 32, "../" * 11, "*"],
 )
-def test_a_tampered_import_token_is_refused(staff_client, token):
+def test_a_tampered_import_token_is_refused(importer_client, token):
     batch = UploadBatchFactory()
-    response = confirm(staff_client, batch, **({} if token is None else {"token": token}))
+    response = confirm(importer_client, batch, **({} if token is None else {"token": token}))
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == reverse("catalog:batch_import", args=[batch.pk])
     text = messages_of(response)
@@ -452,17 +462,17 @@ def test_a_tampered_import_token_is_refused(staff_client, token):
     assert batch.items.count() == 0
 
 
-def test_an_import_token_is_good_once_and_for_its_own_batch_only(staff_client):
+def test_an_import_token_is_good_once_and_for_its_own_batch_only(importer_client):
     batch, other = UploadBatchFactory(), UploadBatchFactory()
-    response = post_import(staff_client, batch, import_csv(GOOD_ROW))
+    response = post_import(importer_client, batch, import_csv(GOOD_ROW))
     token = response.context["confirm_form"].initial["token"]
-    # Another batch's page cannot spend it …
-    assert "请重新上传" in messages_of(confirm(staff_client, other, token=token))
-    # … nor can a token edited by hand (a valid signature over other content is impossible).
-    assert "请重新上传" in messages_of(confirm(staff_client, batch, token=token[:-2] + "xx"))
+    # Another batch's page cannot spend it (and does not use it up) …
+    assert "请重新上传" in messages_of(confirm(importer_client, other, token=token))
+    # … nor can a token edited by hand.
+    assert "请重新上传" in messages_of(confirm(importer_client, batch, token=token[:-2] + "00"))
     assert other.items.count() == 0 and batch.items.count() == 0
-    assert "已导入 1 个商品" in messages_of(confirm(staff_client, batch, token=token))
-    assert "已过期或已导入" in messages_of(confirm(staff_client, batch, token=token))
+    assert "已导入 1 个商品" in messages_of(confirm(importer_client, batch, token=token))
+    assert "已过期或已导入" in messages_of(confirm(importer_client, batch, token=token))
     assert batch.items.count() == 1
 
 
@@ -473,6 +483,9 @@ GET = "alibaba.product.get"
 
 @pytest.fixture
 def source_offers(sandbox):
+    # Another seller's offers: the sandbox's product.get reads only the caller's own offers
+    # unless strict_ownership is off (docs/sandbox-control.md).
+    sandbox.control("switches", {"strict_ownership": False})
     sandbox.new_seller("b2b-2209400077", "源头工厂")
     return sandbox.control("seed", {"member_id": "b2b-2209400077", "count": 2, "seed": 7})[
         "product_ids"
@@ -507,7 +520,7 @@ def test_copy_with_the_gateway_down_reports_every_offer(
     assert response.status_code == 200
     result = response.context["result"]
     assert [offer for offer, _message in result.errors] == [str(i) for i in source_offers]
-    assert all("读取失败 / Could not read it" in message for _o, message in result.errors)
+    assert all("读取失败" in message for _o, message in result.errors)
     assert batch.items.count() == 0
 
 
@@ -852,18 +865,10 @@ def admin_errors(response) -> dict:
     return dict(response.context["adminform"].form.errors)
 
 
-def test_admin_add_shop_with_a_duplicate_member_id(admin_client):
-    ShopFactory(member_id="b2b-2209000555")
-    data = {"member_id": "b2b-2209000555", "name": "重复", "status": "active"}
-    errors = admin_errors(admin_client.post(reverse("admin:catalog_shop_add"), data))
-    assert "已存在" in str(errors["member_id"])
-    assert Shop.objects.count() == 1
-
-
-def test_admin_add_shop_with_absurd_values(admin_client):
-    data = {"member_id": "b2b\x00", "name": LONG, "login_id": LONG, "status": "zzz"}
-    errors = admin_errors(admin_client.post(reverse("admin:catalog_shop_add"), data))
-    assert set(errors) == {"member_id", "name", "login_id", "status"}
+def test_admin_adds_no_shop_by_hand(admin_client):
+    """Shops are added by connecting them (OAuth): even a superuser has no add form."""
+    data = {"member_id": "b2b-2209000555", "name": "手工", "status": "active"}
+    assert admin_client.post(reverse("admin:catalog_shop_add"), data).status_code == 403
     assert not Shop.objects.exists()
 
 
@@ -903,8 +908,6 @@ def test_admin_adds_an_upload_item_to_the_chosen_batch(admin_client):
         ({"attributes": '{"attributeID": 1, "value": "x"}'}, "attributes"),
         ({"images": '["https://example.com/1.jpg"'}, "images"),
         ({"images": "https://example.com/1.jpg\x00"}, "images"),
-        ({"batch": "abc"}, "batch"),
-        ({"batch": str(HUGE_ID)}, "batch"),
     ],
 )
 def test_admin_upload_item_form_with_bad_text(admin_client, changes, field):
@@ -917,30 +920,17 @@ def test_admin_upload_item_form_with_bad_text(admin_client, changes, field):
     assert item.price == Decimal("25.00") and item.images == ["img/ibank/2026/001/002/1_1.jpg"]
 
 
-@pytest.mark.parametrize("field", ["price_ranges", "images", "attributes", "raw"])
-def test_admin_product_json_with_a_nul_is_a_form_error(admin_client, field):
-    """PostgreSQL's jsonb refuses \\u0000: it was a database error (500) there."""
-    shop = ShopFactory()
-    data = {
-        "shop": shop.pk,
-        "offer_id": "653120459876",
-        "subject": "纯棉T恤",
-        "min_order_quantity": "1",
-        "price_ranges": "[]",
-        "images": "[]",
-        "attributes": "[]",
-        "raw": "{}",
-        "first_seen_at_0": "2026-01-01",
-        "first_seen_at_1": "00:00:00",
-        "last_seen_at_0": "2026-01-01",
-        "last_seen_at_1": "00:00:00",
-        "skus-TOTAL_FORMS": "0",
-        "skus-INITIAL_FORMS": "0",
-    }
-    data[field] = '{"key\\u0000": 1}' if field == "raw" else '["a\\u0000b"]'
-    errors = admin_errors(admin_client.post(reverse("admin:catalog_product_add"), data))
-    assert "不允许是用空字符串" in str(errors[field])
-    assert not shop.products.exists()
+def test_admin_product_mirror_is_read_only(admin_client):
+    """Products mirror 1688 (the next sync overwrites them): no add or change, even for a
+    superuser; the NUL-in-JSON case is covered by the upload item form."""
+    from tests.factories import ProductFactory
+
+    product = ProductFactory()
+    assert admin_client.post(reverse("admin:catalog_product_add"), {}).status_code == 403
+    change = reverse("admin:catalog_product_change", args=[product.pk])
+    assert admin_client.post(change, {"subject": "改"}).status_code == 403
+    product.refresh_from_db()
+    assert product.subject != "改"
 
 
 def test_admin_urls_with_unknown_or_garbled_ids(admin_client):

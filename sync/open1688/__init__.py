@@ -1,4 +1,4 @@
-"""Django-free client of the 1688 Open Platform (see ../shared/DESIGN.md)."""
+"""Django-free client of the 1688 Open Platform (docs/protocol.md)."""
 
 from .client import Open1688Client, encode_param, encode_params
 from .errors import (

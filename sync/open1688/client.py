@@ -560,7 +560,7 @@ class Open1688Client:
         return _parsed(lambda body: answers.parse_postponed_token(body, now), answer, POSTPONE_API)
 
     def _get_token(self, protocol: str, fields: dict, *, idempotent: bool, hidden) -> TokenInfo:
-        # getToken is not signed (DESIGN.md, OAuth2).
+        # getToken is not signed (docs/protocol.md, OAuth2).
         url = f"{self.gateway}/openapi/{protocol}/1/system.oauth2/getToken/{self.app_key}"
         answer = self._send(TOKEN_API, url, lambda: fields, idempotent=idempotent, hidden=hidden)
         now = datetime.fromtimestamp(self._clock(), UTC)

@@ -1,4 +1,4 @@
-"""The `_aop_signature` of the 1688 Open Platform (DESIGN.md, "Signature")."""
+"""The `_aop_signature` of the 1688 Open Platform (docs/protocol.md, "Gateway, signing, time")."""
 
 from __future__ import annotations
 

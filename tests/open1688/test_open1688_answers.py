@@ -1,4 +1,4 @@
-"""Parsing of the answer shapes in DESIGN.md, from JSON text as the gateway sends it."""
+"""Parsing of the answer shapes in docs/protocol.md, from JSON text as the gateway sends it."""
 
 import json
 from datetime import UTC, datetime, timedelta
@@ -232,7 +232,7 @@ def test_edit_answer():
         check_product_answer(load('{"success": false, "errorCode": "X", "errorMsg": "no"}'))
 
 
-# The real answer quoted in DESIGN.md, with the extra `uid` key seen in the wild.
+# A real getToken answer (doc), with the extra `uid` key seen in the wild.
 TOKEN = """{"refresh_token_timeout": "20170126094556000+0800", "aliId": "1711749575",
   "resource_owner": "alitestforisv01", "memberId": "b2b-1711749575", "expires_in": "36000",
   "refresh_token": "0f5c8a2e-8d3e-4c1a-9d57-3c7ab4f41f5e",

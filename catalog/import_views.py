@@ -1,0 +1,82 @@
+"""Staff pages for importing a file into a batch: upload → preview of every row → confirm.
+
+Thin shells over catalog.importing (the same pipeline as the admin's import): they parse the
+form, call one service and render; a refusal is shown as the form's or the page's message.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.files.base import ContentFile
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog.exporting import COLUMN_HELP, FORMATS, import_template
+from catalog.forms import ImportConfirmForm, ImportFileForm
+from catalog.importing import ImportInvalid, confirm_import, preview_import
+from catalog.models import UploadBatch
+from catalog.resources import COLUMNS
+from erp1688.refusals import PermissionRefused, Refused
+
+
+def _import_page(request, batch, form, **extra):
+    context = {
+        "batch": batch,
+        "form": form,
+        "columns": [header for _name, header, _aliases in COLUMNS],
+        "column_help": [(header, COLUMN_HELP[name]) for name, header, _aliases in COLUMNS],
+        **extra,
+    }
+    return render(request, "catalog/batch_import.html", context)
+
+
+@staff_member_required
+def batch_import(request, pk):
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    if request.method != "POST":
+        return _import_page(request, batch, ImportFileForm())
+    form = ImportFileForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _import_page(request, batch, form)
+    try:
+        preview = preview_import(user=request.user, batch=batch, upload=form.cleaned_data["file"])
+    except PermissionRefused:
+        raise  # the styled refusal page (handler403)
+    except Refused as refusal:
+        form.add_error("file", refusal.message)
+        return _import_page(request, batch, form)
+    confirm_form = ImportConfirmForm(initial={"token": preview.name}) if preview.name else None
+    return _import_page(request, batch, form, preview=preview, confirm_form=confirm_form)
+
+
+@staff_member_required
+@require_POST
+def batch_import_confirm(request, pk):
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    form = ImportConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The preview is missing: upload the file again."))
+        return redirect("catalog:batch_import", pk=pk)
+    try:
+        created = confirm_import(user=request.user, batch=batch, name=form.cleaned_data["token"])
+    except ImportInvalid as refusal:
+        messages.error(request, refusal.message)
+        return _import_page(request, batch, ImportFileForm(), preview=refusal.preview)
+    except PermissionRefused:
+        raise  # the styled refusal page (handler403)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("catalog:batch_import", pk=pk)
+    messages.success(request, _("Imported %(n)d items.") % {"n": created})
+    return redirect("catalog:batch_detail", pk=pk)
+
+
+@staff_member_required
+def template_download(request, fmt):
+    return FileResponse(
+        ContentFile(import_template(fmt)),
+        as_attachment=True,
+        filename=f"upload-template.{fmt}",
+        content_type=FORMATS[fmt],
+    )
