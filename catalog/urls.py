@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from catalog import batch_views, changelog_views, import_views, product_views
+from catalog import batch_views, changelog_views, import_views, live_views, product_views
 
 
 class FormatConverter:
@@ -23,6 +23,13 @@ urlpatterns = [
     path("products/bulk/", product_views.product_bulk, name="product_bulk"),
     path("changes/", changelog_views.change_list, name="change_list"),
     path("changes/export.<fmt:fmt>", changelog_views.change_export, name="change_export"),
+    path("live/", live_views.live_list, name="live_list"),
+    path("live/new/", live_views.live_new, name="live_new"),
+    path("live/<int:pk>/", live_views.live_detail, name="live_detail"),
+    path("live/<int:pk>/progress/", live_views.live_progress, name="live_progress"),
+    path("live/<int:pk>/apply/", live_views.live_apply, name="live_apply"),
+    path("live/<int:pk>/discard/", live_views.live_discard, name="live_discard"),
+    path("live/<int:pk>/undo/", live_views.live_undo, name="live_undo"),
     path("batches/", batch_views.batch_list, name="batch_list"),
     path("batches/new/", batch_views.batch_create, name="batch_create"),
     path("batches/<int:pk>/", batch_views.batch_detail, name="batch_detail"),

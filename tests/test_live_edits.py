@@ -38,7 +38,9 @@ class RecordingSession(requests.Session):
 @pytest.fixture
 def operator(db):
     user = UserFactory(username="yunying")
-    user.user_permissions.add(Permission.objects.get(codename="change_live_offer"))
+    user.user_permissions.add(
+        *Permission.objects.filter(codename__in=["change_live_offer", "view_liveedit"])
+    )
     return user
 
 
@@ -325,3 +327,51 @@ def test_planning_refuses_bad_input_and_users_without_the_permission(catalog, op
     assert not LiveEdit.objects.exists()
     assert "catalog.change_live_offer" in ROLES["operator"]
     assert "catalog.change_live_offer" in ROLES["manager"]
+
+
+def test_the_pages_preview_apply_show_the_change_log_and_undo(catalog, operator, client):
+    product = offer_with(catalog, quote_types=(1,), min_skus=2)
+    client.force_login(operator)
+    page = client.get(f"/catalog/live/new/?offers={product.pk}")
+    assert page.status_code == 200 and str(product.offer_id) in page.content.decode()
+
+    answer = client.post(
+        f"/catalog/live/new/?offers={product.pk}",
+        {"offers": str(product.pk), "kind": "price", "percent": "5", "round_to": "0.1"},
+    )
+    operation = LiveEdit.objects.get()
+    assert answer.status_code == 302 and answer.url == f"/catalog/live/{operation.pk}/"
+    preview = client.get(answer.url).content.decode()
+    for line in operation.lines.all():
+        assert line.before in preview and line.after in preview
+    assert 'id="live-apply"' in preview
+
+    assert client.post(f"/catalog/live/{operation.pk}/apply/").status_code == 302
+    assert 'hx-get="/catalog/live/' in client.get(answer.url).content.decode()  # polling
+    run_worker("default")
+    result = client.get(f"/catalog/live/{operation.pk}/progress/").content.decode()
+    assert 'id="live-changes"' in result and 'class="made-by">yunying<' in result
+    assert "hx-get" not in result
+
+    undo = client.post(f"/catalog/live/{operation.pk}/undo/")
+    undo_op = LiveEdit.objects.get(undo_of=operation)
+    assert undo.url == f"/catalog/live/{undo_op.pk}/"
+    assert client.get("/catalog/live/").status_code == 200
+
+
+def test_the_pages_answer_bad_input_and_missing_permission_without_a_500(catalog, client):
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    viewer = UserFactory(username="zhidu")
+    viewer.user_permissions.add(Permission.objects.get(codename="view_liveedit"))
+    client.force_login(viewer)
+    url = f"/catalog/live/new/?offers={product.pk}"
+    form = {"offers": str(product.pk), "kind": "price", "percent": "abc"}
+    assert client.post(url, form).status_code == 200  # a form error, shown in place
+    form = {"offers": str(product.pk), "kind": "delist"}
+    assert client.post(url, form).status_code == 403  # the service refuses the viewer
+    assert client.get("/catalog/live/new/?offers=x,99999999999999999999").status_code == 200
+    assert client.get("/catalog/live/424242/").status_code == 404
+    assert client.get("/catalog/live/424242/apply/").status_code == 405
+    assert not LiveEdit.objects.exists()
+    client.force_login(UserFactory(username="nobody"))
+    assert client.get("/catalog/live/").status_code == 403
