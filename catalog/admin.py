@@ -16,6 +16,8 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -39,10 +41,12 @@ class RefusingActionsMixin:
             raise PermissionDenied
         return super().response_action(request, queryset)
 
-    def _refusal(self, request, refused: Refused, prefix: str = "") -> None:
+    def _refusal(
+        self, request, refused: Refused, prefix: str = "", level: int = messages.ERROR
+    ) -> None:
         if isinstance(refused, PermissionRefused):
             raise refused
-        self.message_user(request, f"{prefix}{refused.message}", messages.ERROR)
+        self.message_user(request, f"{prefix}{refused.message}", level)
 
 
 class AppendOnlyAdminMixin:
@@ -71,6 +75,7 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
         "login_id",
         "status",
         "status_reason",
+        "declined_apis_shown",
         "access_token_expires_at",
         "refresh_token_expires_at",
         "sync_cursor",
@@ -84,6 +89,17 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # shops are added by connecting them (OAuth)
+
+    @admin.display(description=_("APIs not granted to this app"))
+    def declined_apis_shown(self, shop):
+        """What 1688 refused with gw.APIACLDecline, newest first (sync.gateway records it)."""
+        if not shop.declined_apis:
+            return "—"
+        rows = (
+            (e.get("api", ""), str(e.get("at", ""))[:19].replace("T", " "))
+            for e in shop.declined_apis
+        )
+        return format_html_join(mark_safe("<br>"), "{} ({})", rows)
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a shop deletes its mirror and its change log: superusers only.
@@ -101,7 +117,7 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
             try:
                 sync_services.request_sync(user=request.user, shop=shop, full=full)
             except Refused as refused:
-                self._refusal(request, refused)
+                self._refusal(request, refused, level=messages.WARNING)
             else:
                 queued += 1
         if queued:

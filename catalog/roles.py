@@ -85,8 +85,10 @@ def sync_role_permissions(*, group_model=None, permission_model=None, using="def
 
 
 def on_post_migrate(sender, using="default", apps=None, **kwargs) -> None:
-    """post_migrate handler: runs after every app's migrate, the last run sees every permission."""
+    """post_migrate handler: runs after every app's migrate (the last run sees every permission)
+    and after `flush` (tests), which sends it without `apps`."""
     if apps is None:
+        sync_role_permissions(using=using)
         return
     try:
         group_model = apps.get_model("auth", "Group")

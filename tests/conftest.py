@@ -109,9 +109,11 @@ def run_worker(*queues: str) -> None:
 
 @pytest.fixture
 def staff_user(db):
+    """A staff member with the manager role (catalog.roles): may do everything staff pages do.
+    tests/test_permissions.py checks the narrower roles."""
     from tests.factories import UserFactory
 
-    return UserFactory(username="staff")
+    return UserFactory(username="staff", roles=["manager"])
 
 
 @pytest.fixture

@@ -19,6 +19,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     is_staff = True
     password = factory.django.Password("correct horse battery")
 
+    @factory.post_generation
+    def roles(user, create, extracted, **kwargs):
+        """`UserFactory(roles=["operator"])`: put the user in these role groups (catalog.roles)."""
+        if create and extracted:
+            from django.contrib.auth.models import Group
+
+            user.groups.add(*(Group.objects.get(name=role) for role in extracted))
+
 
 class ShopFactory(factory.django.DjangoModelFactory):
     class Meta:

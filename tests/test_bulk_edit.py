@@ -5,9 +5,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from catalog.bulk_edit import BulkEditError, bulk_edit, new_price
+from catalog.bulk_edit import new_price
 from catalog.models import UploadBatch, UploadItem
-from tests.factories import UploadBatchFactory, UploadItemFactory
+from catalog.services import bulk_edit_items
+from erp1688.refusals import PermissionRefused, Refused
+from tests.factories import UploadBatchFactory, UploadItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +52,12 @@ def test_bulk_edit_reprices_item_ranges_and_skus_and_revalidates():
         ],
     )
 
-    changed = bulk_edit(
-        batch.items.all(), multiply=Decimal("1.15"), add=Decimal("1"), round_to=Decimal("0.1")
+    changed = bulk_edit_items(
+        user=None,
+        items=batch.items.all(),
+        multiply=Decimal("1.15"),
+        add=Decimal("1"),
+        round_to=Decimal("0.1"),
     )
 
     assert changed == 2
@@ -82,7 +88,9 @@ def test_bulk_edit_leaves_uploaded_items_and_running_batches_alone():
         item.pk: (item.title, item.stock, item.updated_at) for item in [*untouchable, running]
     }
 
-    changed = bulk_edit(UploadItem.objects.all(), stock=7, prefix="【新品】", suffix=" 包邮")
+    changed = bulk_edit_items(
+        user=None, items=UploadItem.objects.all(), stock=7, prefix="【新品】", suffix=" 包邮"
+    )
 
     assert changed == 2
     for item in (pending, failed):
@@ -99,16 +107,18 @@ def test_bulk_edit_that_would_break_a_rule_changes_nothing():
     cheap = UploadItemFactory(batch=batch, price=Decimal("1.00"), cargo_number="CHEAP-1")
     UploadItemFactory(batch=batch, price=Decimal("50.00"))
 
-    with pytest.raises(BulkEditError) as refused:
-        bulk_edit(batch.items.all(), add=Decimal("-2"))
+    with pytest.raises(Refused) as refused:
+        bulk_edit_items(user=None, items=batch.items.all(), add=Decimal("-2"))
 
-    assert "CHEAP-1: 价格必须大于 0 / Price must be greater than 0" in str(refused.value)
+    assert refused.value.code == "bulk_edit.would_invalidate"
+    assert "CHEAP-1: " in refused.value.message
     assert sorted(batch.items.values_list("price", flat=True)) == [
         Decimal("1.00"),
         Decimal("50.00"),
     ]
-    with pytest.raises(BulkEditError, match="Title is at most 128"):
-        bulk_edit(batch.items.all(), suffix="长" * 128)
+    with pytest.raises(Refused) as refused:
+        bulk_edit_items(user=None, items=batch.items.all(), suffix="长" * 128)
+    assert refused.value.code == "bulk_edit.would_invalidate"
     cheap.refresh_from_db()
     assert cheap.price == Decimal("1.00") and len(cheap.title) < 128
 
@@ -120,7 +130,10 @@ def test_bulk_edit_sets_category_and_sku_stock():
             for v in ("红", "蓝")
         ]
     )
-    assert bulk_edit(UploadItem.objects.all(), category_id=122916001, stock=0) == 1
+    assert (
+        bulk_edit_items(user=None, items=UploadItem.objects.all(), category_id=122916001, stock=0)
+        == 1
+    )
     item.refresh_from_db()
     assert item.category_id == 122916001
     assert item.stock == 0 and [sku["stock"] for sku in item.skus] == [0, 0]
@@ -151,3 +164,18 @@ def test_staff_bulk_edit_page_flow(staff_client):
     staff_client.post(url, {"items": [foreign.pk], "stock": "1"})
     foreign.refresh_from_db()
     assert foreign.stock == 200  # an item of another batch is not selectable here
+
+
+def test_bulk_edit_refuses_bad_rounding_and_users_without_the_change_permission():
+    item = UploadItemFactory(price=Decimal("10.00"))
+    with pytest.raises(Refused) as refused:
+        bulk_edit_items(user=None, items=UploadItem.objects.all(), round_to=Decimal("0.5"))
+    assert refused.value.code == "bulk_edit.bad_rounding"
+    viewer = UserFactory(username="viewer", roles=["viewer"])
+    with pytest.raises(PermissionRefused) as refused:
+        bulk_edit_items(user=viewer, items=UploadItem.objects.all(), stock=1)
+    assert refused.value.code == "permission_denied"
+    operator = UserFactory(username="operator", roles=["operator"])
+    assert bulk_edit_items(user=operator, items=UploadItem.objects.all(), stock=1) == 1
+    item.refresh_from_db()
+    assert item.stock == 1

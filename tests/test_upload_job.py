@@ -17,18 +17,33 @@ from django.db import connection
 from rq.job import Job
 
 from catalog.models import Shop, UploadBatch, UploadItem
+from erp1688.refusals import Refused
+from sync import services
 from sync.gateway import call_as_shop, make_client
-from sync.upload import (
-    copy_offers,
-    lock_key,
-    parse_offer_refs,
-    retry_failed,
-    submit_batch,
-)
+from sync.upload import lock_key, parse_offer_refs
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def submit_batch(batch: UploadBatch) -> str:
+    return services.submit_batch(user=None, batch=batch)
+
+
+def retry_failed(batch: UploadBatch) -> str:
+    return services.retry_failed(user=None, batch=batch)
+
+
+def copy_offers(batch: UploadBatch, text: str):
+    return services.copy_offers(user=None, batch=batch, offer_refs=text)
+
+
+def refused_code(call, *args) -> str:
+    with pytest.raises(Refused) as refused:
+        call(*args)
+    return refused.value.code
+
 
 ADD = "alibaba.product.add"
 LIST = "alibaba.product.list.get"
@@ -170,7 +185,7 @@ def _child_env(sandbox) -> dict:
         "OPEN1688_APP_KEY": settings.OPEN1688_APP_KEY,
         "OPEN1688_APP_SECRET": settings.OPEN1688_APP_SECRET,
         "OPEN1688_READ_TIMEOUT": "30",
-        "UPLOAD_LOCK_TIMEOUT": "2",  # so the killed run's lock expires quickly
+        "LOCK_TTL_SECONDS": "2",  # so the killed run's lock expires quickly
     }
 
 
@@ -245,8 +260,7 @@ def test_quota_limit_keeps_items_pending_and_reschedules_the_job(sandbox, connec
     queue = django_rq.get_queue("upload")
     assert batch.job_id != first_job
     assert batch.job_id in queue.scheduled_job_registry.get_job_ids()
-    with pytest.raises(ValueError, match="already queued or running"):
-        submit_batch(batch)
+    assert refused_code(submit_batch, batch) == "batch.busy"
 
     # Time passes: the scheduler would move the job to the queue now.
     job = Job.fetch(batch.job_id, connection=queue.connection)
@@ -273,23 +287,18 @@ def test_expired_authorisation_stops_the_batch_with_items_pending(sandbox, conne
     assert list(batch.items.values_list("attempts", flat=True)) == [0, 0, 0]
     connected_shop.refresh_from_db()
     assert connected_shop.status == Shop.Status.NEEDS_REAUTH
-    with pytest.raises(ValueError, match="not connected"):
-        submit_batch(batch)
+    assert refused_code(submit_batch, batch) == "shop.not_connected"
 
 
 def test_submit_refuses_running_batches_and_batches_without_valid_items(sandbox, connected_shop):
     batch = make_batch(connected_shop, 2, title="")
-    with pytest.raises(ValueError, match="no valid item"):
-        submit_batch(batch)
+    assert refused_code(submit_batch, batch) == "batch.nothing_to_upload"
     batch.items.update(title="夏季新款T恤")
     submit_batch(batch)
-    with pytest.raises(ValueError, match="already queued or running"):
-        submit_batch(batch)
-    with pytest.raises(ValueError, match="already queued or running"):
-        retry_failed(batch)
+    assert refused_code(submit_batch, batch) == "batch.busy"
+    assert refused_code(retry_failed, batch) == "batch.busy"
     run_worker("upload")
-    with pytest.raises(ValueError, match="No failed item"):
-        retry_failed(batch)
+    assert refused_code(retry_failed, batch) == "batch.nothing_to_retry"
 
 
 def test_offer_references_are_parsed_deduplicated_and_unknown_tokens_reported():
@@ -306,6 +315,7 @@ def test_offer_references_are_parsed_deduplicated_and_unknown_tokens_reported():
 
 
 def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
+    sandbox.control("switches", {"strict_ownership": False})  # another seller's offers
     source = sandbox.control("seed", {"member_id": "b2b-2209000077", "count": 3, "seed": 5})
     a, b, c = source["product_ids"]
     batch = UploadBatchFactory(shop=connected_shop)
@@ -317,9 +327,8 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
 
     assert [item.source_offer_id for item in result.created] == [a, b, c]
     assert result.unrecognised == ["not-an-offer"]
-    assert result.errors == [
-        ("999999999999", "商品不存在或已删除 / No such offer (or it was deleted).")
-    ]
+    assert [offer for offer, _message in result.errors] == ["999999999999"]
+    assert "商品不存在或已删除" in result.errors[0][1]
     with make_client() as client:
         detail = call_as_shop(connected_shop, client, client.get_product, a)
     item = UploadItem.objects.get(batch=batch, source_offer_id=a)
@@ -347,6 +356,7 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
 
 
 def test_copy_offers_reports_a_shop_whose_authorisation_expired(sandbox, connected_shop):
+    sandbox.control("switches", {"strict_ownership": False})  # another seller's offers
     source = sandbox.control("seed", {"member_id": "b2b-2209000078", "count": 2, "seed": 6})
     sandbox.control("tokens/expire", {"access_token": connected_shop.access_token})
     sandbox.control("tokens/expire", {"refresh_token": connected_shop.refresh_token})
@@ -377,11 +387,11 @@ def test_command_errors_are_clear(sandbox, connected_shop):
     with pytest.raises(CommandError, match="arguments are required"):
         call_command("upload_batch")
     offline = make_batch(ShopFactory(status=Shop.Status.NEEDS_REAUTH), 1)
-    with pytest.raises(CommandError, match="not connected or needs re-authorisation"):
+    with pytest.raises(CommandError, match="shop.not_connected: "):
         call_command("upload_batch", str(offline.pk))
     batch = make_batch(connected_shop, 1)
-    with pytest.raises(CommandError, match="No failed item to retry"):
+    with pytest.raises(CommandError, match="batch.nothing_to_retry: "):
         call_command("upload_batch", str(batch.pk), "--retry-failed", "--inline")
     call_command("upload_batch", str(batch.pk))
-    with pytest.raises(CommandError, match="already queued or running"):
+    with pytest.raises(CommandError, match="batch.busy: "):
         call_command("upload_batch", str(batch.pk))
