@@ -129,7 +129,7 @@ def _finish(run: SyncRun, status: str, error: str = "") -> None:
 
 def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     shop = Shop.objects.get(pk=run.shop_id)
-    if shop.status != Shop.Status.ACTIVE:
+    if not shop.is_syncable:  # the rule of Shop.objects.syncable()
         raise RuntimeError(f"shop is {shop.get_status_display()}: {shop.status_reason}")
     full = run.kind == SyncRun.Kind.FULL
     now = timezone.now()

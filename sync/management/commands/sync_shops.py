@@ -38,7 +38,7 @@ class Command(BaseCommand):
         kind = SyncRun.Kind.FULL if options["full"] else SyncRun.Kind.INCREMENTAL
         failures = 0
         for shop in shops:
-            if shop.status != Shop.Status.ACTIVE:
+            if not shop.is_syncable:
                 self.stdout.write(
                     self.style.WARNING(
                         f"{shop}: skipped, {shop.get_status_display()} {shop.status_reason}"
