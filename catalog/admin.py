@@ -41,12 +41,10 @@ class RefusingActionsMixin:
             raise PermissionDenied
         return super().response_action(request, queryset)
 
-    def _refusal(
-        self, request, refused: Refused, prefix: str = "", level: int = messages.ERROR
-    ) -> None:
+    def _refusal(self, request, refused: Refused, prefix: str = "") -> None:
         if isinstance(refused, PermissionRefused):
             raise refused
-        self.message_user(request, f"{prefix}{refused.message}", level)
+        self.message_user(request, f"{prefix}{refused.message}", messages.ERROR)
 
 
 class AppendOnlyAdminMixin:
@@ -117,7 +115,7 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
             try:
                 sync_services.request_sync(user=request.user, shop=shop, full=full)
             except Refused as refused:
-                self._refusal(request, refused, level=messages.WARNING)
+                self._refusal(request, refused)
             else:
                 queued += 1
         if queued:

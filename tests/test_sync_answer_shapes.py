@@ -201,7 +201,7 @@ def test_request_limit_is_a_rate_error_that_is_retried(sandbox, connected_shop):
     assert sandbox.calls().get("alibaba.product.list.get") == 2
 
 
-def test_acl_decline_is_recorded_on_the_shop_with_the_api(sandbox, connected_shop):
+def test_acl_decline_is_recorded_on_the_shop_with_the_api(sandbox, connected_shop, admin_client):
     seed(sandbox, connected_shop, 3)
     sandbox.fault("alibaba.product.get", "acl_decline", times=3)
 
@@ -213,6 +213,8 @@ def test_acl_decline_is_recorded_on_the_shop_with_the_api(sandbox, connected_sho
     assert declined["api"] == "alibaba.product.get" and declined["code"] == "gw.APIACLDecline"
     assert declined["at"]
     assert shop.status == Shop.Status.ACTIVE  # the shop's tokens are fine: nothing to re-authorise
+    page = admin_client.get(f"/admin/catalog/shop/{shop.pk}/change/")
+    assert page.status_code == 200 and "alibaba.product.get (" in page.content.decode()
 
 
 def test_error_bodies_give_their_request_id(sandbox, connected_shop):
