@@ -41,10 +41,12 @@ class RefusingActionsMixin:
             raise PermissionDenied
         return super().response_action(request, queryset)
 
-    def _refusal(self, request, refused: Refused, prefix: str = "") -> None:
+    def _refusal(
+        self, request, refused: Refused, prefix: str = "", level: int = messages.ERROR
+    ) -> None:
         if isinstance(refused, PermissionRefused):
             raise refused
-        self.message_user(request, f"{prefix}{refused.message}", messages.ERROR)
+        self.message_user(request, f"{prefix}{refused.message}", level)
 
 
 class AppendOnlyAdminMixin:
@@ -115,7 +117,7 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
             try:
                 sync_services.request_sync(user=request.user, shop=shop, full=full)
             except Refused as refused:
-                self._refusal(request, refused)
+                self._refusal(request, refused, level=messages.WARNING)
             else:
                 queued += 1
         if queued:
