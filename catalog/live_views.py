@@ -98,8 +98,8 @@ class LiveEditForm(forms.Form):
 def _selected_ids(request) -> list[int]:
     """Product pks from ?offers=1,2 (or the product list's `select` checkboxes)."""
     values = request.GET.getlist("offers") + request.GET.getlist("select")
-    if request.method == "POST":
-        values += request.POST.getlist("offers")
+    if request.method == "POST":  # the product list posts its ticked `select` boxes here
+        values += request.POST.getlist("offers") + request.POST.getlist("select")
     ids = []
     for value in values:
         for part in value.replace(",", " ").split():
@@ -134,7 +134,8 @@ def live_new(request):
         .prefetch_related("skus")
         .order_by("pk")
     )
-    posted = request.POST if request.method == "POST" else None
+    # A post without a change is the product list handing over its selection: a blank form.
+    posted = request.POST if request.method == "POST" and "kind" in request.POST else None
     form = LiveEditForm(posted, products=products, initial={"kind": LiveEdit.Kind.PRICE})
     if posted is not None and form.is_valid():
         try:
