@@ -30,7 +30,10 @@ def catalog_data():
     cup = ProductFactory(
         subject="304不锈钢保温杯 500ml 大容量",
         amount_on_sale=320,
-        price_ranges=[{"start_quantity": 2, "price": "25.00"}, {"start_quantity": 50, "price": "21.50"}],
+        price_ranges=[
+            {"start_quantity": 2, "price": "25.00"},
+            {"start_quantity": 50, "price": "21.50"},
+        ],
         attributes=[{"attributeID": 287, "attributeName": "材质", "value": "304不锈钢"}],
     )  # fmt: skip
     red = SkuFactory(
