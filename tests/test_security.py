@@ -268,6 +268,10 @@ def test_five_wrong_passwords_lock_the_username_on_that_address(staff_with_passw
     page = refused.content.decode()
     assert "登录失败次数过多" in page  # the styled, translated page (zh-hans by default)
     assert "15" in page and "erp1688.css" in page
+    from axes.models import AccessAttempt
+
+    stored = repr(list(AccessAttempt.objects.values()))
+    assert "guessme" in stored and "wrong-password" not in stored  # passwords are masked
     # Another address may still log in with the right password (lockout is username + IP).
     other = Client()
     assert _login(other, PASSWORD, ip="198.51.100.4").status_code == 302
