@@ -259,3 +259,22 @@ def test_a_pages_product_lookup_uses_the_shop_offer_unique_index():
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     # the (shop, offer_id) unique index, not a walk of the shop through the modified-time index
     assert "offer_id=?" in plan and "product_shop_modified" not in plan, plan
+
+
+def test_spent_paid_quota_stops_an_upload_without_a_timed_retry(sandbox, connected_shop):
+    import django_rq
+
+    from catalog.models import UploadBatch
+    from tests.test_upload_job import ADD, make_batch, remote_offers, submit_batch
+
+    batch = make_batch(connected_shop, 2)
+    sandbox.fault(ADD, "no_usage_left")
+    submit_batch(batch)
+    run_worker("upload")
+
+    batch.refresh_from_db()
+    assert "the app's paid call quota is spent" in batch.last_error
+    assert batch.items_pending == 2 and remote_offers(sandbox, connected_shop) == []
+    assert sandbox.calls().get(ADD) == 1  # not retried by the client
+    assert django_rq.get_queue("upload").scheduled_job_registry.get_job_ids() == []
+    assert batch.status != UploadBatch.Status.DONE

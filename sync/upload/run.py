@@ -26,6 +26,7 @@ from sync.open1688 import (
     Open1688Error,
     PermissionDeniedError,
     QuotaError,
+    QuotaSpentError,
     RateLimitTimeout,
     SignatureError,
 )
@@ -213,6 +214,8 @@ def _reconcile(shop: Shop, client: Open1688Client, item: UploadItem) -> bool | N
 
 
 def _rate_limited(exc: Open1688Error) -> UploadStopped:
+    if isinstance(exc, QuotaSpentError):  # the paid quota: a timer cannot help, so no retry_in
+        return UploadStopped(str(exc))  # "the app's paid call quota is spent (...)"
     delay = settings.UPLOAD_QUOTA_DELAY_SECONDS
     return UploadStopped(
         f"1688 调用频率受限，{delay} 秒后自动继续 / 1688 rate limit reached; the upload "
