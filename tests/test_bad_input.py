@@ -484,7 +484,8 @@ GET = "alibaba.product.get"
 @pytest.fixture
 def source_offers(sandbox):
     # Another seller's offers: the sandbox's product.get reads only the caller's own offers
-    # unless strict_ownership is off (docs/sandbox-control.md).
+    # unless strict_ownership is off (docs/sandbox-control.md); issue 17 moves copying to
+    # the buyer-side API.
     sandbox.control("switches", {"strict_ownership": False})
     sandbox.new_seller("b2b-2209400077", "源头工厂")
     return sandbox.control("seed", {"member_id": "b2b-2209400077", "count": 2, "seed": 7})[

@@ -315,7 +315,7 @@ def test_offer_references_are_parsed_deduplicated_and_unknown_tokens_reported():
 
 
 def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
-    sandbox.control("switches", {"strict_ownership": False})  # another seller's offers
+    sandbox.control("switches", {"strict_ownership": False})  # other seller; issue 17
     source = sandbox.control("seed", {"member_id": "b2b-2209000077", "count": 3, "seed": 5})
     a, b, c = source["product_ids"]
     batch = UploadBatchFactory(shop=connected_shop)
@@ -356,7 +356,7 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
 
 
 def test_copy_offers_reports_a_shop_whose_authorisation_expired(sandbox, connected_shop):
-    sandbox.control("switches", {"strict_ownership": False})  # another seller's offers
+    sandbox.control("switches", {"strict_ownership": False})  # other seller; issue 17
     source = sandbox.control("seed", {"member_id": "b2b-2209000078", "count": 2, "seed": 6})
     sandbox.control("tokens/expire", {"access_token": connected_shop.access_token})
     sandbox.control("tokens/expire", {"refresh_token": connected_shop.refresh_token})
