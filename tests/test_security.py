@@ -100,6 +100,22 @@ def test_debug_500_page_shows_no_token_or_secret(connected_shop, settings):
     assert _leaks(html, secrets) == []
     assert _leaks(text, secrets) == []
 
+    # The filter alone (admin e-mails use it too): client frames are hidden whole, and a local
+    # holding a token is cleansed wherever it is.
+    hidden = SecretHidingFilter()
+    frames, tb = {}, exc_info[2]
+    while tb is not None:
+        frames[(tb.tb_frame.f_globals["__name__"], tb.tb_frame.f_code.co_name)] = dict(
+            hidden.get_traceback_frame_variables(request, tb.tb_frame)
+        )
+        tb = tb.tb_next
+    stars = hidden.cleansed_substitute
+    client_frames = [v for (module, _), v in frames.items() if module.startswith("sync.open1688")]
+    assert client_frames and all(set(v.values()) == {stars} for v in client_frames)
+    mine = frames[(__name__, "_failing_call")]
+    assert mine["token"] == stars and mine["shop"] == stars
+    assert frames[(__name__, "<lambda>")]["access_token"] == stars
+
     # The control: Django's own filter (off while DEBUG=True) and reporter show them.
     request.exception_reporter_filter = SafeExceptionReporterFilter()
     plain = ExceptionReporter(request, *exc_info)
