@@ -34,12 +34,13 @@ class RefusingActionsMixin:
     """An action the user may not run (its `allowed_permissions`) is refused with the styled 403
     page; Django alone would ignore the POST with "No action selected"."""
 
-    def response_action(self, request, queryset):
-        name = request.POST.get("action", "")
-        declared = {action_name for _func, action_name, _desc in self._get_base_actions()}
-        if name in declared and name not in self.get_actions(request):
-            raise PermissionDenied
-        return super().response_action(request, queryset)
+    def changelist_view(self, request, extra_context=None):
+        if request.method == "POST" and "action" in request.POST:
+            name = request.POST.get("action", "")
+            declared = {action_name for _func, action_name, _desc in self._get_base_actions()}
+            if name in declared and name not in self.get_actions(request):
+                raise PermissionDenied
+        return super().changelist_view(request, extra_context)
 
     def _refusal(
         self, request, refused: Refused, prefix: str = "", level: int = messages.ERROR

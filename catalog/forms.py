@@ -89,7 +89,8 @@ class UploadItemForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["cargo_number"].required = False
+        if "cargo_number" in self.fields:  # absent where the admin shows the item read-only
+            self.fields["cargo_number"].required = False
 
     def clean_cargo_number(self):
         # Left empty, the item gets a generated number (the upload's idempotency key).
