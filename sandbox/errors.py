@@ -3,7 +3,8 @@
 "Attested" means the code (and, where given, the message) appears in the public record of the
 1688 gateway (docs/protocol.md, "Sandbox fidelity"): the official generated SDKs, doc mirrors
 or real integrations. The HTTP status of most codes is not attested anywhere public: the
-status column is the sandbox's choice (docs/protocol-choices.md) unless the note says more.
+status column is the sandbox's choice (docs/protocol.md, the table of choices) unless a
+comment says more.
 A code marked ``attested=False`` is one the sandbox invented; it stays only where the sandbox
 needs an answer and the record shows none, so a client must not depend on it.
 

@@ -1,9 +1,9 @@
 """OAuth2 authorisation code flow: the authorise page, code exchange and refresh.
 
-getToken answers like the real one (DESIGN.md): ``expires_in`` is a string of seconds,
-``refresh_token_timeout`` a 1688 time, extra ``uid``. A refresh answer carries a new access
+getToken answers like the real one (docs/protocol.md, OAuth2): ``expires_in`` is a string of
+seconds, ``refresh_token_timeout`` a 1688 time, extra ``uid``. A refresh answer carries a new access
 token only; the refresh token stays valid and unchanged (so the answer omits it and its
-timeout). Errors use the OAuth2 shape ``{"error", "error_description"}`` (protocol-choices.md).
+timeout). Errors use the OAuth2 shape ``{"error", "error_description"}`` (docs/protocol.md).
 """
 
 import html

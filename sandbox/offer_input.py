@@ -1,6 +1,6 @@
 """Validating the fields of alibaba.product.add / edit and turning them into a productInfo.
 
-Which checks the real platform makes is only partly public; the sandbox checks what DESIGN.md
+Which checks the real platform makes is only partly public; the sandbox checks what docs/protocol.md
 names (subject required and at most 128 characters, a category, well-formed JSON for the
 structured fields) plus what a mirror needs to be sound (a price for every SKU, no duplicate
 SKU attribute combinations). Error codes here are the sandbox's own (not attested).

@@ -1,6 +1,6 @@
 """com.alibaba.product APIs: list.get, get, add, edit, modifyStock, expire.
 
-Answer shapes follow docs/protocol-choices.md: list.get wraps its page in
+Answer shapes follow docs/protocol.md: list.get wraps its page in
 ``result.result.pageResult`` (the SDK model) or ``result.pageResult`` (what four real parsers
 read), as the app's switches say (sandbox/switches.py); get/add/edit/... answer flat
 ``{"success", "errorCode", "errorMsg"}``.

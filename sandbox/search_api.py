@@ -1,7 +1,7 @@
 """com.alibaba.fenxiao.crossborder buyer APIs: keyword search, image upload, image search.
 
 Answers: ``{"result": {"success": "true", "code": "200", "message": null, "result": {...}}}``
-(``success`` as a string, as protocol-choices.md says the real one may send it).
+(``success`` as a string, as docs/protocol.md says the real one may send it).
 """
 
 import base64
