@@ -28,6 +28,7 @@ import datetime as dt
 import io
 import pyexpat
 import re
+import tempfile
 import uuid
 import zipfile
 import zlib
@@ -36,6 +37,8 @@ from dataclasses import dataclass, field
 import django_rq
 import tablib
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -134,6 +137,52 @@ def _too_many_columns() -> Refused:
         gettext_lazy("The sheet uses more than %(max)d columns: delete the columns on the right."),
         params={"max": MAX_COLUMNS},
     )
+
+
+class OversizedUpload(UploadedFile):
+    """What BoundedUploadHandler hands the form for a file past IMPORT_MAX_BYTES: its name and
+    the bytes counted, no content. check_upload_size refuses it from its size."""
+
+    def __init__(self, name: str, size: int):
+        super().__init__(io.BytesIO(), name=name, size=size)
+
+
+class BoundedUploadHandler(FileUploadHandler):
+    """The upload handler (FILE_UPLOAD_HANDLERS): keeps at most IMPORT_MAX_BYTES of a file — in
+    memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, beyond that in an anonymous temporary file (no
+    name in any folder; gone when closed) — and drops the rest as it arrives. A 50 MB file is
+    neither kept nor written anywhere: the form gets an OversizedUpload and refuses it as
+    import.too_large. Django's own handlers write the whole file to a named temporary file."""
+
+    def new_file(self, *args, **kwargs):
+        super().new_file(*args, **kwargs)
+        self.received = 0
+        # Closed with the request (HttpRequest.close closes every uploaded file).
+        self.kept = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+        )
+        raise StopFutureHandlers  # this handler keeps the file; no other one is needed
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received <= settings.IMPORT_MAX_BYTES:
+            self.kept.write(raw_data)
+        elif not self.kept.closed:
+            self.kept.close()  # past the limit: nothing kept from here on
+        return None
+
+    def file_complete(self, file_size):
+        if self.received > settings.IMPORT_MAX_BYTES:
+            return OversizedUpload(self.file_name, self.received)
+        self.kept.seek(0)
+        return UploadedFile(
+            self.kept,
+            name=self.file_name,
+            content_type=self.content_type,
+            size=self.received,
+            charset=self.charset,
+            content_type_extra=self.content_type_extra,
+        )
 
 
 def check_upload_size(upload) -> None:

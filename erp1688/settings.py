@@ -175,6 +175,8 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# Uploads keep at most IMPORT_MAX_BYTES, dropping the rest as it arrives; never a named temp file.
+FILE_UPLOAD_HANDLERS = ["catalog.importing.BoundedUploadHandler"]
 
 
 def _dev_field_key(secret: str) -> str:
