@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -169,13 +169,42 @@ def _result_context(operation: LiveEdit) -> dict:
         .select_related("product", "sku", "made_by")
         .order_by("product_id", "field", "tier_start_quantity", "remote_sku_id")
     )
+    working = operation.status in (LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING)
+    can_undo = (
+        operation.is_finished
+        and counts[LiveEditLine.Status.APPLIED] > 0
+        and not operation.undos.exclude(
+            status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED]
+        ).exists()
+    )
     return {
         "operation": operation,
+        "rule": _rule_text(operation.params),
+        "can_undo": can_undo,
+        "undos": list(operation.undos.all()),
         "lines": lines,
-        "counts": [(LiveEditLine.Status(s).label, s, n) for s, n in counts.items() if n],
+        "counts": [(LiveEditLine.Status(st).label, st, n) for st, n in counts.items() if n],
         "changes": changes,
-        "working": operation.status in (LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING),
+        "working": working,
     }
+
+
+def _rule_text(params: dict) -> str:
+    """The rule as staff gave it: "× 1.05, + 3, round to 1", "set to 37", "adjust by -2"."""
+    parts = []
+    if "price" in params:
+        parts.append(_("set to ¥%(price)s") % {"price": params["price"]})
+    if "multiply" in params:
+        parts.append(f"× {Decimal(params['multiply']).normalize()}")
+    if "add" in params:
+        parts.append(f"+ {params['add']}")
+    if "round_to" in params:
+        parts.append(_("round to %(step)s") % {"step": params["round_to"]})
+    if params.get("mode") == "set" and "amount" in params:
+        parts.append(_("set to %(amount)s") % {"amount": params["amount"]})
+    if params.get("mode") == "adjust":
+        parts.append(_("adjust by %(amount)+d") % {"amount": params["amount"]})
+    return ", ".join(parts)
 
 
 @staff_member_required
@@ -184,17 +213,7 @@ def live_detail(request, pk):
     operation = get_object_or_404(
         LiveEdit.objects.select_related("created_by", "applied_by", "undo_of"), pk=pk
     )
-    context = _result_context(operation)
-    context["undos"] = list(operation.undos.all())
-    context["can_undo"] = (
-        operation.is_finished
-        and context["counts"]
-        and operation.lines.filter(status=LiveEditLine.Status.APPLIED).exists()
-        and not operation.undos.filter(
-            ~Q(status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED])
-        ).exists()
-    )
-    return render(request, "catalog/live_detail.html", context)
+    return render(request, "catalog/live_detail.html", _result_context(operation))
 
 
 @staff_member_required

@@ -80,6 +80,13 @@ def test_raise_prices_5_percent_preview_apply_and_see_the_change_log(
     assert PriceStockChange.objects.filter(
         live_edit=operation, source=ChangeSource.ERP, made_by__username="ops"
     ).count() == len(lines)
+    page.click("#live-undo")  # the undo button came with the swapped-in result
+    page.wait_for_selector("#live-apply")  # the undo is a draft with its own preview
+    undo = LiveEdit.objects.get(undo_of=operation)
+    assert page.url.endswith(f"/catalog/live/{undo.pk}/")
+    assert undo.status == LiveEdit.Status.DRAFT
+    assert page.locator("#live-lines tbody tr").count() == len(lines)
+    shot(page, "4-undo-preview")
     with make_client() as client:
         for product in chosen:
             detail = client.get_product(connected_shop.access_token, product.offer_id)
