@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog import services
+from catalog import selectors, services
 from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import UploadBatch, UploadItem
@@ -48,8 +48,7 @@ def _shown(request, refused: Refused) -> None:
 @staff_member_required
 @permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_list(request):
-    batches = UploadBatch.objects.select_related("shop", "created_by")
-    page = Paginator(batches, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.batch_list(), 50).get_page(request.GET.get("page"))
     return render(request, "catalog/batch_list.html", {"page": page})
 
 
@@ -66,21 +65,13 @@ def batch_create(request):
     return render(request, "catalog/batch_form.html", {"form": form})
 
 
-def _filter_items(batch, show: str):
-    items = batch.items.all()
-    if show == "invalid":
-        return items.not_uploaded().invalid()
-    if show in UploadItem.Status.values:
-        return items.filter(status=show)
-    return items
-
-
 @staff_member_required
 @permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_detail(request, pk):
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
     show = request.GET.get("show", "")
-    page = Paginator(_filter_items(batch, show), ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    items = selectors.batch_items(batch, show)
+    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
     filters = [("", _("All")), ("invalid", _("With errors"))]
     filters += list(UploadItem.Status.choices)
     context = {
