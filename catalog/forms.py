@@ -177,7 +177,7 @@ class ItemsField(forms.ModelMultipleChoiceField):
 class BulkEditForm(forms.Form):
     items = ItemsField(
         queryset=UploadItem.objects.none(),
-        error_messages={"required": _("请先勾选商品 / Select items first")},
+        error_messages={"required": _("Select items first.")},
     )
     multiply = forms.DecimalField(
         label=_("Multiply price by"),
@@ -210,7 +210,7 @@ class BulkEditForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if not self.errors and all(cleaned.get(name) in (None, "") for name in self.CHANGES):
-            raise ValidationError(_("请至少填写一项修改 / Fill in at least one change"))
+            raise ValidationError(_("Fill in at least one change."))
         return cleaned
 
     def changes(self) -> dict:
