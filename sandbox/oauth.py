@@ -70,7 +70,8 @@ def _exchange_code(store: Store, params: dict[str, str], app_key: str) -> Respon
         return oauth_error("invalid_grant", "code has expired")
     if params.get("redirect_uri", "") != grant["redirect_uri"]:
         return oauth_error("invalid_grant", "redirect_uri does not match the authorisation")
-    with_refresh = params.get("need_refresh_token", "").lower() == "true"
+    # "true", "True" (the Python SDK's str(True)) or '"true"' alike.
+    with_refresh = params.get("need_refresh_token", "").strip().strip('"').lower() == "true"
     refresh_ms = REFRESH_LIFE_S * 1000 if with_refresh else None
     issued = store.issue_tokens(app_key, grant["member_id"], ACCESS_LIFE_S * 1000, refresh_ms)
     return json_response(token_answer(store.get_seller(grant["member_id"]), issued, ACCESS_LIFE_S))

@@ -137,3 +137,12 @@ def test_control_tokens_answer_like_get_token(gateway):
     )
     assert issued["expires_in"] == "60"
     assert {"aliId", "resource_owner", "memberId", "access_token", "refresh_token"} <= set(issued)
+
+
+def test_need_refresh_token_in_the_python_sdks_spelling(gateway):
+    # The official Python SDK sends str(True): "True".
+    answer = exchange(gateway, authorise(gateway), need_refresh_token="True")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["refresh_token"]
+    without = exchange(gateway, authorise(gateway), need_refresh_token="false")
+    assert "refresh_token" not in without.json()
