@@ -211,6 +211,10 @@ class Sku(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["product", "sku_id"], name="sku_unique_per_product")
         ]
+        indexes = [
+            # Search by SKU cargo number (货号) in the staff product list.
+            models.Index(fields=["cargo_number", "product"], name="sku_cargo_product"),
+        ]
 
     def __str__(self):
         label = " / ".join(str(a.get("attributeValue", "")) for a in self.attributes)

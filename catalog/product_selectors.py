@@ -114,14 +114,24 @@ def product_list_queryset() -> QuerySet[Product]:
 
 
 def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """Title, offer id, cargo number (货号) of the offer or of one of its SKUs."""
+    """Title, offer id, cargo number (货号) of the offer or of one of its SKUs.
+
+    Each text match is its own id subquery, so each can use its index: a trigram GIN index on
+    PostgreSQL (migration 0009), a covering index that is cheaper to scan than the rows on SQLite.
+    An exact offer id is looked up first and, when it exists, is the whole answer.
+    """
     text = text.strip()
     if not text:
         return products
-    condition = Q(subject__icontains=text) | Q(cargo_number__icontains=text)
-    condition |= Exists(Sku.objects.filter(product=OuterRef("pk"), cargo_number__icontains=text))
-    if text.isdigit() and len(text) <= 18:
-        condition |= Q(offer_id=int(text))
+    if text.isdigit() and 6 <= len(text) <= 18:
+        exact = products.filter(offer_id=int(text))
+        if exact.exists():
+            return exact
+    condition = (
+        Q(pk__in=Product.objects.filter(subject__icontains=text).values("pk"))
+        | Q(pk__in=Product.objects.filter(cargo_number__icontains=text).values("pk"))
+        | Q(pk__in=Sku.objects.filter(cargo_number__icontains=text).values("product_id"))
+    )
     return products.filter(condition)
 
 

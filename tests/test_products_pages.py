@@ -212,6 +212,7 @@ def test_product_page_tables_and_chart_data(viewer):
 
 def test_product_page_of_a_missing_product_is_404(viewer):
     assert viewer.get(reverse("catalog:product_detail", args=[999999])).status_code == 404
+    assert viewer.get("/catalog/products/99999999999999999999999/").status_code == 404
 
 
 def test_refused_without_the_view_permission(client):
