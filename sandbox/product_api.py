@@ -10,7 +10,8 @@ import random
 from typing import TYPE_CHECKING
 
 from . import offer_input, queries
-from .http import Response, json_response
+from .errors import gateway_error
+from .http import Response
 from .offer_input import OfferInvalid
 from .params import (
     ParamInvalid,
@@ -228,14 +229,12 @@ def _apply_edit(store, conn, offer: Offer, fields: dict) -> None:
 
 # --- who may change offers: API ACL and audit -------------------------------------------
 def acl_declined(call: "ApiCall", api: str) -> Response | None:
-    """gw.APIACLDecline for an app the control API marked as not granted ``api`` (some apps
-    are refused product.edit: docs/protocol.md). Answered where the gateway would, before the
-    offer is looked at; status and message as the gateway's other ACL answers."""
+    """gw.APIACLDecline (sandbox/errors.py) for an app the control API marked as not granted
+    ``api`` (some apps are refused product.edit: docs/protocol.md), before the offer is looked
+    at."""
     if not call.store.is_api_declined(call.app_key, api):
         return None
-    message = f"AppKey is not allowed(acl): {api}"
-    body = {"error_code": "gw.APIACLDecline", "error_message": message, "exception": message}
-    return json_response(body, status=400)
+    return gateway_error("gw.APIACLDecline", message=f"AppKey is not allowed(acl): {api}")
 
 
 PUBLISHED_STATUS = "published"

@@ -290,6 +290,8 @@ def test_an_app_refused_product_edit_is_shown_per_offer(sandbox, catalog, operat
     }
     after = remote(catalog, product.offer_id)
     assert after.price_ranges == before.price_ranges and after.skus == before.skus
+    catalog.refresh_from_db()  # the shop page can say which API the app was not granted
+    assert [entry["api"] for entry in catalog.declined_apis] == ["alibaba.product.edit"]
     assert not PriceStockChange.objects.filter(product=product).exists()
 
 
