@@ -53,6 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="alibaba.product.get also answers for other sellers' offers",
     )
+    shapes.add_argument(
+        "--deny-api",
+        dest="denied_apis",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an API the app was not granted (gw.APIACLDecline); repeatable",
+    )
 
     seed = commands.add_parser("seed", help="create offers for a seller")
     seed.add_argument("--db", default=DEFAULT_DB)
@@ -65,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     mutate.add_argument("--seller", default=DEMO_MEMBER_ID, help="member id")
     mutate.add_argument("--fraction", type=float, default=0.05)
     mutate.add_argument("--seed", type=int, default=2)
+    mutate.add_argument("--price-delta", help="move prices by this many yuan, e.g. -8")
+    mutate.add_argument("--quote-type", type=int, choices=(0, 1, 2), help="only such offers")
     return parser
 
 
@@ -82,6 +92,7 @@ def serve(args: argparse.Namespace) -> None:
             list_total=args.list_total,
             list_skus=args.list_skus,
             strict_ownership=args.strict_ownership,
+            denied_apis=tuple(args.denied_apis),
         ),
     )
     host, port = server.server_address[:2]
@@ -116,7 +127,15 @@ def seed(args: argparse.Namespace) -> None:
 
 def mutate(args: argparse.Namespace) -> None:
     store = Store(args.db)
-    report = mutate_catalog(store, args.seller, args.seed, None, args.fraction)
+    report = mutate_catalog(
+        store,
+        args.seller,
+        args.seed,
+        None,
+        args.fraction,
+        price_delta=args.price_delta,
+        quote_type=args.quote_type,
+    )
     print(json.dumps(report))
     store.close()
 

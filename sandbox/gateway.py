@@ -173,6 +173,10 @@ class Gateway:
             return param_missing(SIGNATURE_PARAM)
         if not signature_matches(app["app_secret"], target.signing_factor, params):
             return gateway_error("gw.SignatureInvalid")
+        # The ACL comes before argument checks (a real integration: a denied API answers
+        # gw.APIACLDecline whatever its parameters).
+        if target.name in self.switches.for_app(target.app_key).denied_apis:
+            return gateway_error("gw.APIACLDecline")
         # Optional (the official SDKs mostly omit it); checked only when sent.
         stamp = params.get(TIMESTAMP_PARAM)
         if stamp and not self._timestamp_fresh(stamp):

@@ -23,6 +23,9 @@ class Switches:
     list_skus: bool = False
     # alibaba.product.get reads only the token member's own offers (the official SDK's note).
     strict_ownership: bool = True
+    # API names this app was not granted: calls answer gw.APIACLDecline (each "solution" an
+    # app subscribes to grants its own API set).
+    denied_apis: tuple[str, ...] = ()
 
     def changed(self, values: dict) -> "Switches":
         """A copy with ``values`` applied; ValueError names a bad key or value."""
@@ -38,10 +41,17 @@ class Switches:
         for name in ("list_skus", "strict_ownership"):
             if name in checked and not isinstance(checked[name], bool):
                 raise ValueError(f"{name} must be true or false")
+        if "denied_apis" in checked:
+            names = checked["denied_apis"]
+            if not isinstance(names, list | tuple) or not all(isinstance(n, str) for n in names):
+                raise ValueError("denied_apis must be a list of API names")
+            checked["denied_apis"] = tuple(names)
         return replace(self, **checked)
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        values = asdict(self)
+        values["denied_apis"] = list(self.denied_apis)
+        return values
 
 
 class SwitchBoard:

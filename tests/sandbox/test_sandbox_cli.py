@@ -1,6 +1,7 @@
 """python -m sandbox serve | seed | mutate, run as the developer would."""
 
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -58,3 +59,21 @@ def test_serve_prints_its_address_and_answers(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_mutate_drops_quote_type_2_tiers_from_the_command_line(tmp_path):
+    args = ("--fraction", "0.05", "--quote-type", "2", "--price-delta", "-8", "--seed", "9")
+    reports, payloads = [], []
+    for name in ("a.sqlite3", "b.sqlite3"):  # two identical catalogs, the same mutation
+        db = str(tmp_path / name)
+        run_cli("seed", "--db", db, "--seller", "b2b-demo001", "--count", "200", "--seed", "3")
+        reports.append(run_cli("mutate", "--db", db, *args))
+        with sqlite3.connect(db) as conn:
+            payloads.append(dict(conn.execute("SELECT product_id, payload FROM offer_payloads")))
+    assert reports[0] == reports[1] and payloads[0] == payloads[1]  # deterministic
+    changed = reports[0]["price_changed"]
+    assert 3 <= len(changed) <= 12  # 5 % of the published quoteType-2 offers
+    for product_id in changed:
+        info = json.loads(payloads[0][product_id])
+        assert info["saleInfo"]["quoteType"] == 2
+        assert all("price" not in sku for sku in info["skuInfos"])

@@ -169,6 +169,7 @@ def test_default_list_shape_is_the_sdk_model_without_skus(gateway, seeded):
         "list_total": "totalRecords",
         "list_skus": False,
         "strict_ownership": True,
+        "denied_apis": [],
     }
     body = list_body(gateway, gateway.token())
     page = body["result"]["result"]["pageResult"]
@@ -215,8 +216,20 @@ def test_list_items_with_skus_match_the_detail(gateway, seeded):
         assert item.get("productCargoNumber") == info.get("cargoNumber")
 
 
+def test_an_api_the_app_was_not_granted_is_declined_before_its_parameters(gateway):
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, denied_apis=[GET])
+    token = gateway.token()
+    for params in ({}, {"productID": 1}):  # ParamMissing would come later
+        answer = gateway.call(GET, params, token=token)
+        assert answer.status_code == 400
+        assert answer.json()["error_code"] == "gw.APIACLDecline"
+        assert answer.json()["error_message"] == "AppKey is not allowed(acl)"
+    assert gateway.call(LIST, token=token).status_code == 200  # other APIs still granted
+
+
 def test_bad_switches_are_refused(gateway):
     for body in (
+        {"denied_apis": "alibaba.product.get"},
         {"list_nesting": "result"},
         {"list_total": "count"},
         {"list_skus": "yes"},
@@ -231,6 +244,7 @@ def test_serve_flags_set_the_default_switches(tmp_path):
         sys.executable, "-m", "sandbox", "serve", "--port", "0",
         "--db", str(tmp_path / "flags.sqlite3"), "--list-nesting", "result.pageResult",
         "--list-total", "totalCount", "--list-skus", "--no-strict-ownership",
+        "--deny-api", "alibaba.product.add", "--deny-api", "alibaba.product.edit",
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -241,6 +255,7 @@ def test_serve_flags_set_the_default_switches(tmp_path):
             "list_total": "totalCount",
             "list_skus": True,
             "strict_ownership": False,
+            "denied_apis": ["alibaba.product.add", "alibaba.product.edit"],
         }
         requests.post(f"{url}/_sandbox/reset", timeout=5)  # overrides go, flags stay
         after = requests.get(f"{url}/_sandbox/switches", timeout=5).json()["defaults"]
