@@ -113,12 +113,17 @@ def product_list_queryset() -> QuerySet[Product]:
     )
 
 
+SEARCH_ID_LIMIT = 2000  # fewer matches than this are fetched as ids first, then paged
+
+
 def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]:
     """Title, offer id, cargo number (货号) of the offer or of one of its SKUs.
 
-    Each text match is its own id subquery, so each can use its index: a trigram GIN index on
+    Each text match is its own id query, so each can use its index: a trigram GIN index on
     PostgreSQL (migration 0009), a covering index that is cheaper to scan than the rows on SQLite.
-    An exact offer id is looked up first and, when it exists, is the whole answer.
+    A rare term (few matches) is resolved to ids first, so the page reads those rows only
+    instead of walking the list's order until enough match; a common term pages along the list's
+    order and stops early. An exact offer id is looked up first and, when found, is the answer.
     """
     text = text.strip()
     if not text:
@@ -127,12 +132,13 @@ def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]
         exact = products.filter(offer_id=int(text))
         if exact.exists():
             return exact
-    condition = (
-        Q(pk__in=Product.objects.filter(subject__icontains=text).values("pk"))
-        | Q(pk__in=Product.objects.filter(cargo_number__icontains=text).values("pk"))
-        | Q(pk__in=Sku.objects.filter(cargo_number__icontains=text).values("product_id"))
-    )
-    return products.filter(condition)
+    by_title = Product.objects.filter(subject__icontains=text).order_by().values_list("pk")
+    by_cargo = Product.objects.filter(cargo_number__icontains=text).order_by().values_list("pk")
+    by_sku = Sku.objects.filter(cargo_number__icontains=text).order_by().values_list("product_id")
+    ids = [pk for (pk,) in by_title.union(by_cargo, by_sku)[: SEARCH_ID_LIMIT + 1]]
+    if len(ids) <= SEARCH_ID_LIMIT:
+        return products.filter(pk__in=ids)
+    return products.filter(Q(pk__in=by_title) | Q(pk__in=by_cargo) | Q(pk__in=by_sku))
 
 
 def filter_price(products: QuerySet[Product], low, high) -> QuerySet[Product]:

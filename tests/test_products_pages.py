@@ -282,3 +282,14 @@ def test_tier_price_changes_get_their_own_line_in_the_chart(viewer):
     (line,) = response.context["page"].chart["price"]
     assert "3" in line["name"] and [p[1] for p in line["data"]] == [258.0, 250.0, 250.0]
     assert "¥250.00" in response.content.decode()
+
+
+def test_search_with_many_matches_pages_along_the_list_order(viewer, monkeypatch):
+    from catalog import product_selectors
+
+    monkeypatch.setattr(product_selectors, "SEARCH_ID_LIMIT", 1)  # "many" = more than one
+    for n in range(3):
+        SkuFactory(product=ProductFactory(subject=f"保温杯 {n}"), cargo_number=f"BW-{n}")
+    ProductFactory(subject="雨伞", cargo_number="BW-X")
+    assert sorted(shown(viewer.get(LIST, {"q": "保温杯"}))) == ["保温杯 0", "保温杯 1", "保温杯 2"]
+    assert len(shown(viewer.get(LIST, {"q": "bw-"}))) == 4
