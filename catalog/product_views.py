@@ -32,6 +32,7 @@ PER_PAGE = 50
 MAX_SELECTED = 500
 MAX_PAGE = 2000  # deeper than this, narrow the filters (an OFFSET that deep is a table scan)
 EXPORT_CHUNK = 2000
+XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -133,7 +134,9 @@ def xlsx_file(filename: str, title: str, header: list[str], rows) -> FileRespons
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title)
     sheet.append(header)
-    for row in rows:
+    for number, row in enumerate(rows, start=1):
+        if number > XLSX_MAX_ROWS:  # a spreadsheet's last row; CSV has no such limit
+            break
         sheet.append([escape_cell(value) for value in row])
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes (and so removes) it
     workbook.save(spool)
