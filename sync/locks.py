@@ -172,18 +172,3 @@ def holder(key: str, *, connection: Redis | None = None) -> str | None:
         return None
     text = value.decode() if isinstance(value, bytes) else str(value)
     return text.rsplit(SEPARATOR, 1)[0] if SEPARATOR in text else ""
-
-
-_BREAK = """
-local value = redis.call('get', KEYS[1])
-if value and string.sub(value, 1, string.len(ARGV[1])) == ARGV[1] then
-    return redis.call('del', KEYS[1])
-end
-return 0
-"""
-
-
-def break_lock(key: str, *, owner: str, connection: Redis | None = None) -> bool:
-    """Delete `key` only if `owner` holds it (its holder is known to be dead). True if deleted."""
-    connection = connection or django_rq.get_connection("default")
-    return bool(connection.eval(_BREAK, 1, key, f"{owner}{SEPARATOR}"))
