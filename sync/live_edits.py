@@ -367,6 +367,7 @@ def discard_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
 def plan_undo(*, user, operation: LiveEdit) -> LiveEdit:
     """A draft that puts back the values the applied lines of `operation` replaced."""
     _require(user)
+    operation = LiveEdit.objects.get(pk=operation.pk)  # as it is now, not as the caller read it
     if not operation.is_finished:
         raise Refused(
             "not_finished", gettext_lazy("Only a change that has finished can be undone.")

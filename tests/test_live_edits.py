@@ -157,6 +157,35 @@ def test_adjusting_stock_sends_a_delta(catalog, operator):
     remote_sku = {s.sku_id: s for s in remote(catalog, product.offer_id).skus}[sku.sku_id]
     assert remote_sku.amount_on_sale == int(line.after)
 
+    undo = apply_and_work(operator, plan_undo(user=operator, operation=operation))
+    assert undo.status == LiveEdit.Status.DONE and undo.params["mode"] == "set"
+    remote_sku = {s.sku_id: s for s in remote(catalog, product.offer_id).skus}[sku.sku_id]
+    assert remote_sku.amount_on_sale == int(line.before)
+
+
+def test_a_stock_delta_whose_answer_is_lost_is_confirmed_by_a_re_read_not_sent_twice(
+    sandbox, catalog, operator
+):
+    product = offer_with(catalog, quote_types=(0, 1, 2), min_skus=1)
+    sku = product.skus.order_by("sku_id").first()
+    operation = plan_live_edit(
+        user=operator,
+        product_ids=[product.pk],
+        kind="stock",
+        stock_mode="adjust",
+        stock=7,
+        sku_ids=[sku.pk],
+    )
+    sandbox.fault("alibaba.product.modifyStock", "drop_after_apply")  # applied, answer lost
+    sandbox.reset_stats()
+    operation = apply_and_work(operator, operation)
+
+    (line,) = operation.lines.all()
+    assert line.status == Line.APPLIED and int(line.after) == sku.stock + 7
+    assert sandbox.calls()["alibaba.product.modifyStock"] == 1  # a delta is never replayed
+    remote_sku = {s.sku_id: s for s in remote(catalog, product.offer_id).skus}[sku.sku_id]
+    assert remote_sku.amount_on_sale == sku.stock + 7
+
 
 def test_a_change_made_on_1688_since_the_last_sync_is_a_conflict_not_overwritten(
     sandbox, catalog, operator
