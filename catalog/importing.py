@@ -657,7 +657,6 @@ def _run(resource: UploadItemResource, dataset: tablib.Dataset, *, user, dry_run
         use_transactions=True,
         rollback_on_validation_errors=True,
         user=user,
-        retain_instance_in_row_result=True,
     )
     rows = [
         PreviewRow(number=number, values=dict(zip(dataset.headers, values, strict=True)),
