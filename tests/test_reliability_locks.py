@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from rq.job import Job
 
 from catalog.models import Product, SyncRun
@@ -24,6 +25,13 @@ from tests.conftest import run_worker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The reasons are checked by their English message ids (the default language is zh-hans)."""
+    with translation.override("en"):
+        yield
 
 
 def seed(sandbox, shop, count):
