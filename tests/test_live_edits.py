@@ -14,7 +14,13 @@ from catalog.roles import ROLES
 from erp1688.refusals import PermissionRefused, Refused
 from sync.catalog_sync import start_run, sync_shop
 from sync.gateway import make_client
-from sync.live_edits import apply_live_edit, plan_live_edit, plan_undo, run_live_edit
+from sync.live_edits import (
+    apply_live_edit,
+    discard_live_edit,
+    plan_live_edit,
+    plan_undo,
+    run_live_edit,
+)
 from sync.open1688 import BusinessError
 from tests.conftest import run_worker
 from tests.factories import UserFactory
@@ -406,3 +412,25 @@ def test_the_pages_answer_bad_input_and_missing_permission_without_a_500(catalog
     assert not LiveEdit.objects.exists()
     client.force_login(UserFactory(username="nobody"))
     assert client.get("/catalog/live/").status_code == 403
+
+
+def test_a_draft_is_applied_once_and_a_discarded_one_never(catalog, operator):
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    operation = plan_live_edit(user=operator, product_ids=[product.pk], kind="delist")
+    apply_live_edit(user=operator, operation=operation)
+    with pytest.raises(Refused) as refused:
+        apply_live_edit(user=operator, operation=operation)  # a second click
+    assert refused.value.code == "not_a_draft"
+    run_worker("default")
+    assert remote(catalog, product.offer_id).status == "outdated"
+
+    other = plan_live_edit(user=operator, product_ids=[product.pk], kind="relist")
+    discard_live_edit(user=operator, operation=other)
+    with pytest.raises(Refused) as refused:
+        apply_live_edit(user=operator, operation=other)
+    assert refused.value.code == "not_a_draft"
+    with pytest.raises(Refused) as refused:
+        plan_undo(user=operator, operation=other)
+    assert refused.value.code == "not_finished"
+    run_worker("default")
+    assert remote(catalog, product.offer_id).status == "outdated"
