@@ -58,7 +58,7 @@ from catalog.resources import (
     unescape_cell,
 )
 from catalog.staging import check_batch_open
-from erp1688.refusals import PermissionRefused, Refused
+from erp1688.refusals import Refused, require
 
 IMPORT_PERMISSION = "catalog.add_uploaditem"
 MAX_ROWS = 5000  # data rows; blank rows count
@@ -78,25 +78,6 @@ CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 
 # --- permission and batch -------------------------------------------------------------------
-
-
-def _require_import_permission(user) -> None:
-    if user is None or not (user.is_active and user.has_perm(IMPORT_PERMISSION)):
-        raise PermissionRefused(
-            "permission_denied",
-            gettext_lazy(
-                "You do not have permission to do this. Ask a manager for the right role."
-            ),
-        )
-
-
-def _check_open(batch: UploadBatch) -> None:
-    try:
-        check_batch_open(batch)
-    except Refused:
-        raise
-    except ValueError as error:  # catalog.staging before it raised Refused
-        raise Refused("batch.locked", str(error)) from None
 
 
 # --- reading a file: the one Format ---------------------------------------------------------
@@ -350,6 +331,14 @@ def _scan(archive: zipfile.ZipFile, path: str, on_element) -> None:
         parser.Parse(b"", True)
 
 
+def _not_ordinary() -> Refused:
+    return Refused(
+        "import.too_large",
+        gettext_lazy("This XLSX file holds far more than a sheet of %(max)d rows can."),
+        params={"max": MAX_ROWS},
+    )
+
+
 def _count_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
     count = 0
 
@@ -358,7 +347,7 @@ def _count_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
         if name == "si":
             count += 1
             if count > MAX_SHARED_STRINGS:
-                raise _too_many_rows()
+                raise _not_ordinary()
 
     _scan(archive, path, on_element)
 
@@ -376,7 +365,7 @@ def _measure_sheet(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
     def on_element(name, attributes):
         state["elements"] += 1
         if state["elements"] > MAX_SHEET_ELEMENTS:
-            raise _too_many_rows()
+            raise _not_ordinary()
         if name == "row":
             reference = attributes.get("r", "")
             state["row"] = int(reference) if reference.isdigit() else state["row"] + 1
@@ -672,8 +661,8 @@ def _run(resource: UploadItemResource, dataset: tablib.Dataset, *, user, dry_run
 def preview_import(*, user, batch: UploadBatch, upload) -> ImportPreview:
     """Dry run of an uploaded file into `batch`: every row with its errors, nothing written.
     When every row is valid the dataset is kept for confirm_import under `preview.name`."""
-    _require_import_permission(user)
-    _check_open(batch)
+    require(user, IMPORT_PERMISSION)
+    check_batch_open(batch)
     dataset = _with_cargo_numbers(SpreadsheetFormat().create_dataset(read_upload(upload)))
     resource = UploadItemResource(batch=batch)
     result, rows = _run(resource, dataset, user=user, dry_run=True)
@@ -688,14 +677,14 @@ def preview_import(*, user, batch: UploadBatch, upload) -> ImportPreview:
 def confirm_import(*, user, batch: UploadBatch, name: str) -> int:
     """Import the dataset kept by preview_import: every row or none (ImportInvalid then, e.g. when
     another import took a cargo number since). Returns the number of items created."""
-    _require_import_permission(user)
+    require(user, IMPORT_PERMISSION)
     storage = ImportStorage(name=name)
     _load(storage.read(), batch=batch, user=user)  # another batch's or user's preview: refused
     dataset = _load(storage.claim(), batch=batch, user=user)  # gone, whatever happens next
     with transaction.atomic():
         # One import at a time per batch: positions and the cargo-number checks stay true.
         batch = UploadBatch.objects.select_for_update().get(pk=batch.pk)
-        _check_open(batch)
+        check_batch_open(batch)
         resource = UploadItemResource(batch=batch)
         result, rows = _run(resource, dataset, user=user, dry_run=False)
     if result.has_validation_errors():
