@@ -72,6 +72,8 @@ class _Reader:
     def integer(self, key: str, *, required: bool = False) -> int | None:
         value = self.value(key, required=required)
         if value is None or value == "":
+            if required:  # "" is no more an integer than a missing key
+                raise MalformedResponseError(f"answer lacks {self.path(key)}")
             return None
         if isinstance(value, int) and not isinstance(value, bool):
             return value
@@ -322,17 +324,25 @@ def parse_token(answer: object, now: datetime) -> TokenInfo:
     """getToken; a refresh answer may leave out refresh_token (keep the old one)."""
     top = _Reader(answer)
     try:
-        lifetime = timedelta(seconds=top.integer("expires_in", required=True))
+        expires_at = now.astimezone(UTC) + timedelta(
+            seconds=top.integer("expires_in", required=True)
+        )
     except OverflowError:
         raise MalformedResponseError(
             f"expires_in is out of range: {top.value('expires_in')!r}"
         ) from None
     refresh_expiry = top.time("refresh_token_timeout")
+    try:  # year 1 or 9999 in a time zone: a valid-looking stamp with no UTC equivalent
+        refresh_expires_at = refresh_expiry.astimezone(UTC) if refresh_expiry else None
+    except OverflowError:
+        raise MalformedResponseError(
+            f"refresh_token_timeout is out of range: {top.value('refresh_token_timeout')!r}"
+        ) from None
     return TokenInfo(
         access_token=top.text("access_token", required=True),
         refresh_token=top.text("refresh_token") or None,
-        expires_at=now.astimezone(UTC) + lifetime,
-        refresh_token_expires_at=refresh_expiry.astimezone(UTC) if refresh_expiry else None,
+        expires_at=expires_at,
+        refresh_token_expires_at=refresh_expires_at,
         member_id=top.text("memberId"),
         ali_id=top.text("aliId"),
         resource_owner=top.text("resource_owner"),

@@ -96,7 +96,7 @@ def _transport_error(
 def _json_or_none(content: bytes) -> object:
     try:
         return json.loads(content, parse_float=Decimal)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         return None
 
 
@@ -325,7 +325,10 @@ class Open1688Client:
         if b"\\u0000" in response.content:
             # No 1688 text means a NUL, and PostgreSQL stores none (text or jsonb): a title or
             # attribute carrying one would make every save of the offer fail. Dropped here, once.
-            body = _without_nul(body)
+            try:
+                body = _without_nul(body)
+            except RecursionError:  # too deep to clean: refused below as not a JSON object
+                body = None
             log.warning("%s answer held NUL characters (\\u0000); they were removed", api)
         error = _error_in(response, body, hidden, api=api)
         if error is None:
