@@ -282,7 +282,7 @@ def main(argv=None) -> int:
             p50, p95, cpu, queries, status = measure(client, url, args.repeat)
             slow += p95 > 300
             mark = "  > 300 ms" if p95 > 300 else ""
-            print(f"{label:<38} {p50:>8.1f} {p95:>8.1f} {cpu:>8.1f} {queries:>8} {status:>7}{mark}")
+            print(f"{label:<38} {p50:>8.1f} {p95:>8.1f} {cpu:>8.1f} {queries:>8} {status:>8}{mark}")
         print(f"pages over 300 ms at p95: {slow}")
     finally:
         if not os.environ.get("REDIS_URL"):
