@@ -437,13 +437,16 @@ class UploadBatch(models.Model):
         return round(100 * (self.items_succeeded + self.items_failed) / valid)
 
 
+# The one definition of a valid staged item: no validation errors (also used in aggregates).
+VALID_ITEM = Q(validation_errors={})
+
+
 class UploadItemQuerySet(models.QuerySet):
     def valid(self):
-        """Items without validation errors (the one definition of "valid")."""
-        return self.filter(validation_errors={})
+        return self.filter(VALID_ITEM)
 
     def invalid(self):
-        return self.exclude(validation_errors={})
+        return self.exclude(VALID_ITEM)
 
     def not_uploaded(self):
         """Items staging may still validate or change: pending or failed."""
@@ -525,10 +528,6 @@ class UploadItem(models.Model):
 
     def __str__(self):
         return self.title or self.cargo_number
-
-    @property
-    def is_valid(self) -> bool:
-        return not self.validation_errors
 
 
 # Live offer edits (issue 18) live in their own module; imported here so Django registers them.

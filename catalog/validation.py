@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from catalog.models import Product, UploadBatch, UploadItem, json_texts
+from catalog.models import VALID_ITEM, Product, UploadBatch, UploadItem, json_texts
 
 TITLE_MAX = 128  # 1688 `subject` limit
 UNIT_MAX = 20  # UploadItem.unit column
@@ -457,7 +457,7 @@ def refresh_batch_counts(batch: UploadBatch) -> UploadBatch:
     status = UploadItem.Status
     counts = batch.items.aggregate(
         items_total=Count("pk"),
-        items_invalid=Count("pk", filter=Q(status__in=NOT_UPLOADED) & ~Q(validation_errors={})),
+        items_invalid=Count("pk", filter=Q(status__in=NOT_UPLOADED) & ~VALID_ITEM),
         items_pending=Count("pk", filter=Q(status=status.PENDING)),
         items_succeeded=Count("pk", filter=Q(status=status.SUCCEEDED)),
         items_failed=Count("pk", filter=Q(status=status.FAILED)),
