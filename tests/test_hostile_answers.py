@@ -4,6 +4,7 @@ value or raise a typed Open1688Error (MalformedResponseError, BusinessError, ...
 exception, and within a bounded time."""
 
 import contextlib
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime
@@ -149,13 +150,33 @@ def _parse(parser, answer):
     return parser(answer)
 
 
+INTEGER_FIELDS = {"product_id", "sku_id", "offer_id", "total_records", "start_quantity"}
+
+
+def _assert_clean(value, at="answer") -> None:
+    """A parsed value holds what its type says: ids are ints, prices finite Decimals."""
+    if dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            if field.name == "raw":
+                continue
+            inner = getattr(value, field.name)
+            if field.name in INTEGER_FIELDS:
+                assert type(inner) is int, f"{at}.{field.name} is {inner!r}"
+            if isinstance(inner, Decimal | float):
+                assert isinstance(inner, Decimal) and inner.is_finite(), f"{at}.{field.name}"
+            _assert_clean(inner, f"{at}.{field.name}")
+    elif isinstance(value, tuple):
+        for index, inner in enumerate(value):
+            _assert_clean(inner, f"{at}[{index}]")
+
+
 def _clean_or_typed(parser, answer) -> None:
     with contextlib.suppress(Open1688Error):  # a typed, readable refusal is fine
-        _parse(parser, answer)
+        _assert_clean(_parse(parser, answer))
 
 
 FUZZ = settings(
-    max_examples=300,
+    max_examples=150,
     deadline=2000,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -210,7 +231,7 @@ def _list_over_http(gateway, client, body: bytes) -> None:
         client.list_products("token-" + "x" * 30)
 
 
-@settings(max_examples=150, deadline=3000, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=3000, suppress_health_check=list(HealthCheck))
 @given(
     body=st.one_of(
         st.binary(max_size=200),
