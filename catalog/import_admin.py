@@ -137,7 +137,11 @@ class UploadItemImportMixin(ImportExportMixin):
         except ImportInvalid as refusal:
             messages.error(request, refusal.message)
             context = {"result": refusal.preview.result}
-            return self._import_page(request, self.create_import_form(request), context)
+            form_class = self.get_import_form_class(request)
+            form = form_class(
+                self.get_import_formats(), self.get_import_resource_classes(request)
+            )  # unbound: the posted data is the confirm form's
+            return self._import_page(request, form, context)
         except PermissionRefused:
             raise  # the styled refusal page (handler403)
         except Refused as refusal:

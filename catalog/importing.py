@@ -45,6 +45,7 @@ from django.utils.translation import gettext_lazy
 from import_export.formats.base_formats import Format
 from import_export.results import Result
 from import_export.tmp_storages import BaseStorage
+from redis.exceptions import RedisError
 
 from catalog.models import UploadBatch, new_cargo_number
 from catalog.resources import (
@@ -521,27 +522,36 @@ class ImportStorage(BaseStorage):
     def _key(self) -> str:
         return self.PREFIX + self.name
 
+    def _redis(self, command: str, *args, **kwargs):
+        try:
+            return getattr(self.connection(), command)(*args, **kwargs)
+        except RedisError:
+            raise Refused(
+                "import.unavailable",
+                gettext_lazy("The import service is unavailable right now: try again in a minute."),
+            ) from None
+
     def save(self, data: bytes):
         if not self.name:
             self.name = uuid.uuid4().hex
         seconds = getattr(settings, "IMPORT_PREVIEW_SECONDS", PREVIEW_SECONDS)
-        self.connection().set(self._key(), zlib.compress(data), ex=seconds)
+        self._redis("set", self._key(), zlib.compress(data), ex=seconds)
 
     def read(self) -> bytes:
-        stored = self.connection().get(self._key()) if self.name else None
+        stored = self._redis("get", self._key()) if self.name else None
         if stored is None:
             raise _expired()
         return zlib.decompress(stored)
 
     def claim(self) -> bytes:
-        stored = self.connection().getdel(self._key()) if self.name else None
+        stored = self._redis("getdel", self._key()) if self.name else None
         if stored is None:
             raise _expired()
         return zlib.decompress(stored)
 
     def remove(self):
         if self.name:
-            self.connection().delete(self._key())
+            self._redis("delete", self._key())
 
 
 def _expired() -> Refused:

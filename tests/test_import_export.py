@@ -802,6 +802,48 @@ def test_a_50_mb_file_is_refused_fast_and_never_written_anywhere(page, admin_cli
     assert storage.keys() == [] and not batch.items.exists()
 
 
+def test_admin_confirm_after_a_cargo_number_was_taken_shows_the_rows_and_imports_nothing(
+    admin_client_, storage
+):
+    batch = UploadBatchFactory()
+    good = admin_client_.post(
+        reverse("admin:catalog_uploaditem_import"),
+        {
+            "batch": batch.pk,
+            "format": "0",
+            "import_file": upload(csv_bytes([row(cargo_number="TAKEN"), row()])),
+        },
+    )
+    confirm = good.context["confirm_form"]
+    UploadItemFactory(batch=batch, cargo_number="TAKEN")
+    page = admin_client_.post(
+        reverse("admin:catalog_uploaditem_process_import"), {**confirm.initial, "batch": batch.pk}
+    )
+    assert page.status_code == 200
+    assert page.context["result"].has_validation_errors()
+    assert not page.context["form"].is_bound
+    assert "1 行有错误，未导入任何商品" in page.content.decode()
+    assert batch.items.count() == 1 and storage.keys() == []
+
+
+def test_with_redis_unreachable_an_import_is_refused_clearly(importer_client, monkeypatch):
+    import redis
+
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    monkeypatch.setattr(ImportStorage, "connection", staticmethod(lambda: unreachable))
+    batch = UploadBatchFactory()
+    page = importer_client.post(
+        reverse("catalog:batch_import", args=[batch.pk]), {"file": upload(csv_bytes([row()]))}
+    )
+    assert page.status_code == 200
+    assert "导入服务暂时不可用" in str(page.context["form"].errors)
+    confirm = importer_client.post(
+        reverse("catalog:batch_import_confirm", args=[batch.pk]), {"token": "0" * 32}, follow=True
+    )
+    assert "导入服务暂时不可用" in confirm.content.decode()
+    assert not batch.items.exists()
+
+
 def test_admin_item_form_shows_field_errors(admin_client_):
     item = UploadItemFactory()
     url = reverse("admin:catalog_uploaditem_change", args=[item.pk])
