@@ -154,7 +154,7 @@ def test_a_refused_sync_is_recorded_skipped_naming_the_holder_and_the_command_fa
         run.refresh_from_db()
         assert run.status == SyncRun.Status.SKIPPED and "run 999" in run.error
 
-        with pytest.raises(CommandError, match="not synced"):
+        with pytest.raises(CommandError, match="failed to sync"):
             call_command("sync_shops", "--shop", connected_shop.member_id)
         latest = SyncRun.objects.order_by("-pk").first()
         assert latest.status == SyncRun.Status.SKIPPED and "run 999" in latest.error
@@ -165,7 +165,7 @@ def test_a_refused_sync_is_recorded_skipped_naming_the_holder_and_the_command_fa
 
 def test_enqueue_refuses_a_shop_with_a_run_in_flight(sandbox, connected_shop):
     run = enqueue_sync(connected_shop)
-    with pytest.raises(CommandError, match="not synced"):
+    with pytest.raises(CommandError, match="failed to sync"):
         call_command("sync_shops", "--shop", connected_shop.member_id, "--enqueue")
     assert list(SyncRun.objects.values_list("pk", flat=True)) == [run.pk]
 

@@ -62,7 +62,7 @@ class Command(BaseCommand):
                 failures += not self._run_inline(shop, kind)
         if failures:
             raise CommandError(
-                f"{failures} shop(s) not synced (failed, or another sync of the shop is running); "
+                f"{failures} shop(s) failed to sync (or another sync of the shop was running); "
                 "see the sync runs in admin"
             )
 
