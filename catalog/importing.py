@@ -1,6 +1,7 @@
 """Importing upload items: one pipeline (django-import-export's) behind staff pages and admin.
 
-    uploaded file ─► check_upload_size          refused before a byte is read or written
+    uploaded file ─► BoundedUploadHandler       keeps at most IMPORT_MAX_BYTES as it arrives
+                  ─► check_upload_size          refused from its size, before it is read
                   ─► SpreadsheetFormat           bytes → tablib.Dataset, or Refused(code)
                   ─► preview_import(user=, batch=, upload=)
                         fills empty cargo cells, runs UploadItemResource.import_data(dry_run=True)
@@ -64,8 +65,8 @@ from erp1688.refusals import Refused, require
 IMPORT_PERMISSION = "catalog.add_uploaditem"
 MAX_ROWS = 5000  # data rows; blank rows count
 MAX_COLUMNS = 100
-# An XLSX of at most IMPORT_MAX_BYTES unpacks to more only when it is a zip bomb: no real sheet
-# of 5,000 rows needs more than this (a full 5 MB template-shaped file unpacks to ~15 MB).
+# An XLSX of at most IMPORT_MAX_BYTES unpacks to more only when it is a zip bomb: 5,000 rows of
+# random Chinese titles and descriptions make a 4.1 MB file that unpacks to 8.4 MB.
 MAX_UNZIPPED_BYTES = 40 * 1024 * 1024
 MAX_ZIP_MEMBERS = 1000
 MAX_SHARED_STRINGS = 100_000  # a full sheet of 5,000 rows uses at most 65,000
@@ -76,9 +77,6 @@ PREVIEW_SECONDS = 3600
 XLSX_MAGIC = b"PK\x03\x04"
 OLD_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
-
-
-# --- permission and batch -------------------------------------------------------------------
 
 
 # --- reading a file: the one Format ---------------------------------------------------------
