@@ -70,7 +70,7 @@ def fail_dead_runs(now=None) -> list[SyncRun]:
 def why_dead(run: SyncRun, queue: Queue, now) -> str:
     """Why `run` can never finish, or "" while it may still be alive."""
     if run.status == SyncRun.Status.RUNNING:
-        if holder(lock_key(run.shop_id), connection=queue.connection) == lock_owner(run):
+        if holder(lock_key(run.shop_id)) == lock_owner(run):
             return ""  # its holder renews the lock: alive
         return _(
             "The worker running this sync stopped before it finished (its lock ended); "
