@@ -16,6 +16,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -356,11 +357,19 @@ class UploadItemAdmin(RefusingActionsMixin, UploadItemImportMixin, admin.ModelAd
             raise PermissionRefused(refused.code, refused.message) from refused
 
     def delete_model(self, request, obj):
-        services.delete_item(user=request.user, item=obj)
+        self.delete_queryset(request, UploadItem.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        for item in queryset.select_related("batch"):
-            services.delete_item(user=request.user, item=item)
+        # All or nothing: one item the staging lock refuses (its batch is uploading, or it was
+        # sent) refuses the whole deletion with the refusal page.
+        try:
+            with transaction.atomic():
+                for item in queryset.select_related("batch"):
+                    services.delete_item(user=request.user, item=item)
+        except Refused as refused:
+            if isinstance(refused, PermissionRefused):
+                raise
+            raise PermissionRefused(refused.code, refused.message) from refused
 
 
 User = get_user_model()

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.urls import include, path, reverse
+from django.urls import URLPattern, include, path, reverse
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from catalog import views as catalog_views
@@ -25,7 +25,27 @@ def superusers_only(view):
     return wrapped
 
 
-rq_patterns = get_api_urlpatterns() + get_admin_urlpatterns(view_wrapper=superusers_only)
+def superusers_or_api_token(view):
+    """The RQ stats API: with an API token (URL or bearer header) django-rq checks the token
+    itself (monitoring); a browser session must be a superuser's, as for the dashboard."""
+    guarded = superusers_only(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if kwargs.get("token") or request.headers.get("Authorization", "").startswith("Bearer "):
+            return view(request, *args, **kwargs)
+        return guarded(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _wrapped(patterns, wrapper):
+    return [URLPattern(p.pattern, wrapper(p.callback), p.default_args, p.name) for p in patterns]
+
+
+rq_patterns = _wrapped(get_api_urlpatterns(), superusers_or_api_token) + get_admin_urlpatterns(
+    view_wrapper=superusers_only
+)
 
 handler403 = catalog_views.refused
 

@@ -359,6 +359,25 @@ def test_admin_item_edits_go_through_the_staging_service(admin_client, world):
     assert_refused(admin_client.post(sent_url, {**GOOD_ITEM, "cargo_number": sent.cargo_number}))
 
 
+def test_admin_bulk_delete_of_items_is_all_or_nothing_through_the_staging_lock(admin_client, world):
+    sent = UploadItemFactory(batch=world["batch"], status=UploadItem.Status.SUCCEEDED)
+    selected = [world["pending"].pk, world["failed"].pk, sent.pk]
+    response = admin_client.post(
+        reverse("admin:catalog_uploaditem_changelist"),
+        {"action": "delete_selected", "_selected_action": selected, "post": "yes"},
+    )
+    assert_refused(response)
+    assert UploadItem.objects.filter(pk__in=selected).count() == 3
+    response = admin_client.post(
+        reverse("admin:catalog_uploaditem_changelist"),
+        {"action": "delete_selected", "_selected_action": selected[:2], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert list(UploadItem.objects.values_list("pk", flat=True)) == [sent.pk]
+    world["batch"].refresh_from_db()
+    assert world["batch"].items_total == 1
+
+
 def test_admin_batch_status_and_mirror_are_read_only(admin_client, world):
     batch = world["batch"]
     url = reverse("admin:catalog_uploadbatch_change", args=[batch.pk])
@@ -431,6 +450,7 @@ def test_the_rq_dashboard_is_for_superusers_only(client, admin_client, redis_con
     login(client, "manager")
     assert_refused(client.get(home))
     assert_refused(client.post(empty, {"post": "yes"}))
+    assert_refused(client.get(reverse("django_rq:home_json")))
     assert django_rq.get_queue("upload").count == 1
     assert admin_client.get(home).status_code == 200
 
