@@ -108,6 +108,17 @@ def _selected_ids(request) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def _typed_values(posted, kind: str) -> dict[str, str]:
+    """The one-by-one values typed for `kind`: fields `value_<kind>_<sku|tier|offer>_<id>`."""
+    prefix = f"value_{kind}_"
+    values = {}
+    for name, value in posted.items():
+        if name.startswith(prefix) and value.strip():
+            what, _sep, ident = name.removeprefix(prefix).partition("_")
+            values[f"{what}:{ident}" if what != "offer" else "offer"] = value.strip()[:40]
+    return values
+
+
 def _shown(request, refused: Refused) -> None:
     if isinstance(refused, PermissionRefused):
         raise refused
@@ -138,9 +149,13 @@ def live_new(request):
     posted = request.POST if request.method == "POST" and "kind" in request.POST else None
     form = LiveEditForm(posted, products=products, initial={"kind": LiveEdit.Kind.PRICE})
     if posted is not None and form.is_valid():
+        arguments = form.service_arguments()
         try:
             operation = live_edits.plan_live_edit(
-                user=request.user, product_ids=ids, **form.service_arguments()
+                user=request.user,
+                product_ids=ids,
+                values=_typed_values(posted, arguments["kind"]),
+                **arguments,
             )
         except Refused as refused:
             _shown(request, refused)
@@ -148,6 +163,7 @@ def live_new(request):
             return redirect("catalog:live_detail", pk=operation.pk)
     context = {
         "form": form,
+        "one": products[0] if len(products) == 1 else None,
         "products": products,
         "offers": ",".join(str(i) for i in ids),
         "more": max(0, len(ids) - len(products)),
@@ -198,6 +214,8 @@ def _rule_text(params: dict) -> str:
         parts.append(f"× {Decimal(params['multiply']).normalize()}")
     if "add" in params:
         parts.append(f"+ {params['add']}")
+    if "values" in params:
+        parts.append(_("values one by one"))
     if "round_to" in params:
         parts.append(_("round to %(step)s") % {"step": params["round_to"]})
     if params.get("mode") == "set" and "amount" in params:

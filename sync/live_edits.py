@@ -104,6 +104,7 @@ def plan_live_edit(
     stock_mode: str | None = None,
     stock=None,
     sku_ids=None,
+    values: dict | None = None,
 ) -> LiveEdit:
     """A draft change of the offers `product_ids` (Product pks), previewed line by line.
 
@@ -112,6 +113,9 @@ def plan_live_edit(
     bulk-edit rule. kind "stock": `stock_mode` "set" makes each SKU's stock `stock`, "adjust"
     adds `stock` (negative takes away). `sku_ids` (Sku pks) limits the change to those SKUs.
     kind "delist"/"relist": the offers go off sale / back on sale. Nothing is sent to 1688.
+    `values` (one offer, instead of a rule): each new value by key — "sku:<Sku pk>" or
+    "tier:<start quantity>" for prices, "sku:<Sku pk>" or "offer" for stock (set as is), as
+    after a stocktake.
     """
     _require(user)
     if kind not in LiveEdit.Kind.values:
@@ -131,6 +135,12 @@ def plan_live_edit(
     if len(products) != len(ids):
         raise Refused("unknown_offer", gettext_lazy("Some of the selected offers do not exist."))
     wanted_skus = None if sku_ids in (None, "", []) else set(_ids(sku_ids))
+    values = {key: value for key, value in (values or {}).items() if str(value).strip() != ""}
+    if values:
+        rule = (multiply, add, round_to, price, stock)
+        return _plan_values(
+            user, products, kind, values, rule_given=any(v not in (None, "") for v in rule)
+        )
     if kind == LiveEdit.Kind.PRICE:
         params, make = _price_rule(multiply, add, round_to, price)
     elif kind == LiveEdit.Kind.STOCK:
@@ -161,6 +171,62 @@ def plan_live_edit(
             line.operation = operation
         LiveEditLine.objects.bulk_create(lines)
     return operation
+
+
+def _plan_values(user, products, kind, values: dict, *, rule_given: bool) -> LiveEdit:
+    if kind not in (LiveEdit.Kind.PRICE, LiveEdit.Kind.STOCK) or len(products) != 1:
+        raise Refused(
+            "values_one_offer",
+            gettext_lazy("Values one by one are for the prices or the stock of one offer."),
+        )
+    if rule_given:
+        raise Refused(
+            "rule_or_values", gettext_lazy("Give either a rule or values one by one, not both.")
+        )
+    (product,) = products
+    lines = [_value_line(product, kind, str(key), value) for key, value in values.items()]
+    params = {"values": len(lines)} if kind == LiveEdit.Kind.PRICE else {"mode": "set"}
+    with transaction.atomic():
+        operation = LiveEdit.objects.create(kind=kind, params=params, created_by=user)
+        for line in lines:
+            line.operation = operation
+        LiveEditLine.objects.bulk_create(lines)
+    return operation
+
+
+def _value_line(product: Product, kind: str, key: str, raw) -> LiveEditLine:
+    what, _sep, ident = key.partition(":")
+    skus = {str(s.pk): s for s in product.skus.all()}
+    unknown = Refused(
+        "unknown_value_key",
+        gettext_lazy("%(key)s is not a SKU or tier of this offer."),
+        params={"key": key[:40]},
+    )
+    if kind == LiveEdit.Kind.PRICE:
+        new = _decimal(raw, _("Price"))
+        if new <= 0:
+            raise Refused("bad_price", gettext_lazy("The price must be greater than 0."))
+        new = new.quantize(Decimal("0.01"))
+        if what == "sku" and ident in skus:
+            return _line(product, Field.PRICE, skus[ident].price, new, sku=skus[ident])
+        tiers = {str(t.get("start_quantity")): t.get("price") for t in product.price_ranges}
+        if what != "tier" or ident not in tiers:
+            raise unknown
+        line = _line(product, Field.TIER_PRICE, Decimal(str(tiers[ident])), new)
+        line.tier_start_quantity = int(ident)
+        line.label = _("From %(quantity)d %(unit)s") % {
+            "quantity": int(ident),
+            "unit": product.unit,
+        }
+        return line
+    amount = _decimal(raw, _("Stock"))
+    if amount < 0 or amount != amount.to_integral_value():
+        raise Refused("bad_stock", gettext_lazy("The stock must be a whole number, 0 or more."))
+    if what == "sku" and ident in skus:
+        return _line(product, Field.STOCK, skus[ident].stock, int(amount), sku=skus[ident])
+    if what == "offer" and not skus:
+        return _line(product, Field.STOCK, product.amount_on_sale, int(amount))
+    raise unknown
 
 
 def _ids(values) -> list[int]:

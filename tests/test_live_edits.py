@@ -434,3 +434,30 @@ def test_a_draft_is_applied_once_and_a_discarded_one_never(catalog, operator):
     assert refused.value.code == "not_finished"
     run_worker("default")
     assert remote(catalog, product.offer_id).status == "outdated"
+
+
+def test_a_stocktake_types_each_skus_count_on_the_page(catalog, operator, client):
+    product = offer_with(catalog, quote_types=(0, 1, 2), min_skus=2)
+    skus = list(product.skus.order_by("sku_id"))[:2]
+    client.force_login(operator)
+    page = client.get(f"/catalog/live/new/?offers={product.pk}").content.decode()
+    assert f'name="value_stock_sku_{skus[0].pk}"' in page
+    form = {"offers": str(product.pk), "kind": "stock", "stock_mode": "set"}
+    form |= {f"value_stock_sku_{sku.pk}": str(n) for sku, n in zip(skus, (3, 140), strict=True)}
+    answer = client.post(f"/catalog/live/new/?offers={product.pk}", form)
+    operation = LiveEdit.objects.get()
+    assert answer.status_code == 302
+    assert sorted((ln.remote_sku_id, ln.after) for ln in operation.lines.all()) == [
+        (skus[0].sku_id, "3"),
+        (skus[1].sku_id, "140"),
+    ]
+    client.post(f"/catalog/live/{operation.pk}/apply/")
+    run_worker("default")
+    counts = {s.sku_id: s.amount_on_sale for s in remote(catalog, product.offer_id).skus}
+    assert (counts[skus[0].sku_id], counts[skus[1].sku_id]) == (3, 140)
+
+    form = {"offers": str(product.pk), "kind": "stock", "stock": "5"}
+    form[f"value_stock_sku_{skus[0].pk}"] = "9"
+    answer = client.post(f"/catalog/live/new/?offers={product.pk}", form)
+    assert answer.status_code == 200  # a rule and typed values: refused in plain words
+    assert LiveEdit.objects.count() == 1
