@@ -54,9 +54,7 @@ def fail_dead_runs(now=None) -> list[SyncRun]:
     now = now or timezone.now()
     queue = django_rq.get_queue(QUEUE)
     active = list(SyncRun.objects.filter(status__in=ACTIVE_RUN).values_list("pk", flat=True))
-    # Jobs whose worker stopped its heartbeats: rq fails them and calls their on_failure
-    # callback (sync.jobs.mark_sync_job_failed), which records their runs.
-    queue.started_job_registry.cleanup()
+    clean_abandoned_jobs()
     for run in SyncRun.objects.filter(status__in=ACTIVE_RUN).select_related("shop"):
         reason = why_dead(run, queue, now)
         if reason:
@@ -65,6 +63,15 @@ def fail_dead_runs(now=None) -> list[SyncRun]:
                 status=SyncRun.Status.FAILED, finished_at=now, error=reason[:2000]
             )
     return list(SyncRun.objects.filter(pk__in=active, status=SyncRun.Status.FAILED))
+
+
+def clean_abandoned_jobs() -> None:
+    """Jobs whose worker stopped its heartbeats (every queue: sync, upload, default): rq fails
+    them and calls their on_failure callback (sync.jobs.mark_sync_job_failed /
+    mark_upload_job_failed), which records their run or batch. Workers do this only every few
+    minutes; the scheduler does it every minute."""
+    for name in settings.RQ_QUEUES:
+        django_rq.get_queue(name).started_job_registry.cleanup()
 
 
 def why_dead(run: SyncRun, queue: Queue, now) -> str:

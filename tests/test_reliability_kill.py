@@ -9,10 +9,12 @@ import sys
 import time
 from pathlib import Path
 
+import django_rq
 import pytest
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
+from rq.job import Job, JobStatus
 
 from catalog.models import PriceStockChange, Product, Sku, SyncRun
 from sync.gateway import make_client
@@ -157,3 +159,16 @@ def test_sigkilled_sync_is_failed_requeued_and_finished_by_a_fresh_worker(
     assert Product.objects.filter(shop=shop).count() == 100
     assert not PriceStockChange.objects.exists()
     assert not redis_conn.exists(f"erp1688:sync:shop:{shop.pk}")
+
+    # The killed job itself: the forking worker failed it when its horse died; the job of the
+    # killed SimpleWorker stays "started" until its heartbeat expires (90 s), then the
+    # scheduler's minute job has rq fail it. Time travel: expire its registry entry now.
+    queue = django_rq.get_queue("sync")
+    job = Job.fetch(killed_run.job_id, connection=queue.connection)
+    if victim == "worker":
+        assert job.get_status() == JobStatus.STARTED
+        registry = queue.started_job_registry
+        entries = [e for e in redis_conn.zrange(registry.key, 0, -1) if job.id in e.decode()]
+        redis_conn.zadd(registry.key, dict.fromkeys(entries, 1), xx=True)
+        enqueue_due_syncs_job()
+    assert job.get_status(refresh=True) == JobStatus.FAILED
