@@ -4,7 +4,7 @@ See docs/sandbox-control.md."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import seeding
+from . import buyer_api, seeding
 from .faults import FaultQueue
 from .http import Request, Response, json_response
 from .oauth import ACCESS_LIFE_S, REFRESH_LIFE_S, token_answer
@@ -68,6 +68,11 @@ class Control:
             ("DELETE", "/_sandbox/faults"): self.clear_faults,
             ("GET", "/_sandbox/stats"): lambda body, request: self.stats.snapshot(),
             ("POST", "/_sandbox/stats/reset"): self.reset_stats,
+            ("GET", "/_sandbox/follows"): lambda body, request: {
+                "follows": buyer_api.followed(
+                    self.store, request.query.get("app_key", ""), request.query.get("member_id")
+                )
+            },
             ("GET", "/_sandbox/switches"): self.get_switches,
             ("POST", "/_sandbox/switches"): self.set_switches,
         }

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import oauth, product_api, search_api
+from . import buyer_api, oauth, product_api, search_api
 from .errors import gateway_error
 from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
 from .http import DropConnection, Request, Response, json_response
@@ -76,7 +76,14 @@ APIS: dict[tuple[str, str], Api] = {
     (CROSSBORDER, "product.search.imageQuery"): Api(
         search_api.image_query, required=("offerQueryParam",)
     ),
-    (CROSSBORDER, "product.image.upload"): Api(search_api.upload_image),
+    (CROSSBORDER, "product.image.upload"): Api(
+        search_api.upload_image, required=("uploadImageParam",)
+    ),
+    (CROSSBORDER, "product.search.queryProductDetail"): Api(
+        buyer_api.query_product_detail, required=("offerDetailParam",)
+    ),
+    (PRODUCT, "alibaba.product.follow"): Api(buyer_api.follow, required=("productId",)),
+    (PRODUCT, "alibaba.product.unfollow"): Api(buyer_api.unfollow, required=("productId",)),
 }
 
 

@@ -1,4 +1,4 @@
-"""Generated offer pictures and the average hash used by image search.
+"""Generated offer pictures and the perceptual (average) hash used by image search.
 
 Every picture is an 8x8 mosaic of light and dark cells whose pattern is a 64-bit number
 derived from the image path alone, so the average hash of the rendered picture *is* that
@@ -14,6 +14,7 @@ import hashlib
 import io
 import re
 
+import imagehash
 from PIL import Image, ImageDraw
 
 GRID = 8
@@ -105,15 +106,15 @@ def render(path: str) -> tuple[bytes, str]:
 
 
 def average_hash(image_bytes: bytes) -> int:
-    """64-bit aHash: 8x8 grey thumbnail, one bit per cell, set when the cell is darker than
-    the mean (dark = 1 matches the rendered mosaic, whose set bits are the dark cells)."""
+    """64-bit average hash of a picture (the ``imagehash`` library: 8x8 grey thumbnail, a bit
+    per cell), with dark cells = 1 to match the rendered mosaic, whose set bits are its dark
+    cells; so a resized or recompressed copy of an offer's picture hashes to its pattern."""
     with Image.open(io.BytesIO(image_bytes)) as picture:
-        thumb = picture.convert("L").resize((GRID, GRID), Image.Resampling.BOX)
-        cells = list(thumb.tobytes())
-    mean = sum(cells) / len(cells)
+        picture.draft("L", (GRID * 8, GRID * 8))  # JPEG: decode small, a large upload is cheap
+        light_cells = imagehash.average_hash(picture, hash_size=GRID).hash.flatten()
     value = 0
-    for cell in cells:
-        value = (value << 1) | (1 if cell < mean else 0)
+    for light in light_cells:
+        value = (value << 1) | (0 if light else 1)
     return value
 
 

@@ -71,20 +71,38 @@ class ListFilter:
 
 @dataclass
 class SearchFilter:
-    """offerQueryParam of product.search.keywordQuery, already parsed."""
+    """offerQueryParam of product.search.keywordQuery, already parsed.
+
+    Ranking (the sandbox's; the real one is not public): an offer matches when its subject
+    holds any search term; a term is a whitespace-separated word of the keyword and, for a
+    Chinese word longer than two characters, each of its two-character pieces. Relevance =
+    3 per whole word + 1 per piece found, + 5 when the whole keyword is in the subject; ties
+    go to the better seller. An explicit ``sort`` orders the matches by price or sales instead.
+    """
 
     keywords: list[str]
     price_min_fen: int | None = None
     price_max_fen: int | None = None
     category_id: int | None = None
-    sort_column: str = "month_sold"
+    min_order_max: int | None = None  # filter minOrderQuantity:N (min order at most N)
+    sort_column: str | None = None  # None: by relevance
     descending: bool = True
+
+    def terms(self) -> list[tuple[str, int]]:
+        """(term, weight), de-duplicated."""
+        weighted: dict[str, int] = {}
+        for word in self.keywords:
+            weighted[word] = max(weighted.get(word, 0), 3)
+            if len(word) > 2 and any("\u4e00" <= ch <= "\u9fff" for ch in word):
+                for start in range(len(word) - 1):
+                    weighted.setdefault(word[start : start + 2], 1)
+        return list(weighted.items())
 
     def where(self) -> tuple[str, list]:
         clauses, params = ["status = 'published'"], []
-        for word in self.keywords:
-            clauses.append("subject LIKE ? ESCAPE '\\'")
-            params.append(f"%{_escape_like(word)}%")
+        terms = self.terms()
+        clauses.append("(" + " OR ".join("subject LIKE ? ESCAPE '\\'" for _ in terms) + ")")
+        params += [f"%{_escape_like(term)}%" for term, _ in terms]
         if self.price_min_fen is not None:
             clauses.append("price_fen >= ?")
             params.append(self.price_min_fen)
@@ -94,14 +112,33 @@ class SearchFilter:
         if self.category_id is not None:
             clauses.append("category_id = ?")
             params.append(self.category_id)
+        if self.min_order_max is not None:
+            clauses.append(
+                "product_id IN (SELECT product_id FROM offer_payloads WHERE"
+                " coalesce(json_extract(payload, '$.saleInfo.minOrderQuantity'), 1) <= ?)"
+            )
+            params.append(self.min_order_max)
         return " AND ".join(clauses), params
 
     def index_hint(self, total: int) -> str:
         return ""  # the planner's choice is fine for search
 
     def order(self) -> str:
-        direction = "DESC" if self.descending else "ASC"
-        return f"{self.sort_column} {direction}, product_id ASC"
+        if self.sort_column is not None:
+            direction = "DESC" if self.descending else "ASC"
+            return f"{self.sort_column} {direction}, product_id ASC"
+        # Literals, not parameters (_page passes the WHERE's parameters only); quotes doubled.
+        score = [
+            f"(instr(subject, {_sql_text(term)}) > 0) * {weight}" for term, weight in self.terms()
+        ]
+        phrase = " ".join(self.keywords)
+        if len(self.keywords) > 1:
+            score.append(f"(instr(subject, {_sql_text(phrase)}) > 0) * 5")
+        return f"({' + '.join(score)}) DESC, month_sold DESC, product_id ASC"
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _escape_like(text: str) -> str:

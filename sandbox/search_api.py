@@ -10,7 +10,7 @@ import math
 import re
 from typing import TYPE_CHECKING
 
-from PIL import UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from . import images, queries
 from .params import ParamInvalid, decimal_value, json_param, json_value
@@ -25,6 +25,9 @@ IMAGE_PAGE_SIZE_MAX = 50
 # sort: {"price": "asc"} or "price:asc"; fields the sandbox understands (shape not attested).
 _SORT_TEXT = re.compile(r"^(\w+?)[:_ ](asc|desc)$", re.IGNORECASE)
 SORT_COLUMNS = {"price": "price_fen", "monthSold": "month_sold", "modifyDate": "last_update_ms"}
+KEYWORD_WORDS_MAX = 10
+KEYWORD_WORD_CHARS_MAX = 50
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def search_error(code: str, message: str) -> dict:
@@ -84,25 +87,39 @@ def keyword_query(call: "ApiCall") -> dict:
 
 
 def _keyword_filter(query: dict) -> queries.SearchFilter:
-    keywords = str(query.get("keyword") or "").split()
+    text = _CONTROL.sub(" ", str(query.get("keyword") or ""))
+    keywords = list(dict.fromkeys(text.split()))[:KEYWORD_WORDS_MAX]
     if not keywords:
         raise ParamInvalid("offerQueryParam.keyword is required")
     column, descending = _sort(query.get("sort"))
     return queries.SearchFilter(
-        keywords=keywords,
+        keywords=[word[:KEYWORD_WORD_CHARS_MAX] for word in keywords],
         price_min_fen=_fen(query.get("priceStart"), "priceStart"),
         price_max_fen=_fen(query.get("priceEnd"), "priceEnd"),
         category_id=_optional_int(query.get("categoryId"), "categoryId"),
+        min_order_max=_min_order_filter(query.get("filter")),
         sort_column=column,
         descending=descending,
     )
 
 
-def _sort(value) -> tuple[str, bool]:
-    """Default: best sellers first. Accepts {"price": "asc"} (also as a JSON string) and the
-    string forms "price:asc", "price_asc", "price asc"."""
+def _min_order_filter(value) -> int | None:
+    """``filter``: comma-separated codes (the platform's list is not public). The sandbox reads
+    ``minOrderQuantity:N`` (minimum order at most N) and ignores codes it does not know."""
+    for code in str(value or "").split(","):
+        name, _, number = code.strip().partition(":")
+        if name == "minOrderQuantity":
+            if not number.strip().isdigit():
+                raise ParamInvalid("filter minOrderQuantity:N needs a whole number N")
+            return int(number)
+    return None
+
+
+def _sort(value) -> tuple[str | None, bool]:
+    """Default: by relevance (sandbox/queries.py). Accepts {"price": "asc"} (also as a JSON
+    string) and the string forms "price:asc", "price_asc", "price asc"."""
     if not value:
-        return "month_sold", True
+        return None, True
     if isinstance(value, str) and value.strip().startswith("{"):
         value = json_value(value, "sort")
     if isinstance(value, dict) and len(value) == 1:
@@ -133,30 +150,32 @@ def _optional_int(value, name: str) -> int | None:
 
 
 # --- product.image.upload --------------------------------------------------------------
+UPLOAD_PARAM = "uploadImageParam"  # the official SDK's name (not uploadParams)
+
+
 def upload_image(call: "ApiCall") -> dict:
-    """``uploadParams`` = ``{"imageBase64": ...}``; a multipart file part is accepted too."""
+    """``uploadImageParam`` = ``{"imageBase64": ...}`` → ``result.result`` the imageId (a
+    string), ``success`` the string "true"."""
     try:
-        upload = json_param(call.params, "uploadParams", dict, {})
-        image_bytes = _image_bytes(upload, call.files)
+        upload = json_param(call.params, UPLOAD_PARAM, dict, {})
+        image_bytes = _image_bytes(upload)
         image_hash = images.average_hash(image_bytes)
     except ParamInvalid as error:
         return search_error(error.code, str(error))
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         return search_error("IMAGE_INVALID", "the uploaded data is not a readable image")
     return search_answer(call.store.save_uploaded_image(image_hash))
 
 
-def _image_bytes(upload: dict, files: dict[str, bytes]) -> bytes:
+def _image_bytes(upload: dict) -> bytes:
     encoded = str(upload.get("imageBase64") or "")
-    if encoded:
-        encoded = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
-        try:
-            return base64.b64decode(encoded, validate=False)
-        except (binascii.Error, ValueError) as error:
-            raise ParamInvalid("uploadParams.imageBase64 is not base64") from error
-    if files:
-        return next(iter(files.values()))
-    raise ParamInvalid("uploadParams.imageBase64 is required")
+    if not encoded:
+        raise ParamInvalid(f"{UPLOAD_PARAM}.imageBase64 is required")
+    encoded = encoded.split(",", 1)[1] if encoded.startswith("data:") else encoded
+    try:
+        return base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError) as error:
+        raise ParamInvalid(f"{UPLOAD_PARAM}.imageBase64 is not base64") from error
 
 
 # --- product.search.imageQuery ---------------------------------------------------------

@@ -91,6 +91,14 @@ CREATE TABLE IF NOT EXISTS api_declines (
     api TEXT NOT NULL,
     PRIMARY KEY (app_key, api)
 );
+-- alibaba.product.follow: who (app + member) follows which offer (sandbox/buyer_api.py).
+CREATE TABLE IF NOT EXISTS follows (
+    app_key TEXT NOT NULL,
+    member_id TEXT NOT NULL,
+    product_id INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (app_key, member_id, product_id)
+);
 CREATE TABLE IF NOT EXISTS limits (
     name TEXT PRIMARY KEY,
     value INTEGER NOT NULL
@@ -307,6 +315,7 @@ class Store:
                 "api_declines",
                 "limits",
                 "republished",
+                "follows",
             ):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
         self.ensure_seller(DEMO_MEMBER_ID, DEMO_LOGIN_ID, DEMO_SELLER_NAME)

@@ -28,6 +28,8 @@ from .signing import sign
 from .timefmt import CHINA_TZ, format_1688_time, parse_1688_time, parse_search_time
 from .types import (
     IMAGE_HOST,
+    BuyerOfferDetail,
+    BuyerSku,
     PriceRange,
     ProductDetail,
     ProductListPage,
@@ -35,6 +37,7 @@ from .types import (
     SearchOffer,
     SearchPage,
     SkuInfo,
+    SupplierInfo,
     TokenInfo,
     image_url,
 )
@@ -46,6 +49,8 @@ __all__ = [
     "HTTP_STATUS_ERRORS",
     "IMAGE_HOST",
     "AuthError",
+    "BuyerOfferDetail",
+    "BuyerSku",
     "BusinessError",
     "ConnectionFailed",
     "InvalidParameterError",
@@ -70,6 +75,7 @@ __all__ = [
     "ServerError",
     "SignatureError",
     "SkuInfo",
+    "SupplierInfo",
     "TokenInfo",
     "TransportError",
     "encode_param",

@@ -14,6 +14,8 @@ from decimal import Decimal, InvalidOperation
 from .errors import BusinessError, MalformedResponseError
 from .timefmt import parse_1688_time, parse_search_time
 from .types import (
+    BuyerOfferDetail,
+    BuyerSku,
     PriceRange,
     ProductDetail,
     ProductListPage,
@@ -21,6 +23,7 @@ from .types import (
     SearchOffer,
     SearchPage,
     SkuInfo,
+    SupplierInfo,
     TokenInfo,
 )
 
@@ -347,3 +350,88 @@ def parse_token(answer: object, now: datetime) -> TokenInfo:
         ali_id=top.text("aliId"),
         resource_owner=top.text("resource_owner"),
     )
+
+
+# --- buyer side: other sellers' offers (docs/protocol.md, "Reading other sellers' offers") --
+
+
+def parse_buyer_detail(answer: object) -> BuyerOfferDetail:
+    """product.search.queryProductDetail: result {success, code, message, result: {...}}.
+
+    Its own field names (the official SDK's ProductDetailModel): `productSkuInfos` with
+    `skuAttributes`, string prices, `productSaleInfo.priceRangeList` [{startQuantity, price}].
+    The SDK's other tier list, `priceRanges`, types its price as an integer of unknown unit:
+    read only when `priceRangeList` is absent and its prices carry a decimal point."""
+    result = _Reader(answer).child("result")
+    _raise_unless_success(result)
+    offer = result.child("result")
+    sale = offer.child("productSaleInfo", required=False)
+    tiers = _tiers(sale, "priceRangeList")
+    if not tiers and "priceRangeList" not in sale.raw:
+        tiers = tuple(t for t in _tiers(sale, "priceRanges") if t.price != t.price.to_integral())
+    unit = sale.child("unitInfo", required=False).text("unit") or sale.text("unit")
+    return BuyerOfferDetail(
+        offer_id=offer.integer("offerId", required=True),
+        subject=offer.text("subject"),
+        description=offer.text("description"),
+        category_id=offer.integer("categoryId"),
+        category_name=offer.text("categoryName"),
+        status=offer.text("status"),
+        unit=unit,
+        min_order_quantity=offer.integer("minOrderQuantity"),
+        amount_on_sale=sale.integer("amountOnSale"),
+        quote_type=sale.integer("quoteType"),
+        price_ranges=tiers,
+        images=offer.child("productImage", required=False).strings("images"),
+        attributes=offer.dicts("productAttribute"),
+        skus=tuple(_buyer_sku(sku) for sku in offer.children("productSkuInfos")),
+        cargo_number=offer.text("productCargoNumber") or offer.text("cargoNumber"),
+        sold=offer.integer("soldOut"),
+        create_time=_any_time(offer, "createDate"),
+        supplier=_supplier(offer),
+        raw=offer.raw,
+    )
+
+
+def _buyer_sku(sku: _Reader) -> BuyerSku:
+    return BuyerSku(
+        sku_id=sku.integer("skuId", required=True),
+        spec_id=sku.text("specId"),
+        price=sku.decimal("price"),
+        consign_price=sku.decimal("consignPrice"),
+        amount_on_sale=sku.integer("amountOnSale"),
+        cargo_number=sku.text("cargoNumber"),
+        attributes=sku.dicts("skuAttributes"),
+    )
+
+
+def _supplier(offer: _Reader) -> SupplierInfo:
+    # sellerOpenId and sellerDataInfo are in the SDK; the others are read where present.
+    scores = offer.child("sellerDataInfo", required=False)
+    return SupplierInfo(
+        open_id=offer.text("sellerOpenId"),
+        member_id=offer.text("sellerMemberId") or offer.text("memberId"),
+        login_id=offer.text("sellerLoginId") or offer.text("loginId"),
+        company_name=offer.text("companyName") or offer.text("sellerCompanyName"),
+        trade_medal_level=scores.text("tradeMedalLevel"),
+        composite_score=scores.decimal("compositeServiceScore"),
+    )
+
+
+def _any_time(reader: _Reader, key: str) -> datetime | None:
+    """A stamp in either of the platform's forms (`yyyy-MM-dd HH:mm:ss` or `yyyyMMdd...+0800`)."""
+    value = reader.value(key)
+    if isinstance(value, str) and "-" in value[:5]:
+        return reader.time(key, parse_search_time)
+    return reader.time(key)
+
+
+def check_follow_answer(answer: object) -> None:
+    """alibaba.product.follow / unfollow: {code: 0, message} (maybe inside `result`)."""
+    top = _Reader(answer)
+    inner = top.value("result")
+    reader = top.child("result") if isinstance(inner, dict) else top
+    _raise_unless_success(reader)
+    code = reader.value("code")
+    if code is not None and str(code) not in ("0", "200"):
+        raise BusinessError(reader.text("message") or "call failed", code=str(code))

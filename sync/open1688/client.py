@@ -34,12 +34,13 @@ from .errors import (
 from .ratelimit import NullRateLimiter
 from .signing import sign
 from .timefmt import format_1688_time
-from .types import ProductDetail, ProductListPage, SearchPage, TokenInfo
+from .types import BuyerOfferDetail, ProductDetail, ProductListPage, SearchPage, TokenInfo
 
 log = logging.getLogger("open1688")
 
 USER_AGENT = f"erp1688-open1688/1.0 python-requests/{requests.__version__}"
 MAX_LIST_PAGE_SIZE = 20  # alibaba.product.list.get cuts larger pages to 20
+MAX_IMAGE_PAGE_SIZE = 50  # product.search.imageQuery: pageSize at most 50
 PRODUCT_NAMESPACE = "com.alibaba.product"
 SEARCH_NAMESPACE = "com.alibaba.fenxiao.crossborder"
 TOKEN_API = "system.oauth2.getToken"  # the name the limiter, the logs and on_request see
@@ -454,8 +455,11 @@ class Open1688Client:
         price_end: Decimal | str | None = None,
         category_id: int | None = None,
         sort: str | None = None,
+        filter: str | None = None,
         country: str | None = None,
     ) -> SearchPage:
+        """`sort` e.g. "price:asc" / "monthSold:desc"; `filter` a comma list of the platform's
+        filter codes (the sandbox reads `minOrderQuantity:N`, see docs/protocol.md)."""
         query = {
             "keyword": keyword,
             "beginPage": page,
@@ -464,6 +468,7 @@ class Open1688Client:
             "priceEnd": price_end,
             "categoryId": category_id,
             "sort": sort,
+            "filter": filter,
             "country": country,
         }
         return self._search(access_token, "product.search.keywordQuery", query)
@@ -483,7 +488,7 @@ class Open1688Client:
             "imageId": image_id,
             "imageAddress": image_address,
             "beginPage": page,
-            "pageSize": page_size,
+            "pageSize": min(page_size, MAX_IMAGE_PAGE_SIZE),
         }
         return self._search(access_token, "product.search.imageQuery", query)
 
@@ -493,11 +498,42 @@ class Open1688Client:
         return _parsed(answers.parse_search_page, answer, api)
 
     def upload_image(self, access_token: str, image: bytes) -> str:
-        """Upload a picture for image search; returns its imageId."""
+        """Upload a picture for image search; returns its imageId. The parameter is
+        `uploadImageParam` {imageBase64} (the official SDK); the answer's `success` is the
+        string "true". Shrink the picture to at most 300 KB first (docs/protocol.md)."""
         api = "product.image.upload"
-        params = {"uploadParams": {"imageBase64": base64.b64encode(image).decode("ascii")}}
+        encoded = base64.b64encode(image).decode("ascii")
+        params = {"uploadImageParam": {"imageBase64": encoded}}
         answer = self.call(SEARCH_NAMESPACE, api, params, access_token=access_token)
         return _parsed(answers.parse_image_id, answer, api)
+
+    # -- buyer side: other sellers' offers ---------------------------------------------------
+
+    def get_buyer_offer(
+        self, access_token: str, offer_id: int, *, country: str = "en"
+    ) -> BuyerOfferDetail:
+        """Any seller's offer, read from the buyer side (product.search.queryProductDetail);
+        alibaba.product.get reads only the token's own offers."""
+        api = "product.search.queryProductDetail"
+        params = {"offerDetailParam": {"offerId": offer_id, "country": country}}
+        answer = self.call(SEARCH_NAMESPACE, api, params, access_token=access_token)
+        return _parsed(answers.parse_buyer_detail, answer, api)
+
+    def follow_offer(self, access_token: str, offer_id: int) -> None:
+        """alibaba.product.follow: stock-change messages come only for followed offers.
+        Sets a state, so a replay is harmless."""
+        api = "alibaba.product.follow"
+        answer = self.call(
+            PRODUCT_NAMESPACE, api, {"productId": offer_id}, access_token=access_token
+        )
+        _parsed(answers.check_follow_answer, answer, api)
+
+    def unfollow_offer(self, access_token: str, offer_id: int) -> None:
+        api = "alibaba.product.unfollow"
+        answer = self.call(
+            PRODUCT_NAMESPACE, api, {"productId": offer_id}, access_token=access_token
+        )
+        _parsed(answers.check_follow_answer, answer, api)
 
     # -- OAuth -------------------------------------------------------------------------------
 

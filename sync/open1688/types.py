@@ -139,3 +139,128 @@ class SearchPage:
     total_page: int
     page_size: int
     current_page: int
+
+
+# --- the buyer-side detail (product.search.queryProductDetail), docs/protocol.md -------------
+
+
+@dataclass(frozen=True)
+class BuyerSku:
+    """One SKU of `productSkuInfos` (prices arrive as strings; read as Decimal)."""
+
+    sku_id: int
+    spec_id: str
+    price: Decimal | None
+    consign_price: Decimal | None  # 一件代发价, where sent
+    amount_on_sale: int | None
+    cargo_number: str
+    # `skuAttributes` as sent: {attributeId, attributeName, value, skuImageUrl}
+    attributes: tuple[dict, ...]
+
+
+@dataclass(frozen=True)
+class SupplierInfo:
+    """The seller of an offer, as far as the buyer-side detail tells (docs/protocol.md): the
+    SDK attests `sellerOpenId` and `sellerDataInfo` (trade medal, service scores); member id,
+    login id and company name are read where present (not attested) and are "" otherwise."""
+
+    open_id: str
+    member_id: str
+    login_id: str
+    company_name: str
+    trade_medal_level: str
+    composite_score: Decimal | None
+
+    @property
+    def label(self) -> str:
+        return self.company_name or self.login_id or self.member_id or self.open_id
+
+
+@dataclass(frozen=True)
+class BuyerOfferDetail:
+    offer_id: int
+    subject: str
+    description: str
+    category_id: int | None
+    category_name: str
+    status: str
+    unit: str
+    min_order_quantity: int | None
+    amount_on_sale: int | None
+    quote_type: int | None
+    price_ranges: tuple[PriceRange, ...]  # productSaleInfo.priceRangeList
+    images: tuple[str, ...]
+    attributes: tuple[dict, ...]  # productAttribute as sent
+    skus: tuple[BuyerSku, ...]
+    cargo_number: str
+    sold: int | None  # soldOut (a count, sent as a string)
+    create_time: datetime | None
+    supplier: SupplierInfo
+    raw: dict = field(repr=False, compare=False)  # result.result as received
+
+    def sku_tiers(self, sku: BuyerSku) -> tuple[PriceRange, ...]:
+        """The tiers a buyer of `sku` pays: its own price, else the offer's tiers (quoteType
+        0 and 2); () when a per-SKU price (quoteType 1) is missing."""
+        if sku.price is not None:
+            start = self.price_ranges[0].start_quantity if self.price_ranges else 1
+            return (PriceRange(start, sku.price),)
+        if self.quote_type == QUOTE_BY_SKU:
+            return ()
+        return self.price_ranges
+
+    def price_span(self) -> tuple[Decimal, Decimal] | None:
+        prices = [tier.price for tier in self.price_ranges]
+        for sku in self.skus:
+            prices.extend(tier.price for tier in self.sku_tiers(sku))
+        return (min(prices), max(prices)) if prices else None
+
+    def as_product_detail(self) -> ProductDetail:
+        """The offer in the shapes alibaba.product.get has (attributes keyed `attributeID`,
+        SKU attributes with `attributeValue`), for code written against that model."""
+        skus = tuple(
+            SkuInfo(
+                sku_id=sku.sku_id,
+                spec_id=sku.spec_id,
+                attributes=tuple(_seller_sku_attribute(a) for a in sku.attributes),
+                price=sku.price,
+                retail_price=None,
+                amount_on_sale=sku.amount_on_sale,
+                cargo_number=sku.cargo_number,
+                sku_code="",
+            )
+            for sku in self.skus
+        )
+        return ProductDetail(
+            product_id=self.offer_id,
+            subject=self.subject,
+            description=self.description,
+            category_id=self.category_id,
+            status=self.status,
+            product_type="",
+            unit=self.unit,
+            min_order_quantity=self.min_order_quantity,
+            amount_on_sale=self.amount_on_sale,
+            quote_type=self.quote_type,
+            price_ranges=self.price_ranges,
+            images=self.images,
+            attributes=tuple(_seller_attribute(a) for a in self.attributes),
+            skus=skus,
+            cargo_number=self.cargo_number,
+            create_time=self.create_time,
+            modify_time=None,  # the buyer-side detail carries no modify stamp
+            raw=self.raw,
+        )
+
+
+def _seller_attribute(attribute: dict) -> dict:
+    out = {k: v for k, v in attribute.items() if k not in ("attributeId", "attributeIdStr")}
+    if "attributeID" not in out and attribute.get("attributeId") is not None:
+        out["attributeID"] = attribute["attributeId"]
+    return out
+
+
+def _seller_sku_attribute(attribute: dict) -> dict:
+    out = _seller_attribute(attribute)
+    if "attributeValue" not in out and "value" in out:
+        out["attributeValue"] = out.pop("value")
+    return out

@@ -354,7 +354,7 @@ def test_upload_image_then_image_search(gateway, make_client):
     image_id = client.upload_image(TOKEN, b"\xff\xd8jpeg")
     assert client.image_search(TOKEN, image_id=image_id).items == ()
     upload, search = (r.fields for r in gateway.received)
-    assert json.loads(upload["uploadParams"]) == {
+    assert json.loads(upload["uploadImageParam"]) == {
         "imageBase64": base64.b64encode(b"\xff\xd8jpeg").decode()
     }
     assert json.loads(search["offerQueryParam"])["imageId"] == "img-42"

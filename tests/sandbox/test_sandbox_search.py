@@ -61,7 +61,7 @@ def test_image_search_finds_the_offer_whose_picture_was_uploaded(gateway):
     picture = requests.get(offer["imageUrl"], timeout=5).content
     upload = gateway.call(
         "product.image.upload",
-        {"uploadParams": json.dumps({"imageBase64": base64.b64encode(picture).decode()})},
+        {"uploadImageParam": json.dumps({"imageBase64": base64.b64encode(picture).decode()})},
         namespace=CROSSBORDER,
         token=token,
     ).json()["result"]
@@ -78,32 +78,23 @@ def test_image_search_finds_the_offer_whose_picture_was_uploaded(gateway):
     assert by_address["data"][0]["offerId"] == offer["offerId"]
 
 
-def test_image_upload_accepts_multipart(gateway):
+def test_image_upload_refuses_the_old_parameter_name(gateway):
     picture, _ = images.render("img/ibank/2026/001/001/11_22.jpg")
-    answer = gateway.http.post(
-        f"{gateway.base_url}/openapi/param2/1/{CROSSBORDER}/product.image.upload/8688001",
-        data=signed_form(gateway),
-        files={"image": ("a.jpg", picture, "image/jpeg")},
+    answer = gateway.call(
+        "product.image.upload",
+        {"uploadParams": json.dumps({"imageBase64": base64.b64encode(picture).decode()})},
+        namespace=CROSSBORDER,
+        token=gateway.token(),
     )
-    assert answer.json()["result"]["success"] == "true", answer.text
-
-
-def signed_form(gateway) -> dict:
-    """A signed multipart call: the file part is not signed."""
-    import time
-
-    from sandbox_client import APP_KEY, APP_SECRET, test_signature
-
-    params = {"_aop_timestamp": str(int(time.time() * 1000)), "access_token": gateway.token()}
-    factor = f"param2/1/{CROSSBORDER}/product.image.upload/{APP_KEY}"
-    params["_aop_signature"] = test_signature(APP_SECRET, factor, params)
-    return params
+    assert answer.status_code == 400
+    assert answer.json()["error_code"] == "gw.ParamMissing"
+    assert "uploadImageParam" in answer.json()["error_message"]
 
 
 def test_bad_image_is_a_business_error(gateway):
     answer = gateway.call(
         "product.image.upload",
-        {"uploadParams": json.dumps({"imageBase64": base64.b64encode(b"not a picture").decode()})},
+        {"uploadImageParam": json.dumps({"imageBase64": base64.b64encode(b"not a picture").decode()})},
         namespace=CROSSBORDER,
         token=gateway.token(),
     )
