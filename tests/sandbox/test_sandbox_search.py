@@ -94,7 +94,11 @@ def test_image_upload_refuses_the_old_parameter_name(gateway):
 def test_bad_image_is_a_business_error(gateway):
     answer = gateway.call(
         "product.image.upload",
-        {"uploadImageParam": json.dumps({"imageBase64": base64.b64encode(b"not a picture").decode()})},
+        {
+            "uploadImageParam": json.dumps(
+                {"imageBase64": base64.b64encode(b"not a picture").decode()}
+            )
+        },
         namespace=CROSSBORDER,
         token=gateway.token(),
     )
