@@ -41,6 +41,8 @@ from sync.open1688 import (
     PermissionDeniedError,
     QuotaError,
     QuotaSpentError,
+    ServerError,
+    TransportError,
 )
 from sync.open1688.types import ProductDetail
 
@@ -551,8 +553,8 @@ def _finish(operation: LiveEdit) -> LiveEdit:
         operation.status = LiveEdit.Status.DONE
     elif LineStatus.APPLIED in statuses:
         operation.status = LiveEdit.Status.PARTLY_DONE
-    else:
-        operation.status = LiveEdit.Status.PARTLY_DONE if statuses else LiveEdit.Status.FAILED
+    else:  # nothing sent took: conflicts, refusals, failures only
+        operation.status = LiveEdit.Status.FAILED
     operation.finished_at = timezone.now()
     operation.save(update_fields=["status", "finished_at"])
     return operation
@@ -747,7 +749,9 @@ def _refusal(exc: Open1688Error) -> tuple[str, str]:
         return LineStatus.REFUSED, _("1688 refused: %(message)s") % {"message": exc.message}
     if isinstance(exc, QuotaError):
         return LineStatus.FAILED, _("1688's call rate limit held this back; apply again later.")
-    return LineStatus.FAILED, _("1688 could not be reached: %(error)s") % {"error": exc}
+    if isinstance(exc, TransportError | ServerError):
+        return LineStatus.FAILED, _("1688 could not be reached: %(error)s") % {"error": exc}
+    return LineStatus.FAILED, _("1688 answered with an error: %(error)s") % {"error": exc}
 
 
 # --- mirror and change log ---------------------------------------------------------------

@@ -317,7 +317,7 @@ def test_an_app_refused_product_edit_is_shown_per_offer(sandbox, catalog, operat
 
     operation = apply_and_work(operator, operation)
 
-    assert operation.status == LiveEdit.Status.PARTLY_DONE
+    assert operation.status == LiveEdit.Status.FAILED  # nothing took
     assert {ln.status for ln in operation.lines.all()} == {Line.REFUSED}
     assert {ln.reason for ln in operation.lines.all()} == {
         _("1688 refused: this app is not allowed to call %(api)s (API access not granted).")
@@ -461,3 +461,20 @@ def test_a_stocktake_types_each_skus_count_on_the_page(catalog, operator, client
     answer = client.post(f"/catalog/live/new/?offers={product.pk}", form)
     assert answer.status_code == 200  # a rule and typed values: refused in plain words
     assert LiveEdit.objects.count() == 1
+
+
+def test_an_unreachable_1688_fails_the_offer_in_plain_words_and_sends_nothing(
+    sandbox, catalog, operator, settings
+):
+    settings.OPEN1688_MAX_RETRIES = 1
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    operation = plan_live_edit(user=operator, product_ids=[product.pk], kind="delist")
+    sandbox.fault("alibaba.product.get", "http500", times=2)  # the re-read and its one retry
+    sandbox.reset_stats()
+    operation = apply_and_work(operator, operation)
+
+    (line,) = operation.lines.all()
+    assert operation.status == LiveEdit.Status.FAILED and line.status == Line.FAILED
+    assert line.reason.startswith(_("1688 could not be reached: %(error)s").split("%")[0])
+    assert "alibaba.product.expire" not in sandbox.calls()
+    assert remote(catalog, product.offer_id).status == "published"
