@@ -27,6 +27,8 @@ HIDDEN_FUNCTIONS = {
     ("sync.gateway", "call_as_shop"),
 }
 SECRET_KEYS = ("access_token", "refresh_token", "app_secret", "_app_secret", "code_verifier")
+# Query parameters that carry secrets: the OAuth callback's authorisation code and state.
+SECRET_QUERY_PARAMETERS = ("code", "state", "access_token", "refresh_token")
 MIN_SECRET_LENGTH = 6  # shorter values would cleanse ordinary words
 URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^/@:\s]*:)(?P<password>[^/@\s]+)(?=@)")
 
@@ -162,7 +164,11 @@ class SecretRedactingReporter(ExceptionReporter):
     wherever it appears (frame locals, the exception message, request data, settings)."""
 
     def _secrets(self) -> list[str]:
-        return known_secrets(_traceback_frames(self.tb, self.exc_value))
+        found = known_secrets(_traceback_frames(self.tb, self.exc_value))
+        query = getattr(self.request, "GET", {})
+        for name in SECRET_QUERY_PARAMETERS:
+            found.extend(v for v in query.getlist(name, []) if len(v) >= MIN_SECRET_LENGTH)
+        return sorted(set(found), key=len, reverse=True)
 
     def get_traceback_html(self):
         html = super().get_traceback_html()

@@ -82,11 +82,14 @@ def test_debug_500_page_shows_no_token_or_secret(connected_shop, settings):
     assert all(len(v) >= 8 for v in secrets.values())
 
     # Through the real handler: DEBUG=True renders technical_500 for the uncaught exception.
-    page = Client(raise_request_exception=False).get(f"/boom/?shop={connected_shop.pk}")
+    page = Client(raise_request_exception=False).get(
+        f"/boom/?shop={connected_shop.pk}&code=oauth-code-4417&state=oauth-state-8802"
+    )
     assert page.status_code == 500
     html = page.content.decode()
     assert "cannot send a object to 1688" in html and "view_that_fails" in html
     assert _leaks(html, secrets) == []
+    assert "oauth-code-4417" not in html and "oauth-state-8802" not in html
 
     # And rendered directly, as the brief's technical_500_response, in HTML and text.
     request = RequestFactory().get("/boom/")
