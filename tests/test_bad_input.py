@@ -478,15 +478,12 @@ def test_an_import_token_is_good_once_and_for_its_own_batch_only(importer_client
 
 # --- copying offers: the gateway down or answering badly -------------------------------------
 
-GET = "alibaba.product.get"
+GET = "product.search.queryProductDetail"  # copying reads other sellers' offers buyer-side
 
 
 @pytest.fixture
 def source_offers(sandbox):
-    # Another seller's offers: the sandbox's product.get reads only the caller's own offers
-    # unless strict_ownership is off (docs/sandbox-control.md); issue 17 moves copying to
-    # the buyer-side API.
-    sandbox.control("switches", {"strict_ownership": False})
+    # Another seller's offers (product.get would refuse them; copying reads them buyer-side).
     sandbox.new_seller("b2b-2209400077", "源头工厂")
     return sandbox.control("seed", {"member_id": "b2b-2209400077", "count": 2, "seed": 7})[
         "product_ids"

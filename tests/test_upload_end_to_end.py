@@ -93,7 +93,6 @@ def test_admin_submit_action_uploads_through_the_worker(sandbox, connected_shop,
 def test_staff_copy_offers_by_pasting_links(sandbox, connected_shop, staff_client):
     from tests.factories import UploadBatchFactory
 
-    sandbox.control("switches", {"strict_ownership": False})  # other seller; issue 17
     source = sandbox.new_seller("b2b-2209400001", "源头工厂")  # noqa: F841 - another seller
     ids = sandbox.control("seed", {"member_id": "b2b-2209400001", "count": 2, "seed": 5})[
         "product_ids"

@@ -315,7 +315,7 @@ def test_offer_references_are_parsed_deduplicated_and_unknown_tokens_reported():
 
 
 def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
-    sandbox.control("switches", {"strict_ownership": False})  # other seller; issue 17
+    # Another seller's offers: read from the buyer side (product.get reads only one's own).
     source = sandbox.control("seed", {"member_id": "b2b-2209000077", "count": 3, "seed": 5})
     a, b, c = source["product_ids"]
     batch = UploadBatchFactory(shop=connected_shop)
@@ -330,7 +330,8 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
     assert [offer for offer, _message in result.errors] == ["999999999999"]
     assert "商品不存在或已删除" in result.errors[0][1]
     with make_client() as client:
-        detail = call_as_shop(connected_shop, client, client.get_product, a)
+        detail = call_as_shop(connected_shop, client, client.get_buyer_offer, a)
+    detail = detail.as_product_detail()
     item = UploadItem.objects.get(batch=batch, source_offer_id=a)
     assert item.source == UploadItem.Source.COPY and item.validation_errors == {}
     assert (item.title, item.category_id, item.unit) == (
@@ -343,7 +344,7 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
         for r in detail.price_ranges
     ]
     assert item.stock == detail.amount_on_sale and len(item.skus) == len(detail.skus)
-    assert item.images == [settings.OPEN1688_IMAGE_BASE + path for path in detail.images]
+    assert item.images == list(detail.images)  # absolute URLs in the buyer-side detail
     assert item.cargo_number and item.cargo_number != detail.cargo_number
     assert copy_offers(batch, str(a)).skipped == [a]  # already staged in this batch
 
@@ -356,7 +357,6 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
 
 
 def test_copy_offers_reports_a_shop_whose_authorisation_expired(sandbox, connected_shop):
-    sandbox.control("switches", {"strict_ownership": False})  # other seller; issue 17
     source = sandbox.control("seed", {"member_id": "b2b-2209000078", "count": 2, "seed": 6})
     sandbox.control("tokens/expire", {"access_token": connected_shop.access_token})
     sandbox.control("tokens/expire", {"refresh_token": connected_shop.refresh_token})

@@ -362,7 +362,10 @@ def parse_buyer_detail(answer: object) -> BuyerOfferDetail:
     `skuAttributes`, string prices, `productSaleInfo.priceRangeList` [{startQuantity, price}].
     The SDK's other tier list, `priceRanges`, types its price as an integer of unknown unit:
     read only when `priceRangeList` is absent and its prices carry a decimal point."""
-    result = _Reader(answer).child("result")
+    top = _Reader(answer)
+    if "result" not in top.raw:  # an error in the product APIs' flat shape (errorCode/errorMsg)
+        _raise_product_error(top)
+    result = top.child("result")
     _raise_unless_success(result)
     offer = result.child("result")
     sale = offer.child("productSaleInfo", required=False)

@@ -1,5 +1,6 @@
 """Copying existing 1688 offers into a batch: parse pasted links or ids, read each offer with
-the batch shop's token, stage the copies as new items."""
+the buyer-side detail API (any seller's offer) and the batch shop's token, stage the copies as
+new items."""
 
 import re
 from dataclasses import dataclass, field
@@ -83,11 +84,10 @@ def copy_offers(
 ) -> CopyResult:
     """Stage copies of existing 1688 offers (any seller's) as new items of `batch`.
 
-    The details are read with the batch shop's own token: alibaba.product.get reads any offer
-    here (the sandbox allows it; the official SDK notes say own offers only, see
-    sandbox/product_api.py), and the shop that will publish the copy is the one authorised.
-    Each copy gets a new cargo number. Per-offer errors are reported, the other offers are
-    still copied.
+    The details are read from the buyer side (product.search.queryProductDetail: any seller's
+    offer; alibaba.product.get reads only the caller's own, docs/protocol.md) with the batch
+    shop's token, the shop that will publish the copy. Each copy gets a new cargo number.
+    Per-offer errors are reported, the other offers are still copied.
     """
     check_batch_open(batch)  # Refused("batch.locked") while the batch is being uploaded
     ids, unrecognised = parse_offer_refs(offer_refs)
@@ -111,7 +111,8 @@ def copy_offers(
                 result.skipped.append(offer_id)
                 continue
             try:
-                details.append(call_as_shop(shop, api, api.get_product, offer_id))
+                offer = call_as_shop(shop, api, api.get_buyer_offer, offer_id)
+                details.append(offer.as_product_detail())
             except BusinessError as exc:
                 result.errors.append((str(offer_id), _copy_error(exc)))
             except AuthError as exc:
