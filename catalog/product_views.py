@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
+from django.core.paginator import EmptyPage
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -72,7 +73,10 @@ def product_list(request):
     filterset = filtered_products(request)
     table = ProductTable(_products(filterset), order_by=("-modified",))
     RequestConfig(request, paginate=False).configure(table)  # the sort order only
-    table.paginate(paginator_class=LazyPaginator, page=page_number(request), per_page=PER_PAGE)
+    try:
+        table.paginate(paginator_class=LazyPaginator, page=page_number(request), per_page=PER_PAGE)
+    except EmptyPage:  # past the last page (the filters changed, or an old link): the first
+        table.paginate(paginator_class=LazyPaginator, page=1, per_page=PER_PAGE)
     rows = [selectors.product_row(row.record) for row in table.page.object_list]
     query = request.GET.copy()
     query.pop("page", None)

@@ -140,6 +140,7 @@ def test_bad_filters_are_form_errors_not_server_errors(viewer):
         {"status": "nope"},
         {"shop": "99999999999999999999"},
         {"page": "9" * 30},
+        {"page": "5"},  # past the last page
         {"sort": "raw"},
     ):
         response = viewer.get(LIST, params)
