@@ -1,6 +1,13 @@
 from django.urls import path, register_converter
 
-from catalog import batch_views, changelog_views, import_views, live_views, product_views
+from catalog import (
+    batch_views,
+    changelog_views,
+    import_views,
+    live_views,
+    product_views,
+    sourcing_views,
+)
 
 
 class FormatConverter:
@@ -54,4 +61,7 @@ urlpatterns = [
         name="item_delete",
     ),
     path("import-template.<fmt:fmt>", import_views.template_download, name="import_template"),
+    path("sourcing/", sourcing_views.sourcing_search, name="sourcing_search"),
+    path("sourcing/image/", sourcing_views.sourcing_image, name="sourcing_image"),
+    path("sourcing/stage/", sourcing_views.sourcing_stage, name="sourcing_stage"),
 ]
