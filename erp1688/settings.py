@@ -213,8 +213,6 @@ UPLOAD_CHUNK_SIZE = env.int("UPLOAD_CHUNK_SIZE", 50)
 UPLOAD_JOB_TIMEOUT = env.int("UPLOAD_JOB_TIMEOUT", 3600)
 # A quota-limited upload waits this long, then its job runs again (needs rqworker --with-scheduler).
 UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
-# The per-batch lock is renewed after every item; a killed worker's lock expires after this.
-UPLOAD_LOCK_TIMEOUT = env.int("UPLOAD_LOCK_TIMEOUT", 300)
 # Offer images come as relative paths served under this host.
 OPEN1688_IMAGE_BASE = env.str("OPEN1688_IMAGE_BASE", "https://cbu01.alicdn.com/")
 
