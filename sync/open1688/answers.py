@@ -7,6 +7,7 @@ record of them. Where two sources disagree, both shapes are read. Answers must c
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -14,14 +15,26 @@ from decimal import Decimal, InvalidOperation
 from .errors import BusinessError, MalformedResponseError
 from .timefmt import parse_1688_time, parse_search_time
 from .types import (
+    Album,
+    AttributeValue,
     BuyerOfferDetail,
     BuyerSku,
+    CascadeRule,
+    Category,
+    CategoryAttribute,
+    CategoryAttributes,
+    FreightTemplate,
+    NewProductResult,
+    PhotobankImage,
+    PreviewResult,
     PriceRange,
     ProductDetail,
     ProductListPage,
+    ProductSchema,
     ProductSummary,
     SearchOffer,
     SearchPage,
+    SendGoodsAddress,
     SkuInfo,
     SupplierInfo,
     TokenInfo,
@@ -438,3 +451,283 @@ def check_follow_answer(answer: object) -> None:
     code = reader.value("code")
     if code is not None and str(code) not in ("0", "200"):
         raise BusinessError(reader.text("message") or "call failed", code=str(code))
+
+
+# --- publishing (docs/protocol.md, "Publishing what 1688 accepts") --------------------------
+
+
+def _raise_category_error(top: _Reader) -> None:
+    """Category APIs: `errorMsg`, or `success`/`succes` (the SDK's spelling) false."""
+    flag = top.raw.get("success", top.raw.get("succes"))
+    if flag is not None and _is_true(flag):
+        return
+    message = top.text("errorMsg") or top.text("errMsg") or top.text("message")
+    if message or flag is not None:
+        code = top.text("errorCode") or top.text("errCode") or top.text("code") or None
+        raise BusinessError(message or "call failed", code=code)
+
+
+def _ids(reader: _Reader, key: str) -> tuple[int, ...]:
+    value = reader.value(key)
+    if value is None or value == "":
+        return ()
+    if isinstance(value, int | str | Decimal) and not isinstance(value, bool):
+        value = [value]  # one id sent bare
+    if not isinstance(value, list):
+        raise MalformedResponseError(f"{reader.path(key)} is not a list")
+    holder = _Reader({"ids": value}, reader.path(key))
+    return tuple(
+        _Reader({"id": item}, f"{reader.path(key)}[{i}]").integer("id", required=True)
+        for i, item in enumerate(holder._list("ids"))
+    )
+
+
+def _category(item: _Reader) -> Category:
+    # alibaba.category.get: categoryID/name/isLeaf/parentIDs/childIDs/level (the SDK model);
+    # searchByKeyword items are read with the same keys, plus the other spellings seen.
+    for key in ("categoryID", "categoryId", "catId", "id"):
+        if item.value(key) not in (None, ""):
+            category_id = item.integer(key, required=True)
+            break
+    else:
+        raise MalformedResponseError(f"answer lacks {item.path('categoryID')}")
+    leaf = item.value("isLeaf", required=False)
+    if leaf is None:
+        leaf = item.value("leaf")
+    return Category(
+        category_id=category_id,
+        name=item.text("name") or item.text("categoryName") or item.text("catName"),
+        is_leaf=_is_true(leaf),
+        parent_ids=_ids(item, "parentIDs") or _ids(item, "parentIds"),
+        child_ids=_ids(item, "childIDs") or _ids(item, "childIds"),
+        level=item.integer("level"),
+        raw=item.raw,
+    )
+
+
+def parse_categories(answer: object) -> tuple[Category, ...]:
+    """alibaba.category.get: {categoryInfo: [...]} (the category asked for, with childIDs)."""
+    top = _Reader(answer)
+    _raise_category_error(top)
+    if "categoryInfo" not in top.raw:
+        raise MalformedResponseError("answer lacks categoryInfo")
+    return tuple(_category(item) for item in top.children("categoryInfo"))
+
+
+def parse_category_search(answer: object) -> tuple[Category, ...]:
+    """alibaba.category.searchByKeyword: {products: [...], success: "true"}, no outer result."""
+    top = _Reader(answer)
+    if isinstance(top.raw.get("result"), dict) and "products" not in top.raw:
+        top = top.child("result")  # tolerated: an outer result some gateways add
+    _raise_category_error(top)
+    return tuple(_category(item) for item in top.children("products"))
+
+
+def _attribute(item: _Reader) -> CategoryAttribute:
+    values = tuple(
+        AttributeValue(
+            value_id=value.integer("attrValueID") if "attrValueID" in value.raw else None,
+            name=value.text("name") or value.text("value"),
+        )
+        for value in item.children("attrValues")
+    )
+    units = item.value("units")
+    return CategoryAttribute(
+        attr_id=item.integer("attrID", required=True),
+        name=item.text("name"),
+        required=_is_true(item.value("required")),
+        input_type=item.text("inputType") or "0",
+        is_sku_attribute=_is_true(item.value("isSKUAttribute")),
+        values=values,
+        units=tuple(str(u) for u in units) if isinstance(units, list) else (),
+        field_type=item.text("fieldType"),
+        parent_attr_id=item.integer("parentAttrID") or None,
+        parent_value_id=item.integer("parentAttrValueID") or None,
+        raw=item.raw,
+    )
+
+
+def parse_cascades(value: object) -> tuple[CascadeRule, ...]:
+    """`attributeLevelMapStr`: a JSON object (or its string) like
+    {"100000691:46874>7108:21958": "8243"}: when 100000691 has value 46874 and 7108 has 21958,
+    8243 becomes required. Several required ids may come comma-separated."""
+    if value in (None, ""):
+        return ()
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise MalformedResponseError("attributeLevelMapStr is not JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedResponseError("attributeLevelMapStr is not an object")
+    rules = []
+    for condition, required in value.items():
+        try:
+            when = tuple(
+                (int(attr), int(val))
+                for attr, val in (part.split(":", 1) for part in str(condition).split(">"))
+            )
+            parts = required if isinstance(required, list) else str(required).split(",")
+            then = tuple(int(str(part).strip()) for part in parts if str(part).strip())
+        except ValueError:
+            raise MalformedResponseError(
+                f"attributeLevelMapStr entry {condition!r}: {required!r} is not attr:value"
+            ) from None
+        rules.append(CascadeRule(when=when, then_required=then))
+    return tuple(rules)
+
+
+def parse_category_attributes(answer: object, category_id: int) -> CategoryAttributes:
+    """alibaba.category.attribute.get: {attributes: [...], attributeLevelMapStr} (also read
+    inside an outer `result`)."""
+    top = _Reader(answer)
+    if isinstance(top.raw.get("result"), dict) and "attributes" not in top.raw:
+        top = top.child("result")
+    _raise_category_error(top)
+    return CategoryAttributes(
+        category_id=category_id,
+        attributes=tuple(_attribute(item) for item in top.children("attributes")),
+        cascades=parse_cascades(top.value("attributeLevelMapStr")),
+        raw=top.raw,
+    )
+
+
+def _json_field(reader: _Reader, key: str) -> dict:
+    """A field that holds a JSON object, sent as a string (or, tolerated, as the object)."""
+    value = reader.value(key, required=True)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            raise MalformedResponseError(f"{reader.path(key)} is not JSON") from None
+    if not isinstance(value, dict):
+        raise MalformedResponseError(f"{reader.path(key)} is not a JSON object")
+    return value
+
+
+def _raise_biz_error(result: _Reader) -> None:
+    """The schema-driven APIs: `result.success` false with `bizCode` (e.g. SYS_ERROR)."""
+    flag = result.raw.get("success")
+    code = result.text("bizCode") or result.text("code")
+    if (flag is not None and not _is_true(flag)) or (code and "bizData" not in result.raw):
+        message = result.text("bizMessage") or result.text("message") or result.text("msg") or code
+        raise BusinessError(message or "call failed", code=code or None)
+
+
+def parse_product_schema(answer: object, category_id: int, scene: str) -> ProductSchema:
+    """alibaba.new.product.getSchema: result.bizData is the schema as a JSON string."""
+    top = _Reader(answer)
+    _raise_product_error_if_flat(top)
+    result = top.child("result")
+    _raise_biz_error(result)
+    return ProductSchema(category_id, scene, _json_field(result, "bizData"), top.raw)
+
+
+def _raise_product_error_if_flat(top: _Reader) -> None:
+    if "result" not in top.raw:
+        _raise_product_error(top)
+
+
+def parse_new_product(answer: object) -> NewProductResult:
+    """alibaba.new.product.add: result.bizData (JSON string) -> dataJson (JSON string or
+    object) -> {itemId, offerStatus}; failure: result.bizCode."""
+    top = _Reader(answer)
+    _raise_product_error_if_flat(top)
+    result = top.child("result")
+    _raise_biz_error(result)
+    biz = _Reader(_json_field(result, "bizData"), "result.bizData")
+    data = _Reader(_json_field(biz, "dataJson"), "result.bizData.dataJson")
+    return NewProductResult(
+        item_id=data.integer("itemId", required=True),
+        offer_status=data.text("offerStatus"),
+        raw=top.raw,
+    )
+
+
+def parse_preview(answer: object) -> PreviewResult:
+    """alibaba.product.add.preview: the add's flat shape {success, errorCode, errorMsg}."""
+    top = _Reader(answer)
+    try:
+        _raise_product_error(top)
+    except BusinessError as refusal:
+        return PreviewResult(False, refusal.code or "", refusal.message, top.raw)
+    return PreviewResult(True, "", "", top.raw)
+
+
+def _result_list(top: _Reader, *keys: str) -> list[_Reader]:
+    """A list at one of `keys`, at the top or inside `result` (and `result.result`)."""
+    readers = [top]
+    for _ in range(2):
+        inner = readers[-1].value("result")
+        if isinstance(inner, dict):
+            readers.append(readers[-1].child("result"))
+    for reader in readers:
+        _raise_category_error(reader)
+    for reader in readers:
+        for key in keys:
+            if isinstance(reader.raw.get(key), list):
+                return reader.children(key)
+    for reader in readers:
+        if any(key in reader.raw for key in keys):
+            return []  # present but null/empty
+    raise MalformedResponseError(f"answer lacks {' / '.join(keys)}")
+
+
+def parse_albums(answer: object) -> tuple[Album, ...]:
+    """alibaba.photobank.album.getList: `albumInfos` [{albumID, name, imageCount}]."""
+    return tuple(
+        Album(
+            album_id=item.integer("albumID", required=True)
+            if "albumID" in item.raw
+            else item.integer("id", required=True),
+            name=item.text("name"),
+            image_count=item.integer("imageCount"),
+            raw=item.raw,
+        )
+        for item in _result_list(_Reader(answer), "albumInfos", "albums", "result")
+    )
+
+
+def parse_photo(answer: object) -> PhotobankImage:
+    """alibaba.photobank.photo.add: `image` {id, albumID, name, url}."""
+    top = _Reader(answer)
+    if isinstance(top.raw.get("result"), dict) and "image" not in top.raw:
+        top = top.child("result")
+    _raise_category_error(top)
+    image = top.child("image")
+    url = image.text("url", required=True)
+    return PhotobankImage(
+        image_id=image.integer("id", required=True),
+        album_id=image.integer("albumID"),
+        name=image.text("name"),
+        url=url,
+        raw=top.raw,
+    )
+
+
+def parse_freight_templates(answer: object) -> tuple[FreightTemplate, ...]:
+    """alibaba.logistics.myFreightTemplate.list.get: `result` [{id, name, ...}]."""
+    return tuple(
+        FreightTemplate(
+            template_id=item.integer("id", required=True),
+            name=item.text("name"),
+            is_default=_is_true(item.value("isDefault")),
+            raw=item.raw,
+        )
+        for item in _result_list(_Reader(answer), "result")
+    )
+
+
+def parse_send_goods_addresses(answer: object) -> tuple[SendGoodsAddress, ...]:
+    """alibaba.logistics.mySendGoodsAddress.list.get: `result` [{id, addressName,
+    fullAddress, isDefault}]."""
+    return tuple(
+        SendGoodsAddress(
+            address_id=item.integer("id", required=True),
+            name=item.text("addressName") or item.text("name"),
+            full_address=item.text("fullAddress") or item.text("address"),
+            is_default=_is_true(item.value("isDefault")),
+            raw=item.raw,
+        )
+        for item in _result_list(_Reader(answer), "result")
+    )

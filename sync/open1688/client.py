@@ -20,6 +20,7 @@ from urllib3.exceptions import NewConnectionError
 
 from . import answers
 from .errors import (
+    BusinessError,
     ConnectionFailed,
     MalformedResponseError,
     Open1688Error,
@@ -34,7 +35,23 @@ from .errors import (
 from .ratelimit import NullRateLimiter
 from .signing import sign
 from .timefmt import format_1688_time
-from .types import BuyerOfferDetail, ProductDetail, ProductListPage, SearchPage, TokenInfo
+from .types import (
+    Album,
+    BuyerOfferDetail,
+    Category,
+    CategoryAttributes,
+    FreightTemplate,
+    NewProductResult,
+    PhotobankImage,
+    PreviewResult,
+    ProductDetail,
+    ProductListPage,
+    ProductSchema,
+    ProductSummary,
+    SearchPage,
+    SendGoodsAddress,
+    TokenInfo,
+)
 
 log = logging.getLogger("open1688")
 
@@ -43,6 +60,13 @@ MAX_LIST_PAGE_SIZE = 20  # alibaba.product.list.get cuts larger pages to 20
 MAX_IMAGE_PAGE_SIZE = 50  # product.search.imageQuery: pageSize at most 50
 PRODUCT_NAMESPACE = "com.alibaba.product"
 SEARCH_NAMESPACE = "com.alibaba.fenxiao.crossborder"
+LOGISTICS_NAMESPACE = "com.alibaba.logistics"
+DEFAULT_PUBLISH_SCENE = "cbu_offer"  # alibaba.new.product.* `scene` (docs/protocol.md)
+PHOTO_NAME_MAX = 30  # alibaba.photobank.photo.add: `name` at most 30 characters
+# Business answers that mean "try again shortly" for a read: attribute.get's 500_2 数据准备中
+# (data being prepared) and the schema APIs' SYS_ERROR.
+RETRY_LATER_CODES = ("500_2", "SYS_ERROR")
+RETRY_LATER_ATTEMPTS = 3
 TOKEN_API = "system.oauth2.getToken"  # the name the limiter, the logs and on_request see
 POSTPONE_API = "system.oauth2.postponeToken"
 
@@ -640,3 +664,195 @@ class Open1688Client:
         params = {"productIds": list(product_ids)}
         answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
         _parsed(answers.check_product_answer, answer, api)
+
+    # -- publishing: categories, schemas, photobank, freight (docs/protocol.md,
+    # "Publishing what 1688 accepts") -------------------------------------------------------
+
+    def _read_retrying(self, api: str, run: Callable[[], object]):
+        """A safe read whose answer may be a "try again shortly" business code: retried after
+        1-3 s, at most RETRY_LATER_ATTEMPTS times in all."""
+        for attempt in itertools.count(1):
+            try:
+                return run()
+            except BusinessError as exc:
+                if exc.code not in RETRY_LATER_CODES or attempt >= RETRY_LATER_ATTEMPTS:
+                    raise
+                delay = random.uniform(1.0, 3.0)
+                log.warning("%s answered %s; retry in %.2fs", api, exc.code, delay)
+                self._sleep(delay)
+
+    def get_category(self, access_token: str, category_id: int = 0) -> tuple[Category, ...]:
+        """alibaba.category.get: the `categoryInfo` entries for `category_id` (0: the root,
+        whose childIDs are the top-level categories); each carries its childIDs."""
+        api = "alibaba.category.get"
+        params = {"categoryID": category_id, "webSite": "1688"}
+        answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+        return _parsed(answers.parse_categories, answer, api)
+
+    def category_children(self, access_token: str, category_id: int = 0) -> tuple[Category, ...]:
+        """The direct children of `category_id` (0: the top-level categories): one
+        alibaba.category.get for the parent, then one per child (the answer names children by
+        id only). An answer that lists the children themselves is read as it is."""
+        entries = self.get_category(access_token, category_id)
+        listed = tuple(c for c in entries if c.category_id != category_id)
+        if listed:
+            return listed
+        children: list[Category] = []
+        for parent in entries:
+            for child_id in parent.child_ids:
+                answer = self.get_category(access_token, child_id)
+                children.extend(c for c in answer if c.category_id == child_id)
+        return tuple(children)
+
+    def category_tree(self, access_token: str, *, root: int = 0) -> tuple[Category, ...]:
+        """Every category under `root`, parents before children: one alibaba.category.get per
+        category (a few hundred calls for the whole tree: run it in a job and cache it)."""
+        found: list[Category] = []
+        waiting = [root]
+        while waiting:
+            parent = waiting.pop(0)
+            for child in self.category_children(access_token, parent):
+                found.append(child)
+                if not child.is_leaf:
+                    waiting.append(child.category_id)
+        return tuple(found)
+
+    def search_categories(self, access_token: str, keyword: str) -> tuple[Category, ...]:
+        """alibaba.category.searchByKeyword: leaf categories matching `keyword`."""
+        api = "alibaba.category.searchByKeyword"
+        params = {"keyword": keyword, "webSite": "1688"}
+        answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+        return _parsed(answers.parse_category_search, answer, api)
+
+    def get_category_attributes(self, access_token: str, category_id: int) -> CategoryAttributes:
+        """alibaba.category.attribute.get: the leaf's attributes and cascading rules; `500_2`
+        (数据准备中) is retried after 1-3 s."""
+        api = "alibaba.category.attribute.get"
+        params = {"categoryID": category_id, "webSite": "1688"}
+
+        def run() -> CategoryAttributes:
+            answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+            return _parsed(
+                lambda body: answers.parse_category_attributes(body, category_id), answer, api
+            )
+
+        return self._read_retrying(api, run)
+
+    def get_product_schema(
+        self, access_token: str, category_id: int, *, scene: str = DEFAULT_PUBLISH_SCENE
+    ) -> ProductSchema:
+        """alibaba.new.product.getSchema: the publish form of a leaf (result.bizData, a JSON
+        string); SYS_ERROR is retried after 1-3 s."""
+        api = "alibaba.new.product.getSchema"
+        params = {"catId": category_id, "scene": scene}
+
+        def run() -> ProductSchema:
+            answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+            return _parsed(
+                lambda body: answers.parse_product_schema(body, category_id, scene), answer, api
+            )
+
+        return self._read_retrying(api, run)
+
+    def add_new_product(
+        self,
+        access_token: str,
+        *,
+        category_id: int,
+        data_body: Mapping,
+        scene: str = DEFAULT_PUBLISH_SCENE,
+        biz_param: Mapping | None = None,
+    ) -> NewProductResult:
+        """alibaba.new.product.add. `data_body`: {"formValues": {"outerId" (the 货号),
+        "title", "catProp", "skuTable", "priceRange", "freight", "cbuSendAddress", ...}}.
+        Not idempotent: a lost answer, a server error, an unreadable success and SYS_ERROR
+        raise OutcomeUnknownError (reconcile by 货号 before sending again); a refusal raises
+        BusinessError whose `code` is the bizCode."""
+        api = "alibaba.new.product.add"
+        params = {
+            "catId": category_id,
+            "scene": scene,
+            "dataBody": dict(data_body),
+            "bizParam": dict(biz_param) if biz_param is not None else None,
+        }
+        answer = self.call(
+            PRODUCT_NAMESPACE, api, params, access_token=access_token, idempotent=False
+        )
+        try:
+            return _parsed(answers.parse_new_product, answer, api)
+        except MalformedResponseError as exc:
+            message = f"the offer may have been created ({exc.message})"
+            raise OutcomeUnknownError(message, api=api, http_status=200) from exc
+        except BusinessError as exc:
+            if exc.code in RETRY_LATER_CODES:
+                message = f"the offer may have been created ({exc.code}: {exc.message})"
+                raise OutcomeUnknownError(message, code=exc.code, api=api, http_status=200) from exc
+            raise
+
+    def preview_product(self, access_token: str, product: Mapping) -> PreviewResult:
+        """alibaba.product.add.preview: the legacy add's dry run (same fields); nothing is
+        created, so it is retried like any read. A refusal is a PreviewResult with ok False."""
+        api = "alibaba.product.add.preview"
+        params = {"webSite": "1688", "language": "CHINESE", **product}
+        answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+        return _parsed(answers.parse_preview, answer, api)
+
+    def find_products_by_cargo_number(
+        self, access_token: str, cargo_number: str
+    ) -> tuple[ProductSummary, ...]:
+        """Offers whose 货号 (attribute 1398, an offer-level cargoNumber or a SKU's) is
+        `cargo_number`: alibaba.product.list.get filtered by `cargoNumber`, every page."""
+        found: list[ProductSummary] = []
+        for page in self.iter_products(
+            access_token, start_modify_time=None, end_modify_time=None, cargo_number=cargo_number
+        ):
+            found.extend(page.items)
+        return tuple(found)
+
+    def list_albums(self, access_token: str) -> tuple[Album, ...]:
+        """alibaba.photobank.album.getList: the seller's photobank albums."""
+        api = "alibaba.photobank.album.getList"
+        params = {"webSite": "1688"}
+        answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
+        return _parsed(answers.parse_albums, answer, api)
+
+    def add_photo(
+        self,
+        access_token: str,
+        *,
+        album_id: int,
+        name: str,
+        image: bytes,
+        description: str | None = None,
+    ) -> PhotobankImage:
+        """alibaba.photobank.photo.add: `image` goes as the multipart file `imageBytes`
+        (a file's bytes are not signed); `name` is cut to 30 characters. The platform refuses
+        over 2 MB, formats but jpg/jpeg/gif/bmp/png and transparent PNGs. Retried like a read:
+        a replayed upload at worst leaves a second copy of the picture in the album."""
+        api = "alibaba.photobank.photo.add"
+        params = {
+            "albumID": album_id,
+            "name": name[:PHOTO_NAME_MAX],
+            "description": description,
+            "webSite": "1688",
+        }
+        answer = self.call(
+            PRODUCT_NAMESPACE,
+            api,
+            params,
+            access_token=access_token,
+            files={"imageBytes": image},
+        )
+        return _parsed(answers.parse_photo, answer, api)
+
+    def list_freight_templates(self, access_token: str) -> tuple[FreightTemplate, ...]:
+        """alibaba.logistics.myFreightTemplate.list.get: the seller's freight templates."""
+        api = "alibaba.logistics.myFreightTemplate.list.get"
+        answer = self.call(LOGISTICS_NAMESPACE, api, {"webSite": "1688"}, access_token=access_token)
+        return _parsed(answers.parse_freight_templates, answer, api)
+
+    def list_send_goods_addresses(self, access_token: str) -> tuple[SendGoodsAddress, ...]:
+        """alibaba.logistics.mySendGoodsAddress.list.get: the seller's send-goods addresses."""
+        api = "alibaba.logistics.mySendGoodsAddress.list.get"
+        answer = self.call(LOGISTICS_NAMESPACE, api, {"webSite": "1688"}, access_token=access_token)
+        return _parsed(answers.parse_send_goods_addresses, answer, api)

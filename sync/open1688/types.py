@@ -264,3 +264,167 @@ def _seller_sku_attribute(attribute: dict) -> dict:
     if "attributeValue" not in out and "value" in out:
         out["attributeValue"] = out.pop("value")
     return out
+
+
+# --- publishing: categories, attribute schemas, photobank, freight (docs/protocol.md,
+# "Publishing what 1688 accepts") -----------------------------------------------------------
+
+# alibaba.category.attribute.get `inputType` codes.
+INPUT_TEXT = "0"
+INPUT_DROPDOWN = "1"
+INPUT_MULTI = "2"
+INPUT_RADIO = "3"
+INPUT_NUMBER = "-1"
+INPUT_DATE = "5"
+CARGO_NUMBER_ATTRIBUTE = 1398  # 货号 travels as this category attribute (docs/protocol.md)
+
+
+@dataclass(frozen=True)
+class Category:
+    """One node of the category tree (alibaba.category.get / searchByKeyword)."""
+
+    category_id: int
+    name: str
+    is_leaf: bool
+    parent_ids: tuple[int, ...]  # nearest parent first is not promised: use parent_id
+    child_ids: tuple[int, ...] = ()
+    level: int | None = None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def parent_id(self) -> int | None:
+        """The direct parent (0 for a root category), when the answer says."""
+        return self.parent_ids[0] if self.parent_ids else None
+
+
+@dataclass(frozen=True)
+class AttributeValue:
+    value_id: int | None
+    name: str
+
+
+@dataclass(frozen=True)
+class CategoryAttribute:
+    """One attribute of a leaf category. `input_type`: one of the INPUT_* codes."""
+
+    attr_id: int
+    name: str
+    required: bool
+    input_type: str
+    is_sku_attribute: bool  # a sale attribute: a SKU dimension
+    values: tuple[AttributeValue, ...]
+    units: tuple[str, ...]
+    field_type: str
+    parent_attr_id: int | None = None
+    parent_value_id: int | None = None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def value_named(self, name: str) -> AttributeValue | None:
+        return next((value for value in self.values if value.name == name), None)
+
+
+@dataclass(frozen=True)
+class CascadeRule:
+    """One entry of `attributeLevelMapStr`: when every (attr id, value id) of `when` is chosen,
+    the attributes `then_required` become required."""
+
+    when: tuple[tuple[int, int], ...]
+    then_required: tuple[int, ...]
+
+    def applies(self, chosen: dict[int, set[int]]) -> bool:
+        """`chosen`: attribute id -> the value ids chosen for it."""
+        return all(value in chosen.get(attr, ()) for attr, value in self.when)
+
+
+@dataclass(frozen=True)
+class CategoryAttributes:
+    """alibaba.category.attribute.get for one leaf."""
+
+    category_id: int
+    attributes: tuple[CategoryAttribute, ...]
+    cascades: tuple[CascadeRule, ...]
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def attribute(self, attr_id: int) -> CategoryAttribute | None:
+        return next((a for a in self.attributes if a.attr_id == attr_id), None)
+
+    @property
+    def sale_attributes(self) -> tuple[CategoryAttribute, ...]:
+        return tuple(a for a in self.attributes if a.is_sku_attribute)
+
+    def required_ids(self, chosen: dict[int, set[int]]) -> tuple[int, ...]:
+        """Ids of the non-sale attributes required given `chosen` (attr id -> value ids):
+        the always-required ones, then those the cascading rules add, in schema order."""
+        needed = {a.attr_id for a in self.attributes if a.required and not a.is_sku_attribute}
+        for rule in self.cascades:
+            if rule.applies(chosen):
+                needed.update(rule.then_required)
+        ordered = [a.attr_id for a in self.attributes if a.attr_id in needed]
+        return tuple(ordered + sorted(needed - set(ordered)))
+
+
+@dataclass(frozen=True)
+class ProductSchema:
+    """alibaba.new.product.getSchema: `schema` is result.bizData decoded (its fields: docs/
+    protocol.md); `raw` the answer as received."""
+
+    category_id: int
+    scene: str
+    schema: dict
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class NewProductResult:
+    """alibaba.new.product.add: the new offer's id and status (`auditing` is not approval)."""
+
+    item_id: int
+    offer_status: str
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """alibaba.product.add.preview: `ok` False carries the platform's refusal."""
+
+    ok: bool
+    code: str
+    message: str
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Album:
+    album_id: int
+    name: str
+    image_count: int | None
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class PhotobankImage:
+    """alibaba.photobank.photo.add: `url` is the photobank path (`img/ibank/...`) an offer's
+    `image.images` carries."""
+
+    image_id: int
+    album_id: int | None
+    name: str
+    url: str
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class FreightTemplate:
+    template_id: int
+    name: str
+    is_default: bool
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class SendGoodsAddress:
+    address_id: int
+    name: str
+    full_address: str
+    is_default: bool
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
