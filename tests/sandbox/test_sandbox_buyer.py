@@ -1,0 +1,165 @@
+"""Buyer-side APIs of the sandbox over raw HTTP: the buyer detail of any seller's offer (while
+product.get stays own-offers-only), follow / unfollow, keyword ranking, image hashing."""
+
+import io
+import json
+
+from PIL import Image
+from sandbox_client import APP_KEY, CROSSBORDER, DEMO_SELLER
+
+from sandbox import images
+
+OTHER = "b2b-2200000077"
+
+
+def seed(gateway) -> list[int]:
+    gateway.control(
+        "POST", "/_sandbox/sellers", member_id=OTHER, login_id="factory77", name="源头厂"
+    )
+    answer = gateway.control("POST", "/_sandbox/seed", member_id=OTHER, count=30, seed=3)
+    return answer["product_ids"]
+
+
+def detail(gateway, offer_id, token, **extra) -> dict:
+    query = {"offerId": offer_id, "country": "en", **extra}
+    answer = gateway.call(
+        "product.search.queryProductDetail",
+        {"offerDetailParam": json.dumps(query)},
+        namespace=CROSSBORDER,
+        token=token,
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["result"]
+
+
+def own_view(gateway, offer_id) -> dict:
+    answer = gateway.call(
+        "alibaba.product.get", {"productID": offer_id}, token=gateway.token(OTHER)
+    )
+    return answer.json()
+
+
+def test_buyer_detail_reads_another_sellers_offer_that_product_get_refuses(gateway):
+    ids = seed(gateway)
+    buyer = gateway.token(DEMO_SELLER)
+    refused = gateway.call("alibaba.product.get", {"productID": ids[0]}, token=buyer).json()
+    assert refused["success"] is False and refused["errorCode"] == "PRODUCT_NOT_EXIST"
+
+    body = detail(gateway, ids[0], buyer)
+    assert body["success"] == "true"
+    offer = body["result"]
+    info = own_view(gateway, ids[0])["productInfo"]
+    assert offer["offerId"] == ids[0] and offer["subject"] == info["subject"]
+    assert offer["categoryId"] == info["categoryID"]
+    sale = offer["productSaleInfo"]
+    assert sale["quoteType"] == info["saleInfo"]["quoteType"]
+    tiers = info["saleInfo"].get("priceRanges") or []
+    assert sale["priceRangeList"] == [
+        {"startQuantity": t["startQuantity"], "price": f"{t['price']:.2f}"} for t in tiers
+    ]
+    skus = offer["productSkuInfos"]
+    assert [s["skuId"] for s in skus] == [s["skuId"] for s in info.get("skuInfos") or []]
+    for sku in skus:
+        assert sku["price"] is None or isinstance(sku["price"], str)
+        assert {"attributeId", "attributeName", "value"} <= set(sku["skuAttributes"][0])
+    assert offer["sellerMemberId"] == OTHER and offer["companyName"] == "源头厂"
+    assert offer["sellerOpenId"] and offer["sellerDataInfo"]["tradeMedalLevel"]
+    assert offer["productImage"]["images"][0].startswith(gateway.base_url + "/img/")
+
+
+def test_buyer_detail_errors(gateway):
+    ids = seed(gateway)
+    buyer = gateway.token(DEMO_SELLER)
+    assert detail(gateway, 1, buyer)["code"] == "PRODUCT_NOT_EXIST"
+    assert detail(gateway, "abc", buyer)["code"] == "PARAM_INVALID"
+    gateway.control("POST", "/_sandbox/offers/update", product_id=ids[0], status="member deleted")
+    assert detail(gateway, ids[0], buyer)["success"] == "false"
+    missing = gateway.call(
+        "product.search.queryProductDetail", {}, namespace=CROSSBORDER, token=buyer
+    )
+    assert missing.json()["error_code"] == "gw.ParamMissing"
+
+
+def follows(gateway, member_id=None) -> list[int]:
+    query = f"?app_key={APP_KEY}" + (f"&member_id={member_id}" if member_id else "")
+    rows = gateway.control("GET", "/_sandbox/follows" + query)["follows"]
+    return [(row["member_id"], row["product_id"]) for row in rows]
+
+
+def test_follow_and_unfollow_per_member(gateway):
+    ids = seed(gateway)
+    buyer = gateway.token(DEMO_SELLER)
+    for offer_id in (ids[0], ids[1], ids[0]):
+        answer = gateway.call("alibaba.product.follow", {"productId": offer_id}, token=buyer)
+        assert answer.json() == {"code": 0, "message": "success"}
+    other_buyer = gateway.token(OTHER)
+    gateway.call("alibaba.product.follow", {"productId": ids[2]}, token=other_buyer)
+    assert follows(gateway, DEMO_SELLER) == [(DEMO_SELLER, ids[0]), (DEMO_SELLER, ids[1])]
+    gateway.call("alibaba.product.unfollow", {"productId": ids[0]}, token=buyer)
+    assert follows(gateway) == [(DEMO_SELLER, ids[1]), (OTHER, ids[2])]
+    unknown = gateway.call("alibaba.product.follow", {"productId": 5}, token=buyer).json()
+    assert unknown["code"] == "PRODUCT_NOT_EXIST"
+    gateway.control("POST", "/_sandbox/reset")
+    assert follows(gateway) == []
+
+
+def search(gateway, query: dict) -> dict:
+    answer = gateway.call(
+        "product.search.keywordQuery",
+        {"offerQueryParam": json.dumps(query, ensure_ascii=False)},
+        namespace=CROSSBORDER,
+        token=gateway.token(),
+    )
+    return answer.json()["result"]
+
+
+def publish(gateway, token, subject: str, cargo: str) -> int:
+    params = {
+        "productType": "wholesale",
+        "categoryID": "1031918",
+        "subject": subject,
+        "cargoNumber": cargo,
+        "image": json.dumps({"images": ["img/ibank/2026/001/002/123_456.jpg"]}),
+        "saleInfo": json.dumps(
+            {"priceRanges": [{"startQuantity": 1, "price": "19.90"}], "amountOnSale": 9}
+        ),
+    }
+    answer = gateway.call("alibaba.product.add", params, token=token).json()
+    assert answer["success"] is True, answer
+    return answer["productID"]
+
+
+def test_keyword_ranking_puts_whole_word_matches_before_piece_matches(gateway):
+    seed(gateway)  # 30 offers of another seller around them
+    token = gateway.token(OTHER)
+    piece_a = publish(gateway, token, "碎花半身裙 百搭", "RK-1")
+    whole = publish(gateway, token, "沙箱独家碎花裙 夏季", "RK-2")
+    piece_b = publish(gateway, token, "独家定制 玻璃杯", "RK-3")
+    result = search(gateway, {"keyword": "独家碎花", "pageSize": 50})["result"]
+    ids = [offer["offerId"] for offer in result["data"]]
+    assert ids[0] == whole  # the whole word first, though the newest and unsold
+    assert piece_a in ids and piece_b in ids  # two-character pieces match too
+    # Each word scores: 玻璃杯 whole (3) and its pieces 玻璃, 璃杯 (1 each) beat 碎花 alone (3).
+    two_words = search(gateway, {"keyword": "碎花 玻璃杯", "pageSize": 50})["result"]
+    found = [offer["offerId"] for offer in two_words["data"]]
+    assert found[0] == piece_b and set(found) >= {piece_a, whole}
+
+
+def test_keyword_filter_min_order_and_bad_filters(gateway):
+    seed(gateway)
+    result = search(gateway, {"keyword": "女", "filter": "minOrderQuantity:2", "pageSize": 50})
+    assert all(offer["minOrderQuantity"] <= 2 for offer in result["result"]["data"])
+    bad = search(gateway, {"keyword": "女", "filter": "minOrderQuantity:x"})
+    assert bad["success"] == "false" and "minOrderQuantity" in bad["message"]
+    ignored = search(gateway, {"keyword": "女", "filter": "shipInToday,unknownCode"})
+    assert ignored["success"] == "true"
+    assert search(gateway, {"keyword": "女\x00'; DROP TABLE offers"})["success"] == "true"
+
+
+def test_average_hash_survives_resize_and_recompression():
+    path = "img/ibank/2026/001/002/3971714299_420783022.jpg"
+    data, _ = images.render(path)
+    for size, fmt, quality in (((120, 90), "JPEG", 35), ((800, 800), "WEBP", 30)):
+        buffer = io.BytesIO()
+        Image.open(io.BytesIO(data)).resize(size).save(buffer, format=fmt, quality=quality)
+        assert images.average_hash(buffer.getvalue()) == images.pattern_for_path(path)
