@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from catalog.models import Shop
-from sync.locks import exclusive  # noqa: F401 - moved to sync.locks; sync.upload still imports it here
 from sync.open1688 import (
     AuthError,
     MalformedResponseError,

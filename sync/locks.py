@@ -120,11 +120,6 @@ class RenewedLock:
             raise LockLost(f"the lock {self.key} is no longer held by {self.owner}") from exc
         self.renewals += 1
 
-    def reacquire(self) -> None:
-        """Compatibility with redis-py's Lock: renew, raising LockLost when it is gone."""
-        self.check()
-        self.renew()
-
     def _renew_loop(self) -> None:
         interval = self.ttl / 3
         last_ok = time.monotonic()
@@ -158,11 +153,6 @@ def held_lock(
         return
     with lock:
         yield lock
-
-
-def exclusive(key: str, *, timeout: float | None = None, owner: str = ""):
-    """The older name of `held_lock` (`timeout` is the TTL); kept for the upload job."""
-    return held_lock(key, owner=owner, ttl=timeout)
 
 
 def holder(key: str, *, connection: Redis | None = None) -> str | None:
