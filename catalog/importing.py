@@ -119,20 +119,25 @@ def _too_many_columns() -> Refused:
     )
 
 
+def _upload_limit() -> int:
+    return max(getattr(settings, "UPLOAD_MAX_BYTES", 0), settings.IMPORT_MAX_BYTES)
+
+
 class OversizedUpload(UploadedFile):
-    """What BoundedUploadHandler hands the form for a file past IMPORT_MAX_BYTES: its name and
-    the bytes counted, no content. check_upload_size refuses it from its size."""
+    """What BoundedUploadHandler hands the form for a file past UPLOAD_MAX_BYTES: its name and
+    the bytes counted, no content. Forms refuse it from its size (check_upload_size here)."""
 
     def __init__(self, name: str, size: int):
         super().__init__(io.BytesIO(), name=name, size=size)
 
 
 class BoundedUploadHandler(FileUploadHandler):
-    """The upload handler (FILE_UPLOAD_HANDLERS): keeps at most IMPORT_MAX_BYTES of a file — in
-    memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, beyond that in an anonymous temporary file (no
-    name in any folder; gone when closed) — and drops the rest as it arrives. A 50 MB file is
-    neither kept nor written anywhere: the form gets an OversizedUpload and refuses it as
-    import.too_large. Django's own handlers write the whole file to a named temporary file."""
+    """The upload handler (FILE_UPLOAD_HANDLERS): keeps at most UPLOAD_MAX_BYTES of a file (the
+    largest any form accepts) — in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, beyond that in an
+    anonymous temporary file (no name in any folder; gone when closed) — and drops the rest as
+    it arrives. A 50 MB file is neither kept nor written anywhere: the form gets an
+    OversizedUpload and refuses it from its size (import.too_large for an import). Django's own
+    handlers write the whole file to a named temporary file first."""
 
     def new_file(self, *args, **kwargs):
         super().new_file(*args, **kwargs)
@@ -145,14 +150,14 @@ class BoundedUploadHandler(FileUploadHandler):
 
     def receive_data_chunk(self, raw_data, start):
         self.received += len(raw_data)
-        if self.received <= settings.IMPORT_MAX_BYTES:
+        if self.received <= _upload_limit():
             self.kept.write(raw_data)
         elif not self.kept.closed:
             self.kept.close()  # past the limit: nothing kept from here on
         return None
 
     def file_complete(self, file_size):
-        if self.received > settings.IMPORT_MAX_BYTES:
+        if self.received > _upload_limit():
             return OversizedUpload(self.file_name, self.received)
         self.kept.seek(0)
         return UploadedFile(
@@ -219,7 +224,10 @@ class SpreadsheetFormat(Format):
         elif data.startswith(OLD_XLS_MAGIC):
             raise Refused(
                 "import.not_a_spreadsheet",
-                gettext_lazy("Old .xls files are not supported: save as .xlsx or CSV."),
+                gettext_lazy(
+                    "Old .xls files and password-protected files are not supported: save as "
+                    ".xlsx or CSV without a password."
+                ),
             )
         else:
             headers, rows = _read_csv(_decode(data))

@@ -175,7 +175,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
-# Uploads keep at most IMPORT_MAX_BYTES, dropping the rest as it arrives; never a named temp file.
+# Uploads keep at most UPLOAD_MAX_BYTES (the largest file any form takes: the sourcing picture,
+# 10 MB), dropping the rest as it arrives; never a named temporary file.
+UPLOAD_MAX_BYTES = 10 * 1024 * 1024
 FILE_UPLOAD_HANDLERS = ["catalog.importing.BoundedUploadHandler"]
 
 
