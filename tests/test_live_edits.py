@@ -478,3 +478,22 @@ def test_an_unreachable_1688_fails_the_offer_in_plain_words_and_sends_nothing(
     assert line.reason.startswith(_("1688 could not be reached: %(error)s").split("%")[0])
     assert "alibaba.product.expire" not in sandbox.calls()
     assert remote(catalog, product.offer_id).status == "published"
+
+
+def test_an_offer_in_audit_is_refused_relisting_in_plain_words(sandbox, catalog, operator):
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    sandbox.control("offers/update", {"product_id": product.offer_id, "status": "auditing"})
+    resync(catalog)
+    product.refresh_from_db()
+    assert product.status == "auditing"
+
+    relist = apply_and_work(
+        operator, plan_live_edit(user=operator, product_ids=[product.pk], kind="relist")
+    )
+
+    (line,) = relist.lines.all()
+    assert line.status == Line.REFUSED
+    assert line.reason == _(
+        "1688 is auditing this offer, or it failed the audit; it cannot be changed now."
+    )
+    assert remote(catalog, product.offer_id).status == "auditing"
