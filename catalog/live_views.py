@@ -256,6 +256,24 @@ def live_apply(request, pk):
 
 @staff_member_required
 @require_POST
+def live_check(request, pk):
+    operation = get_object_or_404(LiveEdit, pk=pk)
+    try:
+        live_edits.check_live_edit(user=request.user, operation=operation)
+    except Refused as refused:
+        _shown(request, refused)
+    else:
+        conflicts = operation.lines.filter(status=LiveEditLine.Status.CONFLICT).count()
+        messages.info(
+            request,
+            _("Checked against 1688 now: %(n)d conflicts. Conflicts are not sent.")
+            % {"n": conflicts},
+        )
+    return redirect("catalog:live_detail", pk=pk)
+
+
+@staff_member_required
+@require_POST
 def live_discard(request, pk):
     operation = get_object_or_404(LiveEdit, pk=pk)
     try:

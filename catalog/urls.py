@@ -35,6 +35,7 @@ urlpatterns = [
     path("live/<int:pk>/", live_views.live_detail, name="live_detail"),
     path("live/<int:pk>/progress/", live_views.live_progress, name="live_progress"),
     path("live/<int:pk>/apply/", live_views.live_apply, name="live_apply"),
+    path("live/<int:pk>/check/", live_views.live_check, name="live_check"),
     path("live/<int:pk>/discard/", live_views.live_discard, name="live_discard"),
     path("live/<int:pk>/undo/", live_views.live_undo, name="live_undo"),
     path("batches/", batch_views.batch_list, name="batch_list"),

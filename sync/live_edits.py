@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 PERMISSION = "catalog.change_live_offer"
 QUEUE = "default"
 MAX_OFFERS = 500  # one operation; the job spends about three calls per offer
+CHECK_MAX_OFFERS = 50  # a preview checked while the page waits (one call per offer)
 LISTED_STATUS = "published"
 DELISTED_STATUS = "outdated"  # what alibaba.product.expire leaves
 GONE_STATUSES = {"delete", "deleted", "member deleted"}
@@ -432,6 +433,41 @@ def discard_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
     return operation
 
 
+def check_live_edit(*, user, operation: LiveEdit, client: Open1688Client | None = None) -> LiveEdit:
+    """Read the draft's offers on 1688 now (through the shared rate limit) and mark in the
+    preview what would be a conflict or is already so; nothing is sent. Drafts of at most
+    CHECK_MAX_OFFERS offers (a page waits for it); the job checks again when applied."""
+    _require(user)
+    operation = LiveEdit.objects.get(pk=operation.pk)
+    if operation.status != LiveEdit.Status.DRAFT:
+        raise Refused("not_a_draft", gettext_lazy("Only a preview can be checked."))
+    lines = list(operation.lines.select_related("product__shop").order_by("product_id", "id"))
+    offers: dict[int, list[LiveEditLine]] = defaultdict(list)
+    for line in lines:
+        if line.status in (LineStatus.PLANNED, LineStatus.CONFLICT, LineStatus.UNCHANGED):
+            offers[line.product_id].append(line)
+    if len(offers) > CHECK_MAX_OFFERS:
+        raise Refused(
+            "too_many_to_check",
+            gettext_lazy("Check at most %(max)d offers at once; applying checks every offer."),
+            params={"max": CHECK_MAX_OFFERS},
+        )
+    with client_or_new(client) as api:
+        for product_lines in offers.values():
+            product = product_lines[0].product
+            try:
+                detail = _read(product.shop, api, product)
+            except Open1688Error as exc:
+                try:
+                    reason = _refusal(exc)[1]
+                except _Stop as stop:
+                    reason = stop.reason
+                raise Refused("check_failed", "%(reason)s", params={"reason": reason}) from exc
+            _compare(product_lines, remote_values(detail))
+            LiveEditLine.objects.bulk_update(product_lines, ["status", "reason", "found"])
+    return operation
+
+
 def plan_undo(*, user, operation: LiveEdit) -> LiveEdit:
     """A draft that puts back the values the applied lines of `operation` replaced."""
     _require(user)
@@ -573,25 +609,7 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
     except Open1688Error as exc:
         _close(lines, *_refusal(exc))
         return
-    current = remote_values(detail)
-    to_send = []
-    for line in lines:
-        found = current.get(_key(line))
-        line.found = _text(found)
-        if found is None and line.field != Field.STATUS:
-            line.status = LineStatus.FAILED
-            line.reason = _("This SKU or tier is no longer on the offer on 1688.")
-        elif _same(line, line.found, line.after):
-            line.status = LineStatus.UNCHANGED
-            line.reason = _("Already so on 1688.")
-        elif not _same(line, line.found, line.before):
-            line.status = LineStatus.CONFLICT
-            line.reason = _(
-                "Changed on 1688 since the last sync: %(found)s there, %(before)s here. "
-                "Not overwritten."
-            ) % {"found": line.found or "—", "before": line.before or "—"}
-        else:
-            to_send.append(line)
+    to_send = _compare(lines, remote_values(detail))
     LiveEditLine.objects.bulk_update(lines, ["status", "reason", "found"])
     if not to_send:
         return
@@ -628,6 +646,30 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
         LiveEditLine.objects.bulk_update(to_send, ["status", "reason", "found"])
         _mirror(product, fresh, applied)
         _log_changes(operation, product, fresh, applied)
+
+
+def _compare(lines: list[LiveEditLine], current: dict) -> list[LiveEditLine]:
+    """Mark each line against what 1688 has now; returns the lines still to send."""
+    to_send = []
+    for line in lines:
+        found = current.get(_key(line))
+        line.found = _text(found)
+        if found is None and line.field != Field.STATUS:
+            line.status = LineStatus.FAILED
+            line.reason = _("This SKU or tier is no longer on the offer on 1688.")
+        elif _same(line, line.found, line.after):
+            line.status = LineStatus.UNCHANGED
+            line.reason = _("Already so on 1688.")
+        elif not _same(line, line.found, line.before):
+            line.status = LineStatus.CONFLICT
+            line.reason = _(
+                "Changed on 1688 since the last sync: %(found)s there, %(before)s here. "
+                "Not overwritten."
+            ) % {"found": line.found or "—", "before": line.before or "—"}
+        else:
+            line.status, line.reason = LineStatus.PLANNED, ""
+            to_send.append(line)
+    return to_send
 
 
 def _read(shop, client, product: Product) -> ProductDetail:

@@ -497,3 +497,28 @@ def test_an_offer_in_audit_is_refused_relisting_in_plain_words(sandbox, catalog,
         "1688 is auditing this offer, or it failed the audit; it cannot be changed now."
     )
     assert remote(catalog, product.offer_id).status == "auditing"
+
+
+def test_checking_a_preview_marks_conflicts_before_anything_is_sent(
+    sandbox, catalog, operator, client
+):
+    product = offer_with(catalog, quote_types=(1,), min_skus=2)
+    first = product.skus.order_by("sku_id").first()
+    operation = plan_live_edit(user=operator, product_ids=[product.pk], kind="price", add="1")
+    sandbox.control(
+        "offers/update", {"product_id": product.offer_id, "sku_prices": {str(first.sku_id): "77"}}
+    )
+    client.force_login(operator)
+    sandbox.reset_stats()
+    assert client.post(f"/catalog/live/{operation.pk}/check/").status_code == 302
+
+    assert set(sandbox.calls()) == {"alibaba.product.get"}  # read, nothing written
+    line = operation.lines.get(remote_sku_id=first.sku_id)
+    assert line.status == Line.CONFLICT and line.found == "77.00"
+    preview = client.get(f"/catalog/live/{operation.pk}/").content.decode()
+    assert 'class="line-conflict"' in preview and 'id="live-apply"' in preview
+    operation = apply_and_work(operator, operation)
+    assert operation.lines.get(pk=line.pk).status == Line.CONFLICT
+    assert operation.lines.filter(status=Line.APPLIED).count() == operation.lines.count() - 1
+    prices = {s.sku_id: s.price for s in remote(catalog, product.offer_id).skus}
+    assert prices[first.sku_id] == Decimal("77")
