@@ -29,7 +29,7 @@ from rq import Callback
 from catalog.bulk_edit import ROUNDING_STEPS, new_price
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku
-from erp1688.refusals import PermissionRefused, Refused
+from erp1688.refusals import Refused, require
 from sync.catalog_sync import DELISTED_STATUSES
 from sync.gateway import call_as_shop, client_or_new
 from sync.open1688 import (
@@ -62,14 +62,7 @@ LineStatus = LiveEditLine.Status
 
 # --- planning ---------------------------------------------------------------------------
 def _require(user) -> None:
-    if user is None:
-        return
-    if user.is_active and user.has_perm(PERMISSION):
-        return
-    raise PermissionRefused(
-        "permission_denied",
-        gettext_lazy("You do not have permission to do this. Ask a manager for the right role."),
-    )
+    require(user, PERMISSION)
 
 
 def _decimal(value, name: str) -> Decimal | None:
@@ -168,6 +161,10 @@ def plan_live_edit(
         raise Refused(
             "nothing_to_change", gettext_lazy("The selected offers have nothing this can change.")
         )
+    return _save_draft(user, kind, params, lines)
+
+
+def _save_draft(user, kind: str, params: dict, lines: list[LiveEditLine]) -> LiveEdit:
     with transaction.atomic():
         operation = LiveEdit.objects.create(kind=kind, params=params, created_by=user)
         for line in lines:
@@ -189,12 +186,7 @@ def _plan_values(user, products, kind, values: dict, *, rule_given: bool) -> Liv
     (product,) = products
     lines = [_value_line(product, kind, str(key), value) for key, value in values.items()]
     params = {"values": len(lines)} if kind == LiveEdit.Kind.PRICE else {"mode": "set"}
-    with transaction.atomic():
-        operation = LiveEdit.objects.create(kind=kind, params=params, created_by=user)
-        for line in lines:
-            line.operation = operation
-        LiveEditLine.objects.bulk_create(lines)
-    return operation
+    return _save_draft(user, kind, params, lines)
 
 
 def _value_line(product: Product, kind: str, key: str, raw) -> LiveEditLine:
