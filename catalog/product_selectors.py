@@ -135,10 +135,16 @@ def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]
     by_title = Product.objects.filter(subject__icontains=text).order_by().values_list("pk")
     by_cargo = Product.objects.filter(cargo_number__icontains=text).order_by().values_list("pk")
     by_sku = Sku.objects.filter(cargo_number__icontains=text).order_by().values_list("product_id")
-    ids = [pk for (pk,) in by_title.union(by_cargo, by_sku)[: SEARCH_ID_LIMIT + 1]]
+    # UNION ALL streams: the database stops after SEARCH_ID_LIMIT + 1 ids (repeats are harmless).
+    ids = [pk for (pk,) in by_title.union(by_cargo, by_sku, all=True)[: SEARCH_ID_LIMIT + 1]]
     if len(ids) <= SEARCH_ID_LIMIT:
-        return products.filter(pk__in=ids)
-    return products.filter(Q(pk__in=by_title) | Q(pk__in=by_cargo) | Q(pk__in=by_sku))
+        return products.filter(pk__in=set(ids))
+    # Many matches: test each row along the list's order; a page fills after a few hundred.
+    return products.filter(
+        Q(subject__icontains=text)
+        | Q(cargo_number__icontains=text)
+        | Exists(Sku.objects.filter(product=OuterRef("pk"), cargo_number__icontains=text))
+    )
 
 
 def filter_price(products: QuerySet[Product], low, high) -> QuerySet[Product]:
