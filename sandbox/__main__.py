@@ -61,6 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="an API the app was not granted (gw.APIACLDecline); repeatable",
     )
+    shapes.add_argument(
+        "--strict-publish",
+        action="store_true",
+        help="alibaba.product.add checked like 1688 (leaf, attributes, photobank, freight)",
+    )
+    shapes.add_argument(
+        "--audit-seconds",
+        type=float,
+        default=Switches.audit_seconds,
+        help="new offers stay 'auditing' this long (0: decided at once)",
+    )
 
     seed = commands.add_parser("seed", help="create offers for a seller")
     seed.add_argument("--db", default=DEFAULT_DB)
@@ -93,6 +104,8 @@ def serve(args: argparse.Namespace) -> None:
             list_skus=args.list_skus,
             strict_ownership=args.strict_ownership,
             denied_apis=tuple(args.denied_apis),
+            strict_publish=args.strict_publish,
+            audit_seconds=args.audit_seconds,
         ),
     )
     host, port = server.server_address[:2]

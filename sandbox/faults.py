@@ -23,9 +23,10 @@ ALIASES = {"token_expired": "unauthorized"}
 # Kinds that answer instead of the API (the others act around the normal call).
 ANSWERING_KINDS = {
     *GATEWAY_ERROR_KINDS, *ALIASES, "http502_html", "malformed", "wrong_shape", "not_found",
-    "business_error",
+    "business_error", "preparing", "sys_error",
 }  # fmt: skip
-KINDS = ANSWERING_KINDS | {"slow", "drop", "drop_after_apply"}
+# apply_late: answer gw.ISPInvokeTimeout now and make the call `delay` seconds later.
+KINDS = ANSWERING_KINDS | {"slow", "drop", "drop_after_apply", "apply_late"}
 DEFAULT_SLOW_SECONDS = 5.0
 
 BAD_GATEWAY_PAGE = """<!DOCTYPE html>
@@ -103,5 +104,11 @@ def fault_answer(kind: str) -> Response:
     if kind == "business_error":  # a business error code of the sandbox's own (not attested)
         return json_response(
             {"success": False, "errorCode": "SANDBOX_REJECTED", "errorMsg": "沙箱拒绝了该请求"}
+        )
+    if kind == "preparing":  # alibaba.category.attribute.get's 500_2 (docs/protocol.md)
+        return json_response({"success": False, "errorCode": "500_2", "errorMsg": "数据准备中"})
+    if kind == "sys_error":  # the schema-driven APIs' SYS_ERROR (docs/protocol.md)
+        return json_response(
+            {"result": {"success": False, "bizCode": "SYS_ERROR", "bizMessage": "系统错误"}}
         )
     raise ValueError(f"{kind} does not answer by itself")

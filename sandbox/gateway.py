@@ -7,11 +7,21 @@ is optional (the official generated Python SDK sends it for 3 of its 125 APIs) a
 only when present; error codes come from the one table in sandbox/errors.py.
 """
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import buyer_api, oauth, product_api, search_api
+from . import (
+    buyer_api,
+    category_api,
+    logistics,
+    oauth,
+    photobank,
+    product_api,
+    publish,
+    search_api,
+)
 from .errors import gateway_error
 from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
 from .http import DropConnection, Request, Response, json_response
@@ -57,6 +67,7 @@ def current_time(call: ApiCall) -> dict:
 
 PRODUCT = "com.alibaba.product"
 CROSSBORDER = "com.alibaba.fenxiao.crossborder"
+LOGISTICS = "com.alibaba.logistics"
 APIS: dict[tuple[str, str], Api] = {
     ("system", "currentTime"): Api(current_time, needs_token=False),
     (PRODUCT, "alibaba.product.list.get"): Api(product_api.list_products),
@@ -83,6 +94,25 @@ APIS: dict[tuple[str, str], Api] = {
         buyer_api.query_product_detail, required=("offerDetailParam",)
     ),
     (PRODUCT, "alibaba.product.follow"): Api(buyer_api.follow, required=("productId",)),
+    # Publishing (sandbox/publish.py, category_api.py, photobank.py, logistics.py)
+    (PRODUCT, "alibaba.category.get"): Api(category_api.get_category),
+    (PRODUCT, "alibaba.category.searchByKeyword"): Api(
+        category_api.search_by_keyword, required=("keyword",)
+    ),
+    (PRODUCT, "alibaba.category.attribute.get"): Api(
+        category_api.get_attributes, required=("categoryID",)
+    ),
+    (PRODUCT, "alibaba.new.product.getSchema"): Api(publish.get_schema, required=("catId",)),
+    (PRODUCT, "alibaba.new.product.add"): Api(publish.add_new, required=("catId", "dataBody")),
+    (PRODUCT, "alibaba.product.add.preview"): Api(publish.preview),
+    (PRODUCT, "alibaba.photobank.album.getList"): Api(photobank.list_albums),
+    (PRODUCT, "alibaba.photobank.photo.add"): Api(photobank.add_photo, required=("albumID",)),
+    (LOGISTICS, "alibaba.logistics.myFreightTemplate.list.get"): Api(
+        logistics.list_freight_templates
+    ),
+    (LOGISTICS, "alibaba.logistics.mySendGoodsAddress.list.get"): Api(
+        logistics.list_send_goods_addresses
+    ),
     (PRODUCT, "alibaba.product.unfollow"): Api(buyer_api.unfollow, required=("productId",)),
 }
 
@@ -151,6 +181,7 @@ class Gateway:
         refusal = self._refuse_call(request, target)
         if refusal is not None:
             return refusal
+        publish.settle_audits(self.store)  # audits that came due answer as decided
         api = APIS[(target.namespace, target.name)]
         member_id, token_refusal = self._token_owner(request.params, target.app_key, api)
         if token_refusal is not None:
@@ -227,6 +258,11 @@ class Gateway:
         if fault.kind == "slow":
             time.sleep(fault.delay)
             return run()
+        if fault.kind == "apply_late":  # the error now, the change `delay` seconds later
+            later = threading.Timer(fault.delay, run)
+            later.daemon = True
+            later.start()
+            return gateway_error("gw.ISPInvokeTimeout")
         run()  # drop_after_apply: the change is made, the answer is lost
         raise DropConnection
 

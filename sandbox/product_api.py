@@ -142,6 +142,10 @@ def get_product(call: "ApiCall") -> dict:
 
 # --- alibaba.product.add ---------------------------------------------------------------
 def add_product(call: "ApiCall") -> dict:
+    if call.switches.strict_publish:  # checked like 1688, audited (sandbox/publish.py)
+        from . import publish
+
+        return publish.add_legacy(call)
     try:
         fields = offer_input.parse_fields(call.params, creating=True)
         skus = fields.pop("skuInfos", [])

@@ -40,8 +40,12 @@ class ListFilter:
             clauses.append(f"status IN ({','.join('?' * len(self.statuses))})")
             params += self.statuses
         if self.cargo_number is not None:
-            clauses.append("cargo_number = ?")
-            params.append(self.cargo_number)
+            # The offer's cargoNumber or 货号 attribute (1398), or any SKU's cargoNumber.
+            clauses.append(
+                "(cargo_number = ? OR product_id IN (SELECT product_id FROM sku_cargo_numbers"
+                " WHERE member_id = ? AND cargo_number = ?))"
+            )
+            params += [self.cargo_number, self.member_id, self.cargo_number]
         if self.product_ids:
             clauses.append(f"product_id IN ({','.join('?' * len(self.product_ids))})")
             params += self.product_ids

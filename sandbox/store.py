@@ -110,6 +110,41 @@ CREATE TABLE IF NOT EXISTS republished (
     PRIMARY KEY (member_id, day)
 );
 """
+# Publishing (sandbox/publish.py, photobank.py): SKU cargo numbers the list's cargoNumber filter
+# also matches, photobank albums and photos, and audits that settle later.
+PUBLISH_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sku_cargo_numbers (
+    member_id TEXT NOT NULL,
+    cargo_number TEXT NOT NULL,
+    product_id INTEGER NOT NULL,
+    PRIMARY KEY (member_id, cargo_number, product_id)
+);
+CREATE INDEX IF NOT EXISTS sku_cargo_numbers_product ON sku_cargo_numbers (product_id);
+CREATE TABLE IF NOT EXISTS photobank_albums (
+    album_id INTEGER PRIMARY KEY,
+    member_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS photobank_photos (
+    image_id INTEGER PRIMARY KEY,
+    member_id TEXT NOT NULL,
+    album_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS photobank_photos_path ON photobank_photos (member_id, path);
+CREATE TABLE IF NOT EXISTS audits (
+    product_id INTEGER PRIMARY KEY,
+    due_ms INTEGER NOT NULL,
+    verdict TEXT NOT NULL,      -- published | untread
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audits_due ON audits (due_ms);
+"""
+PUBLISH_TABLES = ("sku_cargo_numbers", "photobank_albums", "photobank_photos", "audits")
 # The official SDK's note on alibaba.product.republish: at most 400 relists a member a day.
 DEFAULT_LIMITS = {"republish_per_day": 400}
 
@@ -121,6 +156,7 @@ OFFER_COLUMNS = (
 )
 INSERT_OFFER = f"INSERT INTO offers ({OFFER_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"  # noqa: S608
 INSERT_PAYLOAD = "INSERT INTO offer_payloads (product_id, payload) VALUES (?, ?)"
+INSERT_SKU_CARGO = "INSERT OR IGNORE INTO sku_cargo_numbers VALUES (?, ?, ?)"
 SELECT_OFFERS = (
     "SELECT o.product_id, member_id, create_ms, last_update_ms, month_sold, payload"
     " FROM offers o JOIN offer_payloads p ON p.product_id = o.product_id"
@@ -147,7 +183,7 @@ class Offer:
             info["status"],
             int(info["categoryID"]),
             info["subject"],
-            info.get("cargoNumber") or None,
+            info.get("cargoNumber") or cargo_attribute(info) or None,
             self.create_ms,
             self.last_update_ms,
             list_price_fen(info),
@@ -168,6 +204,24 @@ class Offer:
             info=json.loads(row["payload"]),
             month_sold=row["month_sold"],
         )
+
+
+def cargo_attribute(info: dict) -> str:
+    """The 货号 attribute (1398) of an offer, where the seller gave one."""
+    for attribute in info.get("attributes") or ():
+        if isinstance(attribute, dict) and str(attribute.get("attributeID")) == "1398":
+            return str(attribute.get("value") or "").strip()
+    return ""
+
+
+def sku_cargo_rows(offer: "Offer") -> list[tuple]:
+    """(member_id, cargo_number, product_id) of each SKU cargo number, for the list filter."""
+    numbers = {
+        str(sku.get("cargoNumber")).strip()
+        for sku in offer.info.get("skuInfos") or ()
+        if str(sku.get("cargoNumber") or "").strip()
+    }
+    return [(offer.member_id, number, offer.product_id) for number in sorted(numbers)]
 
 
 def list_price(info: dict) -> Decimal | None:
@@ -209,6 +263,7 @@ class Store:
         self._all_lock = threading.Lock()
         with self.connection() as conn:
             conn.executescript(SCHEMA)
+            conn.executescript(PUBLISH_SCHEMA)
         self.ensure_seller(DEMO_MEMBER_ID, DEMO_LOGIN_ID, DEMO_SELLER_NAME)
 
     # --- connections -------------------------------------------------------------------
@@ -316,6 +371,7 @@ class Store:
                 "limits",
                 "republished",
                 "follows",
+                *PUBLISH_TABLES,
             ):
                 conn.execute(f"DELETE FROM {table}")  # noqa: S608 (fixed table names)
         self.ensure_seller(DEMO_MEMBER_ID, DEMO_LOGIN_ID, DEMO_SELLER_NAME)
@@ -433,6 +489,9 @@ class Store:
         for chunk in _chunks(offers, INSERT_CHUNK):
             conn.executemany(INSERT_OFFER, [offer.row() for offer in chunk])
             conn.executemany(INSERT_PAYLOAD, [offer.payload_row() for offer in chunk])
+            rows = [row for offer in chunk for row in sku_cargo_rows(offer)]
+            if rows:
+                conn.executemany(INSERT_SKU_CARGO, rows)
 
     @staticmethod
     def replace_offer(conn: sqlite3.Connection, offer: Offer) -> None:
@@ -440,6 +499,8 @@ class Store:
         conn.execute("DELETE FROM offer_payloads WHERE product_id = ?", (offer.product_id,))
         conn.execute(INSERT_OFFER, offer.row())
         conn.execute(INSERT_PAYLOAD, offer.payload_row())
+        conn.execute("DELETE FROM sku_cargo_numbers WHERE product_id = ?", (offer.product_id,))
+        conn.executemany(INSERT_SKU_CARGO, sku_cargo_rows(offer))
 
     @staticmethod
     def load_offers(conn: sqlite3.Connection, product_ids: list[int]) -> dict[int, Offer]:

@@ -26,6 +26,16 @@ class Switches:
     # API names this app was not granted: calls answer gw.APIACLDecline (each "solution" an
     # app subscribes to grants its own API set).
     denied_apis: tuple[str, ...] = ()
+    # Publishing (sandbox/publish.py): the legacy alibaba.product.add checked like 1688 (leaf,
+    # required and cascading attributes, photobank pictures, own freight template and
+    # address); off: the old lenient add, published at once. The schema-driven add and the
+    # preview are always strict.
+    strict_publish: bool = False
+    # Audit of new offers: `auditing` this long, then published or untread (a title with one of
+    # the words, or a random share of offers); 0: decided at once.
+    audit_seconds: float = 3.0
+    audit_reject_words: tuple[str, ...] = ("违禁", "假货", "高仿")
+    audit_reject_share: float = 0.0
 
     def changed(self, values: dict) -> "Switches":
         """A copy with ``values`` applied; ValueError names a bad key or value."""
@@ -38,7 +48,20 @@ class Switches:
             raise ValueError(f"list_nesting must be one of {list(NESTINGS)}")
         if "list_total" in checked and checked["list_total"] not in TOTAL_KEYS:
             raise ValueError(f"list_total must be one of {list(TOTAL_KEYS)}")
-        for name in ("list_skus", "strict_ownership"):
+        for name in ("audit_seconds", "audit_reject_share"):
+            if name in checked:
+                value = checked[name]
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise ValueError(f"{name} must be a number >= 0")
+                checked[name] = float(value)
+        if checked.get("audit_reject_share", 0) > 1:
+            raise ValueError("audit_reject_share must be between 0 and 1")
+        if "audit_reject_words" in checked:
+            words = checked["audit_reject_words"]
+            if not isinstance(words, list | tuple) or not all(isinstance(w, str) for w in words):
+                raise ValueError("audit_reject_words must be a list of words")
+            checked["audit_reject_words"] = tuple(words)
+        for name in ("list_skus", "strict_ownership", "strict_publish"):
             if name in checked and not isinstance(checked[name], bool):
                 raise ValueError(f"{name} must be true or false")
         if "denied_apis" in checked:
@@ -51,6 +74,7 @@ class Switches:
     def as_dict(self) -> dict:
         values = asdict(self)
         values["denied_apis"] = list(self.denied_apis)
+        values["audit_reject_words"] = list(self.audit_reject_words)
         return values
 
 
