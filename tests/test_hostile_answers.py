@@ -151,6 +151,7 @@ def _parse(parser, answer):
 
 
 INTEGER_FIELDS = {"product_id", "sku_id", "offer_id", "total_records", "start_quantity"}
+INT64 = range(-(2**63), 2**63)
 
 
 def _assert_clean(value, at="answer") -> None:
@@ -162,6 +163,8 @@ def _assert_clean(value, at="answer") -> None:
             inner = getattr(value, field.name)
             if field.name in INTEGER_FIELDS:
                 assert type(inner) is int, f"{at}.{field.name} is {inner!r}"
+            if type(inner) is int:
+                assert inner in INT64, f"{at}.{field.name} does not fit a bigint column"
             if isinstance(inner, Decimal | float):
                 assert isinstance(inner, Decimal) and inner.is_finite(), f"{at}.{field.name}"
             _assert_clean(inner, f"{at}.{field.name}")
@@ -294,3 +297,15 @@ def test_token_answers_out_of_range_are_malformed(token_answer):
 
     with pytest.raises(MalformedResponseError):
         parsers.parse_token(token_answer, NOW)
+
+
+@pytest.mark.parametrize("stock", [2**63, -(2**63) - 1, "9223372036854775808", Decimal("1E+19")])
+def test_integers_past_64_bits_are_malformed(stock):
+    """A stock of 10**19 used to reach the database and fail the sync with OverflowError."""
+    from sync.open1688 import MalformedResponseError
+
+    answer = {"productInfo": {"productID": 1, "saleInfo": {"amountOnSale": stock}}}
+    with pytest.raises(MalformedResponseError, match="saleInfo.amountOnSale is out of the 64-bit"):
+        parsers.parse_product_detail(answer)
+    answer["productInfo"]["saleInfo"]["amountOnSale"] = 2**63 - 1
+    assert parsers.parse_product_detail(answer).amount_on_sale == 2**63 - 1

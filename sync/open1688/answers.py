@@ -91,23 +91,25 @@ class _Reader:
             if required:  # "" is no more an integer than a missing key
                 raise MalformedResponseError(f"answer lacks {self.path(key)}")
             return None
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
         # At most 20 digits (every 1688 integer fits 64 bits): int() of "1e9999999" as a
         # Decimal takes minutes, and of 5,000 digits as text raises a bare ValueError.
-        if (
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif (
             isinstance(value, str)
             and _INTEGER.fullmatch(value.strip())
             and len(value.strip()) <= 21
-        ):
-            return int(value)
-        if (
+        ) or (
             isinstance(value, Decimal)
             and value == value.to_integral_value()
             and (not value or value.adjusted() < 20)
         ):
-            return int(value)
-        raise MalformedResponseError(f"{self.path(key)} is not an integer: {value!r}")
+            number = int(value)
+        else:
+            raise MalformedResponseError(f"{self.path(key)} is not an integer: {value!r}")
+        if not -(2**63) <= number < 2**63:  # no integer column (bigint) could store it
+            raise MalformedResponseError(f"{self.path(key)} is out of the 64-bit integer range")
+        return number
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
         value = self.value(key, required=required)
