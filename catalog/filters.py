@@ -19,6 +19,12 @@ BIG_ID = 10**18  # offer and SKU ids are 64-bit integers
 BIG_AMOUNT = 10**12
 
 
+def shop_choices() -> list[tuple[int, str]]:
+    # A plain list: a model choice field would read the shops through a server-side cursor on
+    # PostgreSQL (three round trips) on every page.
+    return list(Shop.objects.order_by("name").values_list("pk", "name"))
+
+
 def _number(label, *, decimals=False, maximum=BIG_AMOUNT, minimum=0, method=None, **kwargs):
     extra = {"max_digits": 14, "decimal_places": 2} if decimals else {}
     return django_filters.NumberFilter(
@@ -39,8 +45,8 @@ class ProductFilter(django_filters.FilterSet):
         max_length=100,
         widget=forms.TextInput(attrs={"placeholder": _("Title, offer id, cargo number")}),
     )
-    shop = django_filters.ModelChoiceFilter(
-        label=_("Shop"), queryset=Shop.objects.order_by("name"), empty_label=_("All shops")
+    shop = django_filters.ChoiceFilter(
+        label=_("Shop"), field_name="shop", choices=shop_choices, empty_label=_("All shops")
     )
     status = django_filters.ChoiceFilter(
         label=_("Status"),
@@ -99,8 +105,8 @@ def _date(label):
 
 
 class ChangeFilter(django_filters.FilterSet):
-    shop = django_filters.ModelChoiceFilter(
-        label=_("Shop"), queryset=Shop.objects.order_by("name"), empty_label=_("All shops")
+    shop = django_filters.ChoiceFilter(
+        label=_("Shop"), field_name="shop", choices=shop_choices, empty_label=_("All shops")
     )
     product = _number(_("Offer id"), maximum=BIG_ID, minimum=1, field_name="product__offer_id")
     sku = _number(_("SKU id"), maximum=BIG_ID, minimum=1, field_name="remote_sku_id")
