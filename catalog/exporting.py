@@ -7,6 +7,7 @@ leading "=" (losing data and missing + - @) and turns every cell into text.
 """
 
 import tablib
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import UploadBatch
 from catalog.resources import COLUMN_NAMES, UploadItemResource
@@ -32,26 +33,30 @@ TEMPLATE_EXAMPLE = {
     "description": "100%纯棉，宽松版型。",
 }
 
-# What each column takes: shown on the import page and on the template's second sheet.
+# What each column takes: shown on the import page, as form help and on the template's second
+# sheet, in the user's language.
 COLUMN_HELP = {
-    "title": "必填，最多 128 个字符 / Required, at most 128 characters",
-    "category_id": "必填，1688 类目ID / Required: the 1688 category ID",
-    "price": "与阶梯价二选一；大于 0，最多两位小数 / Either this or price ranges; > 0, 2 decimals",
-    "price_ranges": "起订量:价格，用 ; 分隔，起订量递增，如 1:9.90;50:8.50 / "
-    "start quantity:price, separated by ;, quantities increasing",
-    "stock": "必填，不小于 0 的整数 / Required, a whole number ≥ 0",
-    "unit": "留空为“件” / Empty means 件",
-    "min_order_quantity": "不小于 1 的整数，留空为 1 / A whole number ≥ 1; empty means 1",
-    "images": "必填，1–10 张，每行一个或用 ; 分隔；http(s) 网址或 img/ibank/ 路径 / "
-    "Required, 1–10, one per line or separated by ;: http(s) URLs or img/ibank/ paths",
-    "attributes": "名称(属性ID)=值，用 ; 分隔，如 颜色(3216)=白色;材质(287)=棉 / "
-    "name(attribute ID)=value, separated by ;",
-    "skus": "每行一个SKU：规格 名称(属性ID):值 用逗号分隔，然后 =价格@库存，可再加 #SKU货号 / "
-    "One SKU per line: name(ID):value pairs separated by commas, then =price@stock, "
-    "then optionally #SKU cargo number",
-    "cargo_number": "留空自动生成；最多 64 个字母、数字、- 或 _；同一店铺内不能重复 / "
-    "Empty means generated; up to 64 letters, digits, - or _; unique within the shop",
-    "description": "最多 50,000 个字符 / At most 50,000 characters",
+    "title": _("Required, at most 128 characters"),
+    "category_id": _("Required: the 1688 category ID"),
+    "price": _("Either this or price ranges; greater than 0, at most 2 decimals"),
+    "price_ranges": _(
+        "Start quantity:price, separated by ; with quantities increasing, e.g. 1:9.90;50:8.50"
+    ),
+    "stock": _("Required, a whole number ≥ 0"),
+    "unit": _("Empty means 件"),
+    "min_order_quantity": _("A whole number ≥ 1; empty means 1"),
+    "images": _(
+        "Required, 1–10, one per line or separated by ;: http(s) addresses or img/ibank/ paths"
+    ),
+    "attributes": _("Name(attribute ID)=value, separated by ;, e.g. 颜色(3216)=白色;材质(287)=棉"),
+    "skus": _(
+        "One SKU per line: name(ID):value pairs separated by commas, then =price@stock, then "
+        "optionally #SKU cargo number"
+    ),
+    "cargo_number": _(
+        "Empty means generated; up to 64 letters, digits, - or _; unique within the shop"
+    ),
+    "description": _("At most 50,000 characters"),
 }
 
 
@@ -79,7 +84,9 @@ def import_template(fmt: str) -> bytes:
     if fmt != "xlsx":
         return _encode(dataset, fmt)
     dataset.title = "批量上货"
-    help_sheet = tablib.Dataset(headers=["列 Column", "填写说明 How to fill it"], title="说明 Help")
+    help_sheet = tablib.Dataset(
+        headers=[str(_("Column")), str(_("How to fill it"))], title="说明 Help"
+    )
     for name, header in COLUMN_NAMES.items():
-        help_sheet.append([header, COLUMN_HELP[name]])
+        help_sheet.append([header, str(COLUMN_HELP[name])])
     return tablib.Databook([dataset, help_sheet]).export("xlsx")

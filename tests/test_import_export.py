@@ -539,7 +539,8 @@ def test_staff_preview_then_confirm_imports_every_row_once_with_the_cargo_number
 ):
     batch = UploadBatchFactory()
     url = reverse("catalog:batch_import", args=[batch.pk])
-    assert importer_client.get(url).status_code == 200
+    form_page = importer_client.get(url).content.decode()
+    assert "留空自动生成" in form_page and "Empty means generated" not in form_page
 
     page = importer_client.post(url, {"file": upload(csv_bytes([row(), row(title="杯子")]))})
 
@@ -720,6 +721,9 @@ def test_the_template_has_every_column_and_a_valid_example(fmt, staff_client, im
     assert dataset.headers == HEADERS
     preview = preview_import(user=importer, batch=UploadBatchFactory(), upload=upload(content))
     assert preview.is_valid
+    if fmt == "xlsx":  # the second sheet explains each column in the user's language
+        help_sheet = openpyxl.load_workbook(io.BytesIO(content)).worksheets[1]
+        assert [c.value for c in help_sheet[2]] == ["标题 Title", "必填，最多 128 个字符"]
 
 
 def test_staff_export_download(staff_client):
