@@ -186,13 +186,25 @@ def price_text(product) -> str:
     return f"{money(low)}–{Decimal(high):.2f}"
 
 
-def tiers_text(product) -> str:
+def tiers_text(product, tiers=None) -> str:
     unit = product.unit or ""
     return " · ".join(
         f"≥{tier.get('start_quantity')}{unit} {money(tier.get('price'))}"
-        for tier in product.price_ranges or []
-        if tier.get("price") is not None
+        for tier in (product.price_ranges if tiers is None else tiers) or []
+        if isinstance(tier, dict) and tier.get("price") is not None
     )
+
+
+def sku_price_text(sku, product) -> str:
+    """A SKU's own price, its own tiers (priceRange), or the offer's tiers it shares."""
+    if sku.price is not None:
+        return money(sku.price)
+    own = getattr(sku, "price_ranges", None)
+    if own:
+        return tiers_text(product, own)
+    if product.price_ranges:
+        return str(_("The offer's tiers"))
+    return "—"
 
 
 def total_stock(product):
@@ -242,7 +254,7 @@ class ProductPage:
     pictures: list[str]
     attributes: list[tuple[str, str]]
     tiers: list[dict]
-    skus: list[Sku]
+    skus: list[tuple[Sku, str]]  # (SKU, its price as shown)
     changes: list[PriceStockChange]
     more_changes: bool
     chart: dict
@@ -322,7 +334,7 @@ def product_page(product: Product) -> ProductPage:
         pictures=[picture(path) for path in product.images or [] if isinstance(path, str)],
         attributes=_attribute_rows(product.attributes),
         tiers=tiers,
-        skus=skus,
+        skus=[(sku, sku_price_text(sku, product)) for sku in skus],
         changes=changes[:TABLE_CHANGES],
         more_changes=len(changes) > TABLE_CHANGES,
         chart=_chart(product, changes, skus),

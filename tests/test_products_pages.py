@@ -294,3 +294,19 @@ def test_search_with_many_matches_pages_along_the_list_order(viewer, monkeypatch
     ProductFactory(subject="雨伞", cargo_number="BW-X")
     assert sorted(shown(viewer.get(LIST, {"q": "保温杯"}))) == ["保温杯 0", "保温杯 1", "保温杯 2"]
     assert len(shown(viewer.get(LIST, {"q": "bw-"}))) == 4
+
+
+def test_sku_prices_as_1688_has_them(viewer):
+    product = ProductFactory(
+        unit="件", price_ranges=[{"start_quantity": 3, "price": "258.00"}], quote_type=2
+    )
+    shared = SkuFactory(product=product, price=None)
+    own = SkuFactory(
+        product=product, price=None, price_ranges=[{"start_quantity": 1, "price": "9.5"}]
+    )
+    priced = SkuFactory(product=product, price=Decimal("12.00"))
+    response = viewer.get(reverse("catalog:product_detail", args=[product.pk]))
+    prices = dict((sku.pk, text) for sku, text in response.context["page"].skus)
+    assert prices[priced.pk] == "¥12.00"
+    assert prices[own.pk] == "≥1件 ¥9.50"
+    assert prices[shared.pk] not in ("—", "")  # "the offer's tiers", in the page's language
