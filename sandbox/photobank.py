@@ -89,7 +89,7 @@ def check_picture(data: bytes) -> str:
                 raise PhotoRefused(
                     "IMAGE_TRANSPARENT", "不支持透明背景的PNG图片 / a transparent PNG is refused"
                 )
-            picture.verify()
+            picture.load()  # a truncated or corrupt file fails here
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
         raise PhotoRefused(
             "IMAGE_TYPE_INVALID", "图片无法识别 / the file is not a readable picture"

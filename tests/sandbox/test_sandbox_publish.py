@@ -1,0 +1,467 @@
+"""Publishing as strict as 1688, over HTTP with the sandbox's own little client: categories,
+attribute schemas with cascading rules, the photobank's picture rules, freight and addresses,
+both publish APIs, preview, audit, and adds that apply after their answer was lost."""
+
+import io
+import json
+import time
+
+import pytest
+from PIL import Image
+from sandbox_client import APP_KEY, DEMO_SELLER
+
+T_SHIRT = 1031910  # a leaf (女装 > T恤 > 女式T恤)
+LOGISTICS = "com.alibaba.logistics"
+OTHER_SELLER = "b2b-2209111111"
+
+
+def ok(answer) -> dict:
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def picture(kind: str = "JPEG", size=(640, 640), mode="RGB", colour=(200, 40, 40)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def upload(gateway, token, data: bytes, *, name="主图", album=None) -> dict:
+    if album is None:
+        albums = ok(gateway.call("alibaba.photobank.album.getList", token=token))["albumInfos"]
+        album = albums[0]["albumID"]
+    params = {"albumID": album, "name": name}
+    return photo_call(gateway, token, params, data)
+
+
+def photo_call(gateway, token, params: dict, data: bytes) -> dict:
+    """photo.add as multipart: the fields are signed, the file's bytes are not."""
+    from sandbox_client import APP_SECRET, test_signature
+
+    fields = {key: str(value) for key, value in params.items()}
+    fields["access_token"] = token
+    factor = f"param2/1/com.alibaba.product/alibaba.photobank.photo.add/{APP_KEY}"
+    fields["_aop_signature"] = test_signature(APP_SECRET, factor, fields)
+    answer = gateway.http.post(
+        f"{gateway.base_url}/openapi/{factor}",
+        data=fields,
+        files={"imageBytes": ("p.bin", data, "application/octet-stream")},
+        timeout=10,
+    )
+    return ok(answer)
+
+
+def shipping(gateway, token) -> tuple[int, int]:
+    templates = ok(
+        gateway.call(
+            "alibaba.logistics.myFreightTemplate.list.get", namespace=LOGISTICS, token=token
+        )
+    )["result"]
+    addresses = ok(
+        gateway.call(
+            "alibaba.logistics.mySendGoodsAddress.list.get", namespace=LOGISTICS, token=token
+        )
+    )["result"]
+    return templates[0]["id"], addresses[0]["id"]
+
+
+def form(photo_url: str, template: int, address: int, **changes) -> dict:
+    values = {
+        "title": "2026新款纯棉短袖T恤女",
+        "outerId": "H11-TS-001",
+        "catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "纯棉", "p-122216347": ["夏季"]},
+        "skuTable": [
+            {"p-3216": "白色", "p-450": "M", "price": "19.90", "amountOnSale": 100,
+             "cargoNumber": "H11-TS-001-W-M"},
+            {"p-3216": "黑色", "p-450": "L", "price": "21.90", "amountOnSale": 50,
+             "cargoNumber": "H11-TS-001-B-L"},
+        ],
+        "mainImage": [photo_url],
+        "freight": {"freightTemplateId": template, "unitWeight": 0.3},
+        "cbuSendAddress": address,
+        "unit": "件",
+    }  # fmt: skip
+    values.update(changes)
+    return values
+
+
+def add_new(gateway, token, values: dict, cat_id: int = T_SHIRT):
+    params = {"catId": cat_id, "scene": "cbu_offer", "dataBody": json.dumps({"formValues": values})}
+    return gateway.call("alibaba.new.product.add", params, token=token)
+
+
+@pytest.fixture
+def seller(gateway):
+    """(token, photo url, freight template id, address id) of the demo seller."""
+    token = gateway.token()
+    photo = upload(gateway, token, picture())["image"]
+    template, address = shipping(gateway, token)
+    return token, photo["url"], template, address
+
+
+def offers_with(gateway, cargo_number: str, token: str) -> list[dict]:
+    params = {"cargoNumber": cargo_number, "pageNo": 1, "pageSize": 20}
+    body = ok(gateway.call("alibaba.product.list.get", params, token=token))
+    return body["result"]["result"]["pageResult"]["resultList"]
+
+
+# --- categories -------------------------------------------------------------------------------
+def test_category_tree_has_three_levels_and_hundreds_of_leaves(gateway):
+    token = gateway.token()
+    root = ok(gateway.call("alibaba.category.get", {"categoryID": 0}, token=token))
+    assert root["succes"] == "true"
+    (info,) = root["categoryInfo"]
+    assert len(info["childIDs"]) >= 10
+    leaves, levels, waiting = 0, set(), list(info["childIDs"])
+    while waiting:
+        answer = ok(
+            gateway.call("alibaba.category.get", {"categoryID": waiting.pop()}, token=token)
+        )
+        (node,) = answer["categoryInfo"]
+        levels.add(node["level"])
+        assert node["name"]
+        if node["isLeaf"]:
+            leaves += 1
+            assert node["childIDs"] == []
+        waiting.extend(node["childIDs"])
+    assert levels == {1, 2, 3}
+    assert leaves >= 200
+
+
+def test_category_search_answers_leaves_without_an_outer_result(gateway):
+    token = gateway.token()
+    body = ok(gateway.call("alibaba.category.searchByKeyword", {"keyword": "杯"}, token=token))
+    assert body["success"] == "true" and "result" not in body
+    names = {item["name"] for item in body["products"]}
+    assert {"保温杯", "马克杯"} <= names
+    assert all(item["isLeaf"] for item in body["products"])
+
+
+def test_attribute_schema_of_a_leaf_with_sale_attributes_and_cascades(gateway):
+    token = gateway.token()
+    body = ok(gateway.call("alibaba.category.attribute.get", {"categoryID": T_SHIRT}, token=token))
+    by_id = {a["attrID"]: a for a in body["attributes"]}
+    assert by_id[1398]["name"] == "货号" and by_id[1398]["required"] is True
+    assert by_id[3216]["isSKUAttribute"] is True and by_id[450]["isSKUAttribute"] is True
+    assert by_id[122216347]["inputType"] == "2"  # multi
+    assert "纯棉" in {value["name"] for value in by_id[287]["attrValues"]}
+    assert all(isinstance(value["attrValueID"], int) for value in by_id[287]["attrValues"])
+    cascades = json.loads(body["attributeLevelMapStr"])
+    assert cascades["1141:20001"] == "8243"
+    assert any(">" in condition for condition in cascades)
+    parent = ok(gateway.call("alibaba.category.get", {"categoryID": T_SHIRT}, token=token))
+    sub = parent["categoryInfo"][0]["parentIDs"][0]
+    refused = ok(gateway.call("alibaba.category.attribute.get", {"categoryID": sub}, token=token))
+    assert refused["success"] is False and refused["errorCode"] == "CATEGORY_NOT_LEAF"
+
+
+def test_preparing_fault_answers_500_2(gateway):
+    token = gateway.token()
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.category.attribute.get", kind="preparing"
+    )
+    body = ok(gateway.call("alibaba.category.attribute.get", {"categoryID": T_SHIRT}, token=token))
+    assert body == {"success": False, "errorCode": "500_2", "errorMsg": "数据准备中"}
+
+
+# --- photobank ----------------------------------------------------------------------------------
+def test_photobank_accepts_pictures_by_the_rules(gateway):
+    token = gateway.token()
+    for kind in ("JPEG", "PNG", "GIF", "BMP"):
+        image = upload(gateway, token, picture(kind), name=f"图{kind}")["image"]
+        assert image["url"].startswith("img/ibank/") and image["id"] > 0
+    opaque_rgba = picture("PNG", mode="RGBA", colour=(10, 20, 30, 255))
+    assert upload(gateway, token, opaque_rgba)["success"] is True
+    albums = ok(gateway.call("alibaba.photobank.album.getList", token=token))["albumInfos"]
+    assert albums[0]["imageCount"] == 5
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        (picture("PNG", mode="RGBA", colour=(10, 20, 30, 0)), "IMAGE_TRANSPARENT"),
+        (picture("WEBP"), "IMAGE_TYPE_INVALID"),
+        (b"not a picture at all", "IMAGE_TYPE_INVALID"),
+        (b"\xff\xd8" + b"\x00" * (2 * 1024 * 1024), "IMAGE_TOO_LARGE"),
+    ],
+)
+def test_photobank_refuses_what_1688_refuses(gateway, data, code):
+    answer = upload(gateway, gateway.token(), data)
+    assert answer["success"] is False and answer["errorCode"] == code, answer
+
+
+def test_photobank_name_and_album_rules(gateway):
+    token = gateway.token()
+    assert upload(gateway, token, picture(), name="名" * 31)["errorCode"] == "NAME_TOO_LONG"
+    assert upload(gateway, token, picture(), name="名" * 30)["success"] is True
+    gateway.control("POST", "/_sandbox/sellers", member_id=OTHER_SELLER)
+    other_token = gateway.token(OTHER_SELLER)
+    their_album = ok(gateway.call("alibaba.photobank.album.getList", token=other_token))[
+        "albumInfos"
+    ][0]["albumID"]
+    refused = upload(gateway, token, picture(), album=their_album)
+    assert refused["errorCode"] == "ALBUM_NOT_EXIST"
+
+
+def test_freight_templates_and_addresses_are_per_seller(gateway):
+    gateway.control("POST", "/_sandbox/sellers", member_id=OTHER_SELLER)
+    mine = shipping(gateway, gateway.token())
+    theirs = shipping(gateway, gateway.token(OTHER_SELLER))
+    assert mine != theirs
+    assert mine == shipping(gateway, gateway.token())  # stable
+
+
+# --- alibaba.new.product.getSchema / add ----------------------------------------------------------
+def test_get_schema_answers_the_form_as_a_json_string(gateway):
+    token = gateway.token()
+    body = ok(
+        gateway.call(
+            "alibaba.new.product.getSchema", {"catId": T_SHIRT, "scene": "cbu_offer"}, token=token
+        )
+    )
+    schema = json.loads(body["result"]["bizData"])
+    fields = {field["id"]: field for field in schema["fields"]}
+    assert {
+        "title",
+        "outerId",
+        "catProp",
+        "saleProp",
+        "skuTable",
+        "freight",
+        "cbuSendAddress",
+    } <= set(fields)
+    props = {child["id"]: child for child in fields["catProp"]["children"]}
+    assert props["p-1398"]["required"] is True
+    assert props["p-287"]["uiType"] == "select" and props["p-287"]["dataSource"]
+    assert [c["id"] for c in fields["saleProp"]["children"]] == ["p-3216", "p-450"]
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.new.product.getSchema", kind="sys_error"
+    )
+    failed = ok(gateway.call("alibaba.new.product.getSchema", {"catId": T_SHIRT}, token=token))
+    assert failed["result"]["bizCode"] == "SYS_ERROR"
+
+
+def test_new_add_answers_the_item_id_nested_in_json_strings_and_audits_it(gateway, seller):
+    token, photo, template, address = seller
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.5)
+    body = ok(add_new(gateway, token, form(photo, template, address)))
+    data = json.loads(json.loads(body["result"]["bizData"])["dataJson"])
+    assert data["offerStatus"] == "auditing"
+    detail = ok(gateway.call("alibaba.product.get", {"productID": data["itemId"]}, token=token))
+    info = detail["productInfo"]
+    assert info["status"] == "auditing" and "cargoNumber" not in info
+    assert {"attributeID": 1398, "value": "H11-TS-001"}.items() <= next(
+        a for a in info["attributes"] if a["attributeID"] == 1398
+    ).items()
+    assert [sku["cargoNumber"] for sku in info["skuInfos"]] == ["H11-TS-001-W-M", "H11-TS-001-B-L"]
+    time.sleep(0.6)
+    detail = ok(gateway.call("alibaba.product.get", {"productID": data["itemId"]}, token=token))
+    assert detail["productInfo"]["status"] == "published"
+
+
+def test_list_cargo_number_filter_matches_the_1398_attribute_and_sku_cargo_numbers(gateway, seller):
+    token, photo, template, address = seller
+    item = json.loads(
+        json.loads(
+            ok(add_new(gateway, token, form(photo, template, address)))["result"]["bizData"]
+        )["dataJson"]
+    )["itemId"]
+    for number in ("H11-TS-001", "H11-TS-001-B-L"):
+        assert [o["productID"] for o in offers_with(gateway, number, token)] == [item]
+    assert offers_with(gateway, "H11-TS-00", token) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"catProp": {"p-2176": "其他", "p-1141": "否", "p-122216347": ["夏季"]}}, "面料"),
+        ({"outerId": ""}, "货号"),
+        # cascading: 是否进口 = 是 makes 原产国/地区 required
+        ({"catProp": {"p-2176": "其他", "p-1141": "是", "p-287": "纯棉", "p-122216347": ["夏季"]}},
+         "原产国/地区"),
+        # two conditions: 件型 = 大件 and 是否跨境出口专供货源 = 是 → 主要下游平台
+        ({"catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "纯棉", "p-122216347": ["夏季"],
+                      "p-100031": "大件", "p-7002": "是"}}, "主要下游平台"),
+    ],
+)  # fmt: skip
+def test_new_add_refuses_a_missing_required_or_cascading_attribute_by_name(
+    gateway, seller, change, named
+):
+    token, photo, template, address = seller
+    body = ok(add_new(gateway, token, form(photo, template, address, **change)))
+    assert body["result"]["success"] is False
+    assert body["result"]["bizCode"] == "ATTRIBUTE_REQUIRED"
+    assert f"「{named}」" in body["result"]["bizMessage"]
+    assert offers_with(gateway, "H11-TS-001-W-M", token) == []
+
+
+def test_new_add_with_the_cascaded_attribute_given_is_accepted(gateway, seller):
+    token, photo, template, address = seller
+    props = {"p-2176": "其他", "p-1141": "是", "p-8243": "日本", "p-287": "纯棉",
+             "p-122216347": ["夏季", "秋季"]}  # fmt: skip
+    body = ok(add_new(gateway, token, form(photo, template, address, catProp=props)))
+    assert body["result"]["success"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "金子", "p-122216347": ["夏季"]}},
+         "ATTRIBUTE_VALUE_INVALID"),
+        ({"mainImage": ["img/ibank/2026/001/002/123_456.jpg"]}, "IMAGE_NOT_IN_PHOTOBANK"),
+        ({"mainImage": []}, "IMAGE_REQUIRED"),
+        ({"freight": {"freightTemplateId": 987654321}}, "FREIGHT_TEMPLATE_INVALID"),
+        ({"cbuSendAddress": 123}, "SEND_ADDRESS_INVALID"),
+        ({"skuTable": [{"p-7869": "500ml", "price": "9.9", "amountOnSale": 1}]},
+         "SKU_ATTRIBUTE_INVALID"),
+        ({"title": "超长标题" * 8}, "TITLE_TOO_LONG"),
+    ],
+)  # fmt: skip
+def test_new_add_refuses_what_1688_refuses(gateway, seller, change, code):
+    token, photo, template, address = seller
+    body = ok(add_new(gateway, token, form(photo, template, address, **change)))
+    assert body["result"]["bizCode"] == code, body
+
+
+def test_new_add_refuses_a_non_leaf_and_another_sellers_picture(gateway, seller):
+    token, photo, template, address = seller
+    leaf = ok(gateway.call("alibaba.category.get", {"categoryID": T_SHIRT}, token=token))
+    sub = leaf["categoryInfo"][0]["parentIDs"][0]
+    body = ok(add_new(gateway, token, form(photo, template, address), cat_id=sub))
+    assert body["result"]["bizCode"] == "CATEGORY_NOT_LEAF"
+    gateway.control("POST", "/_sandbox/sellers", member_id=OTHER_SELLER)
+    other = gateway.token(OTHER_SELLER)
+    o_template, o_address = shipping(gateway, other)
+    body = ok(add_new(gateway, other, form(photo, o_template, o_address)))
+    assert body["result"]["bizCode"] == "IMAGE_NOT_IN_PHOTOBANK"
+
+
+def test_audit_rejects_a_banned_word_with_a_reason(gateway, seller):
+    token, photo, template, address = seller
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.3)
+    body = ok(add_new(gateway, token, form(photo, template, address, title="高仿纯棉T恤女")))
+    item = json.loads(json.loads(body["result"]["bizData"])["dataJson"])["itemId"]
+    time.sleep(0.4)
+    info = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))["productInfo"]
+    assert info["status"] == "untread"
+    assert "高仿" in info["auditFailReason"]
+
+
+# --- legacy add (strict switch) and preview --------------------------------------------------
+def legacy_fields(photo: str, template: int, address: int, **changes) -> dict:
+    fields = {
+        "subject": "2026新款纯棉短袖T恤女",
+        "categoryID": T_SHIRT,
+        "cargoNumber": "OFFER-LEVEL-1",
+        "attributes": json.dumps([
+            {"attributeID": 1398, "value": "H11-LG-001"},
+            {"attributeID": 2176, "value": "其他"},
+            {"attributeID": 1141, "value": "否"},
+            {"attributeID": 287, "value": "棉麻"},
+            {"attributeID": 122216347, "value": "春季"},
+            {"attributeID": 122216347, "value": "夏季"},
+        ], ensure_ascii=False),
+        "image": json.dumps({"images": [photo]}),
+        "skuInfos": json.dumps([
+            {"attributes": [{"attributeID": 3216, "attributeValue": "白色"},
+                            {"attributeID": 450, "attributeValue": "S"}],
+             "price": "15.00", "amountOnSale": 10, "cargoNumber": "H11-LG-001-W-S"},
+        ], ensure_ascii=False),
+        "saleInfo": json.dumps({"priceRanges": [{"startQuantity": 2, "price": "15.00"}]}),
+        "shippingInfo": json.dumps({"freightTemplateID": template, "sendGoodsAddressId": address,
+                                    "unitWeight": 0.2}),
+    }  # fmt: skip
+    fields.update(changes)
+    return fields
+
+
+def test_legacy_add_is_strict_with_the_switch_and_drops_offer_level_cargo_number(gateway, seller):
+    token, photo, template, address = seller
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, strict_publish=True)
+    missing = legacy_fields(photo, template, address, attributes="[]")
+    refused = ok(gateway.call("alibaba.product.add", missing, token=token))
+    assert refused["errorCode"] == "ATTRIBUTE_REQUIRED" and "「货号」" in refused["errorMsg"]
+    body = ok(
+        gateway.call("alibaba.product.add", legacy_fields(photo, template, address), token=token)
+    )
+    product_id = body["productID"]
+    info = ok(gateway.call("alibaba.product.get", {"productID": product_id}, token=token))[
+        "productInfo"
+    ]
+    assert info["status"] == "auditing" and "cargoNumber" not in info
+    assert offers_with(gateway, "OFFER-LEVEL-1", token) == []
+    assert [o["productID"] for o in offers_with(gateway, "H11-LG-001", token)] == [product_id]
+    assert [o["productID"] for o in offers_with(gateway, "H11-LG-001-W-S", token)] == [product_id]
+
+
+def test_legacy_add_without_the_switch_stays_lenient(gateway):
+    token = gateway.token()
+    fields = {"subject": "随便什么", "categoryID": 5, "saleInfo": json.dumps(
+        {"priceRanges": [{"startQuantity": 1, "price": "3"}]})}  # fmt: skip
+    body = ok(gateway.call("alibaba.product.add", fields, token=token))
+    info = ok(gateway.call("alibaba.product.get", {"productID": body["productID"]}, token=token))
+    assert info["productInfo"]["status"] == "published"
+
+
+def test_preview_checks_like_the_add_and_creates_nothing(gateway, seller):
+    token, photo, template, address = seller
+    good = ok(
+        gateway.call(
+            "alibaba.product.add.preview", legacy_fields(photo, template, address), token=token
+        )
+    )
+    assert good["success"] is True
+    bad = legacy_fields(photo, template, address, image=json.dumps({"images": ["img/x/1.jpg"]}))
+    refused = ok(gateway.call("alibaba.product.add.preview", bad, token=token))
+    assert refused["errorCode"] == "IMAGE_NOT_IN_PHOTOBANK"
+    assert offers_with(gateway, "H11-LG-001", token) == []
+
+
+# --- adds that apply after their answer --------------------------------------------------
+def test_apply_late_answers_a_timeout_and_creates_the_offer_later(gateway, seller):
+    token, photo, template, address = seller
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.new.product.add", kind="apply_late", delay=1.0
+    )
+    answer = add_new(gateway, token, form(photo, template, address))
+    assert answer.status_code == 504 and answer.json()["error_code"] == "gw.ISPInvokeTimeout"
+    assert offers_with(gateway, "H11-TS-001", token) == []  # not yet
+    deadline = time.monotonic() + 5
+    while not offers_with(gateway, "H11-TS-001", token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(offers_with(gateway, "H11-TS-001", token)) == 1
+
+
+def test_slow_add_past_the_read_timeout_still_applies_once(gateway, seller):
+    import requests
+
+    token, photo, template, address = seller
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.new.product.add", kind="slow", delay=1.0
+    )
+    with pytest.raises(requests.Timeout):
+        gateway.call(
+            "alibaba.new.product.add",
+            {
+                "catId": T_SHIRT,
+                "dataBody": json.dumps({"formValues": form(photo, template, address)}),
+            },
+            token=token,
+            timeout=0.3,
+        )
+    assert offers_with(gateway, "H11-TS-001", token) == []  # still running
+    time.sleep(1.2)
+    assert len(offers_with(gateway, "H11-TS-001", token)) == 1
+
+
+def test_drop_after_apply_creates_the_offer_and_answers_nothing(gateway, seller):
+    import requests
+
+    token, photo, template, address = seller
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.new.product.add", kind="drop_after_apply"
+    )
+    with pytest.raises(requests.ConnectionError):
+        add_new(gateway, token, form(photo, template, address))
+    assert len(offers_with(gateway, "H11-TS-001", token)) == 1
+    assert DEMO_SELLER  # the demo seller holds it
