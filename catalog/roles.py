@@ -23,6 +23,7 @@ VIEW = [
     "catalog.view_uploadbatch",
     "catalog.view_uploaditem",
     "catalog.view_liveedit",
+    "catalog.view_watchedoffer",
 ]
 
 OPERATE = [
@@ -33,6 +34,7 @@ OPERATE = [
     "catalog.delete_uploaditem",
     "catalog.submit_uploadbatch",
     "catalog.change_live_offer",
+    "catalog.watch_offer",  # watch suppliers' offers (sync/watch.py)
 ]
 
 MANAGE = [

@@ -37,7 +37,7 @@ from erp1688.refusals import Refused
 from sync.gateway import call_as_shop, client_or_new
 from sync.locks import held_lock, holder
 from sync.open1688 import BusinessError, Open1688Client
-from sync.open1688.types import PriceRange, ProductDetail, ProductSummary
+from sync.open1688.types import PriceRange, ProductDetail, ProductSummary, SkuInfo
 
 log = logging.getLogger(__name__)
 
@@ -299,7 +299,7 @@ def _has_changed(item: ProductSummary, product: Product | None) -> bool:
     return product.remote_modified_at != item.modify_time
 
 
-def _tiers_json(tiers: tuple[PriceRange, ...]) -> list[dict]:
+def tiers_json(tiers: tuple[PriceRange, ...]) -> list[dict]:
     return [{"start_quantity": t.start_quantity, "price": str(t.price)} for t in tiers]
 
 
@@ -314,7 +314,7 @@ def _product_values(detail: ProductDetail, now: datetime) -> dict:
         "amount_on_sale": detail.amount_on_sale,
         "quote_type": detail.quote_type,
         "cargo_number": detail.cargo_number[:64],
-        "price_ranges": _tiers_json(detail.price_ranges),
+        "price_ranges": tiers_json(detail.price_ranges),
         "images": list(detail.images),
         "attributes": list(detail.attributes),
         "remote_created_at": detail.create_time,
@@ -357,25 +357,35 @@ def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict)
 
 
 def _change(run, product: Product, sku: Sku | None, remote_sku_id: int, stamp, now):
-    """A factory of one product's (or SKU's) change rows; a missing value is "unknown": None
-    on either side writes nothing."""
+    """A factory of one product's (or SKU's) change rows (see change_maker)."""
+    return change_maker(
+        stamp,
+        now,
+        shop_id=product.shop_id,
+        product=product,
+        sku=sku,
+        remote_sku_id=remote_sku_id,
+        sync_run=run,
+    )
+
+
+def change_maker(stamp, now, **row):
+    """A factory of change rows for one subject (`row`: the PriceStockChange fields naming
+    it: own offer and SKU, or a watched offer (sync/watch.py), and the source); a missing value
+    is "unknown": None on either side writes nothing."""
 
     def make(field: str, before, after, tier_start_quantity: int = 0):
         if before is None or after is None or Decimal(before) == Decimal(after):
             return []
         return [
             PriceStockChange(
-                shop_id=product.shop_id,
-                product=product,
-                sku=sku,
-                remote_sku_id=remote_sku_id,
                 field=field,
                 tier_start_quantity=tier_start_quantity,
                 old_value=before,
                 new_value=after,
                 remote_modified_at=stamp or now,
                 observed_at=now,
-                sync_run=run,
+                **row,
             )
         ]
 
@@ -404,9 +414,22 @@ def _offer_level_changes(run, product: Product, detail: ProductDetail, now) -> l
     they are the price of every SKU. Offer stock only when the offer has no SKUs (otherwise
     it is the SKUs' total and their rows say it)."""
     make = _change(run, product, None, 0, detail.modify_time, now)
-    rows = _tier_changes(make, product.price_ranges, detail.price_ranges)
+    return offer_changes(make, product.price_ranges, product.amount_on_sale, detail)
+
+
+def offer_changes(make, old_tiers: list[dict], old_stock, detail: ProductDetail) -> list:
+    """The offer-level rows (remote_sku_id 0) between a mirror's tiers/stock and `detail`."""
+    rows = _tier_changes(make, old_tiers, detail.price_ranges)
     if not detail.skus:
-        rows += make(PriceStockChange.Field.STOCK, product.amount_on_sale, detail.amount_on_sale)
+        rows += make(PriceStockChange.Field.STOCK, old_stock, detail.amount_on_sale)
+    return rows
+
+
+def sku_changes(make, old_price, old_tiers: list[dict], old_stock, info: SkuInfo) -> list:
+    """One SKU's rows: its price, its own tiers and its stock."""
+    rows = make(PriceStockChange.Field.PRICE, old_price, info.price)
+    rows += _tier_changes(make, old_tiers, info.price_ranges)
+    rows += make(PriceStockChange.Field.STOCK, old_stock, info.amount_on_sale)
     return rows
 
 
@@ -427,7 +450,7 @@ def _upsert_skus(run, details: list[ProductDetail], products: dict, now) -> list
                 "price": info.price,
                 "retail_price": info.retail_price,
                 "stock": info.amount_on_sale,
-                "price_ranges": _tiers_json(info.price_ranges),
+                "price_ranges": tiers_json(info.price_ranges),
             }
             sku = existing.get((product.pk, info.sku_id))
             keep.add((product.pk, info.sku_id))
@@ -435,9 +458,7 @@ def _upsert_skus(run, details: list[ProductDetail], products: dict, now) -> list
                 new.append(Sku(product=product, sku_id=info.sku_id, **values))
                 continue
             make = _change(run, product, sku, info.sku_id, detail.modify_time, now)
-            changes += make(PriceStockChange.Field.PRICE, sku.price, info.price)
-            changes += _tier_changes(make, sku.price_ranges, info.price_ranges)
-            changes += make(PriceStockChange.Field.STOCK, sku.stock, info.amount_on_sale)
+            changes += sku_changes(make, sku.price, sku.price_ranges, sku.stock, info)
             for name, value in values.items():
                 setattr(sku, name, value)
             updated.append(sku)
