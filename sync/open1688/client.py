@@ -697,24 +697,32 @@ class Open1688Client:
         listed = tuple(c for c in entries if c.category_id != category_id)
         if listed:
             return listed
-        children: list[Category] = []
-        for parent in entries:
-            for child_id in parent.child_ids:
-                answer = self.get_category(access_token, child_id)
-                children.extend(c for c in answer if c.category_id == child_id)
-        return tuple(children)
+        return self._categories_by_id(
+            access_token, [child for parent in entries for child in parent.child_ids]
+        )
+
+    def _categories_by_id(self, access_token: str, ids: Iterable[int]) -> tuple[Category, ...]:
+        found: list[Category] = []
+        for category_id in ids:
+            answer = self.get_category(access_token, category_id)
+            found.extend(c for c in answer if c.category_id == category_id)
+        return tuple(found)
 
     def category_tree(self, access_token: str, *, root: int = 0) -> tuple[Category, ...]:
         """Every category under `root`, parents before children: one alibaba.category.get per
-        category (a few hundred calls for the whole tree: run it in a job and cache it)."""
+        category, plus one for `root` (a few hundred calls for the whole tree: run it in a job
+        and cache it)."""
         found: list[Category] = []
-        waiting = [root]
+        waiting = list(self.category_children(access_token, root))
         while waiting:
-            parent = waiting.pop(0)
-            for child in self.category_children(access_token, parent):
-                found.append(child)
-                if not child.is_leaf:
-                    waiting.append(child.category_id)
+            category = waiting.pop(0)
+            found.append(category)
+            if category.is_leaf:
+                continue
+            if category.child_ids:
+                waiting.extend(self._categories_by_id(access_token, category.child_ids))
+            else:  # an answer shape that lists children instead of naming them
+                waiting.extend(self.category_children(access_token, category.category_id))
         return tuple(found)
 
     def search_categories(self, access_token: str, keyword: str) -> tuple[Category, ...]:

@@ -82,6 +82,14 @@ class ProductDetail:
     raw: dict = field(repr=False, compare=False)  # the whole answer, productInfo included
     from_list: bool = False  # read from a list item: fields the list leaves out are unknown
 
+    @property
+    def audit_reason(self) -> str:
+        """Why an `untread` offer failed audit, where the answer says: `auditFailReason` in
+        productInfo (the sandbox's field; the real one is not attested, docs/protocol.md)."""
+        info = self.raw.get("productInfo", self.raw) if isinstance(self.raw, dict) else {}
+        reason = info.get("auditFailReason") if isinstance(info, dict) else None
+        return str(reason or "")
+
     def sku_tiers(self, sku: SkuInfo) -> tuple[PriceRange, ...]:
         """The tiers a buyer of `sku` pays, by quoteType; () when 1688 gave no price for it."""
         if sku.price_ranges:

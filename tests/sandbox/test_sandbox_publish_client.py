@@ -1,0 +1,223 @@
+"""The real client (sync/open1688) against the sandbox over HTTP for the publishing APIs: what
+the client reads is what the sandbox answers, retries only where they are safe."""
+
+import io
+import threading
+import time
+
+import pytest
+from PIL import Image
+from sandbox_client import APP_KEY, APP_SECRET
+
+from sync.open1688 import BusinessError, Open1688Client, OutcomeUnknownError
+from sync.open1688.types import INPUT_MULTI, CategoryAttributes
+
+T_SHIRT = 1031910
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def __call__(self, api, attempt, status, elapsed) -> None:
+        with self.lock:
+            self.calls.append(api)
+
+
+@pytest.fixture
+def counted():
+    return Counter()
+
+
+@pytest.fixture
+def sleeps():
+    return []
+
+
+@pytest.fixture
+def client(gateway, counted, sleeps):
+    with Open1688Client(
+        app_key=APP_KEY,
+        app_secret=APP_SECRET,
+        gateway=gateway.base_url,
+        read_timeout=0.5,
+        max_retries=2,
+        sleep=sleeps.append,
+        on_request=counted,
+    ) as built:
+        yield built
+
+
+@pytest.fixture
+def token(gateway):
+    return gateway.token()
+
+
+def jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (500, 500), (30, 120, 200)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def data_body(client, token, **changes) -> dict:
+    album = client.list_albums(token)[0]
+    photo = client.add_photo(token, album_id=album.album_id, name="主图" * 20, image=jpeg())
+    template = client.list_freight_templates(token)[0]
+    address = next(a for a in client.list_send_goods_addresses(token) if a.is_default)
+    values = {
+        "title": "纯棉短袖T恤女",
+        "outerId": "CL-001",
+        "catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "纯棉", "p-122216347": ["夏季"]},
+        "skuTable": [{"p-3216": "白色", "p-450": "M", "price": "19.90", "amountOnSale": 5,
+                      "cargoNumber": "CL-001-W-M"}],
+        "mainImage": [photo.url],
+        "freight": {"freightTemplateId": template.template_id},
+        "cbuSendAddress": address.address_id,
+    }  # fmt: skip
+    values.update(changes)
+    return {"formValues": values}
+
+
+def test_category_tree_walk_and_search(client, token, counted):
+    roots = client.category_children(token, 0)
+    assert {"女装", "数码配件", "家纺"} <= {root.name for root in roots}
+    assert all(root.parent_id == 0 and not root.is_leaf for root in roots)
+    started = time.monotonic()
+    counted.calls.clear()
+    tree = client.category_tree(token)
+    elapsed = time.monotonic() - started
+    leaves = [c for c in tree if c.is_leaf]
+    assert len(leaves) >= 250 and len(tree) - len(leaves) >= 60
+    assert len(counted.calls) == len(tree) + 1  # one alibaba.category.get per category
+    assert elapsed < 30
+    by_id = {c.category_id: c for c in tree}
+    shirt = by_id[T_SHIRT]
+    assert shirt.name == "女式T恤" and by_id[shirt.parent_id].name == "T恤"
+    found = client.search_categories(token, "保温杯")
+    assert [c.category_id for c in found] == [121950004] and found[0].is_leaf
+
+
+def test_attribute_schema_is_typed_with_cascading_rules(client, token):
+    schema = client.get_category_attributes(token, T_SHIRT)
+    assert isinstance(schema, CategoryAttributes)
+    assert [a.name for a in schema.sale_attributes] == ["颜色", "尺码"]
+    seasons = schema.attribute(122216347)
+    assert seasons.input_type == INPUT_MULTI and seasons.value_named("夏季").value_id
+    plain = schema.required_ids({})
+    assert 1398 in plain and 8243 not in plain
+    imported = schema.attribute(1141).value_named("是").value_id
+    assert 8243 in schema.required_ids({1141: {imported}})
+
+
+def test_500_2_is_retried_after_one_to_three_seconds(gateway, client, token, sleeps):
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.category.attribute.get", kind="preparing", times=2
+    )
+    schema = client.get_category_attributes(token, T_SHIRT)
+    assert schema.attributes
+    assert len(sleeps) == 2 and all(1.0 <= s <= 3.0 for s in sleeps)
+
+
+def test_500_2_gives_up_after_three_answers(gateway, client, token):
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.category.attribute.get", kind="preparing", times=3
+    )
+    with pytest.raises(BusinessError) as raised:
+        client.get_category_attributes(token, T_SHIRT)
+    assert raised.value.code == "500_2"
+
+
+def test_schema_sys_error_is_retried(gateway, client, token, sleeps):
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.new.product.getSchema", kind="sys_error"
+    )
+    schema = client.get_product_schema(token, T_SHIRT)
+    assert schema.category_id == T_SHIRT and schema.schema["catId"] == T_SHIRT
+    assert len(sleeps) == 1
+
+
+def test_publish_through_the_schema_api_then_audit(gateway, client, token):
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.3)
+    result = client.add_new_product(token, category_id=T_SHIRT, data_body=data_body(client, token))
+    assert result.offer_status == "auditing"
+    (found,) = client.find_products_by_cargo_number(token, "CL-001-W-M")
+    assert found.product_id == result.item_id
+    time.sleep(0.4)
+    assert client.get_product(token, result.item_id).status == "published"
+
+
+def test_refusals_name_the_attribute(client, token):
+    body = data_body(
+        client, token, catProp={"p-2176": "其他", "p-1141": "否", "p-122216347": "夏季"}
+    )
+    with pytest.raises(BusinessError) as raised:
+        client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+    assert raised.value.code == "ATTRIBUTE_REQUIRED" and "面料" in raised.value.message
+
+
+def test_a_rejected_offer_carries_the_reason(gateway, client, token):
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0)
+    body = data_body(client, token, title="违禁纯棉T恤")
+    result = client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+    detail = client.get_product(token, result.item_id)
+    assert detail.status == "untread" and "违禁" in detail.audit_reason
+
+
+def test_add_sys_error_is_an_unknown_outcome(gateway, client, token):
+    body = data_body(client, token)
+    gateway.control("POST", "/_sandbox/faults", api="alibaba.new.product.add", kind="sys_error")
+    with pytest.raises(OutcomeUnknownError):
+        client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+
+
+def test_apply_late_add_is_unknown_never_resent_and_appears_later(gateway, client, token, counted):
+    body = data_body(client, token)
+    gateway.control(
+        "POST", "/_sandbox/faults", api="alibaba.new.product.add", kind="apply_late", delay=0.8
+    )
+    counted.calls.clear()
+    with pytest.raises(OutcomeUnknownError):
+        client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+    assert counted.calls == ["alibaba.new.product.add"]  # not retried
+    assert client.find_products_by_cargo_number(token, "CL-001") == ()
+    time.sleep(1.2)
+    assert len(client.find_products_by_cargo_number(token, "CL-001")) == 1
+
+
+def test_photo_rules_reach_the_client_as_business_errors(client, token):
+    album = client.list_albums(token)[0]
+    buffer = io.BytesIO()
+    Image.new("RGBA", (64, 64), (0, 0, 0, 0)).save(buffer, format="PNG")
+    with pytest.raises(BusinessError) as raised:
+        client.add_photo(token, album_id=album.album_id, name="透明", image=buffer.getvalue())
+    assert raised.value.code == "IMAGE_TRANSPARENT"
+
+
+def test_legacy_add_and_preview(gateway, client, token):
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, strict_publish=True)
+    form = data_body(client, token)["formValues"]
+    product = {
+        "subject": "纯棉短袖T恤女",
+        "categoryID": T_SHIRT,
+        "attributes": [
+            {"attributeID": 1398, "value": "LG-7"},
+            {"attributeID": 2176, "value": "其他"},
+            {"attributeID": 1141, "value": "否"},
+            {"attributeID": 287, "value": "纯棉"},
+            {"attributeID": 122216347, "value": "夏季"},
+        ],
+        "image": {"images": form["mainImage"]},
+        "saleInfo": {"priceRanges": [{"startQuantity": 1, "price": "9.90"}]},
+        "shippingInfo": {
+            "freightTemplateID": form["freight"]["freightTemplateId"],
+            "sendGoodsAddressId": form["cbuSendAddress"],
+        },
+    }
+    assert client.preview_product(token, product).ok
+    bad = {**product, "shippingInfo": {"freightTemplateID": 424242}}
+    refused = client.preview_product(token, bad)
+    assert not refused.ok and refused.code == "FREIGHT_TEMPLATE_INVALID"
+    product_id = client.add_product(token, product)
+    (found,) = client.find_products_by_cargo_number(token, "LG-7")
+    assert found.product_id == product_id and found.status == "auditing"
