@@ -159,7 +159,7 @@ def test_a_user_without_view_permissions_gets_the_refusal_page_for_pages_too(cli
 
 
 def test_a_viewer_sees_every_page_and_no_write_button(client, world):
-    PriceStockChangeFactory(shop=world["shop"])
+    change = PriceStockChangeFactory(shop=world["shop"])
     SyncRunFactory(shop=world["shop"])
     login(client, "viewer")
     batch = world["batch"]
@@ -171,6 +171,7 @@ def test_a_viewer_sees_every_page_and_no_write_button(client, world):
         reverse("catalog:batch_progress", args=[batch.pk]),
         reverse("catalog:batch_export", args=[batch.pk, "csv"]),
         reverse("catalog:product_list"),
+        reverse("catalog:product_detail", args=[change.product.pk]),
         reverse("catalog:change_list"),
         reverse("admin:index"),
     ]
@@ -188,11 +189,15 @@ def test_a_viewer_sees_every_page_and_no_write_button(client, world):
     assert snapshot(world) == before
 
 
-def test_navigation_shows_only_what_the_user_may_open(client, world):
+def test_navigation_and_dashboard_show_only_what_the_user_may_open(client, world):
+    SyncRunFactory(shop=world["shop"])
     login(client, None)
-    nav = client.get(reverse("home")).content.decode()
+    home = client.get(reverse("home")).content.decode()
     for url in (reverse("catalog:batch_list"), reverse("catalog:product_list")):
-        assert url not in nav
+        assert url not in home
+    assert world["shop"].name not in home  # the shops and runs tables are not shown
+    client.force_login(UserFactory(username="v2", roles=["viewer"]))
+    assert world["shop"].name in client.get(reverse("home")).content.decode()
 
 
 @committing
