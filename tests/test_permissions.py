@@ -475,3 +475,20 @@ def test_role_groups_follow_roles_after_migrate():
     viewer.permissions.add(Permission.objects.get(codename="submit_uploadbatch"))
     sync_role_permissions()  # what the post_migrate handler runs
     assert not viewer.permissions.filter(codename="submit_uploadbatch").exists()
+
+
+def test_a_batch_added_in_the_admin_goes_through_the_service(client, world):
+    operator = login(client, "operator")
+    data = {
+        "name": " 后台批次 ",
+        "shop": world["shop"].pk,
+        "items-TOTAL_FORMS": "0",
+        "items-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:catalog_uploadbatch_add"), data)
+    assert response.status_code == 302
+    batch = UploadBatch.objects.get(name="后台批次")  # stripped by the service
+    assert batch.created_by == operator and batch.status == UploadBatch.Status.DRAFT
+    login(client, "viewer")
+    assert_refused(client.post(reverse("admin:catalog_uploadbatch_add"), data))
+    assert UploadBatch.objects.filter(name__contains="后台批次").count() == 1
