@@ -117,9 +117,10 @@ class SearchFilter:
             clauses.append("category_id = ?")
             params.append(self.category_id)
         if self.min_order_max is not None:
+            # Last, correlated: read only for rows the cheaper terms kept.
             clauses.append(
-                "product_id IN (SELECT product_id FROM offer_payloads WHERE"
-                " coalesce(json_extract(payload, '$.saleInfo.minOrderQuantity'), 1) <= ?)"
+                "(SELECT coalesce(json_extract(p.payload, '$.saleInfo.minOrderQuantity'), 1)"
+                " FROM offer_payloads p WHERE p.product_id = offers.product_id) <= ?"
             )
             params.append(self.min_order_max)
         return " AND ".join(clauses), params
