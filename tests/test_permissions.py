@@ -492,3 +492,15 @@ def test_a_batch_added_in_the_admin_goes_through_the_service(client, world):
     login(client, "viewer")
     assert_refused(client.post(reverse("admin:catalog_uploadbatch_add"), data))
     assert UploadBatch.objects.filter(name__contains="后台批次").count() == 1
+
+
+def test_the_upload_command_acts_as_the_system_or_as_a_named_user(world):
+    from django.core.management import CommandError, call_command
+
+    UserFactory(username="looker", roles=["viewer"])
+    with pytest.raises(CommandError, match="permission_denied: "):
+        call_command("upload_batch", str(world["batch"].pk), "--as", "looker")
+    with pytest.raises(CommandError, match="No user 'nobody'"):
+        call_command("upload_batch", str(world["batch"].pk), "--as", "nobody")
+    world["batch"].refresh_from_db()
+    assert world["batch"].status == UploadBatch.Status.DRAFT
