@@ -4,7 +4,7 @@ See docs/sandbox-control.md."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import buyer_api, seeding
+from . import buyer_api, publish, seeding
 from .faults import FaultQueue
 from .http import Request, Response, json_response
 from .oauth import ACCESS_LIFE_S, REFRESH_LIFE_S, token_answer
@@ -171,6 +171,7 @@ class Control:
         return {"productID": offer.product_id, "lastUpdateTime": format_1688(offer.last_update_ms)}
 
     def list_offers(self, body: dict, request: Request) -> dict:
+        publish.settle_audits(self.store)  # due audits show as decided here too
         member_id = request.query.get("member_id")
         cargo_number = request.query.get("cargo_number")
         limit = min(int(request.query.get("limit", OFFER_LISTING_LIMIT)), OFFER_LISTING_LIMIT)

@@ -465,3 +465,15 @@ def test_drop_after_apply_creates_the_offer_and_answers_nothing(gateway, seller)
         add_new(gateway, token, form(photo, template, address))
     assert len(offers_with(gateway, "H11-TS-001", token)) == 1
     assert DEMO_SELLER  # the demo seller holds it
+
+
+def test_control_offer_listing_shows_settled_audits(gateway, seller):
+    token, photo, template, address = seller
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.3)
+    ok(add_new(gateway, token, form(photo, template, address)))
+    listed = gateway.control("GET", f"/_sandbox/offers?member_id={DEMO_SELLER}")["offers"]
+    assert [o["status"] for o in listed] == ["auditing"]
+    assert listed[0]["cargoNumber"] == "H11-TS-001"  # the 1398 attribute
+    time.sleep(0.4)
+    listed = gateway.control("GET", f"/_sandbox/offers?member_id={DEMO_SELLER}")["offers"]
+    assert [o["status"] for o in listed] == ["published"]
