@@ -447,3 +447,13 @@ def test_sourcing_answers_are_json_the_sandbox_counts(sandbox, connected_shop, s
     sourcing.read_supplier_offer(supplier["ids"][1])
     assert sandbox.calls() == {DETAIL: 1}
     assert json.dumps(sandbox.get("follows", app_key="nobody")) == '{"follows": []}'
+
+
+def test_image_page_refuses_a_file_over_10_mb(staff_client, connected_shop, sandbox):
+    sandbox.reset_stats()
+    upload = io.BytesIO(b"\xff\xd8\xff\xe0" + b"0" * (sourcing.IMAGE_MAX_BYTES + 10))
+    upload.name = "huge.jpg"
+    page = staff_client.post(reverse("catalog:sourcing_image"), {"image": upload})
+    assert page.status_code == 200 and page.context["results"] is None
+    assert page.context["upload_form"].errors
+    assert "product.image.upload" not in sandbox.calls()
