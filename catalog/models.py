@@ -225,6 +225,15 @@ class SyncRun(models.Model):
     class Kind(models.TextChoices):
         INCREMENTAL = "incremental", _("Incremental")
         FULL = "full", _("Full resync")
+        FIRST = "first", _("First sync")  # an incremental run of a shop never synced before
+
+    class ErrorKind(models.TextChoices):  # why a run failed, for staff (sync/alerts.py)
+        AUTH = "auth", _("Authorisation")
+        QUOTA = "quota", _("Quota")
+        DATA = "data", _("Data")
+        PLATFORM = "platform", _("1688 platform")
+        WORKER = "worker", _("Worker stopped")
+        OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -251,7 +260,9 @@ class SyncRun(models.Model):
     offers_delisted = models.PositiveIntegerField(default=0)
     details_fetched = models.PositiveIntegerField(default=0)
     changes_written = models.PositiveIntegerField(default=0)
+    offers_total = models.PositiveIntegerField(null=True, blank=True)  # the window's, for progress
     error = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=10, choices=ErrorKind.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -385,6 +396,21 @@ class PriceStockChange(models.Model):
         tier = f"@{self.tier_start_quantity}" if self.field == self.Field.TIER_PRICE else ""
         subject = self.product_id or f"watched {self.watched_offer_id}"
         return f"{subject} {self.field}{tier}: {self.old_value} → {self.new_value}"
+
+    # What the row is about, for lists that show own and watched offers together.
+    @property
+    def subject_offer_id(self) -> int | None:
+        subject = self.product if self.product_id else self.watched_offer
+        return subject.offer_id if subject else None
+
+    @property
+    def subject_title(self) -> str:
+        return self.product.subject if self.product_id else self.watched_offer.subject
+
+    @property
+    def subject_owner(self) -> str:
+        """The own shop's name, or the watched offer's supplier."""
+        return self.shop.name if self.shop_id else self.watched_offer.supplier_label
 
     @property
     def tier_label(self) -> str:
@@ -689,6 +715,105 @@ class PushMessage(models.Model):
 
     def __str__(self):
         return f"{self.topic} {self.msg_id}"
+
+
+# --- Alerts (issue 16): rules staff set, and the alerts they raise (sync/alerts.py) ----------
+
+
+class AlertRule(models.Model):
+    """What one staff member wants to hear about. `threshold` is the rule's number: a percent
+    (price change), a stock level (stock below) or days (authorisation expiring)."""
+
+    class Kind(models.TextChoices):
+        PRICE_CHANGE = "price_change", _("Price changes by at least N %")
+        STOCK_BELOW = "stock_below", _("Stock falls below N")
+        DELISTED = "delisted", _("Offer delisted or gone")
+        SKU_GONE = "sku_gone", _("SKU gone")
+        SYNC_FAILING = "sync_failing", _("Sync failing")
+        AUTH_EXPIRING = "auth_expiring", _("Authorisation expires within N days")
+
+    # Kinds about one shop as a whole (no product scope); the others are per product.
+    SHOP_KINDS = (Kind.SYNC_FAILING, Kind.AUTH_EXPIRING)
+    NEEDS_THRESHOLD = (Kind.PRICE_CHANGE, Kind.STOCK_BELOW, Kind.AUTH_EXPIRING)
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alert_rules",
+        verbose_name=_("owner"),
+    )
+    kind = models.CharField(_("when"), max_length=20, choices=Kind.choices)
+    threshold = models.DecimalField(
+        _("N"), max_digits=14, decimal_places=2, null=True, blank=True,
+        validators=[MinValueValidator(0)],
+    )  # fmt: skip
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("shop"), help_text=_("Empty: every shop."),
+    )  # fmt: skip
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("product"), help_text=_("Empty: every product."),
+    )  # fmt: skip
+    email = models.BooleanField(_("also by email"), default=True)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("alert rule")
+        verbose_name_plural = _("alert rules")
+        ordering = ["owner", "kind", "id"]
+        indexes = [models.Index(fields=["kind", "active"], name="alertrule_kind_active")]
+
+    def __str__(self):
+        return f"{self.owner} {self.kind} {self.threshold}"
+
+
+class Alert(models.Model):
+    """One alert of a rule: ONE per rule and state (`state_key`, e.g. "stock_below:12:345")
+    while the state lasts (`resolved_at` empty), so a stock that stays low is one alert, not
+    one per sync; when the state ends the alert is resolved and a later dip is a new one."""
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+    )  # the rule's owner, kept here so the inbox and its unread count read one index
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    state_key = models.CharField(max_length=200)
+    # The message's values (sync/alerts.py `message` renders them in the reader's language).
+    params = JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(_("raised"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "state_key"],
+                condition=Q(resolved_at__isnull=True),
+                name="alert_open_once_per_state",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="alert_inbox"),
+            models.Index(fields=["owner", "read_at"], name="alert_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} {self.state_key}"
+
+    @property
+    def kind(self) -> str:
+        return self.params.get("kind", "")
 
 
 # Live offer edits (issue 18) live in their own module; imported here so Django registers them.

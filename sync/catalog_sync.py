@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
 from erp1688.refusals import Refused
+from sync import alerts
 from sync.gateway import call_as_shop, client_or_new
 from sync.locks import held_lock, holder
 from sync.open1688 import BusinessError, Open1688Client
@@ -108,7 +109,7 @@ def sync_shop(
             with client_or_new(client) as api:
                 _run(run, api, report_and_check)
         except Exception as exc:
-            _finish(run, SyncRun.Status.FAILED, _describe(exc))
+            _finish(run, SyncRun.Status.FAILED, _describe(exc), alerts.classify(exc))
             raise
     return run
 
@@ -122,9 +123,11 @@ def _describe(exc: Exception) -> str:
     return f"{exc.__class__.__name__}: {exc}"[:2000]
 
 
-def _finish(run: SyncRun, status: str, error: str = "") -> None:
+def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") -> None:
     run.status, run.error, run.finished_at = status, error, timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
+    run.error_kind = error_kind
+    run.save(update_fields=["status", "error", "error_kind", "finished_at"])
+    alerts.on_run_finished(run=run)  # sync failing / recovered, offers gone, authorisation
 
 
 def _run(run: SyncRun, client: Open1688Client, progress) -> None:
@@ -132,6 +135,8 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     if not shop.is_syncable:  # the rule of Shop.objects.syncable()
         raise RuntimeError(f"shop is {shop.get_status_display()}: {shop.status_reason}")
     full = run.kind == SyncRun.Kind.FULL
+    if shop.sync_cursor is None and not full:
+        run.kind = SyncRun.Kind.FIRST  # no cursor yet: it reads everything, say so
     now = timezone.now()
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # 1688 times carry ms
     overlap = timedelta(seconds=settings.SYNC_OVERLAP_SECONDS)
@@ -173,6 +178,7 @@ def _read_window(run, shop, client, window: Window, seen: set[int], progress) ->
         run.requests_made += 1
         run.pages += 1
         first_total = page.total_records if first_total is None else first_total
+        run.offers_total = page.total_records  # the progress bar's 100 %
         is_last = not page.items or page_no * PAGE_SIZE >= page.total_records
         stable = page.total_records == first_total
         _store_page(
@@ -211,8 +217,8 @@ def _store_page(run, shop, client, items, seen: set[int], advance_to: datetime |
             missed.append(item.product_id)
         else:
             details.append(detail)
-    run.offers_seen += len(items)
     seen.update(i.product_id for i in items)
+    run.offers_seen = len(seen)  # distinct offers: a repeated pass or a page re-read counts once
     with transaction.atomic():
         unchanged_ids = [known[i].pk for i in known if i not in changed_ids]
         Product.objects.filter(pk__in=unchanged_ids).update(last_seen_at=timezone.now())
@@ -354,6 +360,7 @@ def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict)
     changes.extend(_upsert_skus(run, details, products, now))
     created = PriceStockChange.objects.bulk_create(changes, ignore_conflicts=True)
     run.changes_written += len(created)
+    alerts.on_changes(changes=changes)  # price change %, stock below N (sync/alerts.py)
 
 
 def _change(run, product: Product, sku: Sku | None, remote_sku_id: int, stamp, now):
@@ -464,8 +471,9 @@ def _upsert_skus(run, details: list[ProductDetail], products: dict, now) -> list
             updated.append(sku)
     Sku.objects.bulk_create(new)
     Sku.objects.bulk_update(updated, SKU_FIELDS)
-    gone = [s.pk for key, s in existing.items() if key not in keep]
-    Sku.objects.filter(pk__in=gone).delete()
+    gone = [s for key, s in existing.items() if key not in keep]
+    alerts.on_skus_gone(skus=gone)
+    Sku.objects.filter(pk__in=[s.pk for s in gone]).delete()
     return changes
 
 
