@@ -7,7 +7,7 @@ from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from .app import SandboxApp
 from .control import DEFAULT_RATE_PER_SEC
-from .http import DropConnection
+from .http import MAX_BODY_BYTES, DropConnection
 from .store import Store
 from .switches import Switches
 
@@ -28,26 +28,57 @@ class _DroppingServerHandler(ServerHandler):
 
 
 class _RequestHandler(WSGIRequestHandler):
+    # HTTP/1.1 keep-alive, as the real gateway: one connection serves a client's many calls
+    # instead of a new TCP connection per call (issue 20). An idle connection is closed after
+    # `timeout` seconds.
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+
     def handle(self) -> None:
-        # Same as WSGIRequestHandler.handle, with the dropping handler.
-        self.raw_requestline = self.rfile.readline(65537)
+        self.close_connection = True
+        self.handle_one_request()
+        while not self.close_connection:
+            self.handle_one_request()
+
+    def handle_one_request(self) -> None:
+        # Same as WSGIRequestHandler.handle, with the dropping handler, once per request.
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except (TimeoutError, ConnectionError):
+            self.close_connection = True
+            return
+        if not self.raw_requestline:  # the client closed the connection
+            self.close_connection = True
+            return
         if len(self.raw_requestline) > 65536:
             self.send_error(414)
             return
         if not self.parse_request():
             return
+        environ = self.get_environ()
         handler = _DroppingServerHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+            self.rfile, self.wfile, self.get_stderr(), environ, multithread=True
         )
+        handler.http_version = "1.1" if self.request_version == "HTTP/1.1" else "1.0"
         handler.request_handler = self
         try:
             handler.run(self.server.get_app())
         except DropConnection:
             self.close_connection = True  # the server closes the socket; no byte was written
+            return
+        if _unread_body(environ) or handler.http_version == "1.0":
+            self.close_connection = True  # the next request would start inside this body
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 (stdlib signature)
         if getattr(self.server, "verbose", False):
             super().log_message(format, *args)
+
+
+def _unread_body(environ: dict) -> bool:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
+    except ValueError:
+        return True
 
 
 class SandboxServer(ThreadingMixIn, WSGIServer):

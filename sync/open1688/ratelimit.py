@@ -1,42 +1,58 @@
-"""Rate limits shared by every worker process: token buckets kept in Redis."""
+"""Rate limits shared by every worker process: slots reserved in Redis (GCRA).
+
+Each bucket keeps one number in Redis, its theoretical arrival time (`tat`): the time the next
+call may go out. `acquire` reserves the next free slot of every bucket the API uses in one
+round trip and sleeps until it; no polling, so several workers together use the whole limit.
+
+By default there is no burst: a run's first calls are spaced at the rate like the rest, so a
+gateway counting calls per second (1688's gw.QosAppFrequencyLimit) never sees a run start with a
+second's worth of calls at once (issue 20: each run used to draw one quota error at start).
+
+When the rate is high (the limit "lifted", e.g. benchmarks), one round trip reserves a lease of
+several consecutive slots, spent by this process within LEASE_SECONDS; at ordinary rates
+(fewer than two slots in a lease) every call makes its own reservation.
+"""
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Mapping
 
 from .errors import RateLimitTimeout
 
-# KEYS: bucket keys; ARGV: rate (tokens/s) and burst of each key, in the same order.
-# Takes one token from every bucket or from none, and returns 0 or the wait in ms.
-# Redis TIME is the one clock, so the clocks of the worker machines do not matter
-# (Redis >= 5 replicates script effects, so TIME before writes is allowed).
-_TOKEN_BUCKETS = """
+# KEYS: bucket keys; ARGV[1]: slots wanted; ARGV[2]: longest wait accepted (µs); then the
+# interval and the burst tolerance (µs) of each key, in the same order. Returns the wait in µs
+# until the first reserved slot, or -1 - wait when that wait is longer than accepted (nothing
+# is reserved then). Redis TIME is the one clock, so the clocks of the worker machines do not
+# matter (Redis >= 5 replicates script effects, so TIME before writes is allowed).
+_RESERVE = """
 local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + tonumber(clock[2]) / 1000
-local levels, wait = {}, 0
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local count, max_wait = tonumber(ARGV[1]), tonumber(ARGV[2])
+local slot, tats = now, {}
 for i, key in ipairs(KEYS) do
-  local rate, burst = tonumber(ARGV[2 * i - 1]) / 1000, tonumber(ARGV[2 * i])
-  local state = redis.call('HMGET', key, 'tokens', 'ts')
-  local idle = math.max(0, now - (tonumber(state[2]) or now))
-  levels[i] = math.min(burst, (tonumber(state[1]) or burst) + idle * rate)
-  if levels[i] < 1 then wait = math.max(wait, (1 - levels[i]) / rate) end
+  local tolerance = tonumber(ARGV[2 * i + 2])
+  local tat = tonumber(redis.call('HGET', key, 'tat')) or now
+  tats[i] = math.max(tat, now)
+  slot = math.max(slot, tat - tolerance)
 end
-if wait > 0 then return math.ceil(wait) end
+local wait = math.ceil(slot - now)
+if wait > max_wait then return -1 - wait end
 for i, key in ipairs(KEYS) do
-  local rate, burst = tonumber(ARGV[2 * i - 1]) / 1000, tonumber(ARGV[2 * i])
-  redis.call('HSET', key, 'tokens', levels[i] - 1, 'ts', now)
-  redis.call('PEXPIRE', key, math.ceil(burst / rate) + 1000)
+  local tat = tats[i] + count * tonumber(ARGV[2 * i + 1])
+  redis.call('HSET', key, 'tat', string.format('%.0f', tat))
+  redis.call('PEXPIRE', key, math.ceil((tat - now) / 1000) + 1000)
 end
-return 0
+return wait
 """
 
-_JITTER_SECONDS = 0.01
+LEASE_SECONDS = 0.02  # at high rates, one reservation covers this long of this process's calls
 
 
 class RedisRateLimiter:
-    """An app-wide bucket plus optional per-API buckets; `acquire` takes a token from each."""
+    """An app-wide bucket plus optional per-API buckets; `acquire` takes a slot from each.
+
+    `burst`: how many calls may go out at once after a quiet spell (default 1: none)."""
 
     def __init__(
         self,
@@ -47,35 +63,47 @@ class RedisRateLimiter:
         burst: float | None = None,
         max_wait: float = 30.0,
     ) -> None:
-        burst = max(1.0, rate) if burst is None else burst
+        burst = 1.0 if burst is None else burst
         if rate <= 0 or burst < 1 or any(r <= 0 for r in (per_api or {}).values()):
             raise ValueError("rates must be positive and burst at least 1")
-        self._script = redis_client.register_script(_TOKEN_BUCKETS)
+        self._script = redis_client.register_script(_RESERVE)
         # The braces are a Redis Cluster hash tag: all of an app's buckets share one slot,
         # as a script touching several keys needs.
         self._prefix = f"open1688:rl:{{{app_key}}}"
         self._app_bucket = (self._prefix, float(rate), float(burst))
         self._per_api = dict(per_api or {})
+        self._burst = float(burst)
         self.max_wait = max_wait
+        self._leases: dict[str, tuple[int, float]] = {}  # lease key -> (slots left, valid until)
 
     def _buckets(self, api: str) -> list[tuple[str, float, float]]:
         buckets = [self._app_bucket]
         if api in self._per_api:
             rate = float(self._per_api[api])
-            buckets.append((f"{self._prefix}:{api}", rate, max(1.0, rate)))
+            buckets.append((f"{self._prefix}:{api}", rate, max(1.0, min(rate, self._burst))))
         return buckets
 
     def acquire(self, api: str) -> None:
-        """Block until every bucket for `api` grants a token; RateLimitTimeout after max_wait."""
+        """Block until every bucket for `api` grants a slot; RateLimitTimeout (at once) when
+        the wait would be longer than max_wait."""
+        lease_key = api if api in self._per_api else ""
+        left, until = self._leases.get(lease_key, (0, 0.0))
+        if left > 0 and time.monotonic() < until:
+            self._leases[lease_key] = (left - 1, until)
+            return
         buckets = self._buckets(api)
-        keys = [key for key, _, _ in buckets]
-        args = [value for _, rate, burst in buckets for value in (rate, burst)]
-        deadline = time.monotonic() + self.max_wait
-        while wait_ms := int(self._script(keys=keys, args=args)):
-            pause = wait_ms / 1000 + random.uniform(0, _JITTER_SECONDS)
-            if time.monotonic() + pause > deadline:
-                raise RateLimitTimeout(f"no token within {self.max_wait}s", api=api)
-            time.sleep(pause)
+        count = max(1, int(min(rate for _, rate, _ in buckets) * LEASE_SECONDS))
+        args = [count, int(self.max_wait * 1e6)]
+        for _, rate, burst in buckets:
+            interval = 1e6 / rate
+            args += [interval, (burst - 1) * interval]
+        wait_us = int(self._script(keys=[key for key, _, _ in buckets], args=args))
+        if wait_us < 0:
+            raise RateLimitTimeout(f"no slot within {self.max_wait}s", api=api)
+        if wait_us:
+            time.sleep(wait_us / 1e6)
+        if count > 1:
+            self._leases[lease_key] = (count - 1, time.monotonic() + LEASE_SECONDS)
 
 
 class NullRateLimiter:

@@ -35,9 +35,22 @@ def test_acquires_are_paced_at_the_rate(r):
     assert timed(lambda: limiter.acquire("alibaba.product.get"), 12) >= 1.0
 
 
-def test_a_full_bucket_grants_its_burst_at_once(r):
-    limiter = RedisRateLimiter(r, "app1", rate=5)
+def test_a_configured_burst_is_granted_at_once(r):
+    limiter = RedisRateLimiter(r, "app1", rate=5, burst=5)
     assert timed(lambda: limiter.acquire("alibaba.product.get"), 5) < 0.5
+
+
+def test_no_burst_by_default_even_on_a_fresh_bucket(r):
+    # issue 20: a run must not start with a second's worth of calls at once
+    limiter = RedisRateLimiter(r, "app1", rate=5)
+    assert timed(lambda: limiter.acquire("alibaba.product.get"), 5) >= 0.75
+
+
+def test_a_lifted_limit_needs_few_round_trips(r):
+    limiter = RedisRateLimiter(r, "app6", rate=100_000)
+    before = r.info("stats")["total_commands_processed"]
+    assert timed(lambda: limiter.acquire("alibaba.product.get"), 2000) < 1.0
+    assert r.info("stats")["total_commands_processed"] - before < 200
 
 
 def test_per_api_bucket_limits_only_that_api(r):

@@ -1,0 +1,95 @@
+"""Issue 20's fast paths, each proved where it lives: the sandbox keeps HTTP/1.1 connections
+alive, the client reads the environment's proxy settings once, and the shared limiter starts a
+run without a burst, so a 10/s gateway answers no quota error."""
+
+import os
+import socket
+import time
+
+import pytest
+from django.conf import settings
+
+from sync.gateway import make_client
+from sync.open1688 import RedisRateLimiter
+from sync.open1688.client import Open1688Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def seller(sandbox):
+    answer = sandbox.new_seller("b2b-2209100020", "杭州快路径")
+    ids = sandbox.control("seed", {"member_id": "b2b-2209100020", "count": 5, "seed": 20})
+    return {"token": answer["access_token"], "ids": ids["product_ids"]}
+
+
+def _connections_opened(client: Open1688Client) -> int:
+    pool = client._session.get_adapter(client.gateway).poolmanager
+    return sum(p.num_connections for p in pool.pools._container.values())
+
+
+def test_the_sandbox_keeps_the_connection_alive(sandbox, seller):
+    with make_client() as client:
+        for offer_id in seller["ids"]:
+            assert client.get_product(seller["token"], offer_id).product_id == offer_id
+        assert _connections_opened(client) == 1  # HTTP/1.0 answers made it 5
+
+
+def test_one_socket_carries_several_requests_until_connection_close(sandbox):
+    host, port = sandbox.url.removeprefix("http://").split(":")
+    request = "GET / HTTP/1.1\r\nHost: sandbox\r\n{}\r\n"
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(request.format("").encode() + request.format("Connection: close\r\n").encode())
+        received = b""
+        while chunk := sock.recv(65536):  # ends only when the server closes the socket
+            received += chunk
+    assert received.count(b"HTTP/1.1 200 OK") == 2
+
+
+def test_proxy_settings_are_read_once_for_the_gateway(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    remote = Open1688Client(app_key="k", app_secret="s", gateway="https://gw.open.1688.com")
+    local = Open1688Client(app_key="k", app_secret="s", gateway="http://127.0.0.1:8688")
+    assert remote._session.proxies.get("https") == "http://proxy.example:3128"
+    assert not local._session.proxies.get("http")
+    # later changes of the environment are not looked up on every call any more
+    assert remote._session.trust_env is False
+    monkeypatch.setenv("HTTPS_PROXY", "http://elsewhere.example:1")
+    assert remote._session.proxies.get("https") == "http://proxy.example:3128"
+    assert os.environ["HTTPS_PROXY"] == "http://elsewhere.example:1"
+
+
+def test_a_run_at_the_gateways_limit_draws_no_quota_error(sandbox, seller, redis_conn):
+    """The sandbox allows 10 calls/s (a one-second bucket, full at start, like 1688); the
+    shared limiter at 10/s used to grant a full second at once and then keep pace, so the
+    gateway's bucket ran dry and the first jitter drew gw.QosAppFrequencyLimit."""
+    sandbox.control(
+        "apps",
+        {
+            "app_key": settings.OPEN1688_APP_KEY,
+            "app_secret": settings.OPEN1688_APP_SECRET,
+            "rate_per_sec": 10,
+        },
+    )
+    try:
+        limiter = RedisRateLimiter(redis_conn, settings.OPEN1688_APP_KEY, rate=10)
+        sandbox.reset_stats()
+        began = time.monotonic()
+        with make_client(rate_limiter=limiter, max_retries=0) as client:
+            for n in range(25):
+                client.get_product(seller["token"], seller["ids"][n % 5])
+        took = time.monotonic() - began
+        stats = sandbox.get("stats")
+        assert stats["calls"].get("alibaba.product.get") == 25
+        assert "refused" not in stats  # no gw.QosAppFrequencyLimit at all
+        assert 2.3 <= took < 4.0  # paced at the limit, and close to it
+    finally:
+        sandbox.control(
+            "apps",
+            {
+                "app_key": settings.OPEN1688_APP_KEY,
+                "app_secret": settings.OPEN1688_APP_SECRET,
+                "rate_per_sec": 1000,
+            },
+        )
