@@ -8,6 +8,9 @@ import pytest
 import requests
 from django.conf import settings
 
+# The scoreboard line at the end of the suite and its `scoreboard` fixture (issue 19).
+pytest_plugins = ["tests.scoreboard"]
+
 
 class SandboxGateway:
     """The sandbox gateway running in a thread of the test process, reached over real HTTP."""
