@@ -41,9 +41,9 @@ def change_rows(changes):
     for change in changes.iterator(chunk_size=EXPORT_CHUNK):
         yield [
             timezone.localtime(change.observed_at).strftime("%Y-%m-%d %H:%M:%S"),
-            change.shop.name,
-            change.product.offer_id,
-            change.product.subject,
+            change.subject_owner,  # the shop, or a watched offer's supplier
+            change.subject_offer_id,
+            change.subject_title,
             change.remote_sku_id or "",
             selectors.sku_label(change.sku, change.remote_sku_id),
             selectors.change_label(change),

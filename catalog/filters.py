@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog import product_selectors as selectors
-from catalog.models import PriceStockChange, Product, Shop
+from catalog.models import ChangeSource, PriceStockChange, Product, Shop
 
 BIG_ID = 10**18  # offer and SKU ids are 64-bit integers
 BIG_AMOUNT = 10**12
@@ -112,6 +112,9 @@ class ChangeFilter(django_filters.FilterSet):
     sku = _number(_("SKU id"), maximum=BIG_ID, minimum=1, field_name="remote_sku_id")
     field = django_filters.ChoiceFilter(
         label=_("Field"), choices=PriceStockChange.Field.choices, empty_label=_("Price and stock")
+    )
+    source = django_filters.ChoiceFilter(
+        label=_("Source"), choices=ChangeSource.choices, empty_label=_("Any source")
     )
     direction = django_filters.ChoiceFilter(
         label=_("Direction"),

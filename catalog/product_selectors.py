@@ -348,9 +348,9 @@ def product_page(product: Product) -> ProductPage:
 def change_log_queryset() -> QuerySet[PriceStockChange]:
     # Related rows are fetched for the page's rows only (prefetch): joined into the page query,
     # SQLite's planner walks every product and sorts instead of reading the newest-first index.
-    return PriceStockChange.objects.prefetch_related("shop", "product", "sku", "made_by").order_by(
-        "-observed_at", "-id"
-    )
+    return PriceStockChange.objects.prefetch_related(
+        "shop", "product", "sku", "made_by", "watched_offer"
+    ).order_by("-observed_at", "-id")
 
 
 def changes_by_size(changes, *, direction: str, percent, stock_below) -> QuerySet:

@@ -7,6 +7,7 @@ from catalog import (
     live_views,
     product_views,
     sourcing_views,
+    watch_views,
 )
 
 
@@ -65,4 +66,9 @@ urlpatterns = [
     path("sourcing/", sourcing_views.sourcing_search, name="sourcing_search"),
     path("sourcing/image/", sourcing_views.sourcing_image, name="sourcing_image"),
     path("sourcing/stage/", sourcing_views.sourcing_stage, name="sourcing_stage"),
+    path("watch/", watch_views.watch_list, name="watch_list"),
+    path("watch/add/", watch_views.watch_add, name="watch_add"),
+    path("watch/<int:pk>/", watch_views.watch_detail, name="watch_detail"),
+    path("watch/<int:pk>/remove/", watch_views.watch_remove, name="watch_remove"),
+    path("watch/<int:pk>/read/", watch_views.watch_reread, name="watch_reread"),
 ]

@@ -8,6 +8,7 @@ from django.urls import URLPattern, include, path, reverse
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
 
 from catalog import views as catalog_views
+from catalog.watch_views import push_http
 
 
 def superusers_only(view):
@@ -56,6 +57,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("shops/", include("sync.urls")),
+    path("push/1688/", push_http, name="push_1688"),  # 1688 message push (signed, no login)
     path("admin/rq/", include((rq_patterns, "django_rq"), namespace="django_rq")),
     path("admin/", admin.site.urls),
 ]

@@ -4,7 +4,7 @@ See docs/sandbox-control.md."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import buyer_api, publish, seeding
+from . import buyer_api, publish, push, seeding
 from .faults import FaultQueue
 from .http import Request, Response, json_response
 from .oauth import ACCESS_LIFE_S, REFRESH_LIFE_S, token_answer
@@ -73,6 +73,10 @@ class Control:
                     self.store, request.query.get("app_key", ""), request.query.get("member_id")
                 )
             },
+            ("GET", "/_sandbox/push"): lambda body, request: push.hub_for(self.store).snapshot(
+                request.host_url.split("//", 1)[-1].split(":")[0]
+            ),
+            ("POST", "/_sandbox/push"): self.set_push,
             ("GET", "/_sandbox/switches"): self.get_switches,
             ("POST", "/_sandbox/switches"): self.set_switches,
         }
@@ -80,6 +84,7 @@ class Control:
     # --- handlers ------------------------------------------------------------------------
     def reset(self, body: dict, request: Request) -> dict:
         self.store.reset()
+        push.reset(self.store)
         self.faults.clear()
         self.stats.reset()
         self.limiter.reset()
@@ -219,6 +224,16 @@ class Control:
         values = {key: value for key, value in body.items() if key != "app_key"}
         app_key = body.get("app_key") or None
         return {"effective": self.switches.set(values, app_key).as_dict(), "app_key": app_key}
+
+    def set_push(self, body: dict, request: Request) -> dict:
+        """{app_key, url, websocket, enabled, duplicate, reorder, drop_websockets}: message
+        push delivery for an app (sandbox/push.py)."""
+        hub = push.hub_for(self.store)
+        dropped = hub.drop_websockets() if body.get("drop_websockets") else 0
+        values = {k: v for k, v in body.items() if k not in ("app_key", "drop_websockets")}
+        hub.configure(_required(body, "app_key"), values)
+        host = request.host_url.split("//", 1)[-1].split(":")[0]
+        return {**hub.snapshot(host), "dropped": dropped}
 
     def _seller(self, member_id: str):
         seller = self.store.get_seller(member_id)

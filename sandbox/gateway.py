@@ -20,6 +20,7 @@ from . import (
     photobank,
     product_api,
     publish,
+    push,
     search_api,
 )
 from .errors import gateway_error
@@ -68,6 +69,7 @@ def current_time(call: ApiCall) -> dict:
 PRODUCT = "com.alibaba.product"
 CROSSBORDER = "com.alibaba.fenxiao.crossborder"
 LOGISTICS = "com.alibaba.logistics"
+PUSH = "cn.alibaba.open"
 APIS: dict[tuple[str, str], Api] = {
     ("system", "currentTime"): Api(current_time, needs_token=False),
     (PRODUCT, "alibaba.product.list.get"): Api(product_api.list_products),
@@ -114,6 +116,18 @@ APIS: dict[tuple[str, str], Api] = {
         logistics.list_send_goods_addresses
     ),
     (PRODUCT, "alibaba.product.unfollow"): Api(buyer_api.unfollow, required=("productId",)),
+    # Message push replay (sandbox/push.py; no token) and market figures (not attested).
+    (PUSH, "push.query.messageList"): Api(push.query_message_list, needs_token=False),
+    (PUSH, "push.cursor.messageList"): Api(push.cursor_message_list, needs_token=False),
+    (PUSH, "push.message.confirm"): Api(
+        push.confirm_messages, needs_token=False, required=("msgIdList",)
+    ),
+    (CROSSBORDER, "product.analyze.getPerdaySellQuantityTrendNew"): Api(
+        push.market_sales, required=("offerId",)
+    ),
+    (CROSSBORDER, "product.analyze.getThirtyDayMedianPriceTrendNew"): Api(
+        push.market_median_price, required=("offerId",)
+    ),
 }
 
 

@@ -36,9 +36,11 @@ from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, Watche
 from erp1688.refusals import Refused, require
 from sync import sourcing
 from sync.catalog_sync import change_maker, offer_changes, sku_changes, tiers_json
+from sync.gateway import call_as_shop, client_or_new
 from sync.locks import held_lock
-from sync.open1688 import BuyerOfferDetail, Open1688Client
+from sync.open1688 import BuyerOfferDetail, Open1688Client, Open1688Error, PermissionDeniedError
 from sync.open1688.answers import parse_buyer_detail
+from sync.open1688.client import MARKET_APIS
 
 log = logging.getLogger(__name__)
 
@@ -418,3 +420,50 @@ def reread_now(
     if not watched.active:
         raise Refused("watch.inactive", _("This offer is no longer watched."))
     return reread(watched.offer_id, channel=Channel.MANUAL, fresh=True, client=client)
+
+
+# --- market figures (product.analyze.*), where the app is granted them --------------------
+
+MARKET_PREFIX = "erp1688:watch:market:"
+MARKET_CACHE_SECONDS = 3600
+MARKET_LABELS = {
+    "product.analyze.getPerdaySellQuantityTrendNew": _("Daily sales (90 days)"),
+    "product.analyze.getThirtyDayMedianPriceTrendNew": _("30-day median price"),
+}
+
+
+def market_figures(offer_id: int, *, client: Open1688Client | None = None) -> dict:
+    """{"granted": bool, "error": str, "series": [{"api", "label", "points": [[day, value]]}]}.
+    `granted` is False when 1688 answers gw.APIACLDecline (the app lacks the cross-border
+    sourcing solution's market APIs). Cached in Redis for an hour."""
+    key = f"{MARKET_PREFIX}{offer_id}"
+    cached = _redis().get(key)
+    if cached is not None:
+        figures = json.loads(cached)
+    else:
+        figures = _read_market(offer_id, client)
+        if not figures["error"]:
+            _redis().set(key, json.dumps(figures), ex=MARKET_CACHE_SECONDS)
+    for series in figures["series"]:
+        series["label"] = str(MARKET_LABELS.get(series["api"], series["api"]))
+    return figures
+
+
+def _read_market(offer_id: int, client: Open1688Client | None) -> dict:
+    figures: dict = {"granted": True, "error": "", "series": []}
+    try:
+        shop = sourcing.sourcing_shop()
+    except Refused as refusal:
+        return {**figures, "error": refusal.message}
+    with client_or_new(client) as api:
+        for name in MARKET_APIS:
+            try:
+                points = call_as_shop(shop, api, api.market_trend, name, offer_id)
+            except PermissionDeniedError:
+                return {**figures, "granted": False, "series": []}
+            except Open1688Error as exc:
+                return {**figures, "error": str(exc)[:300]}
+            figures["series"].append(
+                {"api": name, "points": [[day, float(value)] for day, value in points]}
+            )
+    return figures

@@ -18,7 +18,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
-from . import answers
+from . import answers, push_answers
 from .errors import (
     BusinessError,
     ConnectionFailed,
@@ -61,6 +61,12 @@ MAX_IMAGE_PAGE_SIZE = 50  # product.search.imageQuery: pageSize at most 50
 PRODUCT_NAMESPACE = "com.alibaba.product"
 SEARCH_NAMESPACE = "com.alibaba.fenxiao.crossborder"
 LOGISTICS_NAMESPACE = "com.alibaba.logistics"
+PUSH_NAMESPACE = "cn.alibaba.open"
+# product.analyze.*: daily sales over 90 days, 30-day median price (docs/protocol.md).
+MARKET_APIS = (
+    "product.analyze.getPerdaySellQuantityTrendNew",
+    "product.analyze.getThirtyDayMedianPriceTrendNew",
+)
 DEFAULT_PUBLISH_SCENE = "cbu_offer"  # alibaba.new.product.* `scene` (docs/protocol.md)
 PHOTO_NAME_MAX = 30  # alibaba.photobank.photo.add: `name` at most 30 characters
 # Business answers that mean "try again shortly" for a read: attribute.get's 500_2 数据准备中
@@ -565,6 +571,48 @@ class Open1688Client:
             PRODUCT_NAMESPACE, api, {"productId": offer_id}, access_token=access_token
         )
         _parsed(answers.check_follow_answer, answer, api)
+
+    # -- message push replay (docs/protocol.md "Message push"); no access token -------------
+
+    def cursor_messages(self, *, quantity: int = 20, message_type: str = "") -> list[dict]:
+        """cn.alibaba.open:push.cursor.messageList: up to `quantity` (20-200) undelivered
+        messages, oldest first; reading them confirms them (store them before asking for
+        more). Each is the push envelope {msgId, type, userInfo, data, gmtBorn}."""
+        api = "push.cursor.messageList"
+        params = {"quantity": max(20, min(200, quantity)), "type": message_type or None}
+        answer = self.call(PUSH_NAMESPACE, api, {k: v for k, v in params.items() if v})
+        return _parsed(push_answers.parse_push_messages, answer, api)
+
+    def query_messages(
+        self, *, page: int = 1, page_size: int = 20, message_type: str = ""
+    ) -> tuple[list[dict], int]:
+        """cn.alibaba.open:push.query.messageList: one page of undelivered messages and the
+        total; not confirmed (push.message.confirm does that)."""
+        api = "push.query.messageList"
+        params = {"page": page, "pageSize": max(20, min(200, page_size))}
+        if message_type:
+            params["type"] = message_type
+        answer = self.call(PUSH_NAMESPACE, api, params)
+        return _parsed(push_answers.parse_push_page, answer, api)
+
+    def confirm_messages(self, msg_ids: Sequence[int]) -> None:
+        """cn.alibaba.open:push.message.confirm (`msgIdList`). Idempotent."""
+        if not msg_ids:
+            return
+        api = "push.message.confirm"
+        answer = self.call(PUSH_NAMESPACE, api, {"msgIdList": list(msg_ids)})
+        _parsed(push_answers.check_confirm_answer, answer, api)
+
+    # -- market figures (cross-border sourcing solution; parameters and shapes not attested) --
+
+    def market_trend(self, access_token: str, api: str, offer_id: int) -> tuple:
+        """One of MARKET_APIS for an offer: ((day "yyyy-MM-dd", Decimal value), ...), oldest
+        first. Raises PermissionDeniedError (gw.APIACLDecline) when the app is not granted it."""
+        if api not in MARKET_APIS:
+            raise ValueError(f"not a market figures API: {api}")
+        params = {"offerId": offer_id}
+        answer = self.call(SEARCH_NAMESPACE, api, params, access_token=access_token)
+        return _parsed(push_answers.parse_market_series, answer, api)
 
     # -- OAuth -------------------------------------------------------------------------------
 
