@@ -204,6 +204,15 @@ OPEN1688_API_RATES = {k: float(v) for k, v in env.dict("OPEN1688_API_RATES", def
 OPEN1688_CONNECT_TIMEOUT = env.float("OPEN1688_CONNECT_TIMEOUT", 3.05)
 OPEN1688_READ_TIMEOUT = env.float("OPEN1688_READ_TIMEOUT", 20.0)
 OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
+# Watching suppliers (sync/watch.py): the buyer-side detail is cached this long in Redis (the
+# scheduled poll reads through it), and each watched offer is polled at least this often.
+WATCH_CACHE_SECONDS = env.int("WATCH_CACHE_SECONDS", 300)
+WATCH_POLL_MINUTES = env.float("WATCH_POLL_MINUTES", 30)
+# 1688 message push over WebSocket (`manage.py watch_push`); the sandbox serves it on 8689.
+OPEN1688_PUSH_WS_URL = env.str(
+    "OPEN1688_PUSH_WS_URL",
+    "ws://message.1688.com/websocket" if PRODUCTION else "ws://127.0.0.1:8689/websocket",
+)
 
 SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", 30)
 SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", 300)

@@ -4,6 +4,8 @@ from rq import cron
 
 from sync.gateway import postpone_expiring_tokens
 from sync.jobs import enqueue_due_syncs_job
+from sync.push import replay_job as push_replay_job
+from sync.watch import poll_due_job as watch_poll_job
 
 # Every minute the scheduler asks which shops are due; each shop is synced every
 # SYNC_INTERVAL_MINUTES (checked in sync.scheduling.due_shops, so the interval is a setting).
@@ -11,3 +13,8 @@ from sync.jobs import enqueue_due_syncs_job
 cron.register(enqueue_due_syncs_job, queue_name="sync", interval=60)
 # Refresh tokens inside their last 30 days are extended (postponeToken) twice a day.
 cron.register(postpone_expiring_tokens, queue_name="sync", interval=12 * 3600)
+# Watched suppliers (sync/watch.py, sync/push.py): offers not read for WATCH_POLL_MINUTES are
+# read through the cache (the fallback when push is off or lost), and missed push messages are
+# fetched with push.cursor.messageList.
+cron.register(watch_poll_job, queue_name="default", interval=5 * 60)
+cron.register(push_replay_job, queue_name="default", interval=10 * 60)
