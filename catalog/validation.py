@@ -1,8 +1,9 @@
 """Staging rules for upload items (批量上货): what 1688 accepts, checked before anything is sent.
 
 `validate_item` is pure (no database); `validate_items` adds the cargo-number checks that need
-the database, in a few queries for any number of items. Messages are Chinese first, then
-English, and are stored as plain strings in `UploadItem.validation_errors`.
+the database, in a few queries for any number of items. Messages are English message ids
+translated into the active language (zh_Hans by default; the catalogue in locale/) and are stored
+as plain strings in `UploadItem.validation_errors`.
 """
 
 import re
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from catalog.models import VALID_ITEM, Product, UploadBatch, UploadItem, json_texts
 
@@ -58,60 +60,55 @@ def _as_int(value) -> int | None:
     return int(number)
 
 
-def _money_error(value, zh: str, en: str) -> str | None:
-    labels = {"zh": zh, "en": en}
+def _money_error(value, label: str) -> str | None:
+    labels = {"field": label}
     try:
         # str() first: a float from JSON becomes its shortest text, not its binary expansion.
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         amount = None
     if isinstance(value, bool) or amount is None or not amount.is_finite():
-        return _("%(zh)s必须是数字 / %(en)s must be a number") % labels
+        return _("%(field)s must be a number") % labels
     if amount <= 0:
-        return _("%(zh)s必须大于 0 / %(en)s must be greater than 0") % labels
+        return _("%(field)s must be greater than 0") % labels
     # Before quantize(): a number too large for 28 digits with cents raises InvalidOperation.
     if amount > MONEY_MAX:
-        return _("%(zh)s过大 / %(en)s is too large") % labels
+        return _("%(field)s is too large") % labels
     if amount != amount.quantize(CENT):
-        return _("%(zh)s最多两位小数 / %(en)s has at most 2 decimals") % labels
+        return _("%(field)s has at most 2 decimals") % labels
     return None
 
 
 def _check_title(item, errors: ItemErrors) -> None:
     title = (item.title or "").strip()
     if not title:
-        errors.add("title", _("标题必填 / Title is required"))
+        errors.add("title", _("Title is required"))
     elif len(title) > TITLE_MAX:
         errors.add(
             "title",
-            _(
-                "标题最多 %(max)d 个字符（现为 %(n)d 个） / "
-                "Title is at most %(max)d characters (now %(n)d)"
-            )
+            _("Title is at most %(max)d characters (now %(n)d)")
             % {"max": TITLE_MAX, "n": len(title)},
         )
     if CONTROL_CHARACTERS.search(title):
-        errors.add(
-            "title", _("标题含有不可见的控制字符 / Title contains invisible control characters")
-        )
+        errors.add("title", _("Title contains invisible control characters"))
 
 
 def _check_prices(item, errors: ItemErrors) -> None:
     has_price = item.price is not None
     ranges = item.price_ranges
     if not has_price and not ranges:
-        errors.add("price", _("价格或阶梯价必填其一 / Enter a price or price ranges"))
+        errors.add("price", _("Enter a price or price ranges"))
     elif has_price and ranges:
         errors.add(
             "price_ranges",
-            _("价格和阶梯价只能填一个 / Enter either a price or price ranges, not both"),
+            _("Enter either a price or price ranges, not both"),
         )
-    if has_price and (problem := _money_error(item.price, "价格", "Price")):
+    if has_price and (problem := _money_error(item.price, _("Price"))):
         errors.add("price", problem)
     if not ranges:
         return
     if not isinstance(ranges, list) or not all(isinstance(r, dict) for r in ranges):
-        errors.add("price_ranges", _("阶梯价格式不对 / Price ranges are malformed"))
+        errors.add("price_ranges", _("Price ranges are malformed"))
         return
     previous = 0
     for number, entry in enumerate(ranges, 1):
@@ -119,20 +116,16 @@ def _check_prices(item, errors: ItemErrors) -> None:
         if quantity is None or not 1 <= quantity <= INT_MAX:
             errors.add(
                 "price_ranges",
-                _(
-                    "第 %(n)d 档的起订量必须是不小于 1 的整数 / "
-                    "Range %(n)d: start quantity must be a whole number ≥ 1"
-                )
-                % {"n": number},
+                _("Range %(n)d: start quantity must be a whole number ≥ 1") % {"n": number},
             )
         elif quantity <= previous:
             errors.add(
                 "price_ranges",
-                _("阶梯价的起订量必须递增 / Start quantities of price ranges must increase"),
+                _("Start quantities of price ranges must increase"),
             )
         else:
             previous = quantity
-        problem = _money_error(entry.get("price"), f"第 {number} 档价格", f"Range {number} price")
+        problem = _money_error(entry.get("price"), _("Range %(n)d price") % {"n": number})
         if problem:
             errors.add("price_ranges", problem)
 
@@ -140,22 +133,22 @@ def _check_prices(item, errors: ItemErrors) -> None:
 def _check_counts(item, errors: ItemErrors) -> None:
     stock = _as_int(item.stock) if item.stock is not None else None
     if item.stock is None:
-        errors.add("stock", _("库存必填 / Stock is required"))
+        errors.add("stock", _("Stock is required"))
     elif stock is None or not 0 <= stock <= ID_MAX:
-        errors.add("stock", _("库存必须是不小于 0 的整数 / Stock must be a whole number ≥ 0"))
+        errors.add("stock", _("Stock must be a whole number ≥ 0"))
     unit = (item.unit or "").strip()
     if not unit:
-        errors.add("unit", _("单位必填 / Unit is required"))
+        errors.add("unit", _("Unit is required"))
     elif len(unit) > UNIT_MAX:
         errors.add(
             "unit",
-            _("单位最多 %(max)d 个字符 / Unit is at most %(max)d characters") % {"max": UNIT_MAX},
+            _("Unit is at most %(max)d characters") % {"max": UNIT_MAX},
         )
     moq = _as_int(item.min_order_quantity)
     if moq is None or not 1 <= moq <= INT_MAX:
         errors.add(
             "min_order_quantity",
-            _("起订量必须是不小于 1 的整数 / MOQ must be a whole number ≥ 1"),
+            _("MOQ must be a whole number ≥ 1"),
         )
 
 
@@ -166,24 +159,20 @@ def _has_control_characters(value) -> bool:
 
 
 # Fields whose text is checked for control characters here (title and description have their
-# own messages): field → (Chinese, English) name.
+# own messages): field → its name in the message.
 CONTROL_CHECKED = {
-    "unit": ("单位", "the unit"),
-    "price_ranges": ("阶梯价", "the price ranges"),
-    "images": ("图片", "the images"),
-    "attributes": ("属性", "the attributes"),
-    "skus": ("SKU", "the SKUs"),
+    "unit": gettext_lazy("the unit"),
+    "price_ranges": gettext_lazy("the price ranges"),
+    "images": gettext_lazy("the images"),
+    "attributes": gettext_lazy("the attributes"),
+    "skus": gettext_lazy("the SKUs"),
 }
 
 
 def _check_control_characters(item, errors: ItemErrors) -> None:
-    for name, (zh, en) in CONTROL_CHECKED.items():
+    for name, label in CONTROL_CHECKED.items():
         if _has_control_characters(getattr(item, name)):
-            errors.add(
-                name,
-                _("%(zh)s含有不可见的控制字符 / Invisible control characters in %(en)s")
-                % {"zh": zh, "en": en},
-            )
+            errors.add(name, _("Invisible control characters in %(field)s") % {"field": label})
 
 
 def _is_image(value) -> bool:
@@ -198,15 +187,14 @@ def _is_image(value) -> bool:
 def _check_images(item, errors: ItemErrors) -> None:
     images = item.images
     if not isinstance(images, list):
-        errors.add("images", _("图片格式不对 / Images are malformed"))
+        errors.add("images", _("Images are malformed"))
         return
     if not images:
-        errors.add("images", _("至少需要 1 张图片 / At least one image is required"))
+        errors.add("images", _("At least one image is required"))
     elif len(images) > IMAGES_MAX:
         errors.add(
             "images",
-            _("最多 %(max)d 张图片（现为 %(n)d 张） / At most %(max)d images (now %(n)d)")
-            % {"max": IMAGES_MAX, "n": len(images)},
+            _("At most %(max)d images (now %(n)d)") % {"max": IMAGES_MAX, "n": len(images)},
         )
     for number, image in enumerate(images, 1):
         if _has_control_characters(image):
@@ -214,10 +202,7 @@ def _check_images(item, errors: ItemErrors) -> None:
         if not _is_image(image):
             errors.add(
                 "images",
-                _(
-                    "第 %(n)d 张图片不是 http(s) 网址或 img/ibank/ 路径：%(value)s / "
-                    "Image %(n)d is not an http(s) URL or an img/ibank/ path: %(value)s"
-                )
+                _("Image %(n)d is not an http(s) URL or an img/ibank/ path: %(value)s")
                 % {"n": number, "value": image},
             )
 
@@ -234,51 +219,45 @@ def _filled(value) -> bool:
 def _check_attributes(item, errors: ItemErrors) -> None:
     attributes = item.attributes
     if not isinstance(attributes, list):
-        errors.add("attributes", _("属性格式不对 / Attributes are malformed"))
+        errors.add("attributes", _("Attributes are malformed"))
         return
     for number, attribute in enumerate(attributes, 1):
         if not isinstance(attribute, dict) or not _valid_id(attribute.get("attributeID")):
             errors.add(
                 "attributes",
-                _("第 %(n)d 个属性缺少有效的属性ID / Attribute %(n)d has no valid attribute ID")
-                % {"n": number},
+                _("Attribute %(n)d has no valid attribute ID") % {"n": number},
             )
         elif not _filled(attribute.get("value")):
             errors.add(
                 "attributes",
-                _("第 %(n)d 个属性的值为空 / Attribute %(n)d has an empty value") % {"n": number},
+                _("Attribute %(n)d has an empty value") % {"n": number},
             )
 
 
 def _sku_combination(sku: dict, number: int, errors: ItemErrors) -> frozenset | None:
     attributes = sku.get("attributes")
     if not isinstance(attributes, list) or not attributes:
-        errors.add(
-            "skus", _("第 %(n)d 个SKU没有规格 / SKU %(n)d has no attributes") % {"n": number}
-        )
+        errors.add("skus", _("SKU %(n)d has no attributes") % {"n": number})
         return None
     pairs = []
     for attribute in attributes:
         if not isinstance(attribute, dict) or not _valid_id(attribute.get("attributeID")):
             errors.add(
                 "skus",
-                _("第 %(n)d 个SKU的规格缺少有效的属性ID / SKU %(n)d: an attribute has no valid ID")
-                % {"n": number},
+                _("SKU %(n)d: an attribute has no valid ID") % {"n": number},
             )
             return None
         if not _filled(attribute.get("attributeValue")):
             errors.add(
                 "skus",
-                _("第 %(n)d 个SKU的规格值为空 / SKU %(n)d: an attribute value is empty")
-                % {"n": number},
+                _("SKU %(n)d: an attribute value is empty") % {"n": number},
             )
             return None
         pairs.append((_as_int(attribute["attributeID"]), str(attribute["attributeValue"]).strip()))
     if len({attribute_id for attribute_id, _value in pairs}) != len(pairs):
         errors.add(
             "skus",
-            _("第 %(n)d 个SKU重复使用了同一属性 / SKU %(n)d uses the same attribute twice")
-            % {"n": number},
+            _("SKU %(n)d uses the same attribute twice") % {"n": number},
         )
         return None
     return frozenset(pairs)
@@ -287,7 +266,7 @@ def _sku_combination(sku: dict, number: int, errors: ItemErrors) -> frozenset | 
 def _check_skus(item, errors: ItemErrors) -> None:
     skus = item.skus
     if not isinstance(skus, list) or not all(isinstance(sku, dict) for sku in skus):
-        errors.add("skus", _("SKU格式不对 / SKUs are malformed"))
+        errors.add("skus", _("SKUs are malformed"))
         return
     combinations = set()
     attribute_sets = set()
@@ -297,53 +276,42 @@ def _check_skus(item, errors: ItemErrors) -> None:
             if combination in combinations:
                 errors.add(
                     "skus",
-                    _("第 %(n)d 个SKU的规格组合重复 / SKU %(n)d repeats another SKU's combination")
-                    % {"n": number},
+                    _("SKU %(n)d repeats another SKU's combination") % {"n": number},
                 )
             combinations.add(combination)
             attribute_sets.add(frozenset(attribute_id for attribute_id, _v in combination))
-        problem = _money_error(sku.get("price"), f"第 {number} 个SKU的价格", f"SKU {number} price")
+        problem = _money_error(sku.get("price"), _("SKU %(n)d price") % {"n": number})
         if problem:
             errors.add("skus", problem)
         stock = _as_int(sku.get("stock")) if sku.get("stock") is not None else None
         if stock is None or not 0 <= stock <= ID_MAX:
             errors.add(
                 "skus",
-                _(
-                    "第 %(n)d 个SKU的库存必须是不小于 0 的整数 / SKU %(n)d: stock must be a whole "
-                    "number ≥ 0"
-                )
-                % {"n": number},
+                _("SKU %(n)d: stock must be a whole number ≥ 0") % {"n": number},
             )
         cargo = sku.get("cargo_number")
         if cargo not in (None, "") and _cargo_error(cargo):
             errors.add(
                 "skus",
-                _(
-                    "第 %(n)d 个SKU的货号最多 %(max)d 个字母、数字、- 或 _ / "
-                    "SKU %(n)d: the cargo number is up to %(max)d letters, digits, - or _"
-                )
+                _("SKU %(n)d: the cargo number is up to %(max)d letters, digits, - or _")
                 % {"n": number, "max": CARGO_MAX},
             )
     if len(attribute_sets) > 1:
         errors.add(
             "skus",
-            _("所有SKU必须使用相同的规格属性 / Every SKU must use the same attributes"),
+            _("Every SKU must use the same attributes"),
         )
 
 
 def _cargo_error(cargo) -> str | None:
     if not isinstance(cargo, str) or not cargo.strip():
-        return _("货号必填 / Cargo number is required")
+        return _("Cargo number is required")
     if len(cargo) > CARGO_MAX:
-        return _("货号最多 %(max)d 个字符 / Cargo number is at most %(max)d characters") % {
-            "max": CARGO_MAX
-        }
+        return _("Cargo number is at most %(max)d characters") % {"max": CARGO_MAX}
     if not CARGO_PATTERN.match(cargo):
-        return _(
-            "货号只能包含字母、数字、- 和 _：%(cargo)s / Cargo number may contain only letters, "
-            "digits, - and _: %(cargo)s"
-        ) % {"cargo": cargo}
+        return _("Cargo number may contain only letters, digits, - and _: %(cargo)s") % {
+            "cargo": cargo
+        }
     return None
 
 
@@ -354,16 +322,12 @@ def _check_text(item, errors: ItemErrors) -> None:
     if len(description) > DESCRIPTION_MAX:
         errors.add(
             "description",
-            _(
-                "描述最多 50,000 个字符（现为 %(n)d 个） / "
-                "Description is at most 50,000 characters (now %(n)d)"
-            )
-            % {"n": len(description)},
+            _("Description is at most 50,000 characters (now %(n)d)") % {"n": len(description)},
         )
     if CONTROL_CHARACTERS.search(description):
         errors.add(
             "description",
-            _("描述含有不可见的控制字符 / Description contains invisible control characters"),
+            _("Description contains invisible control characters"),
         )
 
 
@@ -372,9 +336,9 @@ def validate_item(item: UploadItem) -> dict[str, list[str]]:
     errors = ItemErrors()
     _check_title(item, errors)
     if item.category_id is None:
-        errors.add("category_id", _("类目ID必填 / Category ID is required"))
+        errors.add("category_id", _("Category ID is required"))
     elif not _valid_id(item.category_id):
-        errors.add("category_id", _("类目ID必须是正整数 / Category ID must be a positive integer"))
+        errors.add("category_id", _("Category ID must be a positive integer"))
     _check_prices(item, errors)
     _check_counts(item, errors)
     _check_images(item, errors)
@@ -399,9 +363,9 @@ def _cargo_conflicts(items: Sequence[UploadItem]) -> dict[int, str]:
     for (_shop, cargo), indexes in positions.items():
         if len(indexes) > 1:
             for index in indexes:
-                conflicts[index] = _(
-                    "货号 %(cargo)s 重复出现 / Cargo number %(cargo)s appears more than once"
-                ) % {"cargo": cargo}
+                conflicts[index] = _("Cargo number %(cargo)s appears more than once") % {
+                    "cargo": cargo
+                }
     own = {item.pk for item in items if item.pk}
     cargos_by_shop = defaultdict(list)
     for shop_id, cargo in positions:
@@ -418,14 +382,10 @@ def _cargo_conflicts(items: Sequence[UploadItem]) -> dict[int, str]:
                 for index in positions[(shop_id, cargo)]:
                     if items[index].batch_id == batch_id:
                         message = _(
-                            "货号 %(cargo)s 已被本批次的其他商品使用 / "
                             "Cargo number %(cargo)s is already used by another item of this batch"
                         )
                     else:
-                        message = _(
-                            "货号 %(cargo)s 已被本店批次“%(batch)s”使用 / "
-                            "Cargo number %(cargo)s is already used in batch “%(batch)s”"
-                        )
+                        message = _("Cargo number %(cargo)s is already used in batch “%(batch)s”")
                     conflicts[index] = message % {"cargo": cargo, "batch": batch_name}
             offers = Product.objects.filter(
                 shop_id=shop_id, cargo_number__in=chunk, delisted_at__isnull=True
@@ -434,7 +394,6 @@ def _cargo_conflicts(items: Sequence[UploadItem]) -> dict[int, str]:
                 for index in positions[(shop_id, cargo)]:
                     if items[index].remote_offer_id != offer_id:
                         conflicts[index] = _(
-                            "货号 %(cargo)s 已被本店 1688 商品 %(offer)s 使用 / "
                             "Cargo number %(cargo)s is already used by offer %(offer)s of this shop"
                         ) % {"cargo": cargo, "offer": offer_id}
     return conflicts

@@ -98,8 +98,7 @@ def test_valid_items_are_uploaded_in_chunks_and_invalid_ones_never_sent(sandbox,
     assert_one_offer_per_item(sandbox, batch)
     for item in UploadItem.objects.filter(pk__in=[i.pk for i in broken]):
         assert item.status == UploadItem.Status.PENDING and item.attempts == 0
-        message = " ".join(sum(item.validation_errors.values(), []))
-        assert "Title is required" in message or "Enter a price or price ranges" in message
+        assert set(item.validation_errors) & {"title", "price"}, item.validation_errors
         assert remote_offers(sandbox, connected_shop, item.cargo_number) == []
     sent = batch.items.get(pk=items[0].pk)
     assert sent.attempts == 1 and sent.remote_offer_id
