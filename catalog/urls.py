@@ -1,11 +1,13 @@
 from django.urls import path, register_converter
 
 from catalog import (
+    alert_views,
     batch_views,
     changelog_views,
     import_views,
     live_views,
     product_views,
+    shop_views,
     sourcing_views,
     watch_views,
 )
@@ -66,6 +68,15 @@ urlpatterns = [
     path("sourcing/", sourcing_views.sourcing_search, name="sourcing_search"),
     path("sourcing/image/", sourcing_views.sourcing_image, name="sourcing_image"),
     path("sourcing/stage/", sourcing_views.sourcing_stage, name="sourcing_stage"),
+    # Shop health, dashboard jobs and alerts (issue 16)
+    path("shops/", shop_views.shop_list, name="shop_list"),
+    path("shops/<int:pk>/", shop_views.shop_detail, name="shop_detail"),
+    path("shops/<int:pk>/sync/", shop_views.shop_sync, name="shop_sync"),
+    path("dashboard/jobs/", shop_views.dashboard_jobs, name="dashboard_jobs"),
+    path("alerts/", alert_views.alert_inbox, name="alert_inbox"),
+    path("alerts/read/", alert_views.alert_mark_read, name="alert_mark_read"),
+    path("alerts/rules/", alert_views.alert_rules, name="alert_rules"),
+    path("alerts/rules/<int:pk>/delete/", alert_views.alert_rule_delete, name="alert_rule_delete"),
     path("watch/", watch_views.watch_list, name="watch_list"),
     path("watch/add/", watch_views.watch_add, name="watch_add"),
     path("watch/<int:pk>/", watch_views.watch_detail, name="watch_detail"),

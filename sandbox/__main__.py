@@ -37,6 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="for the demo: every SECONDS change 1%% of the demo seller's offers (0: never)",
     )
 
+    serve.add_argument(
+        "--push-ws-port",
+        type=int,
+        default=0,
+        metavar="PORT",
+        help="serve message push over WebSocket on PORT for --app-key (0: off; sandbox/push.py)",
+    )
+
     shapes = serve.add_argument_group("answer shapes (docs/sandbox-control.md, switches)")
     shapes.add_argument(
         "--list-nesting", choices=NESTINGS, default=NESTINGS[0], help="where the list page sits"
@@ -112,6 +120,13 @@ def serve(args: argparse.Namespace) -> None:
     print(f"SANDBOX_LISTENING http://{host}:{port}", flush=True)
     if args.churn > 0:
         threading.Thread(target=_churn, args=(server.store, args.churn), daemon=True).start()
+    if args.push_ws_port:
+        from . import push
+
+        push.hub_for(server.store).configure(
+            args.app_key, {"websocket": True}, ws_port=args.push_ws_port
+        )
+        print(f"SANDBOX_PUSH ws://{host}:{args.push_ws_port}/websocket", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -263,7 +263,9 @@ class PushHub:
             self.sent = self.http_failures = 0
         self.drop_websockets()
 
-    def configure(self, app_key: str, values: dict) -> PushSettings:
+    def configure(self, app_key: str, values: dict, *, ws_port: int = 0) -> PushSettings:
+        """Set an app's delivery; `ws_port`: where the WebSocket channel listens when it
+        starts (0: a free port)."""
         ensure_schema(self.store)
         with self._lock:
             current = self.settings.get(app_key, PushSettings())
@@ -274,7 +276,7 @@ class PushHub:
             updated.duplicate = min(1.0, max(0.0, float(updated.duplicate)))
             self.settings[app_key] = updated
         if updated.websocket:
-            self._start_websocket()
+            self._start_websocket(ws_port)
         self._start()
         return updated
 
@@ -346,13 +348,13 @@ class PushHub:
             return False
 
     # --- WebSocket ---------------------------------------------------------------------------
-    def _start_websocket(self) -> None:
+    def _start_websocket(self, port: int = 0) -> None:
         from websockets.sync.server import serve
 
         with self._lock:
             if self._ws_server is not None:
                 return
-            self._ws_server = serve(self._ws_session, "127.0.0.1", 0)
+            self._ws_server = serve(self._ws_session, "127.0.0.1", port)
             self._ws_port = self._ws_server.socket.getsockname()[1]
             threading.Thread(
                 target=self._ws_server.serve_forever, name="sandbox-push-ws", daemon=True

@@ -50,12 +50,11 @@ _BY_CLASS = [
     ((api.MalformedResponseError, api.InvalidParameterError, api.BusinessError), ErrorKind.DATA),
     ((api.TransportError, api.ServerError, api.Open1688Error), ErrorKind.PLATFORM),
 ]
-_NAMES = {
-    cls.__name__: kind
-    for classes, kind in _BY_CLASS
-    for base in classes
-    for cls in [base, *base.__subclasses__()]
-}
+_NAMES: dict[str, str] = {}
+for _classes, _kind in _BY_CLASS:  # the first match wins, as in `classify`
+    for _base in _classes:
+        for _cls in [_base, *_base.__subclasses__()]:
+            _NAMES.setdefault(_cls.__name__, _kind)
 _NAMES.update(
     {
         "LockLost": ErrorKind.WORKER,
@@ -101,7 +100,9 @@ EXPLANATIONS = {
     ),
     ErrorKind.OTHER: (
         gettext_lazy("The sync stopped on an unexpected error."),
-        gettext_lazy('Try "Sync now"; if it fails again, send the error below to your admin.'),
+        gettext_lazy(
+            'Try "Sync now"; if it fails again, send the error below to your administrator.'
+        ),
     ),
 }
 
@@ -315,7 +316,7 @@ def on_changes(*, changes: list[PriceStockChange]) -> list[Alert]:
                     wanted[(rule.pk, key)] = (rule, change, {"percent": str(percent)})
             elif rule.kind == Kind.STOCK_BELOW and change.field == PriceStockChange.Field.STOCK:
                 key = f"stock_below:{change.product_id}:{change.remote_sku_id}"
-                if change.new_value is not None and change.new_value < rule.threshold:
+                if change.new_value is not None and Decimal(change.new_value) < rule.threshold:
                     wanted[(rule.pk, key)] = (rule, change, {})
                 else:
                     recovered.setdefault(rule.pk, set()).add(key)
@@ -342,9 +343,9 @@ def _change_params(change: PriceStockChange, rule: AlertRule) -> dict:
         "product": product.subject,
         "offer_id": product.offer_id,
         "sku": sku,
-        "old": f"{change.old_value:.2f}" if change.old_value is not None else "",
-        "new": f"{change.new_value:.2f}" if change.new_value is not None else "",
-        "stock": str(int(stock)) if stock is not None else "",
+        "old": f"{Decimal(change.old_value):.2f}" if change.old_value is not None else "",
+        "new": f"{Decimal(change.new_value):.2f}" if change.new_value is not None else "",
+        "stock": str(int(Decimal(stock))) if stock is not None else "",
         "threshold": _number(rule.threshold),
     }
 
@@ -506,8 +507,16 @@ def _raise(items) -> list[Alert]:
         created.append(alert)
     emailed = [a.pk for a, rule in ((a, a.rule) for a in created) if rule.email]
     if emailed:
-        transaction.on_commit(lambda: send_emails(alert_ids=emailed))
+        transaction.on_commit(lambda: _send_quietly(emailed))
     return created
+
+
+def _send_quietly(alert_ids) -> None:
+    """After the writer's commit: an email that cannot be sent never fails the sync."""
+    try:
+        send_emails(alert_ids=alert_ids)
+    except Exception:  # the mail server, the template... logged; the alerts stay in the inbox
+        log.exception("alert emails %s could not be sent", alert_ids)
 
 
 def send_emails(*, alert_ids) -> int:
@@ -520,7 +529,8 @@ def send_emails(*, alert_ids) -> int:
         with translation.override(settings.LANGUAGE_CODE):
             text = message(alert)
             subject = _("[erp1688] %(message)s") % {"message": _short(text, 120)}
-            body = "\n\n".join([text, settings.SITE_URL.rstrip("/") + link(alert)])
+            site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+            body = "\n\n".join([text, site + link(alert)])
         try:
             send_mail(subject, body, None, [alert.owner.email])
         except OSError:

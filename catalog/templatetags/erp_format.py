@@ -1,0 +1,59 @@
+"""Formatting for staff pages: durations for people (not 0:01:05.031594), money as ¥ with two
+decimals, and the unread alerts count of the navigation."""
+
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+
+@register.filter
+def duration(value) -> str:
+    """12 s, 1 min 5 s, 2 h 3 min, 3 d 4 h (rounded to what matters); '' for None."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, timedelta):
+        try:
+            value = timedelta(seconds=float(value))
+        except (TypeError, ValueError):
+            return ""
+    seconds = value.total_seconds()
+    if seconds < 0:
+        return ""
+    if seconds < 10:
+        return _("%(seconds)s s") % {"seconds": f"{seconds:.1f}"}
+    whole = int(round(seconds))
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    if minutes:
+        return _("%(minutes)d min %(seconds)d s") % {"minutes": minutes, "seconds": secs}
+    return _("%(seconds)s s") % {"seconds": secs}
+
+
+@register.filter
+def yuan(value) -> str:
+    """¥12.50; '—' when unknown."""
+    if value is None or value == "":
+        return "—"
+    try:
+        return f"¥{Decimal(value):.2f}"
+    except (InvalidOperation, TypeError, ValueError):
+        return "—"
+
+
+@register.simple_tag
+def unread_alerts(user) -> int:
+    """The user's unread alerts (one indexed count), for the navigation."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    from sync.alerts import unread_count
+
+    return unread_count(user)

@@ -1,0 +1,228 @@
+"""Alerts (issue 16): rules fire as the real sync writes change rows, once per product and
+state, by email once per alert; the inbox and its unread count."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from catalog.models import Alert, AlertRule, Product, Shop, Sku, SyncRun
+from sync import alerts
+from sync.jobs import enqueue_sync
+from tests.conftest import run_worker
+from tests.factories import ShopFactory, SyncRunFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def sync(shop) -> SyncRun:
+    run = enqueue_sync(shop)
+    run_worker("sync")
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return run
+
+
+@pytest.fixture
+def mirrored(sandbox, connected_shop, settings):
+    settings.SYNC_OVERLAP_SECONDS = 0
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 6, "seed": 5})
+    sync(connected_shop)
+    return connected_shop
+
+
+def a_sku(shop) -> Sku:
+    return Sku.objects.filter(product__shop=shop, stock__isnull=False).order_by("id").first()
+
+
+def set_stock(sandbox, sku: Sku, stock: int) -> None:
+    sandbox.control(
+        "offers/update", {"product_id": sku.product.offer_id, "sku_stock": {sku.sku_id: stock}}
+    )
+
+
+def test_stock_below_fires_once_per_state_and_again_after_recovery(sandbox, mirrored):
+    owner = UserFactory(username="ops", roles=["operator"])
+    rule = alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(10))
+    sku = a_sku(mirrored)
+
+    set_stock(sandbox, sku, 3)
+    sync(mirrored)
+    set_stock(sandbox, sku, 2)  # still low: the same state, no second alert
+    sync(mirrored)
+    opened = Alert.objects.filter(rule=rule)
+    assert opened.count() == 1
+    alert = opened.get()
+    assert alert.state_key == f"stock_below:{sku.product_id}:{sku.sku_id}"
+    assert alert.resolved_at is None and alert.product_id == sku.product_id
+    with translation.override("en"):
+        assert alerts.message(alert) == f"{sku.product.subject} ({sku}): stock 3 is below 10."  # as raised
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.email]
+    assert sku.product.subject in mail.outbox[0].body
+
+    set_stock(sandbox, sku, 50)  # recovered: the alert ends
+    sync(mirrored)
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    set_stock(sandbox, sku, 1)  # a new dip is a new alert
+    sync(mirrored)
+    assert Alert.objects.filter(rule=rule).count() == 2
+    assert Alert.objects.filter(rule=rule, resolved_at__isnull=True).count() == 1
+    assert len(mail.outbox) == 2
+
+
+def test_price_change_rule_one_alert_per_product_change_not_per_sku(sandbox, mirrored):
+    owner = UserFactory(username="ops", roles=["operator"])
+    big = alerts.create_rule(user=owner, kind="price_change", threshold=Decimal(10))
+    small = alerts.create_rule(user=owner, kind="price_change", threshold=Decimal(90))
+    product = max(Product.objects.filter(shop=mirrored), key=lambda p: len(p.price_ranges))
+    tiers = product.price_ranges
+    assert len(tiers) >= 2
+    sandbox.control(
+        "offers/update",
+        {
+            "product_id": product.offer_id,
+            "price_ranges": [
+                {"startQuantity": t["start_quantity"],
+                 "price": str((Decimal(t["price"]) * Decimal("1.5")).quantize(Decimal("0.01")))}
+                for t in tiers
+            ],
+        },
+    )  # fmt: skip
+    run = sync(mirrored)
+    assert run.changes_written >= len(tiers)
+    alert = Alert.objects.get(rule=big)
+    assert alert.product_id == product.pk
+    assert "50" in alert.params["percent"]
+    assert not Alert.objects.filter(rule=small).exists()  # 50 % is under 90 %
+    sync(mirrored)  # re-reading the same change raises nothing
+    assert Alert.objects.filter(rule=big).count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_rules_are_scoped_to_their_shop_and_product(sandbox, mirrored):
+    owner = UserFactory(username="ops", roles=["operator"])
+    other_shop = ShopFactory()
+    elsewhere = alerts.create_rule(
+        user=owner, kind="stock_below", threshold=Decimal(10), shop=other_shop
+    )
+    sku = a_sku(mirrored)
+    other_product = Product.objects.filter(shop=mirrored).exclude(pk=sku.product_id).first()
+    not_this = alerts.create_rule(
+        user=owner, kind="stock_below", threshold=Decimal(10), product=other_product
+    )
+    this = alerts.create_rule(
+        user=owner, kind="stock_below", threshold=Decimal(10), product=sku.product
+    )
+    set_stock(sandbox, sku, 0)
+    sync(mirrored)
+    assert not Alert.objects.filter(rule__in=[elsewhere, not_this]).exists()
+    assert Alert.objects.filter(rule=this).count() == 1
+
+
+def test_delisted_and_sku_gone(sandbox, mirrored):
+    owner = UserFactory(username="ops", roles=["operator"])
+    delisted = alerts.create_rule(user=owner, kind="delisted", email=False)
+    report = sandbox.control("mutate", {"member_id": mirrored.member_id, "delist": 1, "seed": 9})
+    sync(mirrored)
+    gone = Product.objects.get(shop=mirrored, offer_id=report["delisted"][0])
+    alert = Alert.objects.get(rule=delisted)
+    assert alert.product_id == gone.pk and "1688" in alerts.message(alert)
+    assert mail.outbox == []  # this rule says no email
+
+    sku_rule = alerts.create_rule(user=owner, kind="sku_gone")
+    sku = Sku.objects.filter(product__shop=mirrored, product__delisted_at__isnull=True).first()
+    # The SKU vanishes from the mirror's point of view: a sync that no longer sees it drops it.
+    Sku.objects.filter(pk=sku.pk).update(sku_id=sku.sku_id + 10**9)
+    sandbox.control("offers/update", {"product_id": sku.product.offer_id, "status": "published"})
+    sync(mirrored)
+    alert = Alert.objects.get(rule=sku_rule)
+    assert alert.state_key.startswith(f"sku_gone:{sku.product_id}:")
+
+
+def test_sync_failing_then_recovered_and_authorisation_expiring(sandbox, mirrored):
+    owner = UserFactory(username="ops", roles=["manager"])
+    failing = alerts.create_rule(user=owner, kind="sync_failing")
+    expiring = alerts.create_rule(user=owner, kind="auth_expiring", threshold=Decimal(30))
+    sandbox.fault("alibaba.product.list.get", "http500", times=10)
+    run = enqueue_sync(mirrored)
+    run_worker("sync")
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED and run.error_kind == "platform"
+    alert = Alert.objects.get(rule=failing)
+    assert "1688" in alerts.message(alert)
+    sandbox.control("faults", method="DELETE")
+    sync(mirrored)
+    alert.refresh_from_db()
+    assert alert.resolved_at is not None
+    assert not Alert.objects.filter(rule=expiring).exists()  # 180 days left
+
+    Shop.objects.filter(pk=mirrored.pk).update(
+        refresh_token_expires_at=timezone.now() + timedelta(days=3)
+    )
+    sync(mirrored)
+    sync(mirrored)
+    assert Alert.objects.filter(rule=expiring, resolved_at__isnull=True).count() == 1
+
+
+def test_an_alert_failure_never_breaks_the_sync(sandbox, mirrored, monkeypatch):
+    owner = UserFactory(username="ops", roles=["operator"])
+    alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(10))
+    sku = a_sku(mirrored)
+
+    def broken(*args, **kwargs):
+        raise ValueError("boom")
+
+    monkeypatch.setattr(alerts, "_change_params", broken)
+    set_stock(sandbox, sku, 0)
+    sync(mirrored)  # succeeded (asserted in sync); the change row is written
+    sku.refresh_from_db()
+    assert sku.stock == 0
+    assert not Alert.objects.exists()
+
+
+def test_inbox_unread_count_mark_read_and_only_ones_own(client, db):
+    owner = UserFactory(username="ops", roles=["viewer"])
+    other = UserFactory(username="other", roles=["viewer"])
+    shop = ShopFactory(name="义乌店")
+    alerts.create_rule(user=owner, kind="sync_failing")
+    theirs = alerts.create_rule(user=other, kind="sync_failing")
+    for _twice in range(2):
+        run = SyncRunFactory(shop=shop, status="failed", error="QuotaError: 429 frequency limit")
+        alerts.on_run_finished(run=run)
+    assert Alert.objects.count() == 2
+    client.force_login(owner)
+    page = client.get(reverse("catalog:alert_inbox")).content.decode()
+    assert 'id="nav-alerts"' in page
+    assert '<span class="badge failed">1</span>' in page
+    assert "义乌店" in page
+    client.post(reverse("catalog:alert_mark_read"))
+    page = client.get(reverse("catalog:alert_inbox")).content.decode()
+    assert '<span class="badge failed">' not in page.split('id="nav-alerts"')[1].split("</a>")[0]
+    assert Alert.objects.get(rule=theirs).read_at is None  # someone else's stays unread
+    # another's rule cannot be deleted through the page
+    answer = client.post(reverse("catalog:alert_rule_delete", args=[theirs.pk]))
+    assert answer.status_code == 404 and AlertRule.objects.filter(pk=theirs.pk).exists()
+
+
+def test_rule_form_refuses_bad_input_in_plain_words(client, db):
+    client.force_login(UserFactory(username="ops", roles=["viewer"]))
+    url = reverse("catalog:alert_rules")
+    for data in (
+        {"kind": "stock_below"},
+        {"kind": "stock_below", "threshold": "-1"},
+        {"kind": "price_change", "threshold": "abc"},
+        {"kind": "nonsense", "threshold": "1"},
+        {"kind": "stock_below", "threshold": "5", "offer_id": "99999999"},
+        {"kind": "stock_below", "threshold": "5", "offer_id": "9" * 30},
+    ):
+        answer = client.post(url, data)
+        assert answer.status_code == 200, data
+        assert 'class="errorlist' in answer.content.decode(), data
+    assert not AlertRule.objects.exists()
+    answer = client.post(url, {"kind": "stock_below", "threshold": "5", "email": "on"})
+    assert answer.status_code == 302
+    assert AlertRule.objects.get().threshold == 5

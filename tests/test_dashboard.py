@@ -1,0 +1,149 @@
+"""The dashboard (home, issue 16): running jobs with live progress, failures with their reason
+and link, alerts, recent changes, the shared rate limit, counts per shop; a constant number of
+queries whatever the amount of data; durations, money and dates for people."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import PriceStockChange, SyncRun, UploadBatch
+from catalog.templatetags.erp_format import duration, yuan
+from sync import alerts
+from sync.gateway import make_client
+from tests.factories import (
+    PriceStockChangeFactory,
+    ProductFactory,
+    ShopFactory,
+    SyncRunFactory,
+    UploadBatchFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def fill(n: int) -> None:
+    """n shops, each with products, runs (running, failed, succeeded), changes and a batch."""
+    now = timezone.now()
+    for i in range(n):
+        shop = ShopFactory()
+        for _ in range(3):
+            ProductFactory(shop=shop)
+        SyncRunFactory(
+            shop=shop, status="running", started_at=now, offers_seen=40, offers_total=160
+        )
+        SyncRunFactory(
+            shop=shop, status="failed", error="QuotaError: App call exceeds limited frequency",
+            error_kind="quota", started_at=now - timedelta(minutes=5),
+            finished_at=now - timedelta(minutes=4),
+        )  # fmt: skip
+        SyncRunFactory(
+            shop=shop, status="succeeded", started_at=now - timedelta(minutes=9),
+            finished_at=now - timedelta(minutes=7, seconds=55), offers_seen=300,
+        )  # fmt: skip
+        for _ in range(4):
+            PriceStockChangeFactory(product__shop=shop, old_value=Decimal("19.9"))
+        UploadBatchFactory(shop=shop, status=UploadBatch.Status.RUNNING, items_total=10)
+        UploadBatchFactory(
+            shop=shop, status=UploadBatch.Status.PARTLY_FAILED, items_failed=2,
+            last_error="shop needs re-authorisation",
+        )  # fmt: skip
+        if i == 0:
+            run = SyncRun.objects.filter(shop=shop, status="failed").get()
+            alerts.on_run_finished(run=run)
+
+
+def home(client):
+    with CaptureQueriesContext(connection) as queries:
+        answer = client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 200
+    return answer.content.decode(), len(queries)
+
+
+def test_dashboard_shows_jobs_failures_alerts_changes_and_keeps_its_queries_constant(
+    client, redis_conn
+):
+    user = UserFactory(username="boss", roles=["manager"])
+    alerts.create_rule(user=user, kind="sync_failing")
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    fill(2)
+    html, few = home(client)
+    fill(6)
+    html, many = home(client)
+    assert few == many, (few, many)
+
+    assert 'id="dashboard-jobs" hx-get="/catalog/dashboard/jobs/"' in html  # live while running
+    assert "40 of 160 offers" in html and 'style="width: 25%"' in html
+    failures = html.split('id="dashboard-failures"')[1].split("</section>")[0]
+    assert "Quota" in failures and "The 1688 call quota" in failures
+    assert "/catalog/shops/" in failures and "/catalog/batches/" in failures
+    assert "shop needs re-authorisation" in failures
+    assert 'id="dashboard-alerts"' in html and "the sync failed" in html
+    assert "¥19.90" in html  # money: ¥ and two decimals
+    assert "5 s" in html  # a 5 s run, not 0:00:05
+    assert "0:0" not in html
+    assert "rate limit shared by all workers" in html
+
+    jobs = client.get(reverse("catalog:dashboard_jobs")).content.decode()
+    assert "40 of 160 offers" in jobs and "hx-trigger" in jobs
+    SyncRun.objects.filter(status="running").update(status="succeeded")
+    UploadBatch.objects.filter(status="running").update(status="done")
+    jobs = client.get(reverse("catalog:dashboard_jobs")).content.decode()
+    assert "hx-trigger" not in jobs and "Nothing is running." in jobs  # polling stops
+
+
+def test_recent_changes_are_the_newest_rows_through_the_index(client):
+    client.force_login(UserFactory(username="boss", roles=["manager"]))
+    old = timezone.now() - timedelta(days=30)
+    for _ in range(25):
+        PriceStockChangeFactory(observed_at=old)
+    newest = PriceStockChangeFactory(sku__product__subject="最新的一条变动")
+    html, _ = home(client)
+    assert "最新的一条变动" in html
+    with connection.cursor() as cursor:
+        sql = str(
+            PriceStockChange.objects.filter(product__isnull=False)
+            .order_by("-observed_at", "-id")[:20]
+            .query
+        )
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("None", "NULL"))
+            plan = " ".join(str(row) for row in cursor.fetchall())
+            assert "change_observed_id" in plan and "TEMP B-TREE" not in plan, plan
+    assert newest.pk
+
+
+def test_rate_limit_in_use_is_read_from_the_limiters_redis_key(client, redis_conn, settings):
+    settings.OPEN1688_RATE_PER_SECOND = 2.0
+    client.force_login(UserFactory(username="boss", roles=["manager"]))
+    client.cookies["django_language"] = "en"
+    html, _ = home(client)
+    assert ": 0% in use of 2 calls per second" in html
+    with make_client() as api:  # the limiter every worker shares, as the client builds it
+        for _ in range(3):  # 3 calls at 2 per second: the later ones wait for their slots
+            api._rate_limiter.acquire("alibaba.product.get")
+    html, _ = home(client)
+    reading = html.split('id="rate-limit"')[1].split("</div>")[0]
+    assert ": 0% in use" not in reading and "in use of 2 calls per second" in reading
+
+
+def test_viewer_without_shop_permission_sees_no_shop_rows(client):
+    ShopFactory(name="别人看不到的店")
+    client.force_login(UserFactory(username="nobody", is_staff=True))
+    html, _ = home(client)
+    assert "别人看不到的店" not in html
+
+
+def test_durations_and_money_for_people():
+    assert duration(timedelta(seconds=65.031594)) == "1 min 5 s"
+    assert duration(timedelta(seconds=3.2)) == "3.2 s"
+    assert duration(timedelta(hours=2, minutes=3, seconds=4)) == "2 h 3 min"
+    assert duration(timedelta(days=3, hours=5)) == "3 d 5 h"
+    assert duration(None) == ""
+    assert yuan(Decimal("9.9")) == "¥9.90" and yuan(None) == "—" and yuan("x") == "—"
