@@ -168,7 +168,10 @@ def _list_page(result: _Reader) -> _Reader:
 
 def parse_product_list(answer: object) -> ProductListPage:
     """alibaba.product.list.get: {pageIndex, sizePerPage, totalRecords, resultList}."""
-    result = _Reader(answer).child("result")
+    top = _Reader(answer)
+    if "result" not in top.raw:  # an error in the product APIs' flat shape (errorCode/errorMsg)
+        _raise_product_error(top)
+    result = top.child("result")
     _raise_unless_success(result)
     page = _list_page(result)
     # `totalRecords` in the SDK model; one real parser reads `totalCount`.

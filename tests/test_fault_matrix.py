@@ -1,0 +1,405 @@
+"""The fault matrix (issue 19): every fault the sandbox can inject, against each path that talks
+to 1688 — the catalog sync, the batch upload, live offer edits and the token refresh.
+
+For each (path, fault) the test checks, over real HTTP against the sandbox:
+- bounded retries: the calls the sandbox counted for the faulty API are exactly what the retry
+  table says (1 + OPEN1688_MAX_RETRIES for a safe call's transient fault, one refresh for a
+  rejected token, never a blind resend of a write);
+- a clear status on the run / batch / operation / shop, and a readable message on the page
+  staff open (the page is fetched and the message looked for);
+- nothing half-written: what the database holds equals an independent walk of the sandbox,
+  compared row by row (the `scoreboard` counts the rows), and a run after the fault is gone
+  ends in the same state as a run that never met it.
+"""
+
+import contextlib
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+from sync.catalog_sync import start_run, sync_shop
+from sync.gateway import make_client
+from sync.open1688 import Open1688Error
+from sync.upload import run_upload
+from tests.factories import UploadBatchFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LIST = "alibaba.product.list.get"
+GET = "alibaba.product.get"
+ADD = "alibaba.product.add"
+TOKEN = "getToken"
+RETRIES = 2  # OPEN1688_MAX_RETRIES in these tests: a safe call is tried 1 + RETRIES times
+PERSISTENT = 20  # a fault that outlasts every retry
+
+# Faults a safe call (a read) retries, and the words the failure is reported with.
+TRANSIENT = {
+    "http500": "service invoke error",
+    "isp_timeout": "service invoke timeout",
+    "http502_html": "HTTP 502",
+    "quota": "App call exceeds limited frequency",
+    "api_quota": "API call exceeds limited frequency",
+    "request_limit": "Request exceeds limit",
+    "drop": "Connection",
+    "drop_after_apply": "Connection",
+    "slow": "timed out",
+}
+# Faults no retry can help: one call, then the run fails with these words.
+FINAL = {
+    "malformed": "not a JSON object",
+    "wrong_shape": "",  # the answer lacks the fields: the parser names what is missing
+    "business_error": "SANDBOX_REJECTED",
+    "no_usage_left": "paid call quota is spent",
+    "acl_decline": "AppKey is not allowed",
+}
+
+
+@pytest.fixture
+def fast(settings, sandbox):
+    """Timeouts and retries small enough to run the whole matrix in seconds."""
+    settings.OPEN1688_MAX_RETRIES = RETRIES
+    settings.OPEN1688_READ_TIMEOUT = 0.4
+    settings.UPLOAD_LATE_APPLY_GRACE_SECONDS = 1.0  # past the late apply of `slow` (0.8 s)
+    return sandbox
+
+
+def inject(sandbox, scoreboard, api: str, kind: str, times: int) -> None:
+    extra = {"delay": 0.8} if kind in ("slow", "apply_late") else {}
+    sandbox.fault(api, kind, times=times, **extra)
+    scoreboard.fault()
+
+
+def manager_client(client):
+    client.force_login(UserFactory(username="zhuguan", roles=["manager"], is_staff=True))
+    return client
+
+
+# --- independent walks of the sandbox ------------------------------------------------------
+
+
+def sandbox_skus(sandbox, shop) -> dict:
+    """{(offer id, sku id): (price, stock)} read from the sandbox now, by `alibaba.product.get`
+    for every offer its control API lists (not through the sync)."""
+    listed = sandbox.get("offers", member_id=shop.member_id, limit=1000)["offers"]
+    with make_client() as client:
+        details = [client.get_product(shop.access_token, o["productID"]) for o in listed]
+    truth = {}
+    for d in details:
+        truth[(d.product_id, None)] = (d.status, d.subject)
+        for s in d.skus:
+            truth[(d.product_id, s.sku_id)] = (s.price, s.amount_on_sale)
+    return truth
+
+
+def local_skus(shop) -> list[tuple]:
+    """The mirror as rows ((offer id, sku id), value), duplicates kept."""
+    rows = [
+        ((offer, None), (status, subject))
+        for offer, status, subject in Product.objects.filter(shop=shop).values_list(
+            "offer_id", "status", "subject"
+        )
+    ]
+    rows += [
+        ((offer, sku), (price, stock))
+        for offer, sku, price, stock in Sku.objects.filter(product__shop=shop).values_list(
+            "product__offer_id", "sku_id", "price", "stock"
+        )
+    ]
+    return rows
+
+
+def assert_partial_mirror_is_true(truth: dict, rows: list[tuple]) -> None:
+    """After a failed run: whatever was written is exactly what 1688 holds (no half-written
+    offer, no duplicate), even if not everything was written."""
+    keys = [key for key, _ in rows]
+    assert len(keys) == len(set(keys)), "duplicate rows"
+    offers_written = {offer for (offer, sku) in keys}
+    for key, value in rows:
+        assert truth.get(key) == value, (key, value, truth.get(key))
+    for offer, sku in truth:  # an offer is written with all its SKUs or not at all
+        if offer in offers_written:
+            assert (offer, sku) in keys, ("half-written offer", offer, sku)
+
+
+# --- sync ----------------------------------------------------------------------------------
+
+
+def seeded(sandbox, shop, count=12):
+    sandbox.control("seed", {"member_id": shop.member_id, "count": count, "seed": 19})
+
+
+def sync(shop) -> SyncRun:
+    run = start_run(shop, kind=SyncRun.Kind.INCREMENTAL)
+    with contextlib.suppress(Open1688Error):  # the run records the failure; the test reads it
+        sync_shop(run)
+    run.refresh_from_db()
+    return run
+
+
+def assert_run_page_says(client, run: SyncRun, words: str) -> None:
+    page = client.get(
+        reverse("admin:catalog_syncrun_change", args=[run.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Failed" in text or "failed" in text
+    assert words in text, (words, run.error)
+
+
+SYNC_CASES = [(LIST, kind) for kind in sorted(TRANSIENT)] + [
+    (GET, kind) for kind in ("drop", "http500", "slow")
+]
+
+
+@pytest.mark.parametrize(("api", "kind"), SYNC_CASES)
+def test_sync_retries_a_transient_fault_a_bounded_number_of_times(
+    fast, connected_shop, client, scoreboard, kind, api
+):
+    shop = connected_shop
+    seeded(fast, shop)
+    fast.reset_stats()
+    inject(fast, scoreboard, api, kind, PERSISTENT)
+    run = sync(shop)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert fast.calls()[api] == 1 + RETRIES  # the first page's call, or the first detail
+    assert TRANSIENT[kind].lower() in run.error.lower(), run.error
+    assert_run_page_says(manager_client(client), run, TRANSIENT[kind].split()[0])
+    shop.refresh_from_db()
+    assert shop.sync_cursor is None and shop.status == Shop.Status.ACTIVE
+    fast.control("faults", method="DELETE")
+    truth = sandbox_skus(fast, shop)
+    assert_partial_mirror_is_true(truth, local_skus(shop))
+
+    again = sync(shop)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    scoreboard.compare(truth, local_skus(shop), f"sync after {kind} on {api}")
+
+
+@pytest.mark.parametrize("kind", sorted(TRANSIENT))
+def test_sync_gets_through_a_fault_that_clears_within_the_retries(
+    fast, connected_shop, scoreboard, kind
+):
+    shop = connected_shop
+    seeded(fast, shop, count=8)
+    fast.reset_stats()
+    inject(fast, scoreboard, LIST, kind, RETRIES)
+    run = sync(shop)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert fast.calls()[LIST] == 1 + RETRIES
+    scoreboard.compare(sandbox_skus(fast, shop), local_skus(shop), f"sync through {kind}")
+
+
+@pytest.mark.parametrize("kind", sorted(FINAL))
+def test_sync_stops_at_once_on_a_fault_no_retry_can_help(
+    fast, connected_shop, client, scoreboard, kind
+):
+    shop = connected_shop
+    seeded(fast, shop)
+    fast.reset_stats()
+    inject(fast, scoreboard, LIST, kind, PERSISTENT)
+    run = sync(shop)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert fast.calls()[LIST] == 1
+    assert FINAL[kind] in run.error, run.error
+    assert_run_page_says(manager_client(client), run, FINAL[kind])
+    shop.refresh_from_db()
+    assert shop.sync_cursor is None
+    if kind == "acl_decline":  # the shop page names the API this app was not granted
+        page = client.get(reverse("admin:catalog_shop_change", args=[shop.pk]))
+        assert LIST in page.content.decode()
+    assert not Product.objects.filter(shop=shop).exists()
+
+    fast.control("faults", method="DELETE")
+    assert sync(shop).status == SyncRun.Status.SUCCEEDED
+    scoreboard.compare(sandbox_skus(fast, shop), local_skus(shop), f"sync after {kind}")
+
+
+def test_a_fault_on_a_later_page_leaves_only_whole_pages_behind(fast, connected_shop, scoreboard):
+    """Page 1 commits, page 2 fails: page 1's offers are exactly 1688's, the cursor stays, and
+    the next run completes without a duplicate."""
+    shop = connected_shop
+    seeded(fast, shop, count=45)
+    # Let page 1 through, then fail every later list call.
+    fast.fault(LIST, "slow", times=1, delay=0.0)
+    inject(fast, scoreboard, LIST, "http500", PERSISTENT)
+    run = sync(shop)
+    assert run.status == SyncRun.Status.FAILED
+    assert 0 < Product.objects.filter(shop=shop).count() < 45
+    truth = sandbox_skus(fast, shop)
+    assert_partial_mirror_is_true(truth, local_skus(shop))
+    shop.refresh_from_db()
+    assert shop.sync_cursor is None
+    fast.control("faults", method="DELETE")
+    assert sync(shop).status == SyncRun.Status.SUCCEEDED
+    scoreboard.compare(truth, local_skus(shop), "sync after a page-2 fault")
+
+
+@pytest.mark.parametrize("kind", ["unauthorized", "token_expired"])
+def test_a_rejected_token_is_refreshed_once_then_the_call_repeated(
+    fast, connected_shop, scoreboard, kind
+):
+    shop = connected_shop
+    seeded(fast, shop, count=8)
+    fast.reset_stats()
+    inject(fast, scoreboard, LIST, kind, 1)
+    run = sync(shop)
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    calls = fast.calls()
+    assert (calls[LIST], calls[TOKEN]) == (2, 1)
+    scoreboard.compare(sandbox_skus(fast, shop), local_skus(shop), f"sync after {kind}")
+
+    # Rejected again after the refresh: no loop, one refresh, the run fails in plain words.
+    fast.reset_stats()
+    inject(fast, scoreboard, LIST, kind, PERSISTENT)
+    run = sync(shop)
+    assert run.status == SyncRun.Status.FAILED
+    calls = fast.calls()
+    assert (calls[LIST], calls[TOKEN]) == (2, 1)
+    assert "Request need user authorized" in run.error
+
+
+def test_a_dead_refresh_token_marks_the_shop_and_the_dashboard_says_so(
+    fast, connected_shop, client, scoreboard
+):
+    shop = connected_shop
+    seeded(fast, shop, count=5)
+    fast.control("tokens/expire", {"access_token": shop.access_token})
+    fast.control("tokens/expire", {"refresh_token": shop.refresh_token})
+    scoreboard.fault(2)
+    fast.reset_stats()
+    run = sync(shop)
+    assert run.status == SyncRun.Status.FAILED
+    calls = fast.calls()
+    assert (calls[LIST], calls[TOKEN]) == (1, 1)  # one refresh try, no loop
+    shop.refresh_from_db()
+    assert shop.status == Shop.Status.NEEDS_REAUTH
+    assert not Product.objects.filter(shop=shop).exists()
+    page = manager_client(client).get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "the 1688 authorisation has expired" in page.content.decode()
+    # The scheduler leaves it alone until staff connect it again.
+    assert not Shop.objects.syncable().filter(pk=shop.pk).exists()
+
+
+@pytest.mark.parametrize("kind", sorted(TRANSIENT) + sorted(FINAL))
+def test_a_faulty_token_refresh_never_loses_the_shop_or_writes_half(
+    fast, connected_shop, client, scoreboard, kind
+):
+    """The access token is due for refresh and getToken itself meets the fault."""
+    shop = connected_shop
+    seeded(fast, shop, count=5)
+    Shop.objects.filter(pk=shop.pk).update(access_token_expires_at=timezone.now() - timedelta(1))
+    shop.refresh_from_db()
+    refresh_token = shop.refresh_token
+    fast.reset_stats()
+    inject(fast, scoreboard, TOKEN, kind, PERSISTENT)
+    run = sync(shop)
+    calls = fast.calls()
+    assert run.status == SyncRun.Status.FAILED
+    assert LIST not in calls  # nothing is called with a token known to be stale
+    assert calls[TOKEN] <= 1 + RETRIES
+    shop.refresh_from_db()
+    # A refresh that failed for a reason other than a refused refresh token keeps the shop.
+    assert shop.status == Shop.Status.ACTIVE, shop.status_reason
+    assert shop.refresh_token == refresh_token
+    assert run.error
+
+    fast.control("faults", method="DELETE")
+    again = sync(shop)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    scoreboard.compare(sandbox_skus(fast, shop), local_skus(shop), f"refresh after {kind}")
+
+
+# --- batch upload ---------------------------------------------------------------------------
+
+GAVE_UP = "did not answer"  # sent twice after a check by cargo number, then failed
+RATE = "rate limit reached"
+# kind → (alibaba.product.add calls for 2 items, item status, batch status, words on the page)
+UPLOAD_CASES = {
+    "http500": (4, "failed", "partly_failed", GAVE_UP),
+    "isp_timeout": (4, "failed", "partly_failed", GAVE_UP),
+    "http502_html": (4, "failed", "partly_failed", GAVE_UP),
+    "drop": (4, "failed", "partly_failed", GAVE_UP),
+    "slow": (2, "succeeded", "done", ""),  # applied late: found after the grace, not resent
+    "apply_late": (2, "succeeded", "done", ""),
+    "malformed": (4, "failed", "partly_failed", GAVE_UP),
+    "wrong_shape": (4, "failed", "partly_failed", GAVE_UP),
+    "drop_after_apply": (2, "succeeded", "done", ""),
+    "business_error": (2, "failed", "partly_failed", "SANDBOX_REJECTED"),
+    "quota": (1 + RETRIES, "pending", "submitted", RATE),
+    "api_quota": (1 + RETRIES, "pending", "submitted", RATE),
+    "request_limit": (1 + RETRIES, "pending", "submitted", RATE),
+    "no_usage_left": (1, "pending", "partly_failed", "paid call quota is spent"),
+    "acl_decline": (1, "pending", "partly_failed", "AppKey is not allowed"),
+    "unauthorized": (2, "pending", "partly_failed", "is no longer valid"),
+}
+
+
+def remote_by_cargo(sandbox, shop) -> dict[str, list[int]]:
+    offers = sandbox.get("offers", member_id=shop.member_id, limit=1000)["offers"]
+    by_cargo: dict[str, list[int]] = {}
+    for offer in offers:
+        by_cargo.setdefault(offer.get("cargoNumber"), []).append(offer["productID"])
+    return by_cargo
+
+
+def assert_upload_matches_sandbox(sandbox, batch, scoreboard, what) -> None:
+    """Every succeeded item names the one offer 1688 holds for its cargo number; no cargo
+    number has two offers; no offer exists for an item not marked succeeded."""
+    truth = {cargo: ids for cargo, ids in remote_by_cargo(sandbox, batch.shop).items()}
+    rows = [
+        (cargo, [offer])
+        for cargo, offer in batch.items.filter(status=UploadItem.Status.SUCCEEDED).values_list(
+            "cargo_number", "remote_offer_id"
+        )
+    ]
+    scoreboard.compare(truth, rows, what)
+
+
+@pytest.mark.parametrize("kind", sorted(UPLOAD_CASES))
+def test_upload_meets_a_persistent_fault(fast, connected_shop, client, scoreboard, kind):
+    from sync import services
+    from tests.conftest import run_worker
+    from tests.factories import UploadItemFactory
+
+    adds, item_status, batch_status, words = UPLOAD_CASES[kind]
+    batch = UploadBatchFactory(shop=connected_shop)
+    UploadItemFactory.create_batch(2, batch=batch)
+    fast.reset_stats()
+    inject(fast, scoreboard, ADD, kind, PERSISTENT)
+    services.submit_batch(user=None, batch=batch)
+    run_worker("upload")
+
+    batch.refresh_from_db()
+    calls = fast.calls()
+    assert calls.get(ADD, 0) == adds, calls
+    assert batch.status == batch_status, batch.last_error
+    assert set(batch.items.values_list("status", flat=True)) == {item_status}
+    if kind == "unauthorized":
+        assert calls[TOKEN] == 1  # one refresh, then the batch waits for staff
+    page = manager_client(client).get(
+        reverse("catalog:batch_detail", args=[batch.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert page.status_code == 200
+    assert words in page.content.decode(), (words, batch.last_error)
+    assert_upload_matches_sandbox(fast, batch, scoreboard, f"upload under {kind}")
+
+    # The fault gone, staff retry (or the rescheduled job runs): every item ends on 1688 once.
+    fast.control("faults", method="DELETE")
+    batch.refresh_from_db()
+    if batch.status == UploadBatch.Status.SUBMITTED:  # the quota's delayed job, run now
+        run_upload(batch.pk)
+    elif batch.items_failed:
+        services.retry_failed(user=None, batch=batch)
+        run_worker("upload")
+    elif batch.status != UploadBatch.Status.DONE:
+        services.submit_batch(user=None, batch=batch)
+        run_worker("upload")
+    batch.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert_upload_matches_sandbox(fast, batch, scoreboard, f"upload after {kind}")
+    assert sum(len(ids) for ids in remote_by_cargo(fast, connected_shop).values()) == 2
