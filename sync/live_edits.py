@@ -30,6 +30,7 @@ from catalog.bulk_edit import ROUNDING_STEPS, new_price
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku
 from erp1688.refusals import Refused, require
+from sync import alerts
 from sync.catalog_sync import DELISTED_STATUSES
 from sync.gateway import call_as_shop, client_or_new
 from sync.open1688 import (
@@ -859,3 +860,4 @@ def _log_changes(operation, product: Product, detail: ProductDetail, applied) ->
         if line.field in field_of
     ]
     PriceStockChange.objects.bulk_create(rows, ignore_conflicts=True)
+    alerts.on_changes(changes=rows)  # the same rules as a sync's rows (sync/alerts.py)
