@@ -59,6 +59,7 @@ class Stats:
     confirms: int = 0
     heartbeats: int = 0
     replays: int = 0
+    failures: int = 0  # messages not stored (left unconfirmed, so sent again)
 
 
 def _default_handler(envelope: dict) -> bool:
@@ -160,7 +161,14 @@ class PushChannel:
         except (ValueError, TypeError, MalformedResponseError) as exc:
             log.warning("push channel: not a message (%s): %.200r", exc, text)
             return
-        duplicate = self.handle(envelope)  # stored before it is confirmed
+        try:
+            duplicate = self.handle(envelope)  # stored before it is confirmed
+        except Exception:  # e.g. the database is away: unconfirmed, 1688 sends it again
+            log.exception(
+                "push channel: message %s not stored; left unconfirmed", envelope["msgId"]
+            )
+            self.stats.failures += 1
+            return
         self.stats.messages += 1
         self.stats.duplicates += bool(duplicate)
         related = frame.get("id") or envelope["msgId"]

@@ -238,3 +238,22 @@ def test_missed_messages_are_replayed_with_the_cursor_api(sandbox, watched, push
     assert PriceStockChange.objects.filter(watched_offer__offer_id=offer_id).count() == 1
     assert push.replay().messages == 0  # the cursor API confirmed what it returned
     assert message_for(offer_id).channel == Channel.REPLAY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_query_replay_pages_without_confirming_until_confirmed(sandbox, watched, pushed_to):
+    from sync.gateway import make_client
+
+    offer_id, skus = watched
+    pushed_to(enabled=False)
+    set_price(sandbox, offer_id, skus[0])
+    wait_for(lambda: sandbox.get("push")["messages"] >= 1)
+    with make_client() as api:
+        messages, total = api.query_messages(page=1, page_size=20)
+        assert total == len(messages) >= 1
+        assert str(offer_id) in messages[0]["data"]["productIds"]
+        again, _total = api.query_messages()
+        assert [m["msgId"] for m in again] == [m["msgId"] for m in messages]  # not confirmed
+        api.confirm_messages([m["msgId"] for m in messages])
+        assert api.query_messages() == ([], 0)
+        assert api.cursor_messages() == []

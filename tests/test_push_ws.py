@@ -133,3 +133,25 @@ def test_an_unreachable_channel_is_retried_with_backoff(db):
     channel.stop()
     thread.join(timeout=5)
     assert not thread.is_alive() and channel.stats.connects == 0
+
+
+def test_a_message_that_could_not_be_stored_is_not_confirmed_and_comes_again(
+    sandbox, watched, channel_url, running
+):
+    offer_id, skus = watched
+    calls = []
+
+    def flaky(envelope):
+        calls.append(envelope["msgId"])
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        return False
+
+    channel = running(url=channel_url, handle=flaky, replay=None)
+    assert channel.connected.wait(5)
+    sandbox.control(
+        "offers/update", {"product_id": offer_id, "sku_stock": {str(skus[0].sku_id): 2}}
+    )
+    wait_for(lambda: len(calls) >= 2 and calls[1] == calls[0], 15)  # sent again after 3 s
+    assert channel.stats.failures == 1 and channel.stats.confirms >= 1
+    wait_for(lambda: (s := sandbox.get("push"))["confirmed"] == s["messages"])
