@@ -81,6 +81,9 @@ def parse_offer_refs(text: str) -> list[int]:
         else:
             bad.append(token[:60])
             continue
+        if offer_id >= 2**63:  # no offer id is that large (a 64-bit integer)
+            bad.append(token[:60])
+            continue
         if offer_id not in found:
             found.append(offer_id)
     if bad:

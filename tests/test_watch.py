@@ -50,6 +50,8 @@ def test_parse_offer_refs_reads_ids_and_links_and_refuses_the_rest():
     assert "abc" in refused.value.message
     with pytest.raises(Refused):
         watch.parse_offer_refs("  ")
+    with pytest.raises(Refused):
+        watch.parse_offer_refs("9999999999999999999")  # beyond a 64-bit id
 
 
 def test_watch_reads_follows_snapshots_and_logs_moves_as_watched(
