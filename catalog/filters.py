@@ -108,7 +108,7 @@ class ChangeFilter(django_filters.FilterSet):
     shop = django_filters.ChoiceFilter(
         label=_("Shop"), field_name="shop", choices=shop_choices, empty_label=_("All shops")
     )
-    product = _number(_("Offer id"), maximum=BIG_ID, minimum=1, field_name="product__offer_id")
+    product = _number(_("Offer id"), maximum=BIG_ID, minimum=1, method="filter_offer")
     sku = _number(_("SKU id"), maximum=BIG_ID, minimum=1, field_name="remote_sku_id")
     field = django_filters.ChoiceFilter(
         label=_("Field"), choices=PriceStockChange.Field.choices, empty_label=_("Price and stock")
@@ -130,6 +130,10 @@ class ChangeFilter(django_filters.FilterSet):
     class Meta:
         model = PriceStockChange
         fields = []
+
+    def filter_offer(self, queryset, name, value):
+        """An own offer or a watched supplier's offer (sync/watch.py) with this id."""
+        return queryset.filter(Q(product__offer_id=value) | Q(watched_offer__offer_id=value))
 
     def filter_size(self, queryset, name, value):
         if getattr(self, "_size_done", False):

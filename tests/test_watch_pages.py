@@ -101,8 +101,12 @@ def test_offer_page_shows_supplier_history_and_market_figures(
     assert len(market["series"][0]["points"]) == 90
     assert WatchedOffer.objects.get(pk=watched.pk).last_change_channel == Channel.MANUAL
     # The change log lists the watched offer's row, linked to its page.
-    log = operator_client.get(reverse("catalog:change_list"), {"source": "watch"})
+    log = operator_client.get(
+        reverse("catalog:change_list"), {"source": "watch", "product": offers[0]}
+    )
     assert reverse("catalog:watch_detail", args=[watched.pk]) in log.content.decode()
+    other = operator_client.get(reverse("catalog:change_list"), {"product": offers[1]})
+    assert reverse("catalog:watch_detail", args=[watched.pk]) not in other.content.decode()
     export = operator_client.get(reverse("catalog:change_export", args=["csv"]))
     assert export.status_code == 200 and str(offers[0]) in b"".join(export).decode()
 
