@@ -443,6 +443,11 @@ def check_authorisations(*, now=None) -> list[Alert]:
     return created
 
 
+def check_authorisations_job() -> int:
+    """The scheduler's hourly job (sync.cron): how many "authorisation expiring" alerts opened."""
+    return len(check_authorisations())
+
+
 def _check_authorisation(shop: Shop, rules: list[AlertRule], now=None) -> list[Alert]:
     now = now or timezone.now()
     key = f"auth_expiring:{shop.pk}"

@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from sync.alerts import check_authorisations_job
 from sync.gateway import postpone_expiring_tokens
 from sync.jobs import enqueue_due_syncs_job
 from sync.push import replay_job as push_replay_job
@@ -18,3 +19,6 @@ cron.register(postpone_expiring_tokens, queue_name="sync", interval=12 * 3600)
 # fetched with push.cursor.messageList.
 cron.register(watch_poll_job, queue_name="default", interval=5 * 60)
 cron.register(push_replay_job, queue_name="default", interval=10 * 60)
+# "Authorisation expires within N days" alerts (sync/alerts.py) for shops that are not synced
+# often (or at all, once they need re-authorisation); a finished sync checks its own shop too.
+cron.register(check_authorisations_job, queue_name="default", interval=3600)

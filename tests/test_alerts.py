@@ -58,8 +58,8 @@ def test_stock_below_fires_once_per_state_and_again_after_recovery(sandbox, mirr
     alert = opened.get()
     assert alert.state_key == f"stock_below:{sku.product_id}:{sku.sku_id}"
     assert alert.resolved_at is None and alert.product_id == sku.product_id
-    with translation.override("en"):
-        assert alerts.message(alert) == f"{sku.product.subject} ({sku}): stock 3 is below 10."  # as raised
+    with translation.override("en"):  # the stock as the alert was raised
+        assert alerts.message(alert) == f"{sku.product.subject} ({sku}): stock 3 is below 10."
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.email]
     assert sku.product.subject in mail.outbox[0].body
 
@@ -226,3 +226,17 @@ def test_rule_form_refuses_bad_input_in_plain_words(client, db):
     answer = client.post(url, {"kind": "stock_below", "threshold": "5", "email": "on"})
     assert answer.status_code == 302
     assert AlertRule.objects.get().threshold == 5
+
+
+def test_hourly_authorisation_check_opens_one_alert_per_shop(db):
+    owner = UserFactory(username="ops", roles=["manager"])
+    alerts.create_rule(user=owner, kind="auth_expiring", threshold=Decimal(7))
+    soon = ShopFactory(refresh_token_expires_at=timezone.now() + timedelta(days=2))
+    ShopFactory()  # 180 days left
+    lapsed = ShopFactory(status=Shop.Status.NEEDS_REAUTH)
+    assert alerts.check_authorisations_job() == 2
+    assert alerts.check_authorisations_job() == 0  # the same states: no new alert
+    assert set(Alert.objects.values_list("shop_id", flat=True)) == {soon.pk, lapsed.pk}
+    Shop.objects.filter(pk=lapsed.pk).update(status=Shop.Status.ACTIVE)
+    alerts.check_authorisations_job()
+    assert Alert.objects.get(shop=lapsed).resolved_at is not None
