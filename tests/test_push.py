@@ -127,6 +127,17 @@ def test_a_signed_push_that_is_not_a_message_is_400(client, db, settings, form):
     assert not PushMessage.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
+def test_nul_characters_in_a_signed_push_are_dropped(client, settings):
+    message = product_message(9100, 1)
+    message["data"]["action"] = "mod\x00ify"
+    message["userInfo"] = "b2b-\x00x"
+    answer = client.post(reverse("push_1688"), signed(message, settings.OPEN1688_APP_SECRET))
+    assert answer.status_code == 200
+    stored = PushMessage.objects.get()
+    assert stored.user_info == "b2b-x" and stored.raw["data"]["action"] == "modify"
+
+
 def test_the_endpoint_answers_only_post(client, db):
     assert client.get(reverse("push_1688")).status_code == 405
 

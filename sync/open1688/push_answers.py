@@ -11,12 +11,13 @@ from .errors import BusinessError, MalformedResponseError
 
 def push_envelope(obj: object, at: str = "message") -> dict:
     """One push message {msgId, type, userInfo, data, gmtBorn} with `msgId` and `gmtBorn` read
-    as integers and `data` as an object (it may arrive as a JSON string)."""
-    reader = _Reader(obj, at)
+    as integers and `data` as an object (it may arrive as a JSON string); NUL characters are
+    dropped from every string (PostgreSQL's jsonb refuses them)."""
+    reader = _Reader(_without_nul(obj), at)
     data = reader.value("data")
     if isinstance(data, str):
         try:
-            data = json.loads(data)
+            data = _without_nul(json.loads(data))
         except ValueError as exc:
             raise MalformedResponseError(f"{reader.path('data')} is not JSON") from exc
     if data is not None and not isinstance(data, dict):
@@ -30,6 +31,16 @@ def push_envelope(obj: object, at: str = "message") -> dict:
         "gmtBorn": reader.integer("gmtBorn"),
         "data": data or {},
     }
+
+
+def _without_nul(value: object) -> object:
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
 
 
 def parse_push_messages(answer: object) -> list[dict]:
