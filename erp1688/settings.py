@@ -224,9 +224,10 @@ UPLOAD_CHUNK_SIZE = env.int("UPLOAD_CHUNK_SIZE", 50)
 UPLOAD_JOB_TIMEOUT = env.int("UPLOAD_JOB_TIMEOUT", 3600)
 # A quota-limited upload waits this long, then its job runs again (needs rqworker --with-scheduler).
 UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
-# An add that timed out (ours or gw.ISPInvokeTimeout) may still be applied by 1688 after the
-# answer was given up: the run waits this long before it checks by cargo number (sync/upload).
-UPLOAD_LATE_APPLY_GRACE_SECONDS = env.float("UPLOAD_LATE_APPLY_GRACE_SECONDS", 30.0)
+# A write that timed out (ours or gw.ISPInvokeTimeout) may still be applied by 1688 after the
+# answer was given up: upload and live edits wait this long before they read 1688 to decide
+# whether it took (sync/gateway.py, wait_for_late_apply).
+OPEN1688_LATE_APPLY_GRACE_SECONDS = env.float("OPEN1688_LATE_APPLY_GRACE_SECONDS", 30.0)
 # Offer images come as relative paths served under this host.
 OPEN1688_IMAGE_BASE = env.str("OPEN1688_IMAGE_BASE", "https://cbu01.alicdn.com/")
 

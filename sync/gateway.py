@@ -1,10 +1,12 @@
 """The one place the Django side builds 1688 clients and hands out shop access tokens."""
 
 import logging
+import time
 from contextlib import contextmanager
 from datetime import timedelta
 
 import django_rq
+import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -135,6 +137,20 @@ def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
     except PermissionDeniedError as exc:  # gw.APIACLDecline: the app was not granted the API
         record_declined_api(shop=shop, api=exc.api or getattr(method, "__name__", ""), error=exc)
         raise
+
+
+def may_land_later(exc: Open1688Error) -> bool:
+    """A write that timed out — our read timeout, or the gateway's gw.ISPInvokeTimeout — may be
+    applied after the answer was given up; a dropped connection or a 5xx is decided at once."""
+    return exc.code == "gw.ISPInvokeTimeout" or isinstance(exc.__cause__, requests.Timeout)
+
+
+def wait_for_late_apply(exc: Open1688Error) -> None:
+    """Before 1688 is read to decide whether a write with an unknown outcome took: after a
+    timeout, give it OPEN1688_LATE_APPLY_GRACE_SECONDS first, or a check made at once misses a
+    late apply (and a resend doubles it: tests/test_fault_matrix.py, `slow`, `apply_late`)."""
+    if may_land_later(exc):
+        time.sleep(settings.OPEN1688_LATE_APPLY_GRACE_SECONDS)
 
 
 def record_declined_api(*, shop: Shop, api: str, error: Open1688Error) -> None:

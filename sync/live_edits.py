@@ -32,7 +32,7 @@ from catalog.models import ChangeSource, PriceStockChange, Product, Sku
 from erp1688.refusals import Refused, require
 from sync import alerts
 from sync.catalog_sync import DELISTED_STATUSES
-from sync.gateway import call_as_shop, client_or_new
+from sync.gateway import call_as_shop, client_or_new, wait_for_late_apply
 from sync.open1688 import (
     AuthError,
     BusinessError,
@@ -608,8 +608,9 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
         return
     try:
         _write(operation, shop, client, detail, to_send)
-    except OutcomeUnknownError:
+    except OutcomeUnknownError as exc:
         log.warning("live edit %s: outcome unknown for %s, re-reading", operation.pk, product)
+        wait_for_late_apply(exc)  # after a timeout 1688 may still apply it
     except Open1688Error as exc:
         _close(to_send, *_refusal(exc))
         return

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.models import Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from sync.catalog_sync import start_run, sync_shop
@@ -62,7 +62,7 @@ def fast(settings, sandbox):
     """Timeouts and retries small enough to run the whole matrix in seconds."""
     settings.OPEN1688_MAX_RETRIES = RETRIES
     settings.OPEN1688_READ_TIMEOUT = 0.4
-    settings.UPLOAD_LATE_APPLY_GRACE_SECONDS = 1.0  # past the late apply of `slow` (0.8 s)
+    settings.OPEN1688_LATE_APPLY_GRACE_SECONDS = 1.0  # past the late apply of `slow` (0.8 s)
     return sandbox
 
 
@@ -403,3 +403,91 @@ def test_upload_meets_a_persistent_fault(fast, connected_shop, client, scoreboar
     assert batch.status == UploadBatch.Status.DONE, batch.last_error
     assert_upload_matches_sandbox(fast, batch, scoreboard, f"upload after {kind}")
     assert sum(len(ids) for ids in remote_by_cargo(fast, connected_shop).values()) == 2
+
+
+# --- live offer edits -----------------------------------------------------------------------
+
+STOCK = "alibaba.product.modifyStock"
+NOT_TAKEN = "did not take the change"
+# kind → (modifyStock calls for a stock delta, line status, words on the operation's page).
+# A delta is not idempotent: after an unknown outcome it is never sent again, 1688 is re-read.
+LIVE_CASES = {
+    "http500": (1, "failed", NOT_TAKEN),
+    "isp_timeout": (1, "failed", NOT_TAKEN),
+    "http502_html": (1, "failed", NOT_TAKEN),
+    "drop": (1, "failed", NOT_TAKEN),
+    "malformed": (1, "failed", NOT_TAKEN),
+    "wrong_shape": (1, "failed", NOT_TAKEN),
+    "drop_after_apply": (1, "applied", ""),
+    "slow": (1, "applied", ""),  # applied late: the re-read waits for it
+    "quota": (1 + RETRIES, "failed", "call rate limit held this back"),
+    "api_quota": (1 + RETRIES, "failed", "call rate limit held this back"),
+    "request_limit": (1 + RETRIES, "failed", "call rate limit held this back"),
+    "no_usage_left": (1, "failed", "paid call quota on 1688 is spent"),
+    "acl_decline": (1, "refused", "not allowed to call"),
+    "business_error": (1, "refused", "1688 refused"),
+    "unauthorized": (2, "failed", "must be authorised again"),
+}
+
+
+@pytest.fixture
+def live_catalog(fast, connected_shop):
+    seeded(fast, connected_shop, count=6)
+    run = sync_shop(start_run(connected_shop, kind=SyncRun.Kind.FULL))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    return connected_shop
+
+
+@pytest.mark.parametrize("kind", sorted(LIVE_CASES))
+def test_live_stock_edit_meets_a_persistent_fault(
+    fast, live_catalog, client, scoreboard, kind, settings
+):
+    from catalog.live_models import LiveEdit
+    from sync.live_edits import apply_live_edit, plan_live_edit
+    from tests.conftest import run_worker
+
+    calls_expected, line_status, words = LIVE_CASES[kind]
+    operator = UserFactory(username="yunying", roles=["operator"], is_staff=True)
+    sku = (
+        Sku.objects.filter(product__shop=live_catalog, stock__gte=0, product__status="published")
+        .order_by("product__offer_id", "sku_id")
+        .first()
+    )
+    operation = plan_live_edit(
+        user=operator,
+        product_ids=[sku.product_id],
+        kind="stock",
+        stock_mode="adjust",
+        stock=3,
+        sku_ids=[sku.pk],
+    )
+    fast.reset_stats()
+    inject(fast, scoreboard, STOCK, kind, PERSISTENT)
+    apply_live_edit(user=operator, operation=operation)
+    with translation.override("en"):  # the reasons are stored in the worker's language
+        run_worker("default")
+
+    operation.refresh_from_db()
+    (line,) = operation.lines.all()
+    calls = fast.calls()
+    assert calls.get(STOCK, 0) == calls_expected, calls
+    assert line.status == line_status, line.reason
+    if line_status == "applied":
+        assert operation.status == LiveEdit.Status.DONE
+    else:
+        assert operation.status == LiveEdit.Status.FAILED
+    if kind == "unauthorized":
+        assert calls[TOKEN] == 1
+    client.force_login(operator)
+    page = client.get(
+        reverse("catalog:live_detail", args=[operation.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert page.status_code == 200
+    assert words in page.content.decode(), (words, line.reason)
+
+    # 1688 and the mirror agree, also after a late apply has landed.
+    fast.control("faults", method="DELETE")
+    remote = sandbox_skus(fast, live_catalog)
+    expected = sku.stock + 3 if line_status == "applied" else sku.stock
+    assert remote[(sku.product.offer_id, sku.sku_id)][1] == expected
+    scoreboard.compare(remote, local_skus(live_catalog), f"live edit under {kind}")

@@ -41,8 +41,8 @@ layer                      where                      what is retried, and when
 5 unknown-outcome          sync.upload.run            a send without a known outcome: ask 1688
   reconciliation                                      by cargo number first; not there → sent
   MAX_SENDS_PER_RUN=2                                 again, at most 2 sends per item and run,
-  UPLOAD_LATE_APPLY_GRACE_                            then failed ("no_answer"). After a send
-  SECONDS=30                                          that timed out, the check waits the grace
+  OPEN1688_LATE_APPLY_                                then failed ("no_answer"). After a send
+  GRACE_SECONDS=30                                    that timed out, the check waits the grace
                                                       first (1688 may apply it late).
 6 killed worker            sync.locks, sync.jobs      the batch lock stops being renewed and
   LOCK_TTL_SECONDS=60,                                ends within a TTL; the job's on_failure

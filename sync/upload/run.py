@@ -7,10 +7,8 @@ See the retry table in the package docstring.
 """
 
 import logging
-import time
 from collections.abc import Callable
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -18,7 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.validation import refresh_batch_counts
-from sync.gateway import call_as_shop, client_or_new
+from sync.gateway import call_as_shop, client_or_new, wait_for_late_apply
 from sync.locks import LockLost, held_lock
 from sync.open1688 import (
     AuthError,
@@ -164,10 +162,7 @@ def _upload_item(shop: Shop, client: Open1688Client, item: UploadItem) -> None:
                 remote_error_code=(exc.code or type(exc).__name__)[:100],
                 remote_error_message=f"结果未知，正在按货号核对 / Outcome unknown, checking: {exc}",
             )
-            if _may_land_later(exc):
-                # 1688 may still be working on it: a check at once would miss the offer and
-                # the resend create a second one (tests/test_fault_matrix.py, `slow`).
-                time.sleep(settings.UPLOAD_LATE_APPLY_GRACE_SECONDS)
+            wait_for_late_apply(exc)  # after a timeout 1688 may still create it
             continue
         _set(
             item,
@@ -177,12 +172,6 @@ def _upload_item(shop: Shop, client: Open1688Client, item: UploadItem) -> None:
             remote_error_message="",
         )
         return
-
-
-def _may_land_later(exc: Open1688Error) -> bool:
-    """A send that timed out — our read timeout, or the gateway's gw.ISPInvokeTimeout — may be
-    applied after the answer was given up; a dropped connection or a 5xx is decided at once."""
-    return exc.code == "gw.ISPInvokeTimeout" or isinstance(exc.__cause__, requests.Timeout)
 
 
 def _reconcile(shop: Shop, client: Open1688Client, item: UploadItem) -> bool | None:
