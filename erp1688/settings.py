@@ -150,6 +150,12 @@ LOGIN_URL = "admin:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "admin:login"
 
+# Alert emails (sync/alerts.py): EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587;
+# by default they are printed by the process that raised them. SITE_URL makes their links.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "erp1688@localhost")
+SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000")
+
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", "zh-hans")
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
