@@ -412,3 +412,6 @@ class ManagedUserAdmin(RefusingActionsMixin, UserAdmin):
 if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, ManagedUserAdmin)
+
+# The watchlist's admin (issue 17) lives in its own module.
+from catalog import watch_admin  # noqa: E402, F401

@@ -152,3 +152,14 @@ def test_price_of_a_watched_offer_in_the_list_is_its_lowest(db):
         },
     )
     assert watched.min_price == Decimal("8.20") and watched.stock == 3
+
+
+def test_admin_lists_watched_offers_and_raw_push_messages_read_only(client, db):
+    from catalog.models import PushMessage
+
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    WatchedOffer.objects.create(offer_id=42, subject="灯")
+    PushMessage.objects.create(msg_id=7, topic="PRODUCT_X", channel=Channel.PUSH_HTTP, raw={})
+    assert "灯" in client.get(reverse("admin:catalog_watchedoffer_changelist")).content.decode()
+    assert client.get(reverse("admin:catalog_pushmessage_changelist")).status_code == 200
+    assert client.get(reverse("admin:catalog_pushmessage_add")).status_code == 403
