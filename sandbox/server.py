@@ -33,6 +33,10 @@ class _RequestHandler(WSGIRequestHandler):
     # `timeout` seconds.
     protocol_version = "HTTP/1.1"
     timeout = 30
+    # The head and the body are written separately: without TCP_NODELAY, Nagle's algorithm
+    # holds the body back until the client's delayed ACK, ~40 ms per call on a kept-alive
+    # connection.
+    disable_nagle_algorithm = True
 
     def handle(self) -> None:
         self.close_connection = True

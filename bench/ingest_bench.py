@@ -1,0 +1,219 @@
+"""Benchmark: ingest, from 1688 answers to committed rows, next to a raw executemany ceiling.
+
+    .venv/bin/python bench/ingest_bench.py --offers 5000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench .venv/bin/python bench/ingest_bench.py
+
+1. End to end over HTTP (keep-alive, limit lifted): a first sync of the sandbox shop, then an
+   incremental sync after every offer changed; every answer is recorded on the way.
+2. Replayed WITHOUT HTTP: the same sync code (sync_shop, the real client: signing, parsing)
+   fed the recorded answers by a stand-in session, so the database path is what is measured:
+   into an empty mirror (inserts), then the incremental answers (updates + change rows).
+3. The ceiling: the same rows (same SKUs per offer, same JSON) written by plain executemany
+   upserts (INSERT ... ON CONFLICT DO UPDATE) in one transaction, prepared before the clock.
+Prints a table; asserts nothing. Own data folder and sandbox (bench/harness.py).
+"""
+
+import argparse
+import time
+
+import requests
+from harness import Bench, database_label, table
+
+KEY_FIELDS = {"pageNo", "productID"}
+
+
+def _key(url: str, fields: dict) -> tuple:
+    api = url.rstrip("/").split("/")[-2]
+    return (api, *sorted((k, v) for k, v in fields.items() if k in KEY_FIELDS))
+
+
+class RecordingSession(requests.Session):
+    """A real session that keeps every answer's body by (API, page or offer id)."""
+
+    def __init__(self):
+        super().__init__()
+        self.answers: dict[tuple, bytes] = {}
+
+    def post(self, url, data=None, **kwargs):
+        response = super().post(url, data=data, **kwargs)
+        self.answers[_key(url, data or {})] = response.content
+        return response
+
+
+class ReplaySession:
+    """Stands in for requests.Session: answers each call with the recorded body, no HTTP."""
+
+    def __init__(self, answers: dict[tuple, bytes]):
+        self.answers = answers
+
+    def post(self, url, data=None, **kwargs):
+        response = requests.Response()
+        response.status_code = 200
+        response._content = self.answers[_key(url, data or {})]
+        response.headers["Content-Type"] = "application/json;charset=UTF-8"
+        response.url = url
+        return response
+
+    def close(self):
+        pass
+
+
+def sync_once(shop, session) -> tuple[float, object]:
+    from sync.catalog_sync import start_run, sync_shop
+    from sync.gateway import make_client
+
+    run = start_run(shop)
+    with make_client(session=session) as client:
+        began = time.perf_counter()
+        sync_shop(run, client=client)
+    return time.perf_counter() - began, run
+
+
+def wipe(shop) -> None:
+    from django.db import transaction
+
+    from catalog.models import PriceStockChange, Product, Shop, Sku
+
+    with transaction.atomic():
+        for rows in (
+            PriceStockChange.objects.filter(shop=shop),
+            Sku.objects.filter(product__shop=shop),
+            Product.objects.filter(shop=shop),
+        ):
+            rows._raw_delete(rows.db)
+        Shop.objects.filter(pk=shop.pk).update(sync_cursor=None, pending_offers={})
+    shop.refresh_from_db()
+
+
+def prepared_rows(shop):
+    """The mirror's rows as executemany parameters (prepared by the fields, before timing)."""
+    from django.db import connection
+
+    from catalog.models import Product, Sku
+
+    def columns(model, skip):
+        return [f for f in model._meta.concrete_fields if f.column not in skip]
+
+    product_fields = columns(Product, {"id"})
+    sku_fields = columns(Sku, {"id", "product_id"})
+    products = list(Product.objects.filter(shop=shop).order_by("offer_id"))
+    offer_of = {p.pk: p.offer_id for p in products}
+    product_rows = [
+        tuple(f.get_db_prep_save(getattr(p, f.attname), connection) for f in product_fields)
+        for p in products
+    ]
+    skus = list(Sku.objects.filter(product__shop=shop).order_by("product_id", "sku_id"))
+    sku_rows = [
+        (offer_of[s.product_id], *(f.get_db_prep_save(getattr(s, f.attname), connection)
+                                   for f in sku_fields))
+        for s in skus
+    ]  # fmt: skip
+    return product_fields, product_rows, sku_fields, sku_rows
+
+
+def ceiling(shop, prepared) -> tuple[float, float]:
+    """Seconds of the raw upserts: into empty tables (insert), then again (update)."""
+    from django.db import connection, transaction
+
+    product_fields, product_rows, sku_fields, sku_rows = prepared
+    quote = connection.ops.quote_name
+    p_cols = [f.column for f in product_fields]
+    s_cols = ["product_id"] + [f.column for f in sku_fields]
+    product_sql = (
+        f"INSERT INTO catalog_product ({', '.join(map(quote, p_cols))}) "
+        f"VALUES ({', '.join(['%s'] * len(p_cols))}) ON CONFLICT (shop_id, offer_id) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in p_cols if c not in ("shop_id", "offer_id"))
+    )  # fmt: skip
+    sku_sql = (
+        f"INSERT INTO catalog_sku ({', '.join(map(quote, s_cols))}) "
+        f"VALUES ({', '.join(['%s'] * len(s_cols))}) ON CONFLICT (product_id, sku_id) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in s_cols if c not in ("product_id", "sku_id"))
+    )  # fmt: skip
+
+    def write() -> float:
+        began = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(product_sql, product_rows)
+            cursor.execute(
+                "SELECT offer_id, id FROM catalog_product WHERE shop_id = %s", [shop.pk]
+            )
+            ids = dict(cursor.fetchall())
+            cursor.executemany(sku_sql, [(ids[row[0]], *row[1:]) for row in sku_rows])
+        return time.perf_counter() - began
+
+    wipe(shop)
+    return write(), write()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--offers", type=int, default=5000)
+    parser.add_argument("--profile", action="store_true", help="cProfile the replays")
+    args = parser.parse_args()
+
+    bench = Bench()
+    from catalog.models import PriceStockChange, Sku
+
+    db = database_label()
+    shop = bench.connected_shop("b2b-bench0003", "入库压测")
+    bench.control("seed", {"member_id": shop.member_id, "count": args.offers, "seed": 3})
+
+    first = RecordingSession()
+    http_first, run = sync_once(shop, first)
+    n_first = run.offers_seen
+    skus = Sku.objects.filter(product__shop=shop).count()
+    half = args.offers // 2
+    bench.control(
+        "mutate", {"member_id": shop.member_id, "price": half, "stock": args.offers - half}
+    )
+    second = RecordingSession()
+    http_second, run = sync_once(shop, second)
+    n_second = run.details_fetched
+    changes_http = run.changes_written
+
+    wipe(shop)
+    profiler = None
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    replay_first, run = sync_once(shop, ReplaySession(first.answers))
+    assert run.offers_created == n_first, (run.offers_created, n_first)
+    if profiler:
+        profiler.disable()
+        profiler.print_stats("cumulative")
+        profiler = cProfile.Profile()
+        profiler.enable()
+    replay_second, run = sync_once(shop, ReplaySession(second.answers))
+    if profiler:
+        profiler.disable()
+        profiler.print_stats("tottime")
+    assert run.changes_written == changes_http, (run.changes_written, changes_http)
+    rows_changes = PriceStockChange.objects.filter(shop=shop).count()
+
+    prepared = prepared_rows(shop)
+    raw_insert, raw_update = ceiling(shop, prepared)
+    bench.close()
+
+    print(f"\n{db}: {n_first:,} offers, {skus:,} SKUs ({skus / n_first:.1f} per offer), "
+          f"incremental: {n_second:,} offers changed, {rows_changes:,} change rows")  # fmt: skip
+    rate = lambda n, s: n / s  # noqa: E731
+    table(
+        ["path", "offers", "seconds", "offers/s", "% of raw ceiling"],
+        [
+            ["replayed first sync (inserts)", n_first, replay_first,
+             rate(n_first, replay_first), f"{100 * raw_insert / replay_first:.1f} %"],
+            ["replayed incremental (all changed)", n_second, replay_second,
+             rate(n_second, replay_second), f"{100 * raw_update / replay_second:.1f} %"],
+            ["raw executemany upsert, insert", n_first, raw_insert, rate(n_first, raw_insert), ""],
+            ["raw executemany upsert, update", n_first, raw_update, rate(n_first, raw_update), ""],
+            ["HTTP keep-alive: first sync", n_first, http_first, rate(n_first, http_first), ""],
+            ["HTTP keep-alive: incremental", n_second, http_second,
+             rate(n_second, http_second), ""],
+        ],
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
