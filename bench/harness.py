@@ -143,4 +143,5 @@ def table(headers: list[str], rows: list[list]) -> str:
 
 
 def machine() -> str:
-    return f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}"
+    python = platform.python_version()
+    return f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python {python}"

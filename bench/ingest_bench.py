@@ -119,24 +119,23 @@ def ceiling(shop, prepared) -> tuple[float, float]:
     quote = connection.ops.quote_name
     p_cols = [f.column for f in product_fields]
     s_cols = ["product_id"] + [f.column for f in sku_fields]
-    product_sql = (
-        f"INSERT INTO catalog_product ({', '.join(map(quote, p_cols))}) "
-        f"VALUES ({', '.join(['%s'] * len(p_cols))}) ON CONFLICT (shop_id, offer_id) DO UPDATE SET "
-        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in p_cols if c not in ("shop_id", "offer_id"))
-    )  # fmt: skip
-    sku_sql = (
-        f"INSERT INTO catalog_sku ({', '.join(map(quote, s_cols))}) "
-        f"VALUES ({', '.join(['%s'] * len(s_cols))}) ON CONFLICT (product_id, sku_id) DO UPDATE SET "
-        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in s_cols if c not in ("product_id", "sku_id"))
-    )  # fmt: skip
+
+    def upsert(table_name: str, cols: list[str], unique: tuple[str, str]) -> str:
+        names, marks = ", ".join(map(quote, cols)), ", ".join(["%s"] * len(cols))
+        sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in cols if c not in unique)
+        return (
+            f"INSERT INTO {table_name} ({names}) VALUES ({marks}) "  # noqa: S608 (model names)
+            f"ON CONFLICT ({', '.join(unique)}) DO UPDATE SET {sets}"
+        )
+
+    product_sql = upsert("catalog_product", p_cols, ("shop_id", "offer_id"))
+    sku_sql = upsert("catalog_sku", s_cols, ("product_id", "sku_id"))
 
     def write() -> float:
         began = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.executemany(product_sql, product_rows)
-            cursor.execute(
-                "SELECT offer_id, id FROM catalog_product WHERE shop_id = %s", [shop.pk]
-            )
+            cursor.execute("SELECT offer_id, id FROM catalog_product WHERE shop_id = %s", [shop.pk])
             ids = dict(cursor.fetchall())
             cursor.executemany(sku_sql, [(ids[row[0]], *row[1:]) for row in sku_rows])
         return time.perf_counter() - began
