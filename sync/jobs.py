@@ -13,6 +13,7 @@ from rq.exceptions import AbandonedJobError
 
 from catalog.models import Shop, SyncRun, UploadBatch
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
+from sync.live_edits import fail_dead_operations
 from sync.scheduling import QUEUE as SYNC_QUEUE
 from sync.scheduling import shops_to_queue
 from sync.upload import run_upload
@@ -72,8 +73,11 @@ def enqueue_due_syncs() -> list[SyncRun]:
 
 
 def enqueue_due_syncs_job() -> int:
-    """The scheduler's every-minute job (sync.cron). Returns how many syncs it queued."""
-    return len(enqueue_due_syncs())
+    """The scheduler's every-minute job (sync.cron). Returns how many syncs it queued. It also
+    records live edits whose job died (sync.live_edits.fail_dead_operations)."""
+    queued = len(enqueue_due_syncs())  # first: it lets rq fail jobs whose worker died
+    fail_dead_operations()
+    return queued
 
 
 # --- upload ----------------------------------------------------------------------------------

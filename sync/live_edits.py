@@ -25,6 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rq import Callback
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
 
 from catalog.bulk_edit import ROUNDING_STEPS, new_price
 from catalog.live_models import LiveEdit, LiveEditLine
@@ -523,6 +525,41 @@ def mark_live_edit_job_failed(job, connection, exc_type, exc_value, traceback):
     LiveEdit.objects.filter(
         job_id=job.id, status__in=[LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING]
     ).update(status=LiveEdit.Status.FAILED, finished_at=timezone.now(), last_error=message)
+
+
+def fail_dead_operations() -> int:
+    """Record operations whose job died without reaching its own handler (a work-horse killed
+    by the OS: rq then calls no on_failure; a job lost with Redis): failed, and every line not
+    confirmed says so. Run by the scheduler's minute job (sync.jobs). Returns how many."""
+    queue = django_rq.get_queue(QUEUE)
+    dead = 0
+    active = [LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING]
+    for operation in LiveEdit.objects.filter(status__in=active).exclude(job_id=""):
+        try:
+            job = Job.fetch(operation.job_id, connection=queue.connection)
+        except NoSuchJobError:
+            status = None
+        else:
+            status = job.get_status(refresh=False)
+            if status not in (JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED):
+                continue  # queued, running, or finished (then it recorded its own end)
+        with transaction.atomic():
+            if not LiveEdit.objects.filter(pk=operation.pk, status__in=active).update(
+                status=LiveEdit.Status.FAILED,
+                finished_at=timezone.now(),
+                last_error=_(
+                    "The worker running this change stopped before it finished. Lines not "
+                    "marked applied may or may not be on 1688: sync the shop and check them "
+                    "before changing them again."
+                ),
+            ):
+                continue
+            operation.lines.filter(status=LineStatus.PLANNED).update(
+                status=LineStatus.FAILED,
+                reason=_("Not confirmed: the worker stopped. Sync the shop and check this offer."),
+            )
+        dead += 1
+    return dead
 
 
 class _Stop(Exception):

@@ -1,0 +1,271 @@
+"""Kills and restarts not covered elsewhere (issue 19). Real `manage.py rqworker` processes,
+the sandbox over HTTP; the end state is compared row by row with an independent walk of the
+sandbox and must equal what an uninterrupted run leaves.
+
+Already covered: SIGKILL of a sync worker or its work-horse (test_reliability_kill.py), of an
+upload mid-add (test_upload_job.py), and restarts of the embedded Redis with jobs queued
+(test_reliability_redis.py). Here:
+- a work-horse SIGKILLed in the middle of a live stock edit;
+- the Redis server restarted while a sync runs (a server of the test's own: works the same
+  when the suite runs on REDIS_URL, whose shared server is never touched);
+- the PostgreSQL backend of a syncing worker terminated (pg_terminate_backend) mid-run.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import translation
+
+from catalog.live_models import LiveEdit, LiveEditLine
+from catalog.models import Product, Sku, SyncRun
+from sync.catalog_sync import start_run, sync_shop
+from sync.jobs import enqueue_due_syncs_job, enqueue_sync
+from sync.live_edits import apply_live_edit, plan_live_edit
+from tests.factories import UserFactory
+from tests.test_fault_matrix import local_skus, sandbox_skus
+from tests.test_reliability_kill import ROOT, child_env, horse_of, wait_for
+from tests.test_reliability_redis import own_redis  # noqa: F401 - the fixture
+
+pytestmark = pytest.mark.django_db(transaction=True)
+STOCK = "alibaba.product.modifyStock"
+GET = "alibaba.product.get"
+LOCK_TTL = 2
+
+
+def worker(sandbox, queues: list[str], **env) -> subprocess.Popen:
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "manage.py", "rqworker", *queues, "--burst"],
+        cwd=ROOT,
+        env={**child_env(sandbox), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(child: subprocess.Popen) -> str:
+    child.kill()
+    child.wait()
+    tail = child.stderr.read().decode()[-3000:]
+    child.stderr.close()
+    return tail
+
+
+def fresh_worker(sandbox, queues: list[str], **env) -> None:
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "rqworker", *queues, "--burst"],
+        cwd=ROOT,
+        env={**child_env(sandbox), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+
+
+# --- a live edit killed mid-way --------------------------------------------------------------
+
+
+def test_a_live_edit_whose_horse_is_killed_is_failed_visibly_and_never_doubled(
+    sandbox, connected_shop, client, scoreboard, settings
+):
+    settings.LOCK_TTL_SECONDS = LOCK_TTL
+    shop = connected_shop
+    sandbox.control("seed", {"member_id": shop.member_id, "count": 6, "seed": 23})
+    assert sync_shop(start_run(shop, kind=SyncRun.Kind.FULL)).status == SyncRun.Status.SUCCEEDED
+    operator = UserFactory(username="yunying", roles=["operator"], is_staff=True)
+    products = list(
+        Product.objects.filter(shop=shop, status="published", skus__isnull=False)
+        .distinct()
+        .order_by("offer_id")[:4]
+    )
+    assert len(products) >= 3
+    operation = plan_live_edit(
+        user=operator,
+        product_ids=[p.pk for p in products],
+        kind="stock",
+        stock_mode="adjust",  # a delta: the kind of write a blind replay would double
+        stock=5,
+    )
+    planned = {
+        (line.product.offer_id, line.remote_sku_id): int(line.after)
+        for line in operation.lines.select_related("product")
+    }
+    before = sandbox_skus(sandbox, shop)
+    # The first offer's change goes through; the second one's call is held by 1688 for 3 s,
+    # long enough to kill the work-horse while it waits (1688 applies it all the same).
+    sandbox.fault(STOCK, "slow", times=1, delay=0.0)
+    sandbox.fault(STOCK, "slow", times=1, delay=3.0)
+    scoreboard.fault()
+    apply_live_edit(user=operator, operation=operation)
+    child = worker(sandbox, ["default"])
+    try:
+        wait_for(
+            lambda: sandbox.calls().get(STOCK, 0) >= 2 or child.poll() is not None,
+            60,
+            "the second offer's stock call",
+        )
+        assert child.poll() is None, child.stderr.read().decode()[-3000:]
+        os.kill(horse_of(child.pid), signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        finish(child)
+    scoreboard.kill()
+    time.sleep(3.5)  # the held call lands on 1688
+
+    # The scheduler's minute job lets rq fail the dead job; its on_failure records it.
+    with translation.override("en"):
+        enqueue_due_syncs_job()
+    operation.refresh_from_db()
+    assert operation.status == LiveEdit.Status.FAILED, operation.status
+    assert operation.last_error
+    client.force_login(operator)
+    page = client.get(reverse("catalog:live_detail", args=[operation.pk]))
+    assert page.status_code == 200 and operation.last_error[:40] in page.content.decode()
+
+    # Nothing was sent twice: each SKU moved by its delta once or not at all.
+    after = sandbox_skus(sandbox, shop)
+    moved = 0
+    for (offer, sku), target in planned.items():
+        old, new = before[(offer, sku)][1], after[(offer, sku)][1]
+        assert new in (old, target), (offer, sku, old, new, target)
+        moved += new == target
+    assert 0 < moved < len(planned)
+    lines = {
+        (line.product.offer_id, line.remote_sku_id): line.status
+        for line in operation.lines.select_related("product")
+    }
+    for key, status in lines.items():
+        if status == LiveEditLine.Status.APPLIED:
+            assert after[key][1] == planned[key]
+
+    # Staff plan the same delta again for the SKUs that did not move: the end state is that
+    # of an uninterrupted run, every SKU at its target, and the mirror equal to 1688.
+    unmoved = [key for key, target in planned.items() if after[key][1] != target]
+    skus = Sku.objects.filter(product__shop=shop)
+    again = plan_live_edit(
+        user=operator,
+        product_ids=sorted({p.pk for p in products if p.offer_id in {k[0] for k in unmoved}}),
+        kind="stock",
+        stock_mode="adjust",
+        stock=5,
+        sku_ids=[s.pk for s in skus if (s.product.offer_id, s.sku_id) in set(unmoved)],
+    )
+    apply_live_edit(user=operator, operation=again)
+    fresh_worker(sandbox, ["default"])
+    final = sandbox_skus(sandbox, shop)
+    for key, target in planned.items():
+        assert final[key][1] == target, key
+    assert sync_shop(start_run(shop, kind=SyncRun.Kind.FULL)).status == SyncRun.Status.SUCCEEDED
+    scoreboard.compare(final, local_skus(shop), "mirror after a killed live edit")
+
+
+# --- Redis restarted under a running sync ----------------------------------------------------
+
+
+def test_a_sync_survives_a_restart_of_its_redis_server(
+    own_redis,  # noqa: F811
+    sandbox,
+    connected_shop,
+    scoreboard,
+    settings,
+):
+    settings.LOCK_TTL_SECONDS = LOCK_TTL
+    shop = connected_shop
+    sandbox.control("seed", {"member_id": shop.member_id, "count": 60, "seed": 29})
+    sandbox.fault(GET, "slow", times=60, delay=0.1)
+    run = enqueue_sync(shop)
+    env = {"REDIS_URL": own_redis.url, "LOCK_TTL_SECONDS": str(LOCK_TTL)}
+    child = worker(sandbox, ["sync"], **env)
+    try:
+        wait_for(
+            lambda: Product.objects.filter(shop=shop).count() >= 20 or child.poll() is not None,
+            60,
+            "the first page to be committed",
+        )
+        assert child.poll() is None, child.stderr.read().decode()[-3000:]
+        own_redis.stop()  # a clean restart: snapshot on the way down
+        time.sleep(1.0)
+        own_redis.start()
+        scoreboard.kill()
+        child.wait(timeout=90)
+    finally:
+        finish(child)
+    sandbox.control("faults", method="DELETE")
+
+    # Whatever the run made of it (finished, or failed on a lost lock or connection), the
+    # scheduler records it and queues the shop again if it did not finish.
+    with translation.override("en"):
+        wait_for(
+            lambda: (
+                enqueue_due_syncs_job() >= 0
+                and not SyncRun.objects.filter(
+                    status__in=[SyncRun.Status.QUEUED, SyncRun.Status.RUNNING],
+                    pk=run.pk,
+                ).exists()
+            ),
+            60,
+            "the interrupted run to be recorded",
+        )
+    run.refresh_from_db()
+    if run.status != SyncRun.Status.SUCCEEDED:
+        assert run.error, run.status
+        fresh_worker(sandbox, ["sync"], **env)
+        if not SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists():
+            sync_shop(start_run(shop))
+    assert SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists()
+    scoreboard.compare(sandbox_skus(sandbox, shop), local_skus(shop), "sync across a restart")
+
+
+# --- PostgreSQL backend terminated under a running sync ----------------------------------------
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="pg_terminate_backend needs PostgreSQL (SQLite has no server connection to end)",
+)
+def test_a_sync_whose_postgresql_backend_is_terminated_is_failed_and_redone(
+    sandbox, connected_shop, redis_conn, scoreboard, settings
+):
+    settings.LOCK_TTL_SECONDS = LOCK_TTL
+    shop = connected_shop
+    sandbox.control("seed", {"member_id": shop.member_id, "count": 60, "seed": 31})
+    sandbox.fault(GET, "slow", times=60, delay=0.1)
+    run = enqueue_sync(shop)
+    child = worker(sandbox, ["sync"])
+    try:
+        wait_for(
+            lambda: Product.objects.filter(shop=shop).count() >= 20 or child.poll() is not None,
+            60,
+            "the first page to be committed",
+        )
+        assert child.poll() is None, child.stderr.read().decode()[-3000:]
+        with connection.cursor() as cursor:  # a second connection ends the worker's
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            (ended,) = cursor.fetchone()
+        assert ended >= 1
+        scoreboard.kill()
+        child.wait(timeout=90)
+    finally:
+        finish(child)
+    sandbox.control("faults", method="DELETE")
+
+    with translation.override("en"):
+        wait_for(lambda: enqueue_due_syncs_job() == 1, 60, "the shop to be queued again")
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED and run.error
+    fresh_worker(sandbox, ["sync"])
+    rerun = SyncRun.objects.exclude(pk=run.pk).get()
+    assert rerun.status == SyncRun.Status.SUCCEEDED, rerun.error
+    scoreboard.compare(sandbox_skus(sandbox, shop), local_skus(shop), "sync after a PG kill")
+    assert Sku.objects.filter(product__shop=shop).count() == len(
+        [k for k in sandbox_skus(sandbox, shop) if k[1] is not None]
+    )
