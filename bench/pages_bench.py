@@ -206,6 +206,9 @@ def pages() -> list[tuple[str, str]]:
         ("changes stock < 10", changes + "?stock_below=10"),
         ("changes last 7 days", changes + "?date_from=" + _days_ago(7)),
         ("batches", reverse("catalog:batch_list")),
+        ("shops", reverse("catalog:shop_list")),
+        ("shop page", reverse("catalog:shop_detail", args=[shop.pk])),
+        ("alerts inbox", reverse("catalog:alert_inbox")),
     ]
     for model in admin.site._registry:
         meta = model._meta
