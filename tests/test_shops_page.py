@@ -106,3 +106,28 @@ def test_viewers_see_no_buttons_and_bad_input_is_no_500(client):
     assert client.get(reverse("catalog:shop_sync", args=[shop.pk])).status_code == 405
     client.force_login(UserFactory(username="nobody", is_staff=True))
     assert client.get(reverse("catalog:shop_list")).status_code == 403
+
+
+def test_first_sync_is_labelled_so_and_offers_seen_counts_each_offer_once(sandbox, connected_shop):
+    """Issue 16's defects: "offers seen" double-counted (588 for 300 offers) when a pass was
+    repeated, and the first sync of a shop was labelled incremental."""
+    from sync.catalog_sync import start_run, sync_shop
+
+    seeded = sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 45})
+    ids = sorted(seeded["product_ids"])
+
+    def modify_an_offer_after_page_one(run):
+        if run.pages == 1:  # it leaves the window: the pass is repeated
+            sandbox.control("offers/update", {"product_id": ids[0], "status": "published"})
+
+    run = start_run(connected_shop)
+    sync_shop(run, progress=modify_an_offer_after_page_one)
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.SUCCEEDED and run.pages > 3  # two passes
+    assert run.offers_seen == 45 and run.offers_total in (44, 45)
+    assert run.kind == SyncRun.Kind.FIRST
+    with translation.override("en"):
+        assert run.get_kind_display() == "First sync"
+    nxt = start_run(connected_shop)
+    sync_shop(nxt)
+    assert nxt.kind == SyncRun.Kind.INCREMENTAL
