@@ -17,7 +17,7 @@ from catalog.forms import ImportConfirmForm, ImportFileForm
 from catalog.importing import ImportInvalid, confirm_import, preview_import
 from catalog.models import UploadBatch
 from catalog.resources import COLUMNS
-from erp1688.refusals import PermissionRefused, Refused
+from erp1688.refusals import PermissionRefused, Refused, require
 
 
 def _import_page(request, batch, form, **extra):
@@ -33,6 +33,7 @@ def _import_page(request, batch, form, **extra):
 
 @staff_member_required
 def batch_import(request, pk):
+    require(request.user, "catalog.add_uploaditem")  # the form too: it names the batch and shop
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
     if request.method != "POST":
         return _import_page(request, batch, ImportFileForm())
