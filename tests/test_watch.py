@@ -160,3 +160,34 @@ def test_unwatch_unfollows_and_keeps_the_history(
     assert watch.reread(supplier[0], channel=Channel.POLL).error == "not watched"
     again = watch.watch_offers(user=operator, refs=str(supplier[0]))
     assert [w.pk for w in again.added] == [watched.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_rereads_of_one_offer_write_each_move_once(sandbox, connected_shop, supplier):
+    """Two workers re-reading the same offer at once (two pushes for one change): the per-offer
+    lock makes the second compare with what the first stored."""
+    import threading
+
+    from django.db import connection
+
+    offer_id, skus = offer_with_skus(sandbox, supplier)
+    watch.watch_offers(user=None, refs=str(offer_id))
+    new_price = str(Decimal(skus[0]["price"]) + Decimal("0.70"))
+    sandbox.control(
+        "offers/update", {"product_id": offer_id, "sku_prices": {str(skus[0]["skuId"]): new_price}}
+    )
+    results = []
+
+    def worker():
+        try:
+            results.append(watch.reread(offer_id, channel=Channel.PUSH_HTTP, fresh=True))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(r.changes for r in results) == [0, 0, 0, 1]
+    assert PriceStockChange.objects.filter(watched_offer__offer_id=offer_id).count() == 1
