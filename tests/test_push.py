@@ -268,3 +268,16 @@ def test_query_replay_pages_without_confirming_until_confirmed(sandbox, watched,
         api.confirm_messages([m["msgId"] for m in messages])
         assert api.query_messages() == ([], 0)
         assert api.cursor_messages() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_the_app_did_not_accept_is_sent_again(sandbox, watched, pushed_to, live_server):
+    offer_id, skus = watched
+    pushed_to(url=live_server.url + "/push/1688/wrong/")  # answered 404: not delivered
+    set_price(sandbox, offer_id, skus[0])
+    wait_for(lambda: sandbox.get("push")["sent"] >= 1)
+    assert sandbox.get("push")["confirmed"] == 0 and not PushMessage.objects.exists()
+    pushed_to()  # the right address: the unconfirmed message comes again (after 3 s)
+    wait_for(lambda: message_for(offer_id), 15)
+    run_worker("default")
+    assert PriceStockChange.objects.filter(watched_offer__offer_id=offer_id).count() == 1
