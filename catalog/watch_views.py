@@ -191,7 +191,6 @@ def watch_detail(request, pk):
         _ChartSku(int(sku_id), values.get("label", ""))
         for sku_id, values in (watched.snapshot.get("skus") or {}).items()
     ]
-    labels = {sku.sku_id: str(sku) for sku in skus}
     siblings = WatchedOffer.objects.exclude(pk=watched.pk)
     if watched.supplier_open_id:
         siblings = siblings.filter(supplier_open_id=watched.supplier_open_id)
@@ -208,7 +207,6 @@ def watch_detail(request, pk):
         "change_rows": [
             (change, product_selectors.change_label(change)) for change in changes[:TABLE_CHANGES]
         ],
-        "sku_labels": labels,
         "siblings": siblings.order_by("-added_at")[:50],
         "market": watch.market_figures(watched.offer_id),
     }
