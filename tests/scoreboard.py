@@ -72,6 +72,12 @@ def scoreboard() -> Scoreboard:
     return BOARD
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "load: the load test (20 shops, 4 workers, ~40 s; tests/test_load.py)"
+    )
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_sep("-", "scoreboard")
     terminalreporter.write_line(BOARD.line())
