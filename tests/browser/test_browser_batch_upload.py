@@ -39,7 +39,7 @@ def test_import_preview_submit_and_progress(page, live_server, sandbox, connecte
     page.set_input_files("input[type=file]", str(upload))
     page.locator("form[enctype] button[type=submit]").click()
     shot(page, "1-preview-with-error")
-    assert "Price must be greater than 0" in page.content()  # the bad row's reason, in place
+    assert "价格必须大于 0" in page.content()  # the bad row's reason, in place
     assert page.locator("form[action$='/import/confirm/']").count() == 0
     assert not batch.items.exists()
 
