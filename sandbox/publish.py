@@ -88,6 +88,9 @@ def _check_attributes(schema, category_id: int, given: list) -> None:
         if attribute is None or attribute.sku:
             continue  # an attribute the category does not have is ignored, as 1688 does
         values = _values(raw)
+        named = attribute.value_name(_int_or_none(raw.get("valueID")) or -1)
+        if not values and named:  # a value given by its id alone
+            values = [named]
         if not values:
             continue
         present.add(attr_id)

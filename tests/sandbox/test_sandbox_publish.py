@@ -477,3 +477,25 @@ def test_control_offer_listing_shows_settled_audits(gateway, seller):
     time.sleep(0.4)
     listed = gateway.control("GET", f"/_sandbox/offers?member_id={DEMO_SELLER}")["offers"]
     assert [o["status"] for o in listed] == ["published"]
+
+
+def test_a_value_given_by_its_id_alone_counts(gateway, seller):
+    token, photo, template, address = seller
+    schema = ok(
+        gateway.call("alibaba.category.attribute.get", {"categoryID": T_SHIRT}, token=token)
+    )
+    fabric = next(a for a in schema["attributes"] if a["attrID"] == 287)
+    cotton = next(v["attrValueID"] for v in fabric["attrValues"] if v["name"] == "纯棉")
+    attributes = [
+        {"attributeID": 1398, "value": "H11-ID-1"},
+        {"attributeID": 2176, "value": "其他"},
+        {"attributeID": 1141, "value": "否"},
+        {"attributeID": 287, "valueID": cotton},
+        {"attributeID": 122216347, "value": "夏季"},
+    ]
+    fields = legacy_fields(photo, template, address, attributes=json.dumps(attributes))
+    assert ok(gateway.call("alibaba.product.add.preview", fields, token=token))["success"] is True
+    attributes[3] = {"attributeID": 287, "valueID": 1}  # not one of 面料's values
+    fields = legacy_fields(photo, template, address, attributes=json.dumps(attributes))
+    refused = ok(gateway.call("alibaba.product.add.preview", fields, token=token))
+    assert refused["errorCode"] == "ATTRIBUTE_REQUIRED" and "「面料」" in refused["errorMsg"]
