@@ -50,10 +50,14 @@ def yuan(value) -> str:
 
 
 @register.simple_tag
-def unread_alerts(user) -> int:
-    """The user's unread alerts (one indexed count), for the navigation."""
+def unread_alerts(user) -> str:
+    """The user's unread alerts for the navigation ("" for none, "99+" past 99): one bounded
+    read of an index."""
     if not getattr(user, "is_authenticated", False):
-        return 0
-    from sync.alerts import unread_count
+        return ""
+    from sync.alerts import UNREAD_SHOWN, unread_count
 
-    return unread_count(user)
+    count = unread_count(user)
+    if count > UNREAD_SHOWN:
+        return f"{UNREAD_SHOWN}+"
+    return str(count) if count else ""
