@@ -147,3 +147,39 @@ def test_durations_and_money_for_people():
     assert duration(timedelta(days=3, hours=5)) == "3 d 5 h"
     assert duration(None) == ""
     assert yuan(Decimal("9.9")) == "¥9.90" and yuan(None) == "—" and yuan("x") == "—"
+
+
+def visible_text(html: str) -> str:
+    import re
+
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<select name="language".*?</select>', " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize(
+    "url_name", ["home", "catalog:shop_list", "catalog:alert_inbox", "catalog:alert_rules"]
+)
+def test_pages_speak_one_language(client, redis_conn, url_name):
+    """English pages show no Chinese but product data; Chinese pages none of these labels."""
+    import re
+
+    user = UserFactory(username="boss", roles=["manager"])
+    alerts.create_rule(user=user, kind="sync_failing")
+    fill(1)
+    client.force_login(user)
+    data = [*ShopFactory._meta.model.objects.values_list("name", flat=True)]
+    data += [c.product.subject for c in PriceStockChange.objects.select_related("product")]
+    data += [str(c.sku) for c in PriceStockChange.objects.select_related("sku")]
+    data += list(UploadBatch.objects.values_list("name", flat=True))
+    client.cookies["django_language"] = "en"
+    text = visible_text(client.get(reverse(url_name)).content.decode())
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, "")
+    assert not re.findall(r"[\u4e00-\u9fff]+", text)
+    client.cookies["django_language"] = "zh-hans"
+    text = visible_text(client.get(reverse(url_name)).content.decode())
+    labels = ["Running now", "Unread alerts", "Shop health", "Next sync", "Alerts", "in use of",
+              "Failures in the last", "What to do", "My alert rules", "Mark all read", "Every shop",
+              "Authorisation", "Quota", "Duration", "the sync failed"]  # fmt: skip
+    assert [label for label in labels if label in text] == []
