@@ -25,6 +25,7 @@ from rq.job import Job, JobStatus
 from rq.queue import Queue
 
 from catalog.models import Shop, SyncRun
+from sync import alerts
 from sync.catalog_sync import lock_key, lock_owner
 from sync.locks import holder
 
@@ -60,9 +61,15 @@ def fail_dead_runs(now=None) -> list[SyncRun]:
         if reason:
             # Only if it is still in the state we judged: a run that just finished keeps its end.
             SyncRun.objects.filter(pk=run.pk, status=run.status).update(
-                status=SyncRun.Status.FAILED, finished_at=now, error=reason[:2000]
+                status=SyncRun.Status.FAILED,
+                finished_at=now,
+                error=reason[:2000],
+                error_kind=SyncRun.ErrorKind.WORKER,
             )
-    return list(SyncRun.objects.filter(pk__in=active, status=SyncRun.Status.FAILED))
+    dead = list(SyncRun.objects.filter(pk__in=active, status=SyncRun.Status.FAILED))
+    for run in dead:  # "sync failing" alerts (a run that failed on its own has raised its own)
+        alerts.on_run_finished(run=run)
+    return dead
 
 
 def clean_abandoned_jobs() -> None:

@@ -240,3 +240,18 @@ def test_hourly_authorisation_check_opens_one_alert_per_shop(db):
     Shop.objects.filter(pk=lapsed.pk).update(status=Shop.Status.ACTIVE)
     alerts.check_authorisations_job()
     assert Alert.objects.get(shop=lapsed).resolved_at is not None
+
+
+def test_a_run_whose_job_died_is_a_worker_failure_and_raises_sync_failing(redis_conn):
+    from sync.scheduling import fail_dead_runs
+
+    owner = UserFactory(username="ops", roles=["manager"])
+    rule = alerts.create_rule(user=owner, kind="sync_failing")
+    run = SyncRunFactory(status=SyncRun.Status.QUEUED, job_id="a-job-redis-lost")
+    assert [r.pk for r in fail_dead_runs()] == [run.pk]
+    run.refresh_from_db()
+    assert run.status == SyncRun.Status.FAILED and run.error_kind == SyncRun.ErrorKind.WORKER
+    alert = Alert.objects.get(rule=rule)
+    with translation.override("en"):
+        assert "Worker stopped" in alerts.message(alert)
+    assert fail_dead_runs() == [] and Alert.objects.count() == 1
