@@ -183,3 +183,21 @@ def test_pages_speak_one_language(client, redis_conn, url_name):
               "Failures in the last", "What to do", "My alert rules", "Mark all read", "Every shop",
               "Authorisation", "Quota", "Duration", "the sync failed"]  # fmt: skip
     assert [label for label in labels if label in text] == []
+
+
+def test_items_of_a_finished_batch_link_only_where_the_link_leads_somewhere(client):
+    """Issue 16: items of a finished batch were links that bounced back with an error."""
+    import re
+
+    from tests.factories import UploadItemFactory
+
+    client.force_login(UserFactory(username="boss", roles=["manager"]))
+    batch = UploadBatchFactory(status=UploadBatch.Status.PARTLY_FAILED)
+    done = UploadItemFactory(batch=batch, title="已上传的商品", status="succeeded")
+    failed = UploadItemFactory(batch=batch, title="上传失败的商品", status="failed")
+    html = client.get(reverse("catalog:batch_detail", args=[batch.pk])).content.decode()
+    links = set(re.findall(r'href="(/catalog/batches/\d+/items/\d+/)"', html))
+    assert links == {reverse("catalog:item_edit", args=[batch.pk, failed.pk])}
+    assert "已上传的商品" in html and done.pk
+    for link in links:
+        assert client.get(link).status_code == 200  # no bounce
