@@ -182,9 +182,7 @@ def recent_failures(now) -> dict:
     for run in runs:
         run.problem = alerts.explain(run)
     batches = list(
-        UploadBatch.objects.filter(
-            status=UploadBatch.Status.PARTLY_FAILED, created_at__gte=since
-        )
+        UploadBatch.objects.filter(status=UploadBatch.Status.PARTLY_FAILED, created_at__gte=since)
         .select_related("shop")
         .order_by("-id")[:10]
     )
