@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog import product_selectors as selectors
-from catalog.models import ChangeSource, PriceStockChange, Product, Shop
+from catalog.models import ChangeSource, PriceStockChange, Product, Shop, WatchedOffer
 
 BIG_ID = 10**18  # offer and SKU ids are 64-bit integers
 BIG_AMOUNT = 10**12
@@ -132,8 +132,18 @@ class ChangeFilter(django_filters.FilterSet):
         fields = []
 
     def filter_offer(self, queryset, name, value):
-        """An own offer or a watched supplier's offer (sync/watch.py) with this id."""
-        return queryset.filter(Q(product__offer_id=value) | Q(watched_offer__offer_id=value))
+        """An own offer or a watched supplier's offer (sync/watch.py) with this id.
+
+        The ids are looked up first: as a join in the log's query (an OR over two joins),
+        SQLite walks the whole log newest first to find the offer's rows (2 s at 1M rows).
+        """
+        products = list(Product.objects.filter(offer_id=value).values_list("pk", flat=True))
+        watched = list(WatchedOffer.objects.filter(offer_id=value).values_list("pk", flat=True))
+        if products and watched:
+            return queryset.filter(Q(product_id__in=products) | Q(watched_offer_id__in=watched))
+        if products:
+            return queryset.filter(product_id__in=products)
+        return queryset.filter(watched_offer_id__in=watched)
 
     def filter_size(self, queryset, name, value):
         if getattr(self, "_size_done", False):
