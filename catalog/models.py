@@ -471,6 +471,11 @@ class UploadBatch(models.Model):
     items_succeeded = models.PositiveIntegerField(default=0)
     items_failed = models.PositiveIntegerField(default=0)
     items_unknown = models.PositiveIntegerField(default=0)
+    items_auditing = models.PositiveIntegerField(default=0)
+    items_rejected = models.PositiveIntegerField(default=0)
+    # Per-batch overrides of the shop's publishing defaults (catalog.publishing_models).
+    freight_template_id = models.BigIntegerField(_("freight template"), null=True, blank=True)
+    send_address_id = models.BigIntegerField(_("send-goods address"), null=True, blank=True)
     # Why the last run stopped early (quota wait, shop needs re-authorisation...), for staff.
     last_error = models.TextField(_("last error"), blank=True)
 
@@ -495,7 +500,8 @@ class UploadBatch(models.Model):
         valid = self.items_total - self.items_invalid
         if valid <= 0:
             return 0
-        return round(100 * (self.items_succeeded + self.items_failed) / valid)
+        done = self.items_succeeded + self.items_auditing + self.items_rejected + self.items_failed
+        return round(100 * done / valid)
 
 
 # The one definition of a valid staged item: no validation errors (also used in aggregates).
@@ -520,11 +526,14 @@ class UploadItemQuerySet(models.QuerySet):
 
 class UploadItem(models.Model):
     class Status(models.TextChoices):
+        # pending → uploading → (unknown →) auditing → published | rejected; or failed.
         PENDING = "pending", _("Pending")
         UPLOADING = "uploading", _("Uploading")
-        SUCCEEDED = "succeeded", _("Succeeded")
+        UNKNOWN = "unknown", _("Unknown — checking")
+        AUDITING = "auditing", _("In 1688 audit")
+        PUBLISHED = "published", _("Published")
+        REJECTED = "rejected", _("Rejected in audit")
         FAILED = "failed", _("Failed")
-        UNKNOWN = "unknown", _("Unknown (being reconciled)")
 
     class Source(models.TextChoices):
         FORM = "form", _("Form")
@@ -561,6 +570,15 @@ class UploadItem(models.Model):
     remote_error_message = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Exactly once (sync/upload/run.py): sends since the last staff retry; looks on 1688 in the
+    # current unknown episode; when the next look (or audit check) is due.
+    sends = models.PositiveSmallIntegerField(default=0)
+    looks = models.PositiveSmallIntegerField(default=0)
+    next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
+    publish_api = models.CharField(_("publish API"), max_length=10, blank=True)
+    offer_status = models.CharField(_("1688 offer status"), max_length=20, blank=True)
+    # Photobank paths of `images`, in order, once the job put them there.
+    picture_paths = JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -818,3 +836,11 @@ class Alert(models.Model):
 
 # Live offer edits (issue 18) live in their own module; imported here so Django registers them.
 from catalog.live_models import LiveEdit, LiveEditLine  # noqa: E402, F401
+
+# Publishing (issue 15): category/schema caches, photobank pictures, shop publishing settings.
+from catalog.publishing_models import (  # noqa: E402, F401
+    AttributeSchemaCache,
+    CategoryNode,
+    PhotobankPicture,
+    ShopPublishing,
+)

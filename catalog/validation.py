@@ -2,8 +2,8 @@
 
 `validate_item` is pure (no database); `validate_items` adds the cargo-number checks that need
 the database, in a few queries for any number of items. Messages are English message ids
-translated into the active language (zh_Hans by default; the catalogue in locale/) and are stored
-as plain strings in `UploadItem.validation_errors`.
+stored in `UploadItem.validation_errors` as catalog.messages messages (the English message id and
+its parameters), so each reader sees them in their own language (the catalogue in locale/).
 """
 
 import re
@@ -12,12 +12,30 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from catalog.models import VALID_ITEM, Product, UploadBatch, UploadItem, json_texts
+from catalog.messages import stored as _
+from catalog.models import (
+    VALID_ITEM,
+    AttributeSchemaCache,
+    Product,
+    UploadBatch,
+    UploadItem,
+    json_texts,
+)
+from sync.open1688.answers import parse_category_attributes
+from sync.open1688.types import (
+    CARGO_NUMBER_ATTRIBUTE,
+    INPUT_DATE,
+    INPUT_DROPDOWN,
+    INPUT_MULTI,
+    INPUT_NUMBER,
+    INPUT_RADIO,
+    CategoryAttributes,
+)
 
 TITLE_MAX = 128  # 1688 `subject` limit
 UNIT_MAX = 20  # UploadItem.unit column
@@ -26,6 +44,7 @@ DESCRIPTION_MAX = 50_000
 IMAGES_MAX = 10
 CARGO_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 IMAGE_PATH_PATTERN = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MONEY_MAX = Decimal("999999999999.99")  # the columns are max_digits=14, decimal_places=2
 CENT = Decimal("0.01")
@@ -399,11 +418,146 @@ def _cargo_conflicts(items: Sequence[UploadItem]) -> dict[int, str]:
     return conflicts
 
 
+def title_weight(title: str) -> int:
+    """The title's length as 1688 counts it: a Chinese (wide) character counts 2."""
+    return sum(2 if ord(c) > 0x2E7F else 1 for c in title or "")
+
+
+def _attribute_values(item) -> dict[int, list[str]]:
+    chosen: dict[int, list[str]] = {}
+    for attribute in item.attributes if isinstance(item.attributes, list) else []:
+        if isinstance(attribute, dict) and _valid_id(attribute.get("attributeID")):
+            value = attribute.get("value")
+            if _filled(value):
+                chosen.setdefault(_as_int(attribute["attributeID"]), []).append(str(value).strip())
+    return chosen
+
+
+def _value_ids(schema: CategoryAttributes, chosen: dict[int, list[str]]) -> dict[int, set[int]]:
+    ids: dict[int, set[int]] = {}
+    for attr_id, values in chosen.items():
+        attribute = schema.attribute(attr_id)
+        for value in values:
+            known = attribute.value_named(value) if attribute else None
+            if known is not None and known.value_id is not None:
+                ids.setdefault(attr_id, set()).add(known.value_id)
+            elif value.isdigit():
+                ids.setdefault(attr_id, set()).add(int(value))
+    return ids
+
+
+def _condition(schema: CategoryAttributes, attr_id: int, chosen_ids) -> str:
+    """For a cascading requirement: "是否进口 = 是" (every condition of the rule that applies)."""
+    for rule in schema.cascades:
+        if attr_id in rule.then_required and rule.applies(chosen_ids):
+            parts = []
+            for when_attr, when_value in rule.when:
+                attribute = schema.attribute(when_attr)
+                value = next(
+                    (
+                        v.name
+                        for v in (attribute.values if attribute else ())
+                        if v.value_id == when_value
+                    ),
+                    str(when_value),
+                )
+                parts.append(f"{attribute.name if attribute else when_attr} = {value}")
+            return ", ".join(parts)
+    return ""
+
+
+def check_against_schema(item, schema: CategoryAttributes) -> dict[str, list[str]]:
+    """What 1688 would refuse given the leaf's attribute schema, attributes named."""
+    errors = ItemErrors()
+    weight, limit = title_weight((item.title or "").strip()), settings.PUBLISH_TITLE_MAX_WEIGHT
+    if weight > limit:
+        errors.add(
+            "title",
+            _("Title counts %(n)d towards 1688's limit of %(max)d (a Chinese character counts 2)")
+            % {"n": weight, "max": limit},
+        )
+    chosen = _attribute_values(item)
+    chosen_ids = _value_ids(schema, chosen)
+    for attr_id in schema.required_ids(chosen_ids):
+        if attr_id == CARGO_NUMBER_ATTRIBUTE or chosen.get(attr_id):
+            continue  # 货号 is the item's cargo number
+        attribute = schema.attribute(attr_id)
+        name = attribute.name if attribute else str(attr_id)
+        condition = _condition(schema, attr_id, chosen_ids)
+        if condition:
+            errors.add(
+                "attributes",
+                _("%(name)s is required when %(condition)s")
+                % {"name": name, "condition": condition},
+            )
+        else:
+            errors.add("attributes", _("%(name)s is required") % {"name": name})
+    for attr_id, values in chosen.items():
+        attribute = schema.attribute(attr_id)
+        if attribute is None or attribute.is_sku_attribute:
+            continue  # an attribute the leaf does not have is ignored by 1688
+        for value in values:
+            bad = False
+            if attribute.input_type in (INPUT_DROPDOWN, INPUT_RADIO, INPUT_MULTI):
+                bad = (
+                    attribute.values
+                    and attribute.value_named(value) is None
+                    and not any(str(v.value_id) == value for v in attribute.values)
+                )
+            elif attribute.input_type == INPUT_NUMBER:
+                try:
+                    Decimal(value)
+                except InvalidOperation:
+                    bad = True
+            elif attribute.input_type == INPUT_DATE:
+                bad = not DATE_PATTERN.match(value)
+            if bad:
+                errors.add(
+                    "attributes",
+                    _("%(name)s: %(value)s is not one of its values")
+                    % {"name": attribute.name, "value": value[:50]},
+                )
+    sale = {a.attr_id: a.name for a in schema.sale_attributes}
+    for sku in item.skus if isinstance(item.skus, list) else []:
+        for attribute in (sku.get("attributes") if isinstance(sku, dict) else None) or []:
+            attr_id = _as_int(attribute.get("attributeID")) if isinstance(attribute, dict) else None
+            if attr_id is not None and attr_id not in sale:
+                errors.add(
+                    "skus",
+                    _("SKU dimension %(id)s is not one of this category's: %(names)s")
+                    % {"id": attr_id, "names": ", ".join(sale.values()) or "-"},
+                )
+                return dict(errors)
+    return dict(errors)
+
+
+def _schemas(items: Sequence[UploadItem]) -> dict[tuple[int, int], CategoryAttributes]:
+    keys = {(item.batch.shop_id, item.category_id) for item in items if _valid_id(item.category_id)}
+    found = {}
+    for shop_id in {shop for shop, _c in keys}:
+        categories = [c for shop, c in keys if shop == shop_id]
+        for row in AttributeSchemaCache.objects.filter(shop_id=shop_id, category_id__in=categories):
+            try:
+                found[(shop_id, row.category_id)] = parse_category_attributes(
+                    row.answer, row.category_id
+                )
+            except ValueError:  # a cache row that no longer parses is as good as none
+                continue
+    return found
+
+
 def validate_items(items: Sequence[UploadItem]) -> list[dict[str, list[str]]]:
-    """validate_item for each item, plus cargo-number uniqueness (items must have their batch)."""
+    """validate_item for each item, plus cargo-number uniqueness and the category's attribute
+    schema where it is cached (items must have their batch)."""
     results = [validate_item(item) for item in items]
     for index, message in _cargo_conflicts(items).items():
         results[index].setdefault("cargo_number", []).append(message)
+    schemas = _schemas(items)
+    for item, errors in zip(items, results, strict=True):
+        schema = schemas.get((item.batch.shop_id, item.category_id))
+        if schema is not None:
+            for field, messages in check_against_schema(item, schema).items():
+                errors.setdefault(field, []).extend(messages)
     return results
 
 
@@ -418,9 +572,11 @@ def refresh_batch_counts(batch: UploadBatch) -> UploadBatch:
         items_total=Count("pk"),
         items_invalid=Count("pk", filter=Q(status__in=NOT_UPLOADED) & ~VALID_ITEM),
         items_pending=Count("pk", filter=Q(status=status.PENDING)),
-        items_succeeded=Count("pk", filter=Q(status=status.SUCCEEDED)),
+        items_succeeded=Count("pk", filter=Q(status=status.PUBLISHED)),
         items_failed=Count("pk", filter=Q(status=status.FAILED)),
-        items_unknown=Count("pk", filter=Q(status=status.UNKNOWN)),
+        items_unknown=Count("pk", filter=Q(status__in=UploadItem.UNRESOLVED)),
+        items_auditing=Count("pk", filter=Q(status=status.AUDITING)),
+        items_rejected=Count("pk", filter=Q(status=status.REJECTED)),
     )
     for name, value in counts.items():
         setattr(batch, name, value)

@@ -234,6 +234,16 @@ UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
 # answer was given up: upload and live edits wait this long before they read 1688 to decide
 # whether it took (sync/gateway.py, wait_for_late_apply).
 OPEN1688_LATE_APPLY_GRACE_SECONDS = env.float("OPEN1688_LATE_APPLY_GRACE_SECONDS", 30.0)
+# Publishing (sync/upload/run.py): an add without a known outcome is looked for on 1688 this
+# long after it was sent, UPLOAD_RECONCILE_LOOKS times a grace apart, before it is sent again;
+# a look due within UPLOAD_INLINE_WAIT_SECONDS is waited for in the run, a later one re-queues
+# the job. Offers in audit are read again after UPLOAD_AUDIT_CHECK_SECONDS (doubling).
+UPLOAD_UNKNOWN_GRACE_SECONDS = env.float("UPLOAD_UNKNOWN_GRACE_SECONDS", 120.0)
+UPLOAD_RECONCILE_LOOKS = env.int("UPLOAD_RECONCILE_LOOKS", 3)
+UPLOAD_INLINE_WAIT_SECONDS = env.float("UPLOAD_INLINE_WAIT_SECONDS", 10.0)
+UPLOAD_AUDIT_CHECK_SECONDS = env.int("UPLOAD_AUDIT_CHECK_SECONDS", 60)
+# The title limit as 1688 counts it (a Chinese character counts 2).
+PUBLISH_TITLE_MAX_WEIGHT = env.int("PUBLISH_TITLE_MAX_WEIGHT", 60)
 # Offer images come as relative paths served under this host.
 OPEN1688_IMAGE_BASE = env.str("OPEN1688_IMAGE_BASE", "https://cbu01.alicdn.com/")
 

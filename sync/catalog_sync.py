@@ -128,6 +128,10 @@ def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") ->
     run.error_kind = error_kind
     run.save(update_fields=["status", "error", "error_kind", "finished_at"])
     alerts.on_run_finished(run=run)  # sync failing / recovered, offers gone, authorisation
+    if status == SyncRun.Status.SUCCEEDED:
+        from sync.upload.run import settle_from_mirror  # upload imports the sync's modules
+
+        settle_from_mirror(shop_id=run.shop_id)  # staged items in audit move on (issue 15)
 
 
 def _run(run: SyncRun, client: Open1688Client, progress) -> None:

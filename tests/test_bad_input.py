@@ -974,7 +974,7 @@ def test_submit_or_retry_for_a_shop_that_is_not_connected_is_a_message(staff_cli
 
 
 def test_an_uploaded_item_cannot_be_edited(staff_client):
-    item = UploadItemFactory(status=UploadItem.Status.SUCCEEDED, remote_offer_id=653120459876)
+    item = UploadItemFactory(status=UploadItem.Status.PUBLISHED, remote_offer_id=653120459876)
     url = reverse("catalog:item_edit", args=[item.batch.pk, item.pk])
     response = staff_client.post(url, {**GOOD_ITEM, "title": "改"}, follow=True)
     assert "只能修改待上传或上传失败的商品" in messages_of(response)

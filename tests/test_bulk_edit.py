@@ -80,7 +80,7 @@ def test_bulk_edit_leaves_uploaded_items_and_running_batches_alone():
     untouchable = [
         UploadItemFactory(batch=batch, status=status, remote_offer_id=600000000001 + n)
         for n, status in enumerate(
-            [UploadItem.Status.SUCCEEDED, UploadItem.Status.UPLOADING, UploadItem.Status.UNKNOWN]
+            [UploadItem.Status.PUBLISHED, UploadItem.Status.UPLOADING, UploadItem.Status.UNKNOWN]
         )
     ]
     running = UploadItemFactory(batch=UploadBatchFactory(status=UploadBatch.Status.RUNNING))

@@ -63,6 +63,7 @@ def fast(settings, sandbox):
     settings.OPEN1688_MAX_RETRIES = RETRIES
     settings.OPEN1688_READ_TIMEOUT = 0.4
     settings.OPEN1688_LATE_APPLY_GRACE_SECONDS = 1.0  # past the late apply of `slow` (0.8 s)
+    settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 1.0  # an upload looks for its offer after this
     return sandbox
 
 
@@ -324,11 +325,11 @@ UPLOAD_CASES = {
     "isp_timeout": (4, "failed", "partly_failed", GAVE_UP),
     "http502_html": (4, "failed", "partly_failed", GAVE_UP),
     "drop": (4, "failed", "partly_failed", GAVE_UP),
-    "slow": (2, "succeeded", "done", ""),  # applied late: found after the grace, not resent
-    "apply_late": (2, "succeeded", "done", ""),
+    "slow": (2, "published", "done", ""),  # applied late: found after the grace, not resent
+    "apply_late": (2, "published", "done", ""),
     "malformed": (4, "failed", "partly_failed", GAVE_UP),
     "wrong_shape": (4, "failed", "partly_failed", GAVE_UP),
-    "drop_after_apply": (2, "succeeded", "done", ""),
+    "drop_after_apply": (2, "published", "done", ""),
     "business_error": (2, "failed", "partly_failed", "SANDBOX_REJECTED"),
     "quota": (1 + RETRIES, "pending", "submitted", RATE),
     "api_quota": (1 + RETRIES, "pending", "submitted", RATE),
@@ -353,7 +354,7 @@ def assert_upload_matches_sandbox(sandbox, batch, scoreboard, what) -> None:
     truth = {cargo: ids for cargo, ids in remote_by_cargo(sandbox, batch.shop).items()}
     rows = [
         (cargo, [offer])
-        for cargo, offer in batch.items.filter(status=UploadItem.Status.SUCCEEDED).values_list(
+        for cargo, offer in batch.items.filter(status=UploadItem.Status.PUBLISHED).values_list(
             "cargo_number", "remote_offer_id"
         )
     ]

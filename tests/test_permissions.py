@@ -279,7 +279,7 @@ def test_an_item_of_a_batch_being_uploaded_cannot_be_changed_through_any_service
             call()
         assert refused.value.code == "batch.locked"
     UploadBatch.objects.filter(pk=batch.pk).update(status=UploadBatch.Status.DONE)
-    sent = UploadItemFactory(batch=batch, status=UploadItem.Status.SUCCEEDED)
+    sent = UploadItemFactory(batch=batch, status=UploadItem.Status.PUBLISHED)
     with pytest.raises(Refused) as refused:
         delete_item(user=None, item=sent)
     assert refused.value.code == "item.not_editable"
@@ -359,13 +359,13 @@ def test_admin_item_edits_go_through_the_staging_service(admin_client, world):
     pending.refresh_from_db()
     assert pending.price == Decimal("30.00") and pending.validation_errors == {}
     # Succeeded items are shown, not edited.
-    sent = UploadItemFactory(batch=world["batch"], status=UploadItem.Status.SUCCEEDED)
+    sent = UploadItemFactory(batch=world["batch"], status=UploadItem.Status.PUBLISHED)
     sent_url = reverse("admin:catalog_uploaditem_change", args=[sent.pk])
     assert_refused(admin_client.post(sent_url, {**GOOD_ITEM, "cargo_number": sent.cargo_number}))
 
 
 def test_admin_bulk_delete_of_items_is_all_or_nothing_through_the_staging_lock(admin_client, world):
-    sent = UploadItemFactory(batch=world["batch"], status=UploadItem.Status.SUCCEEDED)
+    sent = UploadItemFactory(batch=world["batch"], status=UploadItem.Status.PUBLISHED)
     selected = [world["pending"].pk, world["failed"].pk, sent.pk]
     response = admin_client.post(
         reverse("admin:catalog_uploaditem_changelist"),

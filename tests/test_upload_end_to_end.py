@@ -52,7 +52,7 @@ def test_imported_batch_is_uploaded_and_then_mirrored(sandbox, connected_shop, s
     assert batch.status == UploadBatch.Status.DONE and batch.items_succeeded == 3
     items = list(batch.items.order_by("position"))
     for item in items:
-        assert item.status == UploadItem.Status.SUCCEEDED
+        assert item.status == UploadItem.Status.PUBLISHED
         assert [
             o["productID"] for o in offers_with_cargo(sandbox, connected_shop, item.cargo_number)
         ] == [item.remote_offer_id]
@@ -85,7 +85,7 @@ def test_admin_submit_action_uploads_through_the_worker(sandbox, connected_shop,
     run_worker("upload")
     good.refresh_from_db()
     bad.refresh_from_db()
-    assert good.status == UploadItem.Status.SUCCEEDED and good.remote_offer_id
+    assert good.status == UploadItem.Status.PUBLISHED and good.remote_offer_id
     assert bad.status == UploadItem.Status.PENDING and "title" in bad.validation_errors
     assert len(offers_with_cargo(sandbox, connected_shop, bad.cargo_number)) == 0
 

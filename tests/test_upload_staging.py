@@ -143,7 +143,7 @@ def test_validate_batch_stores_errors_and_counts_in_a_few_queries(django_assert_
     batch = UploadBatchFactory()
     UploadItemFactory.create_batch(30, batch=batch)
     broken = UploadItemFactory.create_batch(5, batch=batch, title="")
-    uploaded = UploadItemFactory(batch=batch, stock=None, status=UploadItem.Status.SUCCEEDED)
+    uploaded = UploadItemFactory(batch=batch, stock=None, status=UploadItem.Status.PUBLISHED)
 
     with django_assert_max_num_queries(12):
         invalid = validate_batch(batch)
@@ -164,9 +164,11 @@ def test_refresh_batch_counts_follows_item_statuses():
     status = UploadItem.Status
     for value, count in [
         (status.PENDING, 3),
-        (status.SUCCEEDED, 4),
+        (status.PUBLISHED, 4),
         (status.FAILED, 2),
         (status.UNKNOWN, 1),
+        (status.AUDITING, 2),
+        (status.REJECTED, 1),
     ]:
         UploadItemFactory.create_batch(count, batch=batch, status=value)
     UploadItemFactory(batch=batch, validation_errors={"title": ["x"]})
@@ -174,9 +176,10 @@ def test_refresh_batch_counts_follows_item_statuses():
     refresh_batch_counts(batch)
 
     batch.refresh_from_db()
-    assert batch.items_total == 11
+    assert batch.items_total == 14
     assert (batch.items_pending, batch.items_succeeded, batch.items_failed) == (4, 4, 2)
     assert (batch.items_unknown, batch.items_invalid) == (1, 1)
+    assert (batch.items_auditing, batch.items_rejected) == (2, 1)
     assert batch.status == UploadBatch.Status.RUNNING  # counters only
 
 
@@ -328,7 +331,7 @@ def test_editing_keeps_fields_staff_did_not_touch_whole(staff_client):
 
 
 def test_uploaded_items_cannot_be_edited_and_unknown_ids_are_404(staff_client):
-    item = UploadItemFactory(status=UploadItem.Status.SUCCEEDED)
+    item = UploadItemFactory(status=UploadItem.Status.PUBLISHED)
     answer = staff_client.get(
         reverse("catalog:item_edit", args=[item.batch_id, item.pk]), follow=True
     )

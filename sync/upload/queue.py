@@ -67,6 +67,9 @@ def _reset_failed(batch: UploadBatch) -> None:
     # Unknown items keep their status: the run asks 1688 about them before sending anything.
     retryable.filter(status=UploadItem.Status.FAILED).update(
         status=UploadItem.Status.PENDING,
+        sends=0,
+        looks=0,
+        next_check_at=None,
         remote_error_code="",
         remote_error_message="",
         updated_at=timezone.now(),

@@ -58,7 +58,7 @@ def test_import_preview_submit_and_progress(page, live_server, sandbox, connecte
     run_worker("upload")
     batch.refresh_from_db()
     assert batch.status == UploadBatch.Status.DONE
-    assert batch.items.filter(status=UploadItem.Status.SUCCEEDED).count() == 4
+    assert batch.items.filter(status=UploadItem.Status.PUBLISHED).count() == 4
     offer_ids = list(batch.items.values_list("remote_offer_id", flat=True))
     # No reload by hand: the poll sees the finished batch and the page refreshes itself.
     page.wait_for_selector(f"text={offer_ids[0]}", timeout=10_000)

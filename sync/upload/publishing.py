@@ -1,0 +1,348 @@
+"""What a publish needs besides the item: the shop's publishing settings, the pictures in the
+shop's photobank, and the item as the parameters of either publish API.
+
+- `publishing_for(shop)`: the shop's `ShopPublishing`, with albums, freight templates and
+  send-goods addresses read from 1688 the first time (or on `refresh`) and defaults chosen;
+- `api_for(shop, item)`: which API publishes this item (see `choose_api`); `switch_api` records
+  a refusal (gw.APIACLDecline / gw.APIUnsupported) and moves the shop to the other API;
+- `pictures_to_photobank(...)`: every picture that is not yet a photobank path is read (a staged
+  upload or a URL), made acceptable (Pillow: webp → jpg, transparent PNG flattened, > 2 MB
+  recompressed) and added to the shop's album once (content hash → path per shop);
+- `legacy_params(item, paths, ...)` / `schema_form_values(item, paths, ...)`: the payloads.
+"""
+
+import hashlib
+import io
+import logging
+import re
+from pathlib import Path
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from catalog.models import PhotobankPicture, Shop, ShopPublishing, UploadBatch, UploadItem
+from sync.categories import cached_attributes
+from sync.gateway import call_as_shop
+from sync.open1688 import Open1688Client
+from sync.open1688.types import CARGO_NUMBER_ATTRIBUTE
+from sync.upload.payload import item_to_add_params, money
+
+log = logging.getLogger(__name__)
+
+PHOTO_MAX_BYTES = 2 * 1024 * 1024  # the platform refuses larger pictures
+DOWNLOAD_MAX_BYTES = 10 * 1024 * 1024
+STAGED_PREFIX = "staged:"
+STAGED_PATTERN = re.compile(r"^staged:([0-9a-f]{64})$")
+PHOTOBANK_PATH = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
+MAIN_ALBUM_NAME = "商品主图"
+Api = ShopPublishing.Api
+
+
+class PictureError(Exception):
+    """A picture that cannot be read or made acceptable; the message is for staff."""
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def _choices(items, name_attr: str = "name") -> list[dict]:
+    return [
+        {
+            "id": getattr(item, "album_id", None)
+            or getattr(item, "template_id", None)
+            or getattr(item, "address_id", None),
+            "name": getattr(item, name_attr, "") or "",
+            "default": bool(getattr(item, "is_default", False)),
+        }
+        for item in items
+    ]
+
+
+def _default(choices: list[dict], *, preferred_name: str = "") -> int | None:
+    for choice in choices:
+        if preferred_name and choice["name"] == preferred_name:
+            return choice["id"]
+    for choice in choices:
+        if choice["default"]:
+            return choice["id"]
+    return choices[0]["id"] if choices else None
+
+
+def publishing_for(
+    shop: Shop, *, client: Open1688Client | None = None, refresh: bool = False
+) -> ShopPublishing:
+    """The shop's publishing settings; with a client, the choices are read from 1688 when they
+    were never read (or on `refresh`) and missing defaults are chosen."""
+    publishing, _created = ShopPublishing.objects.get_or_create(shop=shop)
+    if client is None or (publishing.fetched_at and not refresh):
+        return publishing
+    publishing.albums = _choices(call_as_shop(shop, client, client.list_albums))
+    publishing.freight_templates = _choices(
+        call_as_shop(shop, client, client.list_freight_templates)
+    )
+    publishing.send_addresses = _choices(
+        call_as_shop(shop, client, client.list_send_goods_addresses)
+    )
+    publishing.fetched_at = timezone.now()
+    ids = {choice["id"] for choice in publishing.albums}
+    if publishing.album_id not in ids:
+        publishing.album_id = _default(publishing.albums, preferred_name=MAIN_ALBUM_NAME)
+    ids = {choice["id"] for choice in publishing.freight_templates}
+    if publishing.freight_template_id not in ids:
+        publishing.freight_template_id = _default(publishing.freight_templates)
+    ids = {choice["id"] for choice in publishing.send_addresses}
+    if publishing.send_address_id not in ids:
+        publishing.send_address_id = _default(publishing.send_addresses)
+    publishing.save()
+    return publishing
+
+
+def choose_api(publishing: ShopPublishing, item: UploadItem, *, shop_id: int) -> str:
+    """Staff's choice when they made one; automatically: the schema-driven add when the app is
+    granted it and the item's category schema is known (the item was staged against it),
+    else the legacy add (CSV rows in the text format, copied offers)."""
+    if publishing.api_choice != Api.AUTO:
+        return publishing.api_choice
+    if publishing.api_in_use == Api.LEGACY:
+        return Api.LEGACY  # 1688 refused this app the schema-driven add
+    return Api.SCHEMA if cached_attributes(shop_id, item.category_id) else Api.LEGACY
+
+
+def switch_api(publishing: ShopPublishing, refused: str, reason: str) -> str | None:
+    """1688 refused this app `refused`: use the other API from now on (when staff left the
+    choice automatic); returns the API to use now, or None when there is none left."""
+    other = Api.LEGACY if refused == Api.SCHEMA else Api.SCHEMA
+    if publishing.api_choice != Api.AUTO:
+        return None
+    publishing.api_in_use = other
+    publishing.api_note = reason[:300]
+    publishing.save(update_fields=["api_in_use", "api_note", "updated_at"])
+    return other
+
+
+def freight_and_address(batch: UploadBatch, publishing: ShopPublishing) -> tuple[int, int]:
+    freight = batch.freight_template_id or publishing.freight_template_id or 0
+    address = batch.send_address_id or publishing.send_address_id or 0
+    return int(freight), int(address)
+
+
+# --- pictures ---------------------------------------------------------------------------------
+
+
+def staged_dir() -> Path:
+    path = Path(settings.DATA_DIR) / "pictures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stage_picture(data: bytes) -> str:
+    """Keep an uploaded picture until the job puts it into the photobank; its reference."""
+    if len(data) > DOWNLOAD_MAX_BYTES:
+        raise PictureError(f"the picture is over {DOWNLOAD_MAX_BYTES // 1024 // 1024} MB")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise PictureError("the file is not a picture") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    target = staged_dir() / digest
+    if not target.exists():
+        target.write_bytes(data)
+    return STAGED_PREFIX + digest
+
+
+def staged_exists(reference: str) -> bool:
+    match = STAGED_PATTERN.match(reference or "")
+    return bool(match) and (staged_dir() / match.group(1)).exists()
+
+
+def picture_bytes(reference: str) -> bytes:
+    match = STAGED_PATTERN.match(reference)
+    if match:
+        path = staged_dir() / match.group(1)
+        if not path.exists():
+            raise PictureError("the uploaded picture is no longer on the server")
+        return path.read_bytes()
+    try:
+        with requests.get(reference, timeout=(5, 20), stream=True) as answer:
+            answer.raise_for_status()
+            data = answer.raw.read(DOWNLOAD_MAX_BYTES + 1, decode_content=True)
+    except requests.RequestException as exc:
+        raise PictureError(f"could not download {reference[:200]}: {exc}") from exc
+    if len(data) > DOWNLOAD_MAX_BYTES:
+        raise PictureError(f"{reference[:200]} is over {DOWNLOAD_MAX_BYTES // 1024 // 1024} MB")
+    return data
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    if "transparency" in image.info:
+        return True
+    if image.mode in ("RGBA", "LA"):
+        alpha = image.getchannel("A")
+        return alpha.getextrema()[0] < 255
+    return False
+
+
+def acceptable_picture(data: bytes) -> tuple[bytes, str]:
+    """The picture as 1688 takes it (≤ 2 MB, jpg/gif/bmp/png, no transparency) and its
+    extension: returned as it is when already acceptable."""
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise PictureError("not a readable picture") from exc
+    kind = (image.format or "").upper()
+    ok_kind = kind in ("JPEG", "GIF", "BMP") or (kind == "PNG" and not _has_alpha(image))
+    if ok_kind and len(data) <= PHOTO_MAX_BYTES:
+        return data, {"JPEG": "jpg"}.get(kind, kind.lower())
+    if _has_alpha(image) or image.mode in ("P", "LA", "RGBA"):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, (255, 255, 255))
+        flat.paste(rgba, mask=rgba.getchannel("A"))
+        image = flat
+    else:
+        image = image.convert("RGB")
+    for quality in (90, 80, 70, 60):
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=quality, optimize=True)
+        if out.tell() <= PHOTO_MAX_BYTES:
+            return out.getvalue(), "jpg"
+    while True:  # still too large: halve the size until it fits
+        image = image.resize((max(1, image.width // 2), max(1, image.height // 2)))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+        if out.tell() <= PHOTO_MAX_BYTES:
+            return out.getvalue(), "jpg"
+
+
+def _kept_as_path(reference: str) -> str | None:
+    """A picture already in a photobank (an img/ibank path, or the image host's URL of one)."""
+    base = settings.OPEN1688_IMAGE_BASE
+    if reference.startswith(base):
+        reference = reference[len(base) :]
+    return reference if PHOTOBANK_PATH.match(reference) and ".." not in reference else None
+
+
+def pictures_to_photobank(
+    shop: Shop, client: Open1688Client, item: UploadItem, publishing: ShopPublishing
+) -> list[str]:
+    """The photobank paths of the item's pictures, uploading those not yet there (once per
+    shop and content). Raises PictureError for a picture that cannot be read or fixed."""
+    paths: list[str] = []
+    for number, reference in enumerate(item.images or [], 1):
+        path = _kept_as_path(reference)
+        if path:
+            paths.append(path)
+            continue
+        try:
+            data = picture_bytes(reference)
+        except PictureError as exc:
+            raise PictureError(f"picture {number}: {exc}") from exc
+        digest = hashlib.sha256(data).hexdigest()
+        known = PhotobankPicture.objects.filter(shop=shop, sha256=digest).first()
+        if known:
+            paths.append(known.path)
+            continue
+        try:
+            fixed, extension = acceptable_picture(data)
+        except PictureError as exc:
+            raise PictureError(f"picture {number}: {exc}") from exc
+        if publishing.album_id is None:
+            publishing = publishing_for(shop, client=client, refresh=True)
+        name = f"{item.cargo_number[:22]}-{number}.{extension}"[:30]
+        photo = call_as_shop(
+            shop, client, client.add_photo, album_id=publishing.album_id, name=name, image=fixed
+        )
+        PhotobankPicture.objects.get_or_create(
+            shop=shop,
+            sha256=digest,
+            defaults={"path": photo.url, "album_id": photo.album_id, "image_id": photo.image_id},
+        )
+        paths.append(photo.url)
+    return paths
+
+
+# --- payloads ---------------------------------------------------------------------------------
+
+
+def _attributes_with_cargo(item: UploadItem) -> list[dict]:
+    attributes = [
+        a
+        for a in (item.attributes or [])
+        if str(a.get("attributeID")) != str(CARGO_NUMBER_ATTRIBUTE)
+    ]
+    return [*attributes, {"attributeID": CARGO_NUMBER_ATTRIBUTE, "value": item.cargo_number}]
+
+
+def legacy_params(
+    item: UploadItem, paths: list[str], *, freight: int = 0, address: int = 0
+) -> dict:
+    """alibaba.product.add: 货号 as attribute 1398 (and each SKU's cargoNumber)."""
+    params = item_to_add_params(item)
+    params["attributes"] = _attributes_with_cargo(item)
+    params["image"] = {"images": paths}
+    params.setdefault("shippingInfo", {})
+    if freight:
+        params["shippingInfo"]["freightTemplateID"] = freight
+    if address:
+        params["shippingInfo"]["sendGoodsAddressId"] = address
+    if not params["shippingInfo"]:
+        del params["shippingInfo"]
+    return params
+
+
+def schema_form_values(
+    item: UploadItem, paths: list[str], *, freight: int = 0, address: int = 0
+) -> dict:
+    """alibaba.new.product.add `dataBody.formValues`: outerId = the item's 货号."""
+    cat_prop: dict[str, object] = {}
+    for attribute in item.attributes or []:
+        key = f"p-{attribute.get('attributeID')}"
+        value = attribute.get("value")
+        if key in cat_prop:  # a multi-valued attribute comes as several rows
+            previous = cat_prop[key]
+            cat_prop[key] = [*(previous if isinstance(previous, list) else [previous]), value]
+        else:
+            cat_prop[key] = value
+    sku_table = []
+    sale_prop: dict[str, list[str]] = {}
+    for sku in item.skus or []:
+        row = {}
+        for attribute in sku.get("attributes") or []:
+            key = f"p-{attribute.get('attributeID')}"
+            row[key] = attribute.get("attributeValue")
+            values = sale_prop.setdefault(key, [])
+            if row[key] not in values:
+                values.append(row[key])
+        price = sku.get("price") if sku.get("price") is not None else item.price
+        row.update(
+            price=money(price),
+            amountOnSale=int(sku.get("stock") or 0),
+            cargoNumber=sku.get("cargo_number") or "",
+        )
+        sku_table.append(row)
+    ranges = [
+        {"startQuantity": int(t["start_quantity"]), "price": money(t["price"])}
+        for t in item.price_ranges or []
+    ]
+    if not ranges and item.price is not None:
+        ranges = [{"startQuantity": item.min_order_quantity or 1, "price": money(item.price)}]
+    values = {
+        "outerId": item.cargo_number,
+        "title": item.title,
+        "catProp": cat_prop,
+        "priceRange": ranges,
+        "mainImage": paths,
+        "description": item.description,
+        "unit": item.unit,
+        "freight": {"freightTemplateId": freight},
+        "cbuSendAddress": address,
+    }
+    if sku_table:
+        values["saleProp"] = sale_prop
+        values["skuTable"] = sku_table
+    else:
+        values["amountOnSale"] = item.stock or 0
+    return values
