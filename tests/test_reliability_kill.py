@@ -86,7 +86,7 @@ def local_state(shop) -> tuple[set[int], dict]:
 
 @pytest.mark.parametrize("victim", ["worker", "horse"])
 def test_sigkilled_sync_is_failed_requeued_and_finished_by_a_fresh_worker(
-    sandbox, connected_shop, redis_conn, settings, victim
+    sandbox, connected_shop, redis_conn, settings, victim, scoreboard
 ):
     """`worker`: the whole worker process dies (a lost machine, a container killed);
     `horse`: the OS kills only the forked work-horse (OOM killer), its worker lives on."""
@@ -156,6 +156,8 @@ def test_sigkilled_sync_is_failed_requeued_and_finished_by_a_fresh_worker(
     assert len(truth_ids) == 100
     assert ids == truth_ids
     assert skus == truth_skus
+    scoreboard.kill()
+    scoreboard.compare(truth_skus, skus.items(), f"sync after a SIGKILLed {victim}")
     assert Product.objects.filter(shop=shop).count() == 100
     assert not PriceStockChange.objects.exists()
     assert not redis_conn.exists(f"erp1688:sync:shop:{shop.pk}")

@@ -89,11 +89,14 @@ def test_a_queued_job_runs_after_a_clean_restart(own_redis, connected_shop, sand
     assert Product.objects.count() == 5
 
 
-def test_a_queued_job_survives_a_crash_of_the_server(own_redis, connected_shop, sandbox):
+def test_a_queued_job_survives_a_crash_of_the_server(
+    own_redis, connected_shop, sandbox, scoreboard
+):
     seed(sandbox, connected_shop)
     run = enqueue_sync(connected_shop)
     time.sleep(1.5)  # appendfsync everysec: at most the last second can be lost
     own_redis.crash()
+    scoreboard.kill()
     own_redis.start()
     run_worker("sync")
     run.refresh_from_db()
