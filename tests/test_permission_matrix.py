@@ -90,6 +90,13 @@ TABLE = [
     ("admin:catalog_uploaditem_changelist", "get", None, None, ("catalog.view_uploaditem",)),
     ("admin:auth_user_changelist", "get", None, None, ("auth.view_user",)),
     ("admin:auth_group_changelist", "get", None, None, ("auth.view_group",)),
+    ("admin:catalog_shop_change", "get", "shop", None, ("catalog.view_shop",)),
+    ("admin:catalog_shop_change", "post", "shop", "admin_shop", ("catalog.change_shop",)),
+    ("admin:catalog_product_change", "get", "product", None, ("catalog.view_product",)),
+    ("admin:catalog_uploadbatch_add", "get", None, None, ("catalog.add_uploadbatch",)),
+    ("admin:catalog_uploadbatch_change", "get", "batch", None, ("catalog.view_uploadbatch",)),
+    ("admin:catalog_uploaditem_add", "get", None, None, ("catalog.add_uploaditem",)),
+    ("admin:catalog_uploaditem_change", "get", "admin_item", None, ("catalog.view_uploaditem",)),
     ("django_rq:home", "get", None, None, SUPERUSER),
     ("catalog:batch_submit", "post", "batch", None, ("catalog.submit_uploadbatch",)),
     ("catalog:batch_retry", "post", "batch", None, ("catalog.submit_uploadbatch",)),
@@ -141,6 +148,7 @@ def url_of(name: str, args_key: str | None, objects: dict) -> str:
         "batch_csv": [objects["batch"].pk, "csv"],
         "item": [objects["batch"].pk, objects["item"].pk],
         "shop": [objects["shop"].pk],
+        "admin_item": [objects["item"].pk],
         "unknown": [999999],
     }[args_key]
     return reverse(name, args=args)
@@ -171,6 +179,7 @@ def post_data(key: str | None, objects: dict) -> dict:
         "bulk": {"items": [objects["item"].pk], "stock": "3"},
         "stage": {"offer_id": "1", "batch": batch.pk},
         "watch": {"offer_refs": "123", "shop": shop.pk},
+        "admin_shop": {"name": "改名的店", "sync_enabled": "on"},
     }[key]
 
 
