@@ -220,6 +220,31 @@ def test_sync_stops_at_once_on_a_fault_no_retry_can_help(
     scoreboard.compare(sandbox_skus(fast, shop), local_skus(shop), f"sync after {kind}")
 
 
+@pytest.mark.parametrize("kind", sorted(FINAL) + ["not_found"])
+def test_a_detail_fault_no_retry_can_help_is_not_retried_and_writes_no_half_offer(
+    fast, connected_shop, scoreboard, kind
+):
+    """The list answers, each offer's detail meets the fault: no retry loop, whatever is
+    written is 1688's, and the next runs complete the mirror."""
+    shop = connected_shop
+    seeded(fast, shop, count=6)
+    fast.reset_stats()
+    inject(fast, scoreboard, GET, kind, PERSISTENT)
+    run = sync(shop)
+    calls = fast.calls()
+    if kind == "not_found":  # one offer's answer: the others go on, the miss is read again
+        assert (calls[GET], run.status) == (6, SyncRun.Status.SUCCEEDED), run.error
+    else:  # the app's or the answer's problem: the run stops at the first detail
+        assert (calls[GET], run.status) == (1, SyncRun.Status.FAILED)
+        assert (FINAL[kind] or "lacks") in run.error, run.error
+    fast.control("faults", method="DELETE")
+    truth = sandbox_skus(fast, shop)
+    assert_partial_mirror_is_true(truth, local_skus(shop))
+    for _ in range(2):  # a detail missed once is read again by the next run
+        assert sync(shop).status == SyncRun.Status.SUCCEEDED
+    scoreboard.compare(truth, local_skus(shop), f"sync after {kind} on every detail")
+
+
 def test_a_fault_on_a_later_page_leaves_only_whole_pages_behind(fast, connected_shop, scoreboard):
     """Page 1 commits, page 2 fails: page 1's offers are exactly 1688's, the cursor stays, and
     the next run completes without a duplicate."""
