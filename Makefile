@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ERP_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install lint format check stop clean
+.PHONY: run test install lint format check stop clean bench
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ run: install
 
 test: install
 	ERP_DATA_DIR=$(CURDIR)/data/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Every benchmark (bench/), about 15 minutes; writes bench/RESULTS.md. PostgreSQL parts run when
+# BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench) answers.
+bench: install
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -66,7 +66,7 @@ def measure(bench: Bench, args) -> None:
     adds = stats["calls"].get("alibaba.product.add", 0)
     floor = stats["total"] / args.rate
     print(f"\n{args.items:,} items, shared limit {args.rate:.0f} requests/s, "
-          f"chunks of {args.chunk}; validation took {validated:.1f} s (before the upload, not counted)")  # fmt: skip
+          f"chunks of {args.chunk}; validation took {validated:.1f} s (not counted)")  # fmt: skip
     table(
         ["items", "succeeded", "failed", "calls (add)", "seconds", "floor (calls / rate)",
          "over the floor", "quota errors"],
