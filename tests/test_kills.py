@@ -11,6 +11,7 @@ upload mid-add (test_upload_job.py), and restarts of the embedded Redis with job
 - the PostgreSQL backend of a syncing worker terminated (pg_terminate_backend) mid-run.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -277,3 +278,97 @@ def test_a_sync_whose_postgresql_backend_is_terminated_is_failed_and_redone(
     assert Sku.objects.filter(product__shop=shop).count() == len(
         [k for k in sandbox_skus(sandbox, shop) if k[1] is not None]
     )
+
+
+# --- an upload worker killed mid-add ---------------------------------------------------------
+
+
+def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
+    sandbox, connected_shop, client, redis_conn, scoreboard, settings
+):
+    """The whole worker process (rq.SimpleWorker: the job runs in it) is SIGKILLed while 1688
+    works on an add. Its job is failed when its heartbeat ends, the batch says so; staff submit
+    again and each item is on 1688 exactly once (the late add is found, not sent again)."""
+    import django_rq
+    from rq.job import Job
+
+    from catalog.models import UploadBatch
+    from erp1688.refusals import Refused
+    from sync import services
+    from sync.upload import lock_key
+    from tests.conftest import run_worker
+    from tests.factories import UploadBatchFactory, UploadItemFactory
+    from tests.test_fault_matrix import SENT, remote_by_cargo
+
+    settings.LOCK_TTL_SECONDS = LOCK_TTL
+    settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.5  # an unknown add is looked for this soon
+    batch = UploadBatchFactory(shop=connected_shop)
+    UploadItemFactory.create_batch(3, batch=batch)
+    sandbox.fault("alibaba.product.add", "slow", times=1, delay=2.0)
+    scoreboard.fault()
+    services.submit_batch(user=None, batch=batch)
+    child = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            "upload",
+            "--burst",
+            "--worker-class",
+            "rq.SimpleWorker",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env={**child_env(sandbox), "LOCK_TTL_SECONDS": str(LOCK_TTL)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for(
+            lambda: sandbox.calls().get("alibaba.product.add") or child.poll() is not None,
+            60,
+            "the first add",
+        )
+        assert child.poll() is None, child.stderr.read().decode()[-3000:]
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        finish(child)
+    scoreboard.kill()
+    time.sleep(2.5)  # 1688 finishes the add the dead worker was waiting for
+
+    # The job stays "started" until its heartbeat ends (90 s); time travel: end it now, then
+    # the scheduler's minute job lets rq fail it and its on_failure records the batch.
+    batch.refresh_from_db()
+    queue = django_rq.get_queue("upload")
+    job = Job.fetch(batch.job_id, connection=queue.connection)
+    registry = queue.started_job_registry
+    entries = [e for e in redis_conn.zrange(registry.key, 0, -1) if job.id in e.decode()]
+    redis_conn.zadd(registry.key, dict.fromkeys(entries, 1), xx=True)
+    with translation.override("en"):
+        enqueue_due_syncs_job()
+    batch.refresh_from_db()
+    assert batch.status == UploadBatch.Status.PARTLY_FAILED, batch.status
+    assert batch.last_error
+    client.force_login(UserFactory(username="zhuguan", roles=["manager"]))
+    page = client.get(reverse("catalog:batch_detail", args=[batch.pk]))
+    assert batch.last_error[:40] in page.content.decode()
+    wait_for(lambda: not redis_conn.exists(lock_key(batch.pk)), 10, "the dead run's lock")
+
+    for _ in range(3):  # staff submit again until nothing is left (unknown ones are looked at)
+        batch.refresh_from_db()
+        if batch.status == UploadBatch.Status.DONE:
+            break
+        if not batch.items.exclude(status__in=SENT).exists():
+            break
+        with contextlib.suppress(Refused):  # e.g. already queued again by the run itself
+            services.submit_batch(user=None, batch=batch)
+        run_worker("upload")
+    remote = remote_by_cargo(sandbox, connected_shop)
+    rows = [
+        (cargo, [offer])
+        for cargo, offer in batch.items.filter(status__in=SENT).values_list(
+            "cargo_number", "remote_offer_id"
+        )
+    ]
+    assert len(rows) == 3, list(batch.items.values_list("status", flat=True))
+    scoreboard.compare(remote, rows, "upload after a killed worker")
