@@ -25,6 +25,7 @@ from django.utils.translation import ngettext
 from catalog import services
 from catalog.forms import ITEM_FIELDS, UploadItemForm
 from catalog.import_admin import UploadItemImportMixin
+from catalog.messages import render_errors
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from catalog.staging import check_item_editable
 from erp1688.refusals import PermissionRefused, Refused
@@ -233,8 +234,8 @@ class UploadItemInline(admin.TabularInline):
 
     @admin.display(description=_("validation errors"))
     def errors(self, obj):
-        errors = obj.validation_errors if isinstance(obj.validation_errors, dict) else {}
-        return " ".join(str(m) for messages in errors.values() for m in messages) or "—"
+        errors = render_errors(obj.validation_errors)
+        return " ".join(m for messages in errors.values() for m in messages) or "—"
 
 
 @admin.register(UploadBatch)

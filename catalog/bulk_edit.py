@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.messages import render_errors
 from catalog.models import UploadBatch, UploadItem
 from catalog.validation import CENT, refresh_batch_counts, validate_items
 from erp1688.refusals import Refused
@@ -121,7 +122,8 @@ def bulk_edit(
 def _describe(broken: list[UploadItem], touched_fields: list[str]) -> str:
     shown = []
     for item in broken[:5]:
-        messages = [m for name in touched_fields for m in item.validation_errors.get(name, [])]
+        errors = render_errors(item.validation_errors)
+        messages = [m for name in touched_fields for m in errors.get(name, [])]
         shown.append(f"{item.cargo_number}: {'; '.join(messages) or _('malformed data')}")
     more = len(broken) - len(shown)
     summary = _("The change would make %(n)d items invalid; nothing was changed") % {

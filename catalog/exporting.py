@@ -7,6 +7,7 @@ leading "=" (losing data and missing + - @) and turns every cell into text.
 """
 
 import tablib
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import UploadBatch
@@ -33,6 +34,9 @@ TEMPLATE_EXAMPLE = {
     "description": "100%纯棉，宽松版型。",
 }
 
+# A lazy message with its (untranslated) example filled in when shown.
+_with = lazy(lambda message, **params: str(message) % params, str)
+
 # What each column takes: shown on the import page, as form help and on the template's second
 # sheet, in the user's language.
 COLUMN_HELP = {
@@ -43,12 +47,15 @@ COLUMN_HELP = {
         "Start quantity:price, separated by ; with quantities increasing, e.g. 1:9.90;50:8.50"
     ),
     "stock": _("Required, a whole number ≥ 0"),
-    "unit": _("Empty means 件"),
+    "unit": _with(_("Empty means %(unit)s"), unit="件"),
     "min_order_quantity": _("A whole number ≥ 1; empty means 1"),
     "images": _(
         "Required, 1–10, one per line or separated by ;: http(s) addresses or img/ibank/ paths"
     ),
-    "attributes": _("Name(attribute ID)=value, separated by ;, e.g. 颜色(3216)=白色;材质(287)=棉"),
+    "attributes": _with(
+        _("Name(attribute ID)=value, separated by ;, e.g. %(example)s"),
+        example="颜色(3216)=白色;材质(287)=棉",
+    ),
     "skus": _(
         "One SKU per line: name(ID):value pairs separated by commas, then =price@stock, then "
         "optionally #SKU cargo number"

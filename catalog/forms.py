@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog import textformats
 from catalog.exporting import COLUMN_HELP
+from catalog.messages import render_errors
 from catalog.models import Shop, UploadBatch, UploadItem, new_cargo_number
 from catalog.resources import COLUMN_NAMES
 from catalog.validation import validate_items
@@ -115,7 +116,7 @@ class UploadItemForm(forms.ModelForm):
             remote_offer_id=self.instance.remote_offer_id,
             **values,
         )
-        for name, messages in validate_items([item])[0].items():
+        for name, messages in render_errors(validate_items([item])[0]).items():
             if name not in self.fields:
                 self.add_error(None, messages)
             elif name not in self.errors:  # a value Django could not read is reported once

@@ -9,11 +9,13 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from import_export import resources, widgets
 from import_export.fields import Field
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from catalog import textformats
+from catalog.messages import render_errors
 from catalog.models import UploadBatch, UploadItem
 from catalog.staging import next_position
 from catalog.validation import refresh_batch_counts, validate_items
@@ -82,7 +84,7 @@ class TextWidget(widgets.Widget):
 
 
 class NumberWidget(widgets.Widget):
-    def __init__(self, parse, label: tuple[str, str]):
+    def __init__(self, parse, label):
         super().__init__()
         self.parse = parse
         self.label = label
@@ -134,15 +136,15 @@ def _list(name, parse, render) -> Field:
 
 class UploadItemResource(resources.ModelResource):
     title = _text("title")
-    category_id = _number("category_id", textformats.parse_int, ("类目ID", "Category ID"))
-    price = _number("price", textformats.parse_decimal, ("价格", "Price"))
+    category_id = _number("category_id", textformats.parse_int, gettext_lazy("Category ID"))
+    price = _number("price", textformats.parse_decimal, gettext_lazy("Price"))
     price_ranges = _list(
         "price_ranges", textformats.parse_price_ranges, textformats.format_price_ranges
     )
-    stock = _number("stock", textformats.parse_int, ("库存", "Stock"))
+    stock = _number("stock", textformats.parse_int, gettext_lazy("Stock"))
     unit = _text("unit", keep_default=True)
     min_order_quantity = _number(
-        "min_order_quantity", textformats.parse_int, ("起订量", "MOQ"), keep_default=True
+        "min_order_quantity", textformats.parse_int, gettext_lazy("MOQ"), keep_default=True
     )
     images = _list("images", textformats.parse_images, textformats.format_images)
     attributes = _list("attributes", textformats.parse_attributes, textformats.format_attributes)
@@ -202,6 +204,7 @@ class UploadItemResource(resources.ModelResource):
                 checked.append((item, unreadable))
                 continue
             # A cell that could not be read is reported as such, not as "required".
+            rules = render_errors(rules)
             errors = {**{k: v for k, v in rules.items() if k not in unreadable}, **unreadable}
             checked.append((item, errors))
         return checked

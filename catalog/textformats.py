@@ -18,6 +18,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 ENTRY_SEPARATOR = re.compile(r"[;；\r\n]+")
 PAIR_SEPARATOR = re.compile(r"[,，]")
@@ -35,31 +36,24 @@ def _entries(text: str) -> list[str]:
     return [part.strip() for part in ENTRY_SEPARATOR.split(text or "") if part.strip()]
 
 
-def parse_decimal(text, label: tuple[str, str]) -> Decimal:
-    """`label` is the (Chinese, English) name of the value, for the message."""
+def parse_decimal(text, label) -> Decimal:
+    """`label` is the name of the value for the message (a lazy message id)."""
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         value = None
     if value is None or not value.is_finite():
-        raise ValueError(
-            _("%(zh)s不是数字：%(text)s / %(en)s is not a number: %(text)s")
-            % {"zh": label[0], "en": label[1], "text": text}
-        )
+        raise ValueError(_("%(field)s is not a number: %(text)s") % {"field": label, "text": text})
     return value
 
 
-def parse_int(text, label: tuple[str, str]) -> int:
+def parse_int(text, label) -> int:
     value = parse_decimal(text, label)
     if value and value.adjusted() > INT_MAX_ADJUSTED:
-        raise ValueError(
-            _("%(zh)s过大：%(text)s / %(en)s is too large: %(text)s")
-            % {"zh": label[0], "en": label[1], "text": text}
-        )
+        raise ValueError(_("%(field)s is too large: %(text)s") % {"field": label, "text": text})
     if value != value.to_integral_value():
         raise ValueError(
-            _("%(zh)s必须是整数：%(text)s / %(en)s must be a whole number: %(text)s")
-            % {"zh": label[0], "en": label[1], "text": text}
+            _("%(field)s must be a whole number: %(text)s") % {"field": label, "text": text}
         )
     return int(value)
 
@@ -75,11 +69,8 @@ def _attribute_key(key: str) -> dict:
     match = ATTRIBUTE_KEY.match(key.strip())
     if not match:
         raise ValueError(
-            _(
-                "属性“%(key)s”需写明属性ID，如 颜色(3216) / "
-                "Attribute “%(key)s” needs its ID, e.g. 颜色(3216)"
-            )
-            % {"key": key.strip()}
+            _("Attribute “%(key)s” needs its ID, e.g. %(example)s")
+            % {"key": key.strip(), "example": "颜色(3216)"}
         )
     if match["bare"]:
         return {"attributeID": int(match["bare"])}
@@ -110,14 +101,10 @@ def parse_price_ranges(text: str) -> list[dict]:
         pair = _split_pair(entry, ":：")
         if pair is None:
             raise ValueError(
-                _(
-                    "阶梯价“%(entry)s”应写成 起订量:价格，如 1:9.90;50:8.50 / "
-                    "Price range “%(entry)s” should look like 1:9.90;50:8.50"
-                )
-                % {"entry": entry}
+                _("Price range “%(entry)s” should look like 1:9.90;50:8.50") % {"entry": entry}
             )
-        quantity = parse_int(pair[0], ("起订量", "Start quantity"))
-        price = parse_decimal(pair[1], ("价格", "Price"))
+        quantity = parse_int(pair[0], gettext_lazy("Start quantity"))
+        price = parse_decimal(pair[1], gettext_lazy("Price"))
         ranges.append({"start_quantity": quantity, "price": str(price)})
     return ranges
 
@@ -144,11 +131,8 @@ def parse_attributes(text: str) -> list[dict]:
         pair = _split_pair(entry, "=＝")
         if pair is None:
             raise ValueError(
-                _(
-                    "属性“%(entry)s”应写成 名称(属性ID)=值，如 颜色(3216)=白色 / "
-                    "Attribute “%(entry)s” should look like 颜色(3216)=白色"
-                )
-                % {"entry": entry}
+                _("Attribute “%(entry)s” should look like %(example)s")
+                % {"entry": entry, "example": "颜色(3216)=白色"}
             )
         attributes.append({**_attribute_key(pair[0]), "value": pair[1]})
     return attributes
@@ -166,28 +150,22 @@ def parse_skus(text: str) -> list[dict]:
         tail_match = SKU_TAIL.match(tail.strip()) if equals else None
         if not tail_match:
             raise ValueError(
-                _(
-                    "SKU“%(entry)s”应写成 颜色(3216):白色,尺码(450):M=19.90@100 / SKU “%(entry)s” "
-                    "should look like 颜色(3216):白色,尺码(450):M=19.90@100"
-                )
-                % {"entry": entry}
+                _("SKU “%(entry)s” should look like %(example)s")
+                % {"entry": entry, "example": "颜色(3216):白色,尺码(450):M=19.90@100"}
             )
         attributes = []
         for part in PAIR_SEPARATOR.split(attributes_text):
             pair = _split_pair(part, ":：")
             if pair is None:
                 raise ValueError(
-                    _(
-                        "SKU规格“%(part)s”应写成 名称(属性ID):值 / SKU attribute “%(part)s” should "
-                        "look like 颜色(3216):白色"
-                    )
-                    % {"part": part.strip()}
+                    _("SKU attribute “%(part)s” should look like %(example)s")
+                    % {"part": part.strip(), "example": "颜色(3216):白色"}
                 )
             attributes.append({**_attribute_key(pair[0]), "attributeValue": pair[1]})
         sku = {
             "attributes": attributes,
-            "price": str(parse_decimal(tail_match["price"], ("SKU价格", "SKU price"))),
-            "stock": parse_int(tail_match["stock"], ("SKU库存", "SKU stock")),
+            "price": str(parse_decimal(tail_match["price"], gettext_lazy("SKU price"))),
+            "stock": parse_int(tail_match["stock"], gettext_lazy("SKU stock")),
         }
         if tail_match["cargo"]:
             sku["cargo_number"] = tail_match["cargo"]

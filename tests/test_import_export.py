@@ -526,9 +526,9 @@ def test_preview_reports_unreadable_cells_and_rules_per_row(importer):
     preview = preview_import(user=importer, batch=batch, upload=upload(csv_bytes(rows)))
     good, bad, blank, _last = preview.rows
     assert good.is_valid and not bad.is_valid and not blank.is_valid
-    assert bad.errors["price"] == ["价格不是数字：九块九 / Price is not a number: 九块九"]
+    assert bad.errors["price"] == ["价格不是数字：九块九"]
     assert "库存必须是不小于 0 的整数" in bad.errors["stock"][0]
-    assert "needs its ID" in bad.errors["skus"][0]
+    assert "需写明属性ID" in bad.errors["skus"][0]
     assert blank.errors == {"row": ["空行，请删除"]}
     assert (preview.valid_count, preview.invalid_count) == (2, 2)
     assert not UploadItem.objects.exists()

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog import textformats
+from catalog.messages import render_errors
 from catalog.models import UploadBatch, UploadItem
 from catalog.validation import refresh_batch_counts, validate_batch, validate_item, validate_items
 from tests.factories import ProductFactory, ShopFactory, UploadBatchFactory, UploadItemFactory
@@ -25,7 +26,7 @@ SKU_WHITE_M = {
 
 def errors_of(**changes) -> dict[str, list[str]]:
     item = UploadItemFactory.build(cargo_number="TS-001", **changes)
-    return validate_item(item)
+    return render_errors(validate_item(item))  # stored as message ids, read in the language
 
 
 def test_a_complete_item_is_valid():
@@ -104,17 +105,18 @@ def test_a_complete_item_is_valid():
 def test_each_rule_names_its_field(changes, field, message):
     changes.setdefault("cargo_number", "TS-001")
     with translation.override("en"):
-        errors = validate_item(UploadItemFactory.build(**changes))
+        errors = render_errors(validate_item(UploadItemFactory.build(**changes)))
     assert field in errors, errors
     assert any(message in text for text in errors[field]), errors[field]
 
 
-def test_rule_messages_are_in_the_active_language():
+def test_rule_messages_are_shown_in_the_readers_language():
     item = UploadItemFactory.build(title=" ", price=Decimal("0"), cargo_number="TS-001")
-    errors = validate_item(item)  # the default language, zh-hans
-    assert errors == {"title": ["标题必填"], "price": ["价格必须大于 0"]}
     with translation.override("en"):
-        errors = validate_item(item)
+        stored = validate_item(item)  # the language at validation time does not matter
+    assert render_errors(stored) == {"title": ["标题必填"], "price": ["价格必须大于 0"]}
+    with translation.override("en"):
+        errors = render_errors(stored)
     assert errors == {"title": ["Title is required"], "price": ["Price must be greater than 0"]}
 
 
@@ -131,7 +133,7 @@ def test_cargo_numbers_must_be_unique_within_the_shop():
         for cargo in ("SAME-1", "SAME-2", "LIVE-1", "OTHER-SHOP", "TWICE", "TWICE")
     ]
     with translation.override("en"):
-        results = [errors.get("cargo_number", []) for errors in validate_items(items)]
+        results = [render_errors(e).get("cargo_number", []) for e in validate_items(items)]
     assert "another item of this batch" in results[0][0]
     assert "上周的批次" in results[1][0]
     assert "offer 612345678901" in results[2][0]
@@ -154,7 +156,11 @@ def test_validate_batch_stores_errors_and_counts_in_a_few_queries(django_assert_
     assert (batch.items_total, batch.items_invalid, batch.items_pending) == (36, 5, 35)
     assert batch.items_succeeded == 1
     broken[0].refresh_from_db()
-    assert broken[0].validation_errors == {"title": ["标题必填"]}
+    # Stored as the English message id, shown in the reader's language.
+    assert broken[0].validation_errors == {"title": [{"msgid": "Title is required"}]}
+    assert render_errors(broken[0].validation_errors) == {"title": ["标题必填"]}
+    with translation.override("en"):
+        assert render_errors(broken[0].validation_errors) == {"title": ["Title is required"]}
     uploaded.refresh_from_db()
     assert uploaded.validation_errors == {}  # uploaded items are history, not re-judged
 
@@ -217,11 +223,14 @@ def test_readable_formats_accept_chinese_punctuation_and_explain_mistakes():
         "attributeName": "尺码",
         "attributeValue": "M",
     }
-    with pytest.raises(ValueError, match="needs its ID"):
-        textformats.parse_attributes("颜色=白色")
-    with pytest.raises(ValueError, match="should look like"):
-        textformats.parse_skus("颜色(3216):白色 19.9")
-    with pytest.raises(ValueError, match="is not a number"):
+    with translation.override("en"):
+        with pytest.raises(ValueError, match="needs its ID, e.g. 颜色"):
+            textformats.parse_attributes("颜色=白色")
+        with pytest.raises(ValueError, match="should look like"):
+            textformats.parse_skus("颜色(3216):白色 19.9")
+        with pytest.raises(ValueError, match="Price is not a number"):
+            textformats.parse_price_ranges("1:abc")
+    with pytest.raises(ValueError, match="价格不是数字"):
         textformats.parse_price_ranges("1:abc")
 
 
@@ -309,7 +318,7 @@ def test_the_item_form_shows_each_error_on_its_field_and_saves_nothing(staff_cli
     form = answer.context["form"]
     assert form.errors["title"] == ["标题必填"]
     assert "price" in form.errors  # Django's own "enter a number", reported once
-    assert "needs its ID" in form.errors["attributes"][0]
+    assert "需写明属性ID" in form.errors["attributes"][0]
     assert "至少需要 1 张图片" in form.errors["images"][0]
     assert "已被本批次的其他商品使用" in form.errors["cargo_number"][0]
     assert batch.items.count() == 1

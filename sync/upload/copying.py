@@ -117,7 +117,7 @@ def copy_offers(
                 result.errors.append((str(offer_id), _copy_error(exc)))
             except AuthError as exc:
                 # The shop's authorisation is gone: every further offer would fail the same way.
-                reason = auth_reason(shop, exc)
+                reason = str(auth_reason(shop, exc))
                 result.errors += [(str(i), reason) for i in ids[index:] if i not in existing]
                 break
             except Open1688Error as exc:

@@ -25,7 +25,8 @@ from django.db import transaction
 from django.db.models import F, Min
 from django.utils import timezone
 
-from catalog.messages import as_text, stored
+from catalog.messages import as_text
+from catalog.messages import stored as _
 from catalog.models import Product, Shop, ShopPublishing, UploadBatch, UploadItem
 from catalog.validation import refresh_batch_counts
 from sync.categories import cached_attributes
@@ -158,7 +159,7 @@ def _schedule_check(batch: UploadBatch, due, count: int) -> None:
     delay = max(1, math.ceil((due - timezone.now()).total_seconds()))
     batch.status = UploadBatch.Status.SUBMITTED
     batch.last_error = as_text(
-        stored(
+        _(
             "%(count)d item(s) with an unknown outcome: 1688 is checked again at %(time)s "
             "before anything is sent again."
         )
@@ -492,7 +493,7 @@ def _rate_limited(exc: Open1688Error) -> UploadStopped:
     if isinstance(exc, QuotaSpentError):  # the paid quota: a timer cannot help, so no retry_in
         return UploadStopped(str(exc))  # "the app's paid call quota is spent (...)"
     delay = settings.UPLOAD_QUOTA_DELAY_SECONDS
-    message = stored("1688 rate limit reached; the upload resumes automatically in %(delay)d s.")
+    message = _("1688 rate limit reached; the upload resumes automatically in %(delay)d s.")
     return UploadStopped(message % {"delay": delay}, retry_in=delay)
 
 
@@ -500,12 +501,12 @@ def auth_reason(shop: Shop, exc: Open1688Error):
     """Why 1688 refused the shop's call, as a stored message (catalog.messages): str() of it is
     the text in the active language."""
     if isinstance(exc, AuthError):
-        message = stored(
+        message = _(
             "The authorisation of shop %(shop)s is no longer valid: re-authorise it, then retry. "
             "(%(error)s)"
         )
         return message % {"shop": shop.name, "error": str(exc.message)[:500]}
-    return stored("1688 refused the app's call: %(error)s") % {"error": str(exc)[:500]}
+    return _("1688 refused the app's call: %(error)s") % {"error": str(exc)[:500]}
 
 
 def _mark_uploading(item: UploadItem, api: str) -> None:

@@ -72,10 +72,7 @@ class Command(BaseCommand):
             for ref in options["shop"]:
                 ref = ref.strip()
                 if not ref:
-                    raise CommandError(
-                        "--shop 需要店铺编号或 1688 会员名 / --shop needs a shop id or a 1688 "
-                        "member id"
-                    )
+                    raise CommandError("--shop needs a shop id or a 1688 member id")
                 # isdigit() also says yes to "²" (int() refuses it); a NUL would reach
                 # PostgreSQL, which refuses it in a query: such refs are simply unknown.
                 shop = None
