@@ -750,8 +750,15 @@ class AlertRule(models.Model):
         SYNC_FAILING = "sync_failing", _("Sync failing")
         AUTH_EXPIRING = "auth_expiring", _("Authorisation expires within N days")
 
+    class Scope(models.TextChoices):
+        OWN = "own", _("My shops' offers")
+        WATCHED = "watched", _("Watched suppliers' offers")
+        ALL = "all", _("My shops' and watched offers")
+
     # Kinds about one shop as a whole (no product scope); the others are per product.
     SHOP_KINDS = (Kind.SYNC_FAILING, Kind.AUTH_EXPIRING)
+    # Kinds a watched supplier's change rows also feed (the `scope` says whose offers).
+    WATCHABLE_KINDS = (Kind.PRICE_CHANGE, Kind.STOCK_BELOW)
     NEEDS_THRESHOLD = (Kind.PRICE_CHANGE, Kind.STOCK_BELOW, Kind.AUTH_EXPIRING)
 
     owner = models.ForeignKey(
@@ -773,6 +780,8 @@ class AlertRule(models.Model):
         Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
         verbose_name=_("product"), help_text=_("Empty: every product."),
     )  # fmt: skip
+    # Whose offers a price/stock rule watches; a shop or product narrows only own offers.
+    scope = models.CharField(_("offers"), max_length=8, choices=Scope.choices, default=Scope.OWN)
     email = models.BooleanField(_("also by email"), default=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -802,6 +811,9 @@ class Alert(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
+    watched_offer = models.ForeignKey(
+        WatchedOffer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )  # an alert about a watched supplier's offer (rule scope "watched" or "all")
     state_key = models.CharField(max_length=200)
     # The message's values (sync/alerts.py `message` renders them in the reader's language).
     params = JSONField(default=dict, blank=True)
