@@ -645,7 +645,9 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
         return
     try:
         _write(operation, shop, client, detail, to_send)
-    except OutcomeUnknownError as exc:
+    except (OutcomeUnknownError, TransportError, ServerError) as exc:
+        # No answer (a delta), or none after the retries of an idempotent write (expire, edit,
+        # a set): 1688 may have applied it all the same, so what it shows now decides.
         log.warning("live edit %s: outcome unknown for %s, re-reading", operation.pk, product)
         wait_for_late_apply(exc)  # after a timeout 1688 may still apply it
     except Open1688Error as exc:

@@ -578,3 +578,50 @@ def test_a_watched_offer_read_under_a_fault_keeps_its_snapshot_and_says_why(
     watched.refresh_from_db()
     truth = watch.snapshot_of(watch.sourcing.read_supplier_offer(offer_id))
     scoreboard.compare(truth, list(watched.snapshot.items()), f"watch after {kind}")
+
+
+# kind → line status for a delist (alibaba.product.expire) and a price change
+# (alibaba.product.edit): the other writes a live edit sends.
+OTHER_WRITES = {"delist": "alibaba.product.expire", "price": "alibaba.product.edit"}
+OTHER_CASES = {
+    "http500": "failed",
+    "drop": "failed",
+    "drop_after_apply": "applied",
+    "slow": "applied",
+    "business_error": "refused",
+    "acl_decline": "refused",
+    "quota": "failed",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OTHER_CASES))
+@pytest.mark.parametrize("operation_kind", sorted(OTHER_WRITES))
+def test_live_delist_and_price_edits_meet_a_persistent_fault(
+    fast, live_catalog, scoreboard, kind, operation_kind
+):
+    from sync.live_edits import apply_live_edit, plan_live_edit
+    from tests.conftest import run_worker
+
+    api = OTHER_WRITES[operation_kind]
+    operator = UserFactory(username="yunying", roles=["operator"], is_staff=True)
+    product = (
+        Product.objects.filter(shop=live_catalog, status="published").order_by("offer_id").first()
+    )
+    rule = {"price": "88.80"} if operation_kind == "price" else {}
+    operation = plan_live_edit(user=operator, product_ids=[product.pk], kind=operation_kind, **rule)
+    fast.reset_stats()
+    inject(fast, scoreboard, api, kind, PERSISTENT)
+    apply_live_edit(user=operator, operation=operation)
+    with translation.override("en"):
+        run_worker("default")
+    calls = fast.calls()
+    assert 1 <= calls.get(api, 0) <= 1 + RETRIES, calls
+    statuses = set(operation.lines.values_list("status", flat=True))
+    assert statuses == {OTHER_CASES[kind]}, list(operation.lines.values_list("reason", flat=True))
+
+    fast.control("faults", method="DELETE")
+    remote = sandbox_skus(fast, live_catalog)
+    if operation_kind == "delist":
+        on_1688 = remote[(product.offer_id, None)][0]
+        assert (on_1688 == "outdated") == (OTHER_CASES[kind] == "applied"), on_1688
+    scoreboard.compare(remote, local_skus(live_catalog), f"{operation_kind} under {kind}")
