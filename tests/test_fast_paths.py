@@ -93,3 +93,27 @@ def test_a_run_at_the_gateways_limit_draws_no_quota_error(sandbox, seller, redis
                 "rate_per_sec": 1000,
             },
         )
+
+
+def test_admin_finds_a_product_by_sku_cargo_number_without_distinct(admin_client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    from catalog.models import Product, Shop, Sku
+
+    shop = Shop.objects.create(member_id="b2b-fast0001", name="货号店")
+    wanted = Product.objects.create(shop=shop, offer_id=1, subject="保温杯", cargo_number="P-1")
+    other = Product.objects.create(shop=shop, offer_id=2, subject="雨伞", cargo_number="P-2")
+    Sku.objects.create(product=wanted, sku_id=11, cargo_number="HB-778-1")
+    Sku.objects.create(product=wanted, sku_id=12, cargo_number="HB-778-2")
+    Sku.objects.create(product=other, sku_id=21, cargo_number="HB-999-1")
+    url = reverse("admin:catalog_product_changelist")
+    with CaptureQueriesContext(connection) as queries:
+        answer = admin_client.get(url, {"q": "HB-778"})
+    assert answer.status_code == 200
+    assert list(answer.context["cl"].result_list) == [wanted]  # once, though two SKUs match
+    listing = [q["sql"] for q in queries.captured_queries if '"raw"' in q["sql"]]
+    assert listing and not any("DISTINCT" in sql for sql in listing)
+    by_title = admin_client.get(url, {"q": "雨伞"})
+    assert list(by_title.context["cl"].result_list) == [other]
