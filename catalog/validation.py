@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -44,6 +45,7 @@ DESCRIPTION_MAX = 50_000
 IMAGES_MAX = 10
 CARGO_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 IMAGE_PATH_PATTERN = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
+STAGED_PICTURE = re.compile(r"^staged:([0-9a-f]{64})$")
 DATE_PATTERN = re.compile(r"^\d{4}-\d{1,2}(-\d{1,2})?$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MONEY_MAX = Decimal("999999999999.99")  # the columns are max_digits=14, decimal_places=2
@@ -194,9 +196,18 @@ def _check_control_characters(item, errors: ItemErrors) -> None:
             errors.add(name, _("Invisible control characters in %(field)s") % {"field": label})
 
 
+def _is_staged_picture(value: str) -> bool:
+    """A picture staff uploaded, kept under DATA_DIR/pictures until the job puts it into the
+    photobank (sync/upload/publishing.py, stage_picture)."""
+    match = STAGED_PICTURE.match(value)
+    return bool(match) and (Path(settings.DATA_DIR) / "pictures" / match.group(1)).is_file()
+
+
 def _is_image(value) -> bool:
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
         return False
+    if _is_staged_picture(value):
+        return True
     if IMAGE_PATH_PATTERN.match(value) and ".." not in value:
         return True
     parts = urlsplit(value)

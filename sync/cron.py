@@ -6,6 +6,7 @@ from sync.alerts import check_authorisations_job
 from sync.gateway import postpone_expiring_tokens
 from sync.jobs import enqueue_due_syncs_job
 from sync.push import replay_job as push_replay_job
+from sync.upload.queue import resume_stalled_uploads_job
 from sync.watch import poll_due_job as watch_poll_job
 
 # Every minute the scheduler asks which shops are due; each shop is synced every
@@ -22,3 +23,5 @@ cron.register(push_replay_job, queue_name="default", interval=10 * 60)
 # "Authorisation expires within N days" alerts (sync/alerts.py) for shops that are not synced
 # often (or at all, once they need re-authorisation); a finished sync checks its own shop too.
 cron.register(check_authorisations_job, queue_name="default", interval=3600)
+# Upload batches whose worker died are queued again (sync/upload/queue.py).
+cron.register(resume_stalled_uploads_job, queue_name="upload", interval=60)

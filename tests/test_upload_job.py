@@ -14,6 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 from rq.job import Job
 
 from catalog.models import Shop, UploadBatch, UploadItem
@@ -369,7 +370,8 @@ def test_copy_offers_reports_a_shop_whose_authorisation_expired(sandbox, connect
     sandbox.control("tokens/expire", {"access_token": connected_shop.access_token})
     sandbox.control("tokens/expire", {"refresh_token": connected_shop.refresh_token})
     batch = UploadBatchFactory(shop=connected_shop)
-    result = copy_offers(batch, " ".join(str(i) for i in source["product_ids"]))
+    with translation.override("en"):  # the reasons come in the active language
+        result = copy_offers(batch, " ".join(str(i) for i in source["product_ids"]))
     assert result.created == []
     assert [offer for offer, _ in result.errors] == [str(i) for i in source["product_ids"]]
     assert all("re-authorise" in message for _, message in result.errors)

@@ -118,3 +118,28 @@ def refuse_if_busy(batch: UploadBatch) -> None:
             ),
             params={"seconds": int(settings.LOCK_TTL_SECONDS)},
         )
+
+
+def resume_stalled_uploads() -> list[int]:
+    """Queue again every batch whose run died (a SIGKILLed or lost worker): `running` without
+    its lock (a live run holds it while the batch is running), or `submitted` with no live job.
+    Run every minute by the scheduler (sync/cron.py): with LOCK_TTL_SECONDS = 60 a killed
+    worker's batch goes on within two minutes; its items left `uploading` are looked for on
+    1688 before anything is sent again (sync/upload/run.py)."""
+    connection = django_rq.get_connection("default")
+    resumed = []
+    stalled = UploadBatch.objects.filter(
+        status__in=[UploadBatch.Status.RUNNING, UploadBatch.Status.SUBMITTED]
+    )
+    for batch in stalled:
+        if connection.exists(lock_key(batch.pk)):
+            continue
+        if batch.status == UploadBatch.Status.SUBMITTED and upload_in_progress(batch):
+            continue
+        enqueue_upload(batch)
+        resumed.append(batch.pk)
+    return resumed
+
+
+def resume_stalled_uploads_job() -> int:
+    return len(resume_stalled_uploads())

@@ -299,8 +299,10 @@ def _send(context: Context, item: UploadItem) -> bool:
             remote_error_message=f"Outcome unknown, checking by cargo number: {exc}",
         )
         return False
-    if api == pub.Api.SCHEMA:
+    if api == pub.Api.SCHEMA and item_status_for(answer.offer_status) == S.PUBLISHED:
         _adopt(item, answer.item_id, answer.offer_status)
+    elif api == pub.Api.SCHEMA:  # in audit or refused: read the offer (and the reason)
+        _adopt_after_read(context, item, answer.item_id)
     else:
         _adopt_after_read(context, item, answer)
     return False

@@ -1,0 +1,330 @@
+"""Publishing what the real 1688 accepts (issue 15), against the sandbox over real HTTP with a
+real RQ worker on real Redis: the category's attribute schema at validation, pictures into the
+photobank before the add, both publish APIs, exactly one offer whatever the answer, audit."""
+
+import io
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from PIL import Image
+
+from catalog.messages import render
+from catalog.models import PhotobankPicture, ShopPublishing, UploadBatch, UploadItem
+from catalog.validation import validate_batch
+from sync import services
+from sync.catalog_sync import sync_shop
+from sync.categories import attributes_for, search
+from sync.open1688.types import INPUT_DATE, INPUT_NUMBER, INPUT_TEXT
+from sync.upload.publishing import stage_picture
+from tests.conftest import run_worker
+from tests.factories import UploadBatchFactory, UploadItemFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TEE = 1031910  # 女式T恤, a leaf of 女装
+NEW_ADD = "alibaba.new.product.add"
+LEGACY_ADD = "alibaba.product.add"
+PHOTO_ADD = "alibaba.photobank.photo.add"
+
+
+@pytest.fixture(autouse=True)
+def quick(settings, sandbox):
+    settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 1.5
+    settings.UPLOAD_RECONCILE_LOOKS = 2
+    settings.UPLOAD_INLINE_WAIT_SECONDS = 10
+    settings.OPEN1688_LATE_APPLY_GRACE_SECONDS = 0.0
+    sandbox.control("switches", {"audit_seconds": 0, "audit_reject_share": 0})
+    yield
+    sandbox.control("switches", {"audit_seconds": 3})
+    sandbox.control("switches", {"app_key": settings.OPEN1688_APP_KEY, "denied_apis": []})
+
+
+def picture(mode: str = "RGB", kind: str = "PNG", size=(64, 64), color=(200, 30, 30)) -> bytes:
+    out = io.BytesIO()
+    if mode == "RGBA":
+        color = (*color[:3], 90)  # half transparent: 1688 refuses it as it is
+    Image.new(mode, size, color).save(out, kind)
+    return out.getvalue()
+
+
+def filled_attributes(schema, **chosen: str) -> list[dict]:
+    """Every always-required attribute with a fitting value (chosen ones by name)."""
+    rows = []
+    for attribute in schema.attributes:
+        if attribute.is_sku_attribute or attribute.attr_id == 1398:
+            continue
+        if attribute.name in chosen:
+            rows.append({"attributeID": attribute.attr_id, "value": chosen[attribute.name]})
+        elif attribute.required:
+            if attribute.input_type == INPUT_NUMBER:
+                value = "1"
+            elif attribute.input_type == INPUT_DATE:
+                value = "2026-06-01"
+            elif attribute.input_type == INPUT_TEXT or not attribute.values:
+                value = "测试"
+            else:
+                value = attribute.values[0].name
+            rows.append({"attributeID": attribute.attr_id, "value": value})
+    return rows
+
+
+def staged_item(shop, schema, batch=None, **fields) -> UploadItem:
+    batch = batch or UploadBatchFactory(shop=shop)
+    is_import = next(a for a in schema.attributes if a.attr_id == 1141)
+    no = next(v.name for v in is_import.values if v.name == "否")
+    values = {
+        "category_id": TEE,
+        "title": "夏季纯棉短袖T恤",
+        "attributes": filled_attributes(schema, 是否进口=no),
+        "images": [stage_picture(picture())],
+    }
+    values.update(fields)
+    return UploadItemFactory(batch=batch, **values)
+
+
+def offers_of(sandbox, shop, cargo: str) -> list[dict]:
+    return sandbox.get("offers", member_id=shop.member_id, cargo_number=cargo)["offers"]
+
+
+def submit(batch: UploadBatch) -> UploadBatch:
+    services.submit_batch(user=None, batch=batch)
+    run_worker("upload")
+    batch.refresh_from_db()
+    return batch
+
+
+def test_required_and_cascading_attributes_refused_at_validation_by_name(connected_shop):
+    schema = attributes_for(connected_shop, TEE)  # read from 1688 once, cached
+    assert attributes_for(connected_shop, TEE).attributes == schema.attributes
+    batch = UploadBatchFactory(shop=connected_shop)
+    rows = [a for a in filled_attributes(schema, 是否进口="是") if a["attributeID"] != 2176]
+    item = UploadItemFactory(batch=batch, category_id=TEE, attributes=rows)
+
+    validate_batch(batch)
+    item.refresh_from_db()
+    with translation.override("en"):
+        messages = " | ".join(render(m) for m in item.validation_errors["attributes"])
+    assert "品牌 is required" in messages  # always required, named
+    assert "原产国/地区 is required when 是否进口 = 是" in messages  # the cascade, named
+
+    UploadItem.objects.filter(pk=item.pk).update(
+        attributes=[*rows, {"attributeID": 2176, "value": schema.attribute(2176).values[0].name},
+                    {"attributeID": 8243, "value": schema.attribute(8243).values[0].name
+                     if schema.attribute(8243).values else "日本"}]
+    )  # fmt: skip
+    validate_batch(batch)
+    item.refresh_from_db()
+    assert "attributes" not in item.validation_errors
+
+
+def test_title_counts_chinese_characters_twice(connected_shop):
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema, title="纯" * 31)  # 62 > 60, but 31 characters
+    validate_batch(item.batch)
+    item.refresh_from_db()
+    with translation.override("en"):
+        message = render(item.validation_errors["title"][0])
+    assert "counts 62 towards 1688's limit of 60" in message
+
+
+def test_category_search_is_cached(connected_shop, sandbox):
+    sandbox.reset_stats()
+    found = search(connected_shop, "T恤")
+    assert TEE in {node.category_id for node in found}
+    again = search(connected_shop, "T恤")
+    assert {n.category_id for n in again} == {n.category_id for n in found}
+    assert sandbox.calls().get("alibaba.category.searchByKeyword") == 1
+
+
+def test_pictures_land_in_the_photobank_before_the_schema_driven_add(connected_shop, sandbox):
+    schema = attributes_for(connected_shop, TEE)
+    transparent = stage_picture(picture("RGBA"))  # flattened to JPEG before the upload
+    webp = stage_picture(picture(kind="WEBP", color=(10, 200, 10)))  # converted to JPEG
+    first = staged_item(connected_shop, schema, images=[transparent, webp])
+    UploadItemFactory(  # the same two pictures: not uploaded a second time
+        batch=first.batch,
+        category_id=TEE,
+        title="夏季纯棉短袖T恤 二",
+        attributes=first.attributes,
+        images=[webp, transparent],
+    )
+    sandbox.reset_stats()
+
+    batch = submit(first.batch)
+
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    calls = sandbox.calls()
+    assert calls[PHOTO_ADD] == 2 and calls[NEW_ADD] == 2 and LEGACY_ADD not in calls
+    paths = set(PhotobankPicture.objects.filter(shop=connected_shop).values_list("path", flat=True))
+    assert len(paths) == 2 and all(p.startswith("img/ibank/") for p in paths)
+    for item in batch.items.all():
+        assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
+        assert item.publish_api == ShopPublishing.Api.SCHEMA
+        assert set(item.picture_paths) == paths
+        (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)
+        assert offer["productID"] == item.remote_offer_id
+    publishing = ShopPublishing.objects.get(shop=connected_shop)
+    assert publishing.freight_template_id and publishing.send_address_id and publishing.album_id
+
+
+@pytest.mark.parametrize("kind", ["slow", "drop_after_apply", "apply_late"])
+def test_an_add_without_answer_ends_with_exactly_one_offer(connected_shop, sandbox, kind):
+    settings.OPEN1688_READ_TIMEOUT = 0.5
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema)
+    sandbox.fault(NEW_ADD, kind, delay=1.0)  # slow: 1 s past the 0.5 s read timeout
+    sandbox.reset_stats()
+
+    batch = submit(item.batch)
+
+    item.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert sandbox.calls()[NEW_ADD] == 1  # never sent again: the late offer was adopted
+    (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)
+    assert item.status == UploadItem.Status.PUBLISHED
+    assert item.remote_offer_id == offer["productID"] and item.attempts == 1
+
+
+def test_unknown_outcome_waits_its_grace_in_a_later_job(connected_shop, sandbox, settings):
+    settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 60  # longer than a run waits: the job re-queues
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema)
+    sandbox.fault(NEW_ADD, "drop_after_apply")
+
+    batch = submit(item.batch)
+
+    item.refresh_from_db()
+    assert item.status == UploadItem.Status.UNKNOWN and item.next_check_at
+    assert batch.status == UploadBatch.Status.SUBMITTED and "checked again at" in batch.last_error
+    import django_rq
+
+    assert django_rq.get_queue("upload").scheduled_job_registry.count == 1
+
+
+def test_acl_refusal_switches_the_shop_to_the_legacy_add(connected_shop, sandbox):
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema)
+    sandbox.control("switches", {"app_key": settings.OPEN1688_APP_KEY, "denied_apis": [NEW_ADD]})
+    sandbox.reset_stats()
+
+    batch = submit(item.batch)
+
+    item.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert item.status == UploadItem.Status.PUBLISHED and item.publish_api == "legacy"
+    publishing = ShopPublishing.objects.get(shop=connected_shop)
+    assert publishing.api_in_use == ShopPublishing.Api.LEGACY
+    assert "APIACLDecline" in publishing.api_note
+    (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)  # found by 货号 1398
+    assert offer["productID"] == item.remote_offer_id
+
+
+def test_rejected_in_audit_shows_the_reason(connected_shop, sandbox, client, staff_user):
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema, title="高仿纯棉短袖T恤")
+
+    batch = submit(item.batch)
+
+    item.refresh_from_db()
+    assert item.status == UploadItem.Status.REJECTED and item.remote_offer_id
+    assert "高仿" in item.remote_error_message
+    assert batch.status == UploadBatch.Status.PARTLY_FAILED and batch.items_rejected == 1
+    client.force_login(staff_user)
+    page = client.get(reverse("catalog:batch_detail", args=[batch.pk])).content.decode()
+    assert "高仿" in page and item.get_status_display() in page
+
+
+def test_audit_decided_later_is_picked_up_by_the_sync(connected_shop, sandbox):
+    sandbox.control("switches", {"audit_seconds": 1})
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema)
+
+    batch = submit(item.batch)
+    item.refresh_from_db()
+    assert item.status == UploadItem.Status.AUDITING and batch.items_auditing == 1
+    assert batch.status == UploadBatch.Status.DONE  # nothing left to send
+
+    import time
+
+    time.sleep(1.2)
+    from sync.catalog_sync import start_run
+
+    # The audit settles when the gateway next answers (its modify stamp is then newer than the
+    # window of the sync that made it settle): the next scheduled sync sees it.
+    for _run in range(2):
+        sync_shop(start_run(connected_shop))
+    item.refresh_from_db()
+    assert item.status == UploadItem.Status.PUBLISHED
+
+
+def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
+    connected_shop, sandbox, redis_conn, settings
+):
+    """A real `rqworker` process dies (SIGKILL) while 1688 works on an add; the minute job
+    (resume_stalled_uploads) queues the batch again and a fresh worker ends it: one offer per
+    item, the killed add adopted, well within two minutes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sync.upload import lock_key
+    from sync.upload.queue import resume_stalled_uploads
+    from tests.test_upload_job import ROOT, _child_env, _wait_for
+
+    settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.5
+    schema = attributes_for(connected_shop, TEE)
+    batch = UploadBatchFactory(shop=connected_shop)
+    items = [
+        staged_item(connected_shop, schema, batch=batch, title=f"纯棉T恤{n}") for n in range(3)
+    ]
+    sandbox.fault(NEW_ADD, "slow", delay=2.0)  # the offer is created 2 s after the call
+    sandbox.reset_stats()
+    services.submit_batch(user=None, batch=batch)
+    child = subprocess.Popen(  # noqa: S603
+        # SimpleWorker: the job runs in the worker process itself (a forked work-horse calls
+        # setsid and would outlive a kill of the worker's process group).
+        [
+            sys.executable,
+            "manage.py",
+            "rqworker",
+            "upload",
+            "--burst",
+            "--worker-class",
+            "rq.SimpleWorker",
+        ],  # fmt: skip
+        cwd=ROOT,
+        env={**_child_env(sandbox), "ERP_DATA_DIR": str(settings.DATA_DIR)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the worker and its work-horse
+    )
+    try:
+        _wait_for(lambda: sandbox.calls().get(NEW_ADD) or child.poll() is not None, 60, "add")
+        assert child.poll() is None, child.stderr.read().decode()[-3000:]
+        os.killpg(child.pid, signal.SIGKILL)  # the worker and the work-horse running the job
+    finally:
+        child.kill()
+        child.wait()
+        child.stderr.close()
+    killed_at = time.monotonic()
+    batch.refresh_from_db()
+    assert batch.status == UploadBatch.Status.RUNNING  # as the dead run left it
+    _wait_for(lambda: not redis_conn.exists(lock_key(batch.pk)), 10, "the dead run's lock")
+
+    assert resume_stalled_uploads() == [batch.pk]  # what the minute job does
+    run_worker("upload")
+
+    batch.refresh_from_db()
+    took = time.monotonic() - killed_at
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert took < 120
+    assert sandbox.calls()[NEW_ADD] == 3  # the killed add was looked for, not sent again
+    for item in items:
+        item.refresh_from_db()
+        (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)
+        assert item.status == UploadItem.Status.PUBLISHED
+        assert item.remote_offer_id == offer["productID"]
