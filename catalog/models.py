@@ -92,8 +92,8 @@ class Shop(models.Model):
     # Offers whose detail call failed transiently (e.g. PRODUCT_NOT_EXIST right after the offer
     # appeared): {"<offer id>": misses}. The next run reads them again; gone after two misses.
     pending_offers = JSONField(_("offers to read again"), default=dict, blank=True, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = ShopQuerySet.as_manager()
 
@@ -127,7 +127,9 @@ class Shop(models.Model):
 class Product(models.Model):
     """One 1688 offer of a shop, as last read from the platform."""
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="products")
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="products", verbose_name=_("shop")
+    )
     offer_id = models.BigIntegerField(_("offer id"))
     subject = models.CharField(_("title"), max_length=255)
     category_id = models.BigIntegerField(_("category id"), null=True, blank=True)
@@ -192,7 +194,9 @@ class Product(models.Model):
 
 
 class Sku(models.Model):
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="skus", verbose_name=_("product")
+    )
     sku_id = models.BigIntegerField(_("SKU id"))
     spec_id = models.CharField(_("spec id"), max_length=64, blank=True)
     attributes = JSONField(_("attributes"), default=list, blank=True)
@@ -242,28 +246,38 @@ class SyncRun(models.Model):
         FAILED = "failed", _("Failed")
         SKIPPED = "skipped", _("Skipped (already running)")
 
-    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="sync_runs")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.INCREMENTAL)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
-    job_id = models.CharField(max_length=64, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    window_start = models.DateTimeField(null=True, blank=True)
-    window_end = models.DateTimeField(null=True, blank=True)
-    cursor_before = models.DateTimeField(null=True, blank=True)
-    cursor_after = models.DateTimeField(null=True, blank=True)
-    pages = models.PositiveIntegerField(default=0)
-    requests_made = models.PositiveIntegerField(default=0)
-    offers_seen = models.PositiveIntegerField(default=0)
-    offers_created = models.PositiveIntegerField(default=0)
-    offers_updated = models.PositiveIntegerField(default=0)
-    offers_delisted = models.PositiveIntegerField(default=0)
-    details_fetched = models.PositiveIntegerField(default=0)
-    changes_written = models.PositiveIntegerField(default=0)
-    offers_total = models.PositiveIntegerField(null=True, blank=True)  # the window's, for progress
-    error = models.TextField(blank=True)
-    error_kind = models.CharField(max_length=10, choices=ErrorKind.choices, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="sync_runs", verbose_name=_("shop")
+    )
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=Kind.choices, default=Kind.INCREMENTAL
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED
+    )
+    job_id = models.CharField(_("job ID"), max_length=64, blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    window_start = models.DateTimeField(_("window start"), null=True, blank=True)
+    window_end = models.DateTimeField(_("window end"), null=True, blank=True)
+    cursor_before = models.DateTimeField(_("cursor before"), null=True, blank=True)
+    cursor_after = models.DateTimeField(_("cursor after"), null=True, blank=True)
+    pages = models.PositiveIntegerField(_("pages"), default=0)
+    requests_made = models.PositiveIntegerField(_("requests made"), default=0)
+    offers_seen = models.PositiveIntegerField(_("offers seen"), default=0)
+    offers_created = models.PositiveIntegerField(_("offers created"), default=0)
+    offers_updated = models.PositiveIntegerField(_("offers updated"), default=0)
+    offers_delisted = models.PositiveIntegerField(_("offers delisted"), default=0)
+    details_fetched = models.PositiveIntegerField(_("details fetched"), default=0)
+    changes_written = models.PositiveIntegerField(_("changes written"), default=0)
+    offers_total = models.PositiveIntegerField(
+        _("offers total"), null=True, blank=True
+    )  # the window's, for progress
+    error = models.TextField(_("error"), blank=True)
+    error_kind = models.CharField(
+        _("error kind"), max_length=10, choices=ErrorKind.choices, blank=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("sync run")
@@ -297,10 +311,20 @@ class PriceStockChange(models.Model):
 
     # An own shop's offer (shop + product), or a watched supplier's offer (watched_offer).
     shop = models.ForeignKey(
-        Shop, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+        Shop,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("shop"),
     )
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="changes"
+        Product,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("product"),
     )
     watched_offer = models.ForeignKey(
         "catalog.WatchedOffer",
@@ -311,19 +335,29 @@ class PriceStockChange(models.Model):
         verbose_name=_("watched offer"),
     )
     sku = models.ForeignKey(
-        Sku, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+        Sku,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("SKU"),
     )
     # The remote SKU id (0 = the offer itself): part of the de-duplication key.
-    remote_sku_id = models.BigIntegerField(default=0)
-    field = models.CharField(max_length=10, choices=Field.choices)
+    remote_sku_id = models.BigIntegerField(_("remote SKU ID"), default=0)
+    field = models.CharField(_("field"), max_length=10, choices=Field.choices)
     # A tier_price row: the tier's start quantity (起批量) whose price moved; 0 for other rows.
     tier_start_quantity = models.PositiveIntegerField(_("tier start quantity"), default=0)
-    old_value = models.DecimalField(null=True, blank=True, **MONEY)
-    new_value = models.DecimalField(null=True, blank=True, **MONEY)
+    old_value = models.DecimalField(_("old value"), null=True, blank=True, **MONEY)
+    new_value = models.DecimalField(_("new value"), null=True, blank=True, **MONEY)
     remote_modified_at = models.DateTimeField(_("1688 modify stamp"))
-    observed_at = models.DateTimeField(default=timezone.now)
+    observed_at = models.DateTimeField(_("observed"), default=timezone.now)
     sync_run = models.ForeignKey(
-        SyncRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+        SyncRun,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("sync run"),
     )
     # Who made the change: seen by a sync (made on 1688), or made by this ERP for a user.
     source = models.CharField(
@@ -453,26 +487,32 @@ class UploadBatch(models.Model):
         DONE = "done", _("Done")
         PARTLY_FAILED = "partly_failed", _("Partly failed")
 
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="upload_batches")
+    shop = models.ForeignKey(
+        Shop, on_delete=models.PROTECT, related_name="upload_batches", verbose_name=_("shop")
+    )
     name = models.CharField(_("name"), max_length=200)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    job_id = models.CharField(max_length=64, blank=True)
-    items_total = models.PositiveIntegerField(default=0)
-    items_invalid = models.PositiveIntegerField(default=0)
-    items_pending = models.PositiveIntegerField(default=0)
-    items_succeeded = models.PositiveIntegerField(default=0)
-    items_failed = models.PositiveIntegerField(default=0)
-    items_unknown = models.PositiveIntegerField(default=0)
-    items_auditing = models.PositiveIntegerField(default=0)
-    items_rejected = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    job_id = models.CharField(_("job ID"), max_length=64, blank=True)
+    items_total = models.PositiveIntegerField(_("items total"), default=0)
+    items_invalid = models.PositiveIntegerField(_("items invalid"), default=0)
+    items_pending = models.PositiveIntegerField(_("items pending"), default=0)
+    items_succeeded = models.PositiveIntegerField(_("items succeeded"), default=0)
+    items_failed = models.PositiveIntegerField(_("items failed"), default=0)
+    items_unknown = models.PositiveIntegerField(_("items unknown"), default=0)
+    items_auditing = models.PositiveIntegerField(_("items auditing"), default=0)
+    items_rejected = models.PositiveIntegerField(_("items rejected"), default=0)
     # Per-batch overrides of the shop's publishing defaults (catalog.publishing_models).
     freight_template_id = models.BigIntegerField(_("freight template"), null=True, blank=True)
     send_address_id = models.BigIntegerField(_("send-goods address"), null=True, blank=True)
@@ -540,10 +580,14 @@ class UploadItem(models.Model):
         IMPORT = "import", _("Import")
         COPY = "copy", _("Copied offer")
 
-    batch = models.ForeignKey(UploadBatch, on_delete=models.CASCADE, related_name="items")
-    position = models.PositiveIntegerField(default=0)
-    source = models.CharField(max_length=10, choices=Source.choices, default=Source.FORM)
-    source_offer_id = models.BigIntegerField(null=True, blank=True)
+    batch = models.ForeignKey(
+        UploadBatch, on_delete=models.CASCADE, related_name="items", verbose_name=_("batch")
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    source = models.CharField(
+        _("source"), max_length=10, choices=Source.choices, default=Source.FORM
+    )
+    source_offer_id = models.BigIntegerField(_("source offer ID"), null=True, blank=True)
     title = models.CharField(_("title"), max_length=255, blank=True)
     category_id = models.BigIntegerField(_("category id"), null=True, blank=True)
     price = models.DecimalField(_("price"), null=True, blank=True, **MONEY)
@@ -558,7 +602,7 @@ class UploadItem(models.Model):
     skus = JSONField(_("SKUs"), default=list, blank=True)
     cargo_number = models.CharField(
         _("cargo number"), max_length=64, default=new_cargo_number,
-        help_text=_("货号: also the idempotency key used to find the offer on 1688."),
+        help_text=_("The cargo number is also the key that finds the offer on 1688."),
     )  # fmt: skip
     description = models.TextField(_("description"), blank=True)
     validation_errors = JSONField(_("validation errors"), default=dict, blank=True)
@@ -566,21 +610,21 @@ class UploadItem(models.Model):
         _("status"), max_length=12, choices=Status.choices, default=Status.PENDING
     )
     remote_offer_id = models.BigIntegerField(_("1688 offer id"), null=True, blank=True)
-    remote_error_code = models.CharField(max_length=100, blank=True)
-    remote_error_message = models.TextField(blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    remote_error_code = models.CharField(_("remote error code"), max_length=100, blank=True)
+    remote_error_message = models.TextField(_("remote error message"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
     # Exactly once (sync/upload/run.py): sends since the last staff retry; looks on 1688 in the
     # current unknown episode; when the next look (or audit check) is due.
-    sends = models.PositiveSmallIntegerField(default=0)
-    looks = models.PositiveSmallIntegerField(default=0)
+    sends = models.PositiveSmallIntegerField(_("sends"), default=0)
+    looks = models.PositiveSmallIntegerField(_("looks"), default=0)
     next_check_at = models.DateTimeField(_("next check"), null=True, blank=True)
     publish_api = models.CharField(_("publish API"), max_length=10, blank=True)
     offer_status = models.CharField(_("1688 offer status"), max_length=20, blank=True)
     # Photobank paths of `images`, in order, once the job put them there.
-    picture_paths = JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    picture_paths = JSONField(_("picture paths"), default=list, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     # Still to be uploaded: the only items staging may validate or change.
     NOT_UPLOADED = (Status.PENDING, Status.FAILED)
@@ -657,7 +701,12 @@ class WatchedOffer(models.Model):
     active = models.BooleanField(_("watching"), default=True)
     followed = models.BooleanField(_("followed on 1688"), default=False)
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("added by"),
     )
     added_at = models.DateTimeField(_("added"), default=timezone.now)
     last_read_at = models.DateTimeField(_("last read"), null=True, blank=True)
@@ -801,22 +850,42 @@ class Alert(models.Model):
     while the state lasts (`resolved_at` empty), so a stock that stays low is one alert, not
     one per sync; when the state ends the alert is resolved and a later dip is a new one."""
 
-    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="alerts")
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("rule")
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="alerts"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alerts",
+        verbose_name=_("owner"),
     )  # the rule's owner, kept here so the inbox and its unread count read one index
     shop = models.ForeignKey(
-        Shop, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Shop,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shop"),
     )
     product = models.ForeignKey(
-        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        Product,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
     )
     watched_offer = models.ForeignKey(
-        WatchedOffer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        WatchedOffer,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("watched offer"),
     )  # an alert about a watched supplier's offer (rule scope "watched" or "all")
-    state_key = models.CharField(max_length=200)
+    state_key = models.CharField(_("state key"), max_length=200)
     # The message's values (sync/alerts.py `message` renders them in the reader's language).
-    params = JSONField(default=dict, blank=True)
+    params = JSONField(_("params"), default=dict, blank=True)
     created_at = models.DateTimeField(_("raised"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
