@@ -30,6 +30,13 @@ class AlertRuleForm(forms.Form):
         decimal_places=2,
         help_text=gettext_lazy("Percent, stock level or days, depending on the kind."),
     )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Offers"),
+        choices=AlertRule.Scope.choices,
+        initial=AlertRule.Scope.OWN,
+        required=False,
+        help_text=gettext_lazy("Price and stock alerts may also watch suppliers' offers."),
+    )
     shop = forms.ModelChoiceField(
         label=gettext_lazy("Shop"),
         queryset=Shop.objects.order_by("name"),
@@ -51,6 +58,7 @@ class AlertRuleForm(forms.Form):
         needs_n = kind in (AlertRule.Kind.PRICE_CHANGE, AlertRule.Kind.STOCK_BELOW)
         if needs_n and data.get("threshold") is None and "threshold" not in self.errors:
             self.add_error("threshold", _("This kind of alert needs a number N."))
+        data["scope"] = data.get("scope") or AlertRule.Scope.OWN
         offer_id = data.get("offer_id")
         data["product"] = None
         if offer_id and kind not in AlertRule.SHOP_KINDS:
@@ -101,6 +109,7 @@ def alert_rules(request):
                 shop=data.get("shop"),
                 product=data.get("product"),
                 email=data.get("email", False),
+                scope=data["scope"],
             )
         except PermissionRefused:
             raise

@@ -290,8 +290,11 @@ def _series_name(change: PriceStockChange, skus_by_remote: dict[int, Sku]) -> tu
     return "price", label
 
 
-def _chart(product: Product, changes: list[PriceStockChange], skus: list[Sku]) -> dict:
-    """Step lines per SKU (price, stock) and per tier (price), oldest to newest."""
+def history_chart(*, first_seen_at: datetime, changes: list[PriceStockChange], skus) -> dict:
+    """Step lines per SKU (price, stock) and per tier (price), oldest to newest: the data of
+    templates/catalog/_history_chart.html, for an own product or a watched offer. `skus`: what
+    has a `sku_id` and a label (`str`), to name the lines; `first_seen_at`: where a line
+    starts at its old value."""
     skus_by_remote = {sku.sku_id: sku for sku in skus}
     lines: dict[tuple[str, str], Series] = {}
     for change in sorted(changes, key=lambda c: (c.observed_at, c.pk)):
@@ -300,7 +303,7 @@ def _chart(product: Product, changes: list[PriceStockChange], skus: list[Sku]) -
         if line is None:
             line = lines[(kind, name)] = Series(name=name, kind=kind)
             if change.old_value is not None:
-                start = min(product.first_seen_at, change.observed_at)
+                start = min(first_seen_at, change.observed_at)
                 line.points.append((_stamp(start), float(change.old_shown)))
         if change.new_value is not None:
             line.points.append((_stamp(change.observed_at), float(change.new_shown)))
@@ -337,7 +340,7 @@ def product_page(product: Product) -> ProductPage:
         skus=[(sku, sku_price_text(sku, product)) for sku in skus],
         changes=changes[:TABLE_CHANGES],
         more_changes=len(changes) > TABLE_CHANGES,
-        chart=_chart(product, changes, skus),
+        chart=history_chart(first_seen_at=product.first_seen_at, changes=changes, skus=skus),
     )
 
 

@@ -165,18 +165,13 @@ def watch_reread(request, pk):
 
 
 class _ChartSku:
-    """What product_selectors' chart needs of a SKU: its id and its label."""
+    """What product_selectors.history_chart needs of a SKU: its id and its label."""
 
     def __init__(self, sku_id: int, label: str):
         self.sku_id, self.label = sku_id, label
 
     def __str__(self):
         return self.label or str(self.sku_id)
-
-
-class _ChartSubject:
-    def __init__(self, watched: WatchedOffer):
-        self.first_seen_at = watched.added_at
 
 
 @requires(VIEW)
@@ -203,7 +198,9 @@ def watch_detail(request, pk):
         "snapshot_skus": [
             (sku_id, values) for sku_id, values in (watched.snapshot.get("skus") or {}).items()
         ],
-        "chart": product_selectors._chart(_ChartSubject(watched), changes, skus),
+        "chart": product_selectors.history_chart(
+            first_seen_at=watched.added_at, changes=changes, skus=skus
+        ),
         "change_rows": [
             (change, product_selectors.change_label(change)) for change in changes[:TABLE_CHANGES]
         ],

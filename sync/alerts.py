@@ -2,8 +2,9 @@
 plain words.
 
 Evaluation is called by the writers themselves, inside their transaction:
-- `on_changes(changes=...)` after a sync page (sync/catalog_sync.py `_upsert`) or a live edit
-  wrote its PriceStockChange rows: price change by N %, stock below N;
+- `on_changes(changes=...)` after a sync page (sync/catalog_sync.py `_upsert`), a live edit or
+  a re-read of a watched supplier's offer (sync/watch.py) wrote its PriceStockChange rows:
+  price change by N %, stock below N; a rule's `scope` says whose offers (own, watched, both);
 - `on_skus_gone(skus=...)` when a sync drops SKUs 1688 no longer lists;
 - `on_run_finished(run=...)` when a sync run ends: sync failing (resolved by the next success),
   offers delisted or gone in that run, authorisation expiring within N days.
@@ -38,6 +39,7 @@ from sync import open1688 as api
 
 log = logging.getLogger(__name__)
 Kind = AlertRule.Kind
+Scope = AlertRule.Scope
 ErrorKind = SyncRun.ErrorKind
 DEFAULT_AUTH_DAYS = 7
 
@@ -159,12 +161,27 @@ def _short(text: str, limit: int = 300) -> str:
 
 
 def create_rule(
-    *, user, kind: str, threshold=None, shop=None, product=None, email: bool = True
+    *,
+    user,
+    kind: str,
+    threshold=None,
+    shop=None,
+    product=None,
+    email: bool = True,
+    scope: str = Scope.OWN,
 ) -> AlertRule:
-    """A rule of `user`'s own. Refused: `alert.threshold` when the kind needs N and has none."""
+    """A rule of `user`'s own. Refused: `alert.threshold` when the kind needs N and has none;
+    `alert.scope` for an unknown scope or a watched scope on a kind watched offers do not feed.
+    A rule on watched suppliers' offers only has no shop or product."""
     require(user, "catalog.view_product")
     if kind not in Kind.values:
         raise Refused("alert.kind", _("Unknown kind of alert."))
+    if scope not in Scope.values:
+        raise Refused("alert.scope", _("Unknown choice of offers."))
+    if scope != Scope.OWN and kind not in AlertRule.WATCHABLE_KINDS:
+        raise Refused("alert.scope", _("Only price and stock alerts can watch suppliers' offers."))
+    if scope == Scope.WATCHED:
+        shop = product = None
     if kind in AlertRule.NEEDS_THRESHOLD and threshold is None and kind != Kind.AUTH_EXPIRING:
         raise Refused("alert.threshold", _("This kind of alert needs a number N."))
     if kind == Kind.AUTH_EXPIRING and threshold is None:
@@ -174,7 +191,13 @@ def create_rule(
     elif product is not None:
         shop = product.shop
     return AlertRule.objects.create(
-        owner=user, kind=kind, threshold=threshold, shop=shop, product=product, email=email
+        owner=user,
+        kind=kind,
+        threshold=threshold,
+        shop=shop,
+        product=product,
+        email=email,
+        scope=scope,
     )
 
 
@@ -251,6 +274,8 @@ def _parse(text: str):
 
 
 def link(alert: Alert) -> str:
+    if alert.watched_offer_id:
+        return reverse("catalog:watch_detail", args=[alert.watched_offer_id])
     if alert.product_id:
         return reverse("catalog:product_detail", args=[alert.product_id])
     if alert.shop_id:
@@ -261,11 +286,20 @@ def link(alert: Alert) -> str:
 # --- evaluation ---------------------------------------------------------------------------
 
 
-def _rules(kinds, shop_ids=None) -> list[AlertRule]:
-    rules = AlertRule.objects.filter(kind__in=kinds, active=True, owner__is_active=True)
+def _rules(kinds, shop_ids=None, scopes=(Scope.OWN, Scope.ALL)) -> list[AlertRule]:
+    rules = AlertRule.objects.filter(
+        kind__in=kinds, active=True, owner__is_active=True, scope__in=scopes
+    )
     if shop_ids is not None:
         rules = rules.filter(Q(shop__isnull=True) | Q(shop_id__in=list(shop_ids)))
     return list(rules.order_by())
+
+
+def _covers(rule: AlertRule, change: PriceStockChange) -> bool:
+    """Whether a change row (an own offer's or a watched one's) is in the rule's scope."""
+    if change.watched_offer_id is not None:
+        return rule.scope != Scope.OWN and rule.shop_id is None and rule.product_id is None
+    return rule.scope != Scope.WATCHED and _in_scope(rule, change.shop_id, change.product_id)
 
 
 def _in_scope(rule: AlertRule, shop_id, product_id=None) -> bool:
@@ -299,30 +333,40 @@ def _percent(old, new) -> Decimal | None:
 
 @_guarded
 def on_changes(*, changes: list[PriceStockChange]) -> list[Alert]:
-    """Price-change and stock-below rules over freshly written change rows of own offers."""
-    rows = [c for c in changes if c.product_id is not None]
-    if not rows:
-        return []
-    rules = _rules([Kind.PRICE_CHANGE, Kind.STOCK_BELOW], {c.shop_id for c in rows})
+    """Price-change and stock-below rules over freshly written change rows, of own offers
+    (rules of scope own or all) and of watched suppliers' offers (scope watched or all)."""
+    own = [c for c in changes if c.product_id is not None]
+    watched = [c for c in changes if c.watched_offer_id is not None]
+    kinds = [Kind.PRICE_CHANGE, Kind.STOCK_BELOW]
+    rules = _rules(kinds, {c.shop_id for c in own}) if own else []
+    if watched:
+        known = {rule.pk for rule in rules}
+        rules += [
+            rule
+            for rule in _rules(kinds, scopes=(Scope.WATCHED, Scope.ALL))
+            if rule.pk not in known
+        ]
+    rows = own + watched
     if not rules:
         return []
     wanted: dict[tuple[int, str], tuple[AlertRule, PriceStockChange, dict]] = {}
     recovered: dict[int, set[str]] = {}
     for rule in rules:
         for change in rows:
-            if not _in_scope(rule, change.shop_id, change.product_id):
+            if not _covers(rule, change):
                 continue
+            subject = _subject_key(change)
             if rule.kind == Kind.PRICE_CHANGE and change.field != PriceStockChange.Field.STOCK:
                 percent = _percent(change.old_value, change.new_value)
                 if percent is None or percent < rule.threshold:
                     continue
                 stamp = change.remote_modified_at.isoformat()
-                key = f"price_change:{change.product_id}:{stamp}"
+                key = f"price_change:{subject}:{stamp}"
                 seen = wanted.get((rule.pk, key))
                 if seen is None or Decimal(seen[2]["percent"]) < percent:
                     wanted[(rule.pk, key)] = (rule, change, {"percent": str(percent)})
             elif rule.kind == Kind.STOCK_BELOW and change.field == PriceStockChange.Field.STOCK:
-                key = f"stock_below:{change.product_id}:{change.remote_sku_id}"
+                key = f"stock_below:{subject}:{change.remote_sku_id}"
                 if change.new_value is not None and Decimal(change.new_value) < rule.threshold:
                     wanted[(rule.pk, key)] = (rule, change, {})
                 else:
@@ -332,23 +376,33 @@ def on_changes(*, changes: list[PriceStockChange]) -> list[Alert]:
         [
             (rule, key, change.shop_id, change.product_id, lambda c=change, e=extra, r=rule: {
                 **_change_params(c, r), **e
-            })
+            }, change.watched_offer_id)
             for (_pk, key), (rule, change, extra) in wanted.items()
         ]
     )  # fmt: skip
 
 
+def _subject_key(change: PriceStockChange) -> str:
+    """The offer part of a state key: the product's id, or "w<id>" for a watched offer."""
+    if change.watched_offer_id is not None:
+        return f"w{change.watched_offer_id}"
+    return str(change.product_id)
+
+
 def _change_params(change: PriceStockChange, rule: AlertRule) -> dict:
-    product = change.product
+    subject = change.product if change.product_id else change.watched_offer
     sku = ""
     if change.remote_sku_id:
         sku_obj = change.sku if change.sku_id else None
-        sku = str(sku_obj) if sku_obj is not None else str(change.remote_sku_id)
+        if sku_obj is None and change.watched_offer_id is not None:
+            skus = (subject.snapshot or {}).get("skus") or {}
+            sku = (skus.get(str(change.remote_sku_id)) or {}).get("label") or ""
+        sku = str(sku_obj) if sku_obj is not None else sku or str(change.remote_sku_id)
     stock = change.new_value
     return {
         "kind": rule.kind,
-        "product": product.subject,
-        "offer_id": product.offer_id,
+        "product": subject.subject or str(subject.offer_id),
+        "offer_id": subject.offer_id,
         "sku": sku,
         "old": f"{Decimal(change.old_value):.2f}" if change.old_value is not None else "",
         "new": f"{Decimal(change.new_value):.2f}" if change.new_value is not None else "",
@@ -489,7 +543,8 @@ def _resolve(keys_by_rule: dict[int, set[str]]) -> None:
 
 def _raise(items) -> list[Alert]:
     """Open an alert per (rule, key) that has none open; `items`: (rule, key, shop id,
-    product id, params factory). Returns the new alerts (emailed after commit)."""
+    product id, params factory[, watched offer id]). Returns the new alerts (emailed after
+    commit)."""
     if not items:
         return []
     keys = {key for _rule, key, *_rest in items}
@@ -500,7 +555,7 @@ def _raise(items) -> list[Alert]:
         ).values_list("rule_id", "state_key")
     )
     created = []
-    for rule, key, shop_id, product_id, params in items:
+    for rule, key, shop_id, product_id, params, *watched in items:
         if (rule.pk, key) in open_now:
             continue
         try:
@@ -510,6 +565,7 @@ def _raise(items) -> list[Alert]:
                     owner_id=rule.owner_id,
                     shop_id=shop_id,
                     product_id=product_id,
+                    watched_offer_id=watched[0] if watched else None,
                     state_key=key[:200],
                     params=params(),
                 )

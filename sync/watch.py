@@ -8,6 +8,8 @@ docs/contracts.md "Watching suppliers" is the contract; in short:
   same kind of row as in an own shop, with `watched_offer` set instead of shop/product;
 - a read happens on a push (sync/push.py: HTTP, WebSocket, replay), on the scheduled poll, or
   by hand; a push is only a hint: the offer is read again, its delta is never applied;
+- the rows feed the same alert rules as the shop sync's (sync/alerts.py `on_changes`, rules
+  whose scope takes watched offers);
 - one read of an offer at a time (a Redis lock), so a duplicated or out-of-order message
   writes each move once: the second read finds the snapshot already equal to 1688;
 - the buyer-side detail is cached in Redis for WATCH_CACHE_SECONDS: the scheduled poll (and a
@@ -34,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, WatchedOffer
 from erp1688.refusals import Refused, require
-from sync import sourcing
+from sync import alerts, sourcing
 from sync.catalog_sync import change_maker, offer_changes, sku_changes, tiers_json
 from sync.gateway import call_as_shop, client_or_new
 from sync.locks import held_lock
@@ -254,6 +256,7 @@ def _store(watched: WatchedOffer, read: Read, channel: str) -> int:
             watched.last_changed_at = now
             watched.last_change_channel = channel
         watched.save()
+        alerts.on_changes(changes=written)  # the same rules as own rows (sync/alerts.py)
     return len(written)
 
 
