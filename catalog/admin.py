@@ -12,21 +12,24 @@
 - A manager may change users' groups and active flag, nothing else, and never a superuser.
 """
 
+from decimal import Decimal
+
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog import services
+from catalog import product_selectors, services
 from catalog.forms import ITEM_FIELDS, UploadItemForm
 from catalog.import_admin import UploadItemImportMixin
 from catalog.messages import render_errors
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+from catalog.publishing_models import CategoryNode
 from catalog.staging import check_item_editable
 from erp1688.refusals import PermissionRefused, Refused
 from sync import services as sync_services
@@ -139,12 +142,77 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
         self._request_sync(request, queryset, full=True)
 
 
+def _table(headings, rows):
+    """A small HTML table (for the JSON columns of the read-only pages)."""
+    rows = list(rows)
+    if not rows:
+        return "—"
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headings))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+class ProductStatusFilter(admin.SimpleListFilter):
+    """1688's offer statuses by their names (not `published`/`auditing`)."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return product_selectors.status_choices()
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if value == product_selectors.GONE:
+            return queryset.filter(delisted_at__isnull=False)
+        return queryset.filter(status=value, delisted_at__isnull=True)
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """Categories by name (from the category cache), not by number."""
+
+    title = _("category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        names = {}
+        leaves = CategoryNode.objects.filter(is_leaf=True).values_list(
+            "category_id", "path", "name"
+        )
+        for category_id, path, name in leaves[:500]:
+            names.setdefault(category_id, path or name)
+        return sorted(names.items(), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        try:
+            return queryset.filter(category_id=int(value))
+        except ValueError:
+            return queryset.none()
+
+
 class SkuInline(admin.TabularInline):
     model = Sku
     extra = 0
-    fields = ["sku_id", "spec_id", "attributes", "cargo_number", "price", "retail_price", "stock"]
+    fields = ["sku_id", "specs", "cargo_number", "price_shown", "retail_price", "stock"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("Specification"))
+    def specs(self, sku):
+        return str(sku)
+
+    @admin.display(description=_("Price"))
+    def price_shown(self, sku):
+        return product_selectors.sku_price_text(sku, sku.product)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -157,12 +225,84 @@ class SkuInline(admin.TabularInline):
 class ProductAdmin(RefusingActionsMixin, admin.ModelAdmin):
     """The mirror of 1688 offers: read-only (the next sync would overwrite any edit)."""
 
-    list_display = ["subject", "offer_id", "shop", "status", "cargo_number", "remote_modified_at"]
-    list_filter = ["shop", "status", "category_id"]
+    list_display = [
+        "thumbnail", "subject", "offer_id", "shop", "status_shown", "price_shown", "stock_shown",
+        "cargo_number", "remote_modified_at",
+    ]  # fmt: skip
+    list_display_links = ["subject"]
+    list_filter = ["shop", ProductStatusFilter, CategoryFilter]
     search_fields = ["subject", "=offer_id", "cargo_number"]
     list_select_related = ["shop"]
     inlines = [SkuInline]
     show_full_result_count = False
+    # The JSON columns as tables and pictures (raw JSON is not for reading).
+    fields = [
+        "shop", "offer_id", "subject", "status_shown", "category_shown", "unit",
+        "min_order_quantity", "price_shown", "tiers_table", "stock_shown", "cargo_number",
+        "pictures", "attributes_table", "remote_created_at", "remote_modified_at",
+        "first_seen_at", "last_seen_at", "delisted_at",
+    ]  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description=_("Picture"))
+    def thumbnail(self, product):
+        url = product_selectors.picture(product.main_image)
+        if not url:
+            return "—"
+        return format_html('<img src="{}" alt="" width="48" height="48" loading="lazy">', url)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_shown(self, product):
+        return product_selectors.status_text(product)
+
+    @admin.display(description=_("Price"))
+    def price_shown(self, product):
+        prices = [
+            Decimal(str(tier["price"]))
+            for tier in product.price_ranges or []
+            if isinstance(tier, dict) and tier.get("price") is not None
+        ]
+        low_high = (min(prices), max(prices)) if prices else (None, None)
+        product.low_price, product.high_price = low_high
+        return product_selectors.price_text(product)
+
+    @admin.display(description=_("Stock"), ordering="amount_on_sale")
+    def stock_shown(self, product):
+        stock = product_selectors.total_stock(product)
+        return "—" if stock is None else stock
+
+    @admin.display(description=_("Category"))
+    def category_shown(self, product):
+        node = CategoryNode.objects.filter(
+            shop_id=product.shop_id, category_id=product.category_id
+        ).first()
+        name = str(node) if node else (product.raw or {}).get("categoryName", "")
+        return f"{name} ({product.category_id})" if name else (product.category_id or "—")
+
+    @admin.display(description=_("Price ranges"))
+    def tiers_table(self, product):
+        rows = [
+            (tier.get("start_quantity"), product.unit, product_selectors.money(tier.get("price")))
+            for tier in product.price_ranges or []
+            if isinstance(tier, dict)
+        ]
+        return _table([_("From quantity"), _("unit"), _("Price")], rows)
+
+    @admin.display(description=_("Pictures"))
+    def pictures(self, product):
+        urls = [product_selectors.picture(p) for p in product.images or [] if isinstance(p, str)]
+        shown = format_html_join(
+            " ",
+            '<a href="{0}"><img src="{0}" alt="" width="96" loading="lazy"></a>',
+            ((url,) for url in urls),
+        )
+        return shown or "—"
+
+    @admin.display(description=_("Attributes"))
+    def attributes_table(self, product):
+        return _table(
+            [_("Attribute"), _("Value")], product_selectors._attribute_rows(product.attributes)
+        )
 
     def get_search_results(self, request, queryset, search_term):
         """SKU cargo numbers (货号) too, through a subquery: `skus__cargo_number` in
@@ -426,5 +566,6 @@ if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, ManagedUserAdmin)
 
-# The watchlist's admin (issue 17) lives in its own module.
-from catalog import watch_admin  # noqa: E402, F401
+# The watchlist's admin (issue 17), live offer changes (issue 18) and alerts (issue 16) live
+# in their own modules (read-only).
+from catalog import live_admin, watch_admin  # noqa: E402, F401

@@ -23,6 +23,7 @@ VIEW = [
     "catalog.view_uploadbatch",
     "catalog.view_uploaditem",
     "catalog.view_liveedit",
+    "catalog.view_liveeditline",  # the lines of a live edit, in the admin (read-only)
     "catalog.view_watchedoffer",
 ]
 
