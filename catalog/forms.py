@@ -11,7 +11,7 @@ from catalog import textformats
 from catalog.exporting import COLUMN_HELP
 from catalog.messages import render_errors
 from catalog.models import Shop, UploadBatch, UploadItem, new_cargo_number
-from catalog.resources import COLUMN_NAMES
+from catalog.resources import COLUMN_LABELS
 from catalog.validation import validate_items
 
 ITEM_FIELDS = [
@@ -50,27 +50,27 @@ class UploadItemForm(forms.ModelForm):
     price_ranges = ReadableListField(
         textformats.parse_price_ranges,
         textformats.format_price_ranges,
-        label=COLUMN_NAMES["price_ranges"],
+        label=COLUMN_LABELS["price_ranges"],
         help_text=COLUMN_HELP["price_ranges"],
         widget=forms.TextInput(attrs={"placeholder": "1:9.90;50:8.50", "size": 40}),
     )
     images = ReadableListField(
         textformats.parse_images,
         textformats.format_images,
-        label=COLUMN_NAMES["images"],
+        label=COLUMN_LABELS["images"],
         help_text=COLUMN_HELP["images"],
     )
     attributes = ReadableListField(
         textformats.parse_attributes,
         textformats.format_attributes,
-        label=COLUMN_NAMES["attributes"],
+        label=COLUMN_LABELS["attributes"],
         help_text=COLUMN_HELP["attributes"],
         widget=forms.TextInput(attrs={"placeholder": "颜色(3216)=白色;材质(287)=棉", "size": 60}),
     )
     skus = ReadableListField(
         textformats.parse_skus,
         textformats.format_skus,
-        label=COLUMN_NAMES["skus"],
+        label=COLUMN_LABELS["skus"],
         help_text=COLUMN_HELP["skus"],
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "颜色(3216):白色,尺码(450):M=19.90@100"}
@@ -85,7 +85,7 @@ class UploadItemForm(forms.ModelForm):
             "description": forms.Textarea(attrs={"rows": 6}),
         }
         # The same names as the spreadsheet columns, so the form and the file read alike.
-        labels = {name: COLUMN_NAMES[name] for name in ITEM_FIELDS}
+        labels = {name: COLUMN_LABELS[name] for name in ITEM_FIELDS}
         help_texts = {name: COLUMN_HELP[name] for name in ITEM_FIELDS}
 
     def __init__(self, *args, **kwargs):

@@ -16,7 +16,7 @@ from catalog.exporting import COLUMN_HELP, FORMATS, import_template
 from catalog.forms import ImportConfirmForm, ImportFileForm
 from catalog.importing import ImportInvalid, confirm_import, preview_import
 from catalog.models import UploadBatch
-from catalog.resources import COLUMNS
+from catalog.resources import COLUMN_LABELS, COLUMNS
 from erp1688.refusals import PermissionRefused, Refused, require
 
 
@@ -24,8 +24,8 @@ def _import_page(request, batch, form, **extra):
     context = {
         "batch": batch,
         "form": form,
-        "columns": [header for _name, header, _aliases in COLUMNS],
-        "column_help": [(header, COLUMN_HELP[name]) for name, header, _aliases in COLUMNS],
+        "columns": [COLUMN_LABELS[name] for name, _header, _aliases in COLUMNS],
+        "column_help": [(COLUMN_LABELS[name], COLUMN_HELP[name]) for name, _h, _a in COLUMNS],
         **extra,
     }
     return render(request, "catalog/batch_import.html", context)

@@ -37,6 +37,22 @@ COLUMNS = [
     ("description", "描述 Description", ["详情"]),
 ]
 COLUMN_NAMES = {field: header for field, header, _aliases in COLUMNS}
+# What staff read for each column (item form, import page): the header in the reader's language
+# (the Chinese is the header's Chinese name; a file may use either language's name).
+COLUMN_LABELS = {
+    "title": gettext_lazy("Title"),
+    "category_id": gettext_lazy("Category ID"),
+    "price": gettext_lazy("Price"),
+    "price_ranges": gettext_lazy("Price ranges"),
+    "stock": gettext_lazy("Stock"),
+    "unit": gettext_lazy("Unit"),
+    "min_order_quantity": gettext_lazy("MOQ"),
+    "images": gettext_lazy("Images"),
+    "attributes": gettext_lazy("Attributes"),
+    "skus": gettext_lazy("SKUs"),
+    "cargo_number": gettext_lazy("Cargo number"),
+    "description": gettext_lazy("Description"),
+}
 REQUIRED_FIELDS = ["title", "category_id", "stock", "images"]
 PRICE_FIELDS = ["price", "price_ranges"]  # at least one of them
 # Spreadsheet programs run a cell that starts with one of these as a formula.
