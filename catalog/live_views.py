@@ -128,8 +128,10 @@ def _shown(request, refused: Refused) -> None:
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_list(request):
-    operations = LiveEdit.objects.select_related("created_by", "applied_by", "undo_of").annotate(
-        offers=Count("lines__product", distinct=True)
+    operations = (
+        LiveEdit.objects.select_related("created_by", "applied_by", "undo_of")
+        .annotate(offers=Count("lines__product", distinct=True))
+        .order_by("-created_at", "-id")  # an aggregate drops Meta.ordering: page predictably
     )
     page = Paginator(operations, 50).get_page(request.GET.get("page"))
     return render(request, "catalog/live_list.html", {"page": page})

@@ -1,9 +1,11 @@
 """The admin of live offer changes and of alerts: live edits and their lines read-only and
 append-only (like the change log), alert rules and alerts each staff member's own."""
 
+import warnings
 from decimal import Decimal
 
 import pytest
+from django.core.paginator import UnorderedObjectListWarning
 from django.urls import reverse
 
 from catalog.live_models import LiveEdit, LiveEditLine
@@ -106,3 +108,16 @@ def test_staff_see_only_their_own_alert_rules_and_alerts(client, db):
     login(client, superuser=True, name="root")
     listing = client.get(reverse("admin:catalog_alert_changelist")).content.decode()
     assert "我的杯子" in listing and "别人的杯子" in listing
+
+
+def test_live_list_pages_an_ordered_queryset(client, line):
+    """Paginating an unordered queryset warns (UnorderedObjectListWarning) and pages
+    unpredictably; the live list orders newest first."""
+    LiveEdit.objects.create(kind=LiveEdit.Kind.STOCK)
+    login(client, roles=["viewer"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnorderedObjectListWarning)
+        page = client.get(reverse("catalog:live_list"))
+    assert page.status_code == 200
+    shown = [operation.pk for operation in page.context["page"].object_list]
+    assert shown == sorted(shown, reverse=True) and len(shown) == 2
