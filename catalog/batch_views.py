@@ -17,12 +17,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog import selectors, services
+from catalog import item_schema, selectors, services, textformats
 from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import UploadBatch, UploadItem
+from catalog.validation import IMAGES_MAX
 from erp1688.refusals import PermissionRefused, Refused, require
 from sync import services as sync_services
+from sync.categories import attributes_for, cached_attributes, category_name, search
+from sync.open1688 import Open1688Error
+from sync.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
 
 ITEMS_PER_PAGE = 100
 VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
@@ -167,8 +171,45 @@ def batch_export(request, pk, fmt):
     )
 
 
+def _structured_post(request, batch, item):
+    """The form's data with the structured inputs (category attributes, SKU grid, uploaded
+    pictures) written into the text fields the form reads; problems as messages."""
+    data = request.POST.copy()
+    problems = []
+    category = data.get("category_id", "").strip()
+    schema = cached_attributes(batch.shop_id, int(category)) if category.isdigit() else None
+    if schema is not None and data.get("structured") == "1":
+        data["attributes"] = textformats.format_attributes(
+            item_schema.attributes_from_post(data, schema)
+        )
+        try:
+            skus = item_schema.skus_from_post(data, schema)
+        except ValueError as exc:
+            problems.append(str(exc))
+        else:
+            data["skus"] = textformats.format_skus(skus)
+            if skus and not data.get("stock", "").strip():  # the offer's stock: the SKUs' sum
+                stocks = [str(sku.get("stock") or "") for sku in skus]
+                if all(s.isdigit() for s in stocks):
+                    data["stock"] = str(sum(int(s) for s in stocks))
+    images = textformats.parse_images(data.get("images", ""))
+    for upload in request.FILES.getlist("picture_files")[:IMAGES_MAX]:
+        try:
+            images.append(stage_picture(upload.read(DOWNLOAD_MAX_BYTES + 1)))
+        except PictureError as exc:
+            problems.append(_("Picture %(name)s: %(error)s") % {"name": upload.name, "error": exc})
+    data["images"] = textformats.format_images(images)
+    return data, problems
+
+
 def _item_page(request, batch, item):
-    form = UploadItemForm(_posted(request), instance=item)
+    problems = []
+    data = None
+    if request.method == "POST":
+        data, problems = _structured_post(request, batch, item)
+    form = UploadItemForm(data, instance=item)
+    for problem in problems:
+        form.add_error(None, problem)
     if request.method == "POST" and form.is_valid():
         try:
             services.save_item(user=request.user, item=form.instance)
@@ -179,7 +220,109 @@ def _item_page(request, batch, item):
         else:
             messages.success(request, _("Item saved."))
             return _detail(batch.pk)
-    return render(request, "catalog/item_form.html", {"batch": batch, "item": item, "form": form})
+    return render(
+        request,
+        "catalog/item_form.html",
+        {
+            "batch": batch,
+            "item": item,
+            "form": form,
+            "category_path": category_name(batch.shop, item.category_id),
+        },
+    )
+
+
+def _stager(request, batch):
+    if not (
+        request.user.has_perm("catalog.add_uploaditem")
+        or request.user.has_perm("catalog.change_uploaditem")
+    ):
+        require(request.user, "catalog.add_uploaditem")
+
+
+@staff_member_required
+def category_search(request, pk):
+    """htmx: leaf categories of the batch's shop matching `q` (cached; 1688 asked once)."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    _stager(request, batch)
+    query, found, error = request.GET.get("q", "").strip()[:50], [], ""
+    if query:
+        try:
+            found = search(batch.shop, query)
+        except Open1688Error as exc:
+            error = _("1688 could not be asked for categories: %(error)s") % {"error": exc}
+    return render(
+        request,
+        "catalog/_category_results.html",
+        {"batch": batch, "query": query, "found": found, "error": error},
+    )
+
+
+@staff_member_required
+def category_panel(request, pk):
+    """htmx: the chosen category's attributes as inputs and its SKU dimensions."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    _stager(request, batch)
+    item = None
+    if request.GET.get("item", "").isdigit():
+        item = UploadItem.objects.filter(batch=batch, pk=int(request.GET["item"])).first()
+    category = request.GET.get("category_id", "").strip()
+    context = {"batch": batch, "category_id": category, "error": ""}
+    if category.isdigit() and 0 < int(category) < 2**63:
+        try:
+            schema = attributes_for(batch.shop, int(category))
+        except Open1688Error as exc:
+            context["error"] = _("1688 did not give this category's attributes: %(error)s") % {
+                "error": exc
+            }
+        else:
+            skus = item.skus if item else []
+            dims = item_schema.dimensions(schema, skus)
+            context.update(
+                attributes=item_schema.attribute_rows(schema, item.attributes if item else []),
+                dims=dims,
+                rows=item_schema.grid_rows(
+                    [(d["id"], d["name"], item_schema.split_values(d["values"])) for d in dims],
+                    skus,
+                ),
+                path=category_name(batch.shop, int(category)),
+            )
+    return render(request, "catalog/_category_panel.html", context)
+
+
+@staff_member_required
+def sku_grid(request, pk):
+    """htmx: the SKU grid for the dimension values typed in its header."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    _stager(request, batch)
+    category = request.GET.get("category_id", "")
+    schema = cached_attributes(batch.shop_id, int(category)) if category.isdigit() else None
+    rows = []
+    if schema is not None:
+        dims = [
+            (a.attr_id, a.name, item_schema.split_values(request.GET.get(f"dim-{a.attr_id}", "")))
+            for a in schema.sale_attributes
+        ]
+        rows = item_schema.grid_rows(dims)
+    return render(request, "catalog/_sku_grid.html", {"rows": rows})
+
+
+@staff_member_required
+@require_POST
+def batch_preflight(request, pk):
+    """Validation against the cached schema and 1688's add.preview per item, before submit."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    try:
+        results = sync_services.preflight_batch(user=request.user, batch=batch)
+    except Refused as refused:
+        _shown(request, refused)
+        return _detail(pk)
+    except Open1688Error as exc:
+        messages.error(
+            request, _("1688 could not be asked for the pre-flight: %(error)s") % {"error": exc}
+        )
+        return _detail(pk)
+    return render(request, "catalog/batch_preflight.html", {"batch": batch, "results": results})
 
 
 @staff_member_required

@@ -57,6 +57,10 @@ urlpatterns = [
     path("batches/<int:pk>/export.<fmt:fmt>", batch_views.batch_export, name="batch_export"),
     path("batches/<int:pk>/copy/", batch_views.batch_copy, name="batch_copy"),
     path("batches/<int:pk>/bulk-edit/", batch_views.batch_bulk_edit, name="batch_bulk_edit"),
+    path("batches/<int:pk>/categories/", batch_views.category_search, name="category_search"),
+    path("batches/<int:pk>/category/", batch_views.category_panel, name="category_panel"),
+    path("batches/<int:pk>/sku-grid/", batch_views.sku_grid, name="sku_grid"),
+    path("batches/<int:pk>/preflight/", batch_views.batch_preflight, name="batch_preflight"),
     path("batches/<int:pk>/items/new/", batch_views.item_create, name="item_create"),
     path("batches/<int:pk>/items/<int:item_pk>/", batch_views.item_edit, name="item_edit"),
     path(

@@ -122,3 +122,12 @@ def finish_connect(
             _("Could not connect the shop: %(error)s"),
             params={"error": exc.message},
         ) from exc
+
+
+def preflight_batch(*, user, batch: UploadBatch) -> list[dict]:
+    """Validation and 1688's add.preview per item before submit (sync/upload/publishing.py)."""
+    require(user, "catalog.change_uploadbatch")
+    from sync.upload.publishing import preflight
+
+    with make_client() as client:
+        return preflight(batch, client=client)

@@ -328,3 +328,83 @@ def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
         (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)
         assert item.status == UploadItem.Status.PUBLISHED
         assert item.remote_offer_id == offer["productID"]
+
+
+def test_item_form_with_category_attributes_sku_grid_and_uploaded_pictures(
+    connected_shop, sandbox, client, staff_user
+):
+    """The staff pages over HTTP: search a category, open its panel, build the SKU grid, post
+    the item with two picture files; the item is staged as the job needs it and publishes."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(staff_user)
+    batch = UploadBatchFactory(shop=connected_shop)
+    found = client.get(reverse("catalog:category_search", args=[batch.pk]), {"q": "女式T恤"})
+    assert found.status_code == 200 and str(TEE) in found.content.decode()
+    panel = client.get(reverse("catalog:category_panel", args=[batch.pk]), {"category_id": TEE})
+    html = panel.content.decode()
+    assert 'name="attr-2176"' in html and "品牌" in html and 'name="dim-3216"' in html
+    grid = client.get(
+        reverse("catalog:sku_grid", args=[batch.pk]),
+        {"category_id": TEE, "dim-3216": "白色, 黑色", "dim-450": "M"},
+    ).content.decode()
+    assert grid.count("-combo") == 2 and "白色 / M" in grid
+
+    schema = attributes_for(connected_shop, TEE)
+    post = {
+        "structured": "1",
+        "title": "纯棉短袖T恤 网格",
+        "category_id": TEE,
+        "price": "19.90",
+        "unit": "件",
+        "min_order_quantity": 1,
+        "images": "",
+        "price_ranges": "",
+        "attributes": "",
+        "skus": "",
+        "description": "",
+        "cargo_number": "",
+        "stock": "",
+    }
+    for row in filled_attributes(schema, 是否进口="否"):
+        post[f"attr-{row['attributeID']}"] = row["value"]
+    post.update(
+        {
+            "sku-0-combo": '[[3216, "白色"], [450, "M"]]',
+            "sku-0-price": "19.90",
+            "sku-0-stock": "10",
+            "sku-0-cargo": "TEE-W-M",
+            "sku-1-combo": '[[3216, "黑色"], [450, "M"]]',
+            "sku-1-price": "21.00",
+            "sku-1-stock": "5",
+            "sku-1-cargo": "TEE-B-M",
+            "picture_files": [
+                SimpleUploadedFile("a.png", picture("RGBA"), "image/png"),
+                SimpleUploadedFile("b.jpg", picture(kind="JPEG"), "image/jpeg"),
+            ],
+        }
+    )
+    answer = client.post(reverse("catalog:item_create", args=[batch.pk]), post)
+    assert answer.status_code == 302, answer.content.decode()[-3000:]
+    item = batch.items.get()
+    assert len(item.images) == 2 and all(i.startswith("staged:") for i in item.images)
+    assert [s["cargo_number"] for s in item.skus] == ["TEE-W-M", "TEE-B-M"]
+    assert {a["attributeID"] for a in item.attributes} >= {2176, 1141}
+
+    edit = client.get(reverse("catalog:item_edit", args=[batch.pk, item.pk])).content.decode()
+    panel_url = reverse("catalog:category_panel", args=[batch.pk])
+    assert f"{panel_url}?category_id={TEE}&item={item.pk}" in edit  # loads the item's values
+    panel = client.get(panel_url, {"category_id": TEE, "item": item.pk}).content.decode()
+    assert 'value="TEE-B-M"' in panel and "黑色 / M" in panel
+
+    preflight = client.post(reverse("catalog:batch_preflight", args=[batch.pk]))
+    assert preflight.status_code == 200
+    with translation.override("en"):
+        preflight = client.post(reverse("catalog:batch_preflight", args=[batch.pk]))
+    assert preflight.status_code == 200
+
+    batch = submit(batch)
+    item.refresh_from_db()
+    assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
+    (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)
+    assert offer["productID"] == item.remote_offer_id

@@ -346,3 +346,39 @@ def schema_form_values(
     else:
         values["amountOnSale"] = item.stock or 0
     return values
+
+
+# --- pre-flight -------------------------------------------------------------------------------
+
+PREFLIGHT_MAX_PREVIEWS = 20  # add.preview calls of one pre-flight (each is an API call)
+
+
+def preflight(batch: UploadBatch, *, client: Open1688Client) -> list[dict]:
+    """Before submit: the batch validated (against the cached attribute schemas too), and for
+    valid items 1688's alibaba.product.add.preview of the legacy payload (nothing is created;
+    pictures not yet in the photobank are put there first, once). One entry per item not yet
+    sent: {"item", "errors" (stored messages by field), "preview" (PreviewResult or None),
+    "problem" (text)}."""
+    from catalog.validation import validate_batch
+
+    validate_batch(batch)
+    shop = batch.shop
+    publishing = publishing_for(shop, client=client)
+    freight, address = freight_and_address(batch, publishing)
+    results = []
+    previews = 0
+    for item in batch.items.not_uploaded().order_by("position", "id"):
+        entry = {"item": item, "errors": item.validation_errors, "preview": None, "problem": ""}
+        results.append(entry)
+        if item.validation_errors or previews >= PREFLIGHT_MAX_PREVIEWS:
+            continue
+        previews += 1
+        try:
+            paths = pictures_to_photobank(shop, client, item, publishing)
+            params = legacy_params(item, paths, freight=freight, address=address)
+            entry["preview"] = call_as_shop(shop, client, client.preview_product, params)
+        except PictureError as exc:
+            entry["problem"] = str(exc)
+        except Exception as exc:  # noqa: BLE001 - any 1688 answer is shown, never a 500
+            entry["problem"] = f"{type(exc).__name__}: {exc}"
+    return results
