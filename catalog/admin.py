@@ -31,6 +31,7 @@ from catalog.messages import render_errors
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from catalog.publishing_models import CategoryNode
 from catalog.staging import check_item_editable
+from catalog.templatetags import erp_format
 from erp1688.refusals import PermissionRefused, Refused
 from sync import services as sync_services
 
@@ -350,13 +351,17 @@ class PriceStockChangeAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.Mo
 @admin.register(SyncRun)
 class SyncRunAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = [
-        "shop", "kind", "status", "started_at", "duration", "pages", "requests_made",
+        "shop", "kind", "status", "started_at", "duration_shown", "pages", "requests_made",
         "offers_seen", "offers_created", "offers_updated", "changes_written",
     ]  # fmt: skip
     list_filter = ["status", "kind", "shop"]
     date_hierarchy = "created_at"
     list_select_related = ["shop"]
     show_full_result_count = False
+
+    @admin.display(description=_("Duration"))
+    def duration_shown(self, run):
+        return erp_format.duration(run.duration) or "—"  # 1 min 5 s, not 0:01:05.031594
 
 
 class UploadItemInline(admin.TabularInline):
