@@ -1,0 +1,105 @@
+"""Staff add an item by picking its category, filling the category's attributes and the SKU
+grid and dropping two pictures, submit the batch and watch it reach "published" — in a real
+browser against the live server, the sandbox gateway (strict schema-driven add, pictures must
+be in the photobank) and a real RQ worker."""
+
+import io
+import os
+
+import pytest
+from PIL import Image
+
+from catalog.models import UploadBatch, UploadItem
+from sync.categories import attributes_for
+from sync.open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
+from tests.conftest import run_worker
+from tests.factories import UploadBatchFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = os.environ.get("ERP_SCREENSHOTS")
+TEE = 1031910  # 女式T恤
+
+
+def shot(page, name):
+    if SHOTS:
+        page.screenshot(path=os.path.join(SHOTS, f"publish-{name}.png"), full_page=True)
+
+
+def picture_file(tmp_path, name: str, color, mode="RGB", kind="PNG"):
+    out = io.BytesIO()
+    Image.new(mode, (120, 120), color).save(out, kind)
+    path = tmp_path / name
+    path.write_bytes(out.getvalue())
+    return str(path)
+
+
+def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
+    page, live_server, sandbox, connected_shop, tmp_path
+):
+    sandbox.control("switches", {"audit_seconds": 0})
+    UserFactory(username="ops", is_superuser=True)
+    batch = UploadBatchFactory(shop=connected_shop, name="春季 T恤")
+    page.goto(f"{live_server.url}/admin/login/?next=/catalog/batches/{batch.pk}/items/new/")
+    page.fill("input[name=username]", "ops")
+    page.fill("input[name=password]", "correct horse battery")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**/catalog/batches/{batch.pk}/items/new/")
+
+    page.fill("#category-q", "女式T恤")
+    page.locator(f"button.category-choice[data-category='{TEE}']").click()
+    page.wait_for_selector("select[name=attr-2176]")  # 品牌, a dropdown of the category
+    assert page.input_value("#id_category_id") == str(TEE)
+    shot(page, "1-category")
+
+    schema = attributes_for(connected_shop, TEE)  # cached by the panel: no call to 1688
+    for attribute in schema.attributes:
+        if attribute.is_sku_attribute or attribute.attr_id == 1398 or not attribute.required:
+            continue
+        selector = f"[name=attr-{attribute.attr_id}]"
+        if attribute.attr_id == 1141:
+            page.select_option(selector, label="否")
+        elif attribute.values and attribute.input_type != INPUT_MULTI:
+            page.select_option(selector, label=attribute.values[0].name)
+        elif attribute.values:
+            page.select_option(selector, [attribute.values[0].name])
+        elif attribute.input_type == INPUT_NUMBER:
+            page.fill(selector, "1")
+        elif attribute.input_type == INPUT_DATE:
+            page.fill(selector, "2026-06-01")
+        else:
+            page.fill(selector, "测试")
+
+    page.fill("#dim-3216", "白色, 黑色")
+    page.fill("#dim-450", "M, L")
+    page.wait_for_selector("input[name=sku-3-price]")  # 2 × 2 rows
+    for n, (price, stock) in enumerate([("19.90", 10), ("19.90", 8), ("21.00", 5), ("21.00", 3)]):
+        page.fill(f"input[name=sku-{n}-price]", price)
+        page.fill(f"input[name=sku-{n}-stock]", str(stock))
+        page.fill(f"input[name=sku-{n}-cargo]", f"TEE-{n}")
+    page.fill("#id_title", "春季纯棉短袖T恤")
+    page.fill("#id_price", "19.90")
+    page.set_input_files(
+        "#picture-files",
+        [
+            picture_file(tmp_path, "front.png", (200, 40, 40, 120), mode="RGBA"),
+            picture_file(tmp_path, "back.jpg", (40, 40, 200), kind="JPEG"),
+        ],
+    )
+    shot(page, "2-filled")
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(f"**/catalog/batches/{batch.pk}/")
+    item = batch.items.get()
+    assert len(item.images) == 2 and len(item.skus) == 4
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("form[action$='/submit/'] button").click()
+    page.wait_for_load_state()
+    run_worker("upload")
+    batch.refresh_from_db()
+    item.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
+    assert all(path.startswith("img/ibank/") for path in item.picture_paths)
+    page.wait_for_selector(f"text={item.remote_offer_id}", timeout=10_000)
+    shot(page, "3-published")
+    assert item.get_status_display() in page.content()
