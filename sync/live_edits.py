@@ -23,13 +23,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 from rq import Callback
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from catalog.bulk_edit import ROUNDING_STEPS, new_price
 from catalog.live_models import LiveEdit, LiveEditLine
+from catalog.messages import Message, as_text, stored
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku
 from erp1688.refusals import Refused, require
 from sync import alerts
@@ -356,7 +357,9 @@ def _stock_line(product, sku, before, make) -> LiveEditLine:
     line = _line(product, Field.STOCK, before, after, sku=sku)
     if after is None:
         line.status = LineStatus.FAILED
-        line.reason = _("The stock of this SKU is unknown: sync the shop first.")
+        line.reason = as_text(
+            _why(gettext_noop("The stock of this SKU is unknown: sync the shop first."))
+        )
     return line
 
 
@@ -380,7 +383,7 @@ def _line(product, field, before, after, *, sku=None) -> LiveEditLine:
     )
     if line.before == line.after:
         line.status = LineStatus.UNCHANGED
-        line.reason = _("Nothing to change.")
+        line.reason = as_text(_why(gettext_noop("Nothing to change.")))
     return line
 
 
@@ -556,7 +559,13 @@ def fail_dead_operations() -> int:
                 continue
             operation.lines.filter(status=LineStatus.PLANNED).update(
                 status=LineStatus.FAILED,
-                reason=_("Not confirmed: the worker stopped. Sync the shop and check this offer."),
+                reason=as_text(
+                    _why(
+                        gettext_noop(
+                            "Not confirmed: the worker stopped. Sync the shop and check this offer."
+                        )
+                    )
+                ),
             )
         dead += 1
     return dead
@@ -565,7 +574,7 @@ def fail_dead_operations() -> int:
 class _Stop(Exception):
     """Nothing more can be sent for this shop (or at all): the remaining lines say why."""
 
-    def __init__(self, reason: str, *, every_shop: bool = False):
+    def __init__(self, reason: Message, *, every_shop: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.every_shop = every_shop
@@ -587,7 +596,7 @@ def run_live_edit(operation_id: int, *, client: Open1688Client | None = None) ->
     offers: dict[int, list[LiveEditLine]] = defaultdict(list)
     for line in pending:
         offers[line.product_id].append(line)
-    stopped: dict[int | None, str] = {}  # shop id (None: every shop) → why
+    stopped: dict[int | None, Message] = {}  # shop id (None: every shop) → why
     try:
         with client_or_new(client) as api:
             for lines in offers.values():
@@ -626,9 +635,16 @@ def _finish(operation: LiveEdit) -> LiveEdit:
     return operation
 
 
-def _close(lines: list[LiveEditLine], status: str, reason: str) -> None:
+def _why(msgid: str, **params) -> Message:
+    """A line's reason as stored: the English message id and its parameters, shown later in
+    the reader's language (catalog/messages.py; templates use the `stored_message` filter)."""
+    message = stored(msgid)
+    return message % params if params else message
+
+
+def _close(lines: list[LiveEditLine], status: str, reason: Message) -> None:
     for line in lines:
-        line.status, line.reason = status, str(reason)[:2000]
+        line.status, line.reason = status, as_text(reason)[:2000]
     LiveEditLine.objects.bulk_update(lines, ["status", "reason", "found"])
 
 
@@ -660,7 +676,7 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
         _close(
             to_send,
             LineStatus.FAILED,
-            _("Sent, but not read back: %(reason)s") % {"reason": reason},
+            _why(gettext_noop("Sent, but not read back: %(reason)s"), reason=reason),
         )
         return
     now_values = remote_values(fresh)
@@ -672,9 +688,12 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
             applied.append(line)
         else:
             line.status = LineStatus.FAILED
-            line.reason = _("1688 did not take the change: it shows %(found)s.") % {
-                "found": line.found or "—"
-            }
+            line.reason = as_text(
+                _why(
+                    gettext_noop("1688 did not take the change: it shows %(found)s."),
+                    found=line.found or "—",
+                )
+            )
     with transaction.atomic():
         LiveEditLine.objects.bulk_update(to_send, ["status", "reason", "found"])
         _mirror(product, fresh, applied)
@@ -689,16 +708,24 @@ def _compare(lines: list[LiveEditLine], current: dict) -> list[LiveEditLine]:
         line.found = _text(found)
         if found is None and line.field != Field.STATUS:
             line.status = LineStatus.FAILED
-            line.reason = _("This SKU or tier is no longer on the offer on 1688.")
+            line.reason = as_text(
+                _why(gettext_noop("This SKU or tier is no longer on the offer on 1688."))
+            )
         elif _same(line, line.found, line.after):
             line.status = LineStatus.UNCHANGED
-            line.reason = _("Already so on 1688.")
+            line.reason = as_text(_why(gettext_noop("Already so on 1688.")))
         elif not _same(line, line.found, line.before):
             line.status = LineStatus.CONFLICT
-            line.reason = _(
-                "Changed on 1688 since the last sync: %(found)s there, %(before)s here. "
-                "Not overwritten."
-            ) % {"found": line.found or "—", "before": line.before or "—"}
+            line.reason = as_text(
+                _why(
+                    gettext_noop(
+                        "Changed on 1688 since the last sync: %(found)s there, %(before)s here. "
+                        "Not overwritten."
+                    ),
+                    found=line.found or "—",
+                    before=line.before or "—",
+                )
+            )
         else:
             line.status, line.reason = LineStatus.PLANNED, ""
             to_send.append(line)
@@ -800,33 +827,54 @@ def price_edit(detail: ProductDetail, lines: list[LiveEditLine]) -> dict:
 
 # Platform refusals in plain words. Codes beyond the gateway's are not attested: matched by
 # the words they carry (REPUBLISH/LIMIT, AUDIT), as the sandbox and real answers name them.
-def _refusal(exc: Open1688Error) -> tuple[str, str]:
+def _refusal(exc: Open1688Error) -> tuple[str, Message]:
     if isinstance(exc, AuthError):  # a refresh was tried (call_as_shop): re-authorise
-        raise _Stop(_("The shop must be authorised again before its offers can be changed."))
+        raise _Stop(
+            _why(
+                gettext_noop("The shop must be authorised again before its offers can be changed.")
+            )
+        )
     if isinstance(exc, QuotaSpentError):
-        raise _Stop(_("The app's paid call quota on 1688 is spent."), every_shop=True)
+        raise _Stop(
+            _why(gettext_noop("The app's paid call quota on 1688 is spent.")), every_shop=True
+        )
     if isinstance(exc, PermissionDeniedError):
-        return LineStatus.REFUSED, _(
-            "1688 refused: this app is not allowed to call %(api)s (API access not granted)."
-        ) % {"api": exc.api or "?"}
+        return LineStatus.REFUSED, _why(
+            gettext_noop(
+                "1688 refused: this app is not allowed to call %(api)s (API access not granted)."
+            ),
+            api=exc.api or "?",
+        )
     if isinstance(exc, BusinessError):
         code = (exc.code or "").upper()
         if "REPUBLISH" in code or "LIMIT" in code:
-            return LineStatus.REFUSED, _(
-                "1688's daily relist limit is reached; relist this offer tomorrow."
+            return LineStatus.REFUSED, _why(
+                gettext_noop("1688's daily relist limit is reached; relist this offer tomorrow.")
             )
         if "AUDIT" in code:
-            return LineStatus.REFUSED, _(
-                "1688 is auditing this offer, or it failed the audit; it cannot be changed now."
+            return LineStatus.REFUSED, _why(
+                gettext_noop(
+                    "1688 is auditing this offer, or it failed the audit; it cannot be changed now."
+                )
             )
         if "NOT_EXIST" in code:
-            return LineStatus.REFUSED, _("The offer or SKU no longer exists on 1688.")
-        return LineStatus.REFUSED, _("1688 refused: %(message)s") % {"message": exc.message}
+            return LineStatus.REFUSED, _why(
+                gettext_noop("The offer or SKU no longer exists on 1688.")
+            )
+        return LineStatus.REFUSED, _why(
+            gettext_noop("1688 refused: %(message)s"), message=exc.message
+        )
     if isinstance(exc, QuotaError):
-        return LineStatus.FAILED, _("1688's call rate limit held this back; apply again later.")
+        return LineStatus.FAILED, _why(
+            gettext_noop("1688's call rate limit held this back; apply again later.")
+        )
     if isinstance(exc, TransportError | ServerError):
-        return LineStatus.FAILED, _("1688 could not be reached: %(error)s") % {"error": exc}
-    return LineStatus.FAILED, _("1688 answered with an error: %(error)s") % {"error": exc}
+        return LineStatus.FAILED, _why(
+            gettext_noop("1688 could not be reached: %(error)s"), error=exc
+        )
+    return LineStatus.FAILED, _why(
+        gettext_noop("1688 answered with an error: %(error)s"), error=exc
+    )
 
 
 # --- mirror and change log ---------------------------------------------------------------

@@ -6,9 +6,11 @@ from decimal import Decimal
 import pytest
 import requests
 from django.contrib.auth.models import Permission
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from catalog.live_models import LiveEdit, LiveEditLine
+from catalog.messages import render
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
 from catalog.roles import ROLES
 from erp1688.refusals import PermissionRefused, Refused
@@ -299,10 +301,13 @@ def test_the_daily_relist_cap_is_shown_per_offer(sandbox, catalog, operator):
     done, refused = sorted(lines)
     assert lines[done].status == Line.APPLIED, lines[done].reason
     assert lines[refused].status == Line.REFUSED
-    # Reasons are written in the site's language when the job runs.
-    assert lines[refused].reason == _(
+    # Reasons are stored as message ids and shown in the reader's language.
+    assert render(lines[refused].reason) == _(
         "1688's daily relist limit is reached; relist this offer tomorrow."
     )
+    for language, words in (("en", "daily relist limit"), ("zh-hans", "上架")):
+        with translation.override(language):
+            assert words in render(lines[refused].reason)
     statuses = {p.pk: remote(catalog, p.offer_id).status for p in (first, second)}
     assert statuses == {done: "published", refused: "outdated"}
 
@@ -319,7 +324,7 @@ def test_an_app_refused_product_edit_is_shown_per_offer(sandbox, catalog, operat
 
     assert operation.status == LiveEdit.Status.FAILED  # nothing took
     assert {ln.status for ln in operation.lines.all()} == {Line.REFUSED}
-    assert {ln.reason for ln in operation.lines.all()} == {
+    assert {render(ln.reason) for ln in operation.lines.all()} == {
         _("1688 refused: this app is not allowed to call %(api)s (API access not granted).")
         % {"api": "alibaba.product.edit"}
     }
@@ -475,7 +480,7 @@ def test_an_unreachable_1688_fails_the_offer_in_plain_words_and_sends_nothing(
 
     (line,) = operation.lines.all()
     assert operation.status == LiveEdit.Status.FAILED and line.status == Line.FAILED
-    assert line.reason.startswith(_("1688 could not be reached: %(error)s").split("%")[0])
+    assert render(line.reason).startswith(_("1688 could not be reached: %(error)s").split("%")[0])
     assert "alibaba.product.expire" not in sandbox.calls()
     assert remote(catalog, product.offer_id).status == "published"
 
@@ -493,7 +498,7 @@ def test_an_offer_in_audit_is_refused_relisting_in_plain_words(sandbox, catalog,
 
     (line,) = relist.lines.all()
     assert line.status == Line.REFUSED
-    assert line.reason == _(
+    assert render(line.reason) == _(
         "1688 is auditing this offer, or it failed the audit; it cannot be changed now."
     )
     assert remote(catalog, product.offer_id).status == "auditing"
