@@ -573,4 +573,4 @@ admin.site.register(User, ManagedUserAdmin)
 
 # The watchlist's admin (issue 17), live offer changes (issue 18) and alerts (issue 16) live
 # in their own modules (read-only).
-from catalog import admin_labels, live_admin, watch_admin  # noqa: E402, F401
+from catalog import admin_labels, live_admin, publishing_admin, watch_admin  # noqa: E402, F401

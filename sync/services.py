@@ -131,3 +131,13 @@ def preflight_batch(*, user, batch: UploadBatch) -> list[dict]:
 
     with make_client() as client:
         return preflight(batch, client=client)
+
+
+def refresh_publishing_settings(*, user, shop: Shop):
+    """Read the shop's photobank albums, freight templates and send-goods addresses from 1688
+    and choose defaults where none is chosen (sync/upload/publishing.py)."""
+    require(user, "catalog.change_shop")
+    from sync.upload.publishing import publishing_for
+
+    with make_client() as client:
+        return publishing_for(shop, client=client, refresh=True)

@@ -408,3 +408,32 @@ def test_item_form_with_category_attributes_sku_grid_and_uploaded_pictures(
     assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
     (offer,) = offers_of(sandbox, connected_shop, item.cargo_number)
     assert offer["productID"] == item.remote_offer_id
+
+
+def test_shop_publishing_settings_in_the_admin(connected_shop, sandbox, admin_client):
+    """The admin reads the shop's choices from 1688; staff pick the defaults among them."""
+    publishing = ShopPublishing.objects.create(shop=connected_shop)
+    url = reverse("admin:catalog_shoppublishing_changelist")
+    answer = admin_client.post(
+        url, {"action": "read_from_1688", "_selected_action": [publishing.pk]}
+    )
+    assert answer.status_code == 302
+    publishing.refresh_from_db()
+    names = [t["name"] for t in publishing.freight_templates]
+    assert "江浙沪包邮" in names and len(publishing.send_addresses) == 2
+    chosen = next(t["id"] for t in publishing.freight_templates if t["name"] == "江浙沪包邮")
+    change = reverse("admin:catalog_shoppublishing_change", args=[publishing.pk])
+    page = admin_client.get(change).content.decode()
+    assert "江浙沪包邮" in page
+    answer = admin_client.post(
+        change,
+        {
+            "api_choice": "auto",
+            "album_id": str(publishing.album_id),
+            "freight_template_id": str(chosen),
+            "send_address_id": str(publishing.send_address_id),
+        },
+    )
+    assert answer.status_code == 302, answer.content.decode()[-2000:]
+    publishing.refresh_from_db()
+    assert publishing.freight_template_id == chosen
