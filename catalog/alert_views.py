@@ -31,7 +31,7 @@ class AlertRuleForm(forms.Form):
         help_text=gettext_lazy("Percent, stock level or days, depending on the kind."),
     )
     scope = forms.ChoiceField(
-        label=gettext_lazy("Offers"),
+        label=gettext_lazy("Whose offers"),
         choices=AlertRule.Scope.choices,
         initial=AlertRule.Scope.OWN,
         required=False,
