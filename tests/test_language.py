@@ -126,7 +126,8 @@ def product_data() -> list[str]:
         data += [batch.name, str(batch)]
     for item in UploadItem.objects.all():
         data += [item.title, item.cargo_number, item.unit, str(item)]
-    data += list(get_user_model().objects.values_list("username", flat=True))
+    names = list(get_user_model().objects.values_list("username", flat=True))
+    data += names + [name.upper() for name in names]  # the admin's header shows it in capitals
     data += list(get_user_model().objects.values_list("email", flat=True))
     data += list(Group.objects.values_list("name", flat=True))  # the roles' group names
     data += ["AuthError: 401"]
