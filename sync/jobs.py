@@ -8,9 +8,11 @@ import django_rq
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from rq import Callback
 from rq.exceptions import AbandonedJobError
 
+from catalog.messages import as_text, stored
 from catalog.models import Shop, SyncRun, UploadBatch
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
 from sync.live_edits import fail_dead_operations
@@ -95,5 +97,9 @@ def mark_upload_job_failed(job, connection, exc_type, exc_value, traceback):
     ).update(
         status=UploadBatch.Status.PARTLY_FAILED,
         finished_at=timezone.now(),
-        last_error=_("The upload job failed: %(error)s") % {"error": _failure(exc_type, exc_value)},
+        # Stored as a message id with its parameters: shown in the reader's language.
+        last_error=as_text(
+            stored(gettext_noop("The upload job failed: %(error)s"))
+            % {"error": _failure(exc_type, exc_value)}
+        ),
     )

@@ -248,3 +248,21 @@ def test_money_durations_and_dates_are_formatted_per_locale(client, boss):
     )
     html = render_page(client, reverse("catalog:shop_detail", args=[run.shop.pk]), "zh-hans")
     assert "0:01:05" not in html
+
+
+def test_stored_upload_reasons_follow_the_reader(client, boss):
+    """A batch's stop reason is written by a job and read later in each reader's language."""
+    from types import SimpleNamespace
+
+    from sync.jobs import mark_upload_job_failed
+
+    batch = UploadBatchFactory(name="批次", status=UploadBatch.Status.RUNNING, job_id="job-1")
+    mark_upload_job_failed(
+        SimpleNamespace(id="job-1"), None, RuntimeError, RuntimeError("boom"), None
+    )
+    batch.refresh_from_db()
+    assert batch.last_error.startswith('{"msgid":"The upload job failed: %(error)s"')
+    url = reverse("catalog:batch_detail", args=[batch.pk])
+    assert "上传任务失败：RuntimeError: boom" in render_page(client, url, "zh-hans")
+    english = render_page(client, url, "en")
+    assert "The upload job failed: RuntimeError: boom" in english and "上传任务失败" not in english
