@@ -1,6 +1,10 @@
 """Staff pages to source on 1688: keyword search with the buyers' filters, image search by a
 picture's address or an uploaded picture, and "stage into batch" for any result.
 
+Searching needs a connected shop's authorisation: staff pick the shop (the first active shop by
+default). The category filter is the category id, offered by name from the shop's cached
+category tree (sync/categories.py) where there is one.
+
 Each view parses its input with a form, calls one service of sync/sourcing.py and renders. A
 business refusal is shown on the page; a `PermissionRefused` goes on to the styled 403 page.
 """
@@ -17,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from catalog.models import UploadBatch
+from catalog.models import CategoryNode, Shop, UploadBatch
 from erp1688.refusals import PermissionRefused, Refused
 from sync import sourcing
 
@@ -26,9 +30,21 @@ PAGE_SIZE = 20
 PAGE_MAX = 100  # deep pages say little; the platform pages only so far
 OFFER_ID_MAX = 2**63 - 1
 OFFER_URL = "https://detail.1688.com/offer/{}.html"
+CATEGORY_CHOICES_MAX = 3000  # cached leaf categories offered by name (a datalist)
+
+
+def shop_field() -> forms.ModelChoiceField:
+    """The shop whose authorisation searches (default: the first active shop)."""
+    return forms.ModelChoiceField(
+        label=gettext_lazy("Search as shop"),
+        queryset=Shop.objects.syncable().order_by("pk"),
+        required=False,
+        empty_label=None,
+    )
 
 
 class KeywordSearchForm(forms.Form):
+    shop = shop_field()
     keyword = forms.CharField(label=gettext_lazy("Keyword"), max_length=200)
     price_min = forms.DecimalField(
         label=gettext_lazy("Price from (¥)"),
@@ -45,7 +61,11 @@ class KeywordSearchForm(forms.Form):
         decimal_places=2,
     )
     category = forms.IntegerField(
-        label=gettext_lazy("Category id"), required=False, min_value=1, max_value=OFFER_ID_MAX
+        label=gettext_lazy("Category id"),
+        required=False,
+        min_value=1,
+        max_value=OFFER_ID_MAX,
+        widget=forms.NumberInput(attrs={"list": "category-names"}),
     )
     min_order = forms.IntegerField(
         label=gettext_lazy("Minimum order at most"),
@@ -94,10 +114,12 @@ class ImageSearchForm(forms.Form):
         assume_scheme="https",
     )
     image_id = forms.RegexField(regex=r"^[A-Za-z0-9]{1,64}$", required=False)
+    shop = shop_field()
     page = forms.IntegerField(required=False, min_value=1, max_value=PAGE_MAX)
 
 
 class ImageUploadForm(forms.Form):
+    shop = shop_field()
     image = forms.FileField(
         label=gettext_lazy("Or upload a picture"),
         help_text=gettext_lazy(
@@ -156,6 +178,21 @@ def _page_links(request, results) -> dict:
     return links
 
 
+def _chosen_shop(form) -> Shop | None:
+    """The form's shop, else the first active one (what the service would use)."""
+    if form.is_bound and form.is_valid() and form.cleaned_data.get("shop"):
+        return form.cleaned_data["shop"]
+    return form.fields["shop"].queryset.first()
+
+
+def _category_names(shop: Shop | None) -> list[tuple[int, str]]:
+    """(id, path) of the shop's cached leaf categories, for the category input's datalist."""
+    if shop is None:
+        return []
+    leaves = CategoryNode.objects.filter(shop=shop, is_leaf=True).order_by("path", "category_id")
+    return [(node.category_id, str(node)) for node in leaves[:CATEGORY_CHOICES_MAX]]
+
+
 def _results_context(request, results, **extra) -> dict:
     can_stage = request.user.has_perm(sourcing.STAGE_PERMISSION)
     return {
@@ -183,10 +220,21 @@ def sourcing_search(request):
                 query=form.query(),
                 page=form.cleaned_data.get("page") or 1,
                 page_size=PAGE_SIZE,
+                shop=form.cleaned_data.get("shop"),
             )
         except Refused as refused:
             _shown(request, refused)
-    context = _results_context(request, results, form=form, mode="keyword")
+    shop = _chosen_shop(form)
+    category_names = _category_names(shop)
+    chosen = form.cleaned_data.get("category") if form.is_bound and form.is_valid() else None
+    context = _results_context(
+        request,
+        results,
+        form=form,
+        mode="keyword",
+        category_names=category_names,
+        category_name=dict(category_names).get(chosen, "") if chosen else "",
+    )
     return render(request, "catalog/sourcing_search.html", context)
 
 
@@ -199,16 +247,16 @@ def sourcing_image(request):
     if request.method == "POST":
         upload_form = ImageUploadForm(request.POST, request.FILES)
         if upload_form.is_valid():
+            shop = upload_form.cleaned_data.get("shop")
             try:
                 image_id = sourcing.upload_search_image(
-                    user=request.user, image=upload_form.cleaned_data["image"].read()
+                    user=request.user, image=upload_form.cleaned_data["image"].read(), shop=shop
                 )
             except Refused as refused:
                 _shown(request, refused)
             else:
-                return redirect(
-                    f"{reverse('catalog:sourcing_image')}?{urlencode({'image_id': image_id})}"
-                )
+                query = {"image_id": image_id, **({"shop": shop.pk} if shop else {})}
+                return redirect(f"{reverse('catalog:sourcing_image')}?{urlencode(query)}")
     form = ImageSearchForm(request.GET if request.GET else None)
     results = None
     if form.is_bound and form.is_valid():
@@ -221,6 +269,7 @@ def sourcing_image(request):
                     image_url=data.get("image_url") or "",
                     page=data.get("page") or 1,
                     page_size=PAGE_SIZE,
+                    shop=data.get("shop"),
                 )
             except Refused as refused:
                 _shown(request, refused)
