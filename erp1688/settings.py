@@ -231,8 +231,8 @@ UPLOAD_JOB_TIMEOUT = env.int("UPLOAD_JOB_TIMEOUT", 3600)
 # A quota-limited upload waits this long, then its job runs again (needs rqworker --with-scheduler).
 UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
 # A write that timed out (ours or gw.ISPInvokeTimeout) may still be applied by 1688 after the
-# answer was given up: upload and live edits wait this long before they read 1688 to decide
-# whether it took (sync/gateway.py, wait_for_late_apply).
+# answer was given up: live edits wait this long before they read 1688 to decide whether it
+# took (sync/gateway.py, wait_for_late_apply); the upload has its looks (below).
 OPEN1688_LATE_APPLY_GRACE_SECONDS = env.float("OPEN1688_LATE_APPLY_GRACE_SECONDS", 30.0)
 # Publishing (sync/upload/run.py): an add without a known outcome is looked for on 1688 this
 # long after it was sent, UPLOAD_RECONCILE_LOOKS times a grace apart, before it is sent again;

@@ -38,12 +38,12 @@ layer                      where                      what is retried, and when
 4 quota reschedule         sync.upload.run            QuotaError / RateLimitTimeout: the run
   UPLOAD_QUOTA_DELAY_SECONDS=60                       stops, the item stays pending, the job
                                                       is queued again after the delay.
-5 unknown-outcome          sync.upload.run            a send without a known outcome: ask 1688
-  reconciliation                                      by cargo number first; not there → sent
-  MAX_SENDS_PER_RUN=2                                 again, at most 2 sends per item and run,
-  OPEN1688_LATE_APPLY_                                then failed ("no_answer"). After a send
-  GRACE_SECONDS=30                                    that timed out, the check waits the grace
-                                                      first (1688 may apply it late).
+5 unknown-outcome          sync.upload.run            a send without a known outcome: 1688 is
+  reconciliation                                      looked at by cargo number, the looks a
+  MAX_SENDS_PER_RUN=2,                                grace apart (1688 may apply it late: a
+  UPLOAD_UNKNOWN_GRACE_                               late offer is adopted); not there → sent
+  SECONDS=120,                                        again, at most 2 sends per item, then
+  UPLOAD_RECONCILE_LOOKS=3                            failed ("no_answer").
 6 killed worker            sync.locks, sync.jobs      the batch lock stops being renewed and
   LOCK_TTL_SECONDS=60,                                ends within a TTL; the job's on_failure
   UPLOAD_JOB_TIMEOUT=3600                             marks the batch partly failed; a new
