@@ -407,7 +407,7 @@ class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
     readonly_fields = [
         "status", "created_by", "created_at", "submitted_at", "finished_at", "job_id",
         "items_total", "items_invalid", "items_pending", "items_succeeded", "items_failed",
-        "items_unknown", "progress", "last_error",
+        "items_unknown", "items_auditing", "items_rejected", "progress", "last_error",
     ]  # fmt: skip
     inlines = [UploadItemInline]
     actions = ["validate_batches", "submit_batches"]
