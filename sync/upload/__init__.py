@@ -6,7 +6,14 @@ Modules, one job each:
   (`prepare_batch`), putting the job on the `upload` queue (`enqueue_upload`), "is an upload of
   this batch in flight?" (`upload_in_progress`);
 - `sync.upload.run` — the run's state machine (`run_upload`, the job body): items go
-  pending → uploading → succeeded / failed / unknown, unknown ones are reconciled;
+  pending → uploading → (unknown →) auditing → published | rejected, or failed; unknown ones
+  are looked for on 1688 before any resend; items in audit are followed (`check_audits`,
+  and `settle_from_mirror` after each sync);
+- `sync.upload.publishing` — the shop's publishing settings (`ShopPublishing`), which publish
+  API an item goes by (schema-driven `alibaba.new.product.add` with outerId = 货号, or legacy
+  `alibaba.product.add` with 货号 as attribute 1398; a gw.APIACLDecline / gw.APIUnsupported
+  switches the shop), pictures into the photobank once per shop and content (Pillow makes
+  them acceptable), both payloads, and the pre-flight (validation + add.preview);
 - `sync.upload.payload` — an UploadItem as `alibaba.product.add` parameters;
 - `sync.upload.copying` — copying existing 1688 offers into a batch.
 
@@ -44,10 +51,11 @@ layer                      where                      what is retried, and when
   UPLOAD_UNKNOWN_GRACE_                               late offer is adopted); not there → sent
   SECONDS=120,                                        again, at most 2 sends per item, then
   UPLOAD_RECONCILE_LOOKS=3                            failed ("no_answer").
-6 killed worker            sync.locks, sync.jobs      the batch lock stops being renewed and
-  LOCK_TTL_SECONDS=60,                                ends within a TTL; the job's on_failure
-  UPLOAD_JOB_TIMEOUT=3600                             marks the batch partly failed; a new
-                                                      submit reconciles unresolved items first.
+6 killed worker            sync.locks, sync.jobs,     the batch lock stops being renewed and
+  LOCK_TTL_SECONDS=60,     resume_stalled_uploads     ends within a TTL; every minute the
+  UPLOAD_JOB_TIMEOUT=3600  (sync/cron.py)             scheduler queues a `running` batch without
+                                                      its lock again; items left `uploading`
+                                                      are looked for after the grace.
 7 staff retry              sync.services.retry_failed failed items back to pending (unknown
                                                       ones are reconciled first); succeeded
                                                       items are never sent again.
