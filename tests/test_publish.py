@@ -437,3 +437,14 @@ def test_shop_publishing_settings_in_the_admin(connected_shop, sandbox, admin_cl
     assert answer.status_code == 302, answer.content.decode()[-2000:]
     publishing.refresh_from_db()
     assert publishing.freight_template_id == chosen
+
+
+def test_shop_page_says_which_publish_api_is_in_use(connected_shop, client, staff_user):
+    ShopPublishing.objects.create(
+        shop=connected_shop, api_in_use="legacy", api_note="gw.APIACLDecline: not allowed"
+    )
+    client.force_login(staff_user)
+    page = client.get(reverse("catalog:shop_detail", args=[connected_shop.pk]))
+    html = page.content.decode()
+    assert "product.add" in html and "new.product.add" not in html  # the legacy add, not the
+    assert "gw.APIACLDecline" in html  # schema-driven one, and why
