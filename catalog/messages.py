@@ -94,3 +94,16 @@ def render_errors(errors) -> dict[str, list[str]]:
         field: [render(m) for m in (messages if isinstance(messages, list) else [messages])]
         for field, messages in errors.items()
     }
+
+
+def from_refusal(refusal) -> Message | str:
+    """A refusal (erp1688.refusals.Refused) as a stored message: its lazy message id and its
+    parameters, or its text when the message was not a message id."""
+    message, params = refusal._message, refusal.params
+    msgid = getattr(message, "_args", None) if isinstance(message, Promise) else None
+    if not msgid or not isinstance(msgid[0], str):
+        return refusal.message
+    if not params:
+        return stored(msgid[0])
+    # Texts in the parameters (an answer of 1688) are cut, so the whole fits a short column.
+    return stored(msgid[0]) % {k: v[:150] if isinstance(v, str) else v for k, v in params.items()}

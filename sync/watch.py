@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.messages import as_text, from_refusal
 from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, WatchedOffer
 from erp1688.refusals import Refused, require
 from sync import alerts, sourcing
@@ -296,7 +297,8 @@ def reread(
                     read = read_offer(offer_id, fresh=fresh, newer_than=newer_than, client=client)
                 except Refused as refusal:
                     result.error = str(refusal.message)
-                    WatchedOffer.objects.filter(pk=watched.pk).update(last_error=result.error[:500])
+                    kept = as_text(from_refusal(refusal))  # shown in the reader's language
+                    WatchedOffer.objects.filter(pk=watched.pk).update(last_error=kept[:500])
                     return result
                 result.from_cache = read.from_cache
                 result.changes = _store(watched, read, channel)
@@ -412,7 +414,7 @@ def unwatch(*, user, watched: WatchedOffer, client: Open1688Client | None = None
     try:
         sourcing.unfollow_offer(watched.offer_id, client=client)
     except Refused as refusal:
-        error = str(refusal.message)[:500]
+        error = as_text(from_refusal(refusal))[:500]  # shown in the reader's language
     watched.active, watched.followed, watched.last_error = False, False, error
     watched.save(update_fields=["active", "followed", "last_error"])
     forget_cached(watched.offer_id)

@@ -18,7 +18,9 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape
 
+from catalog.messages import render
 from catalog.models import Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from sync.catalog_sync import start_run, sync_shop
 from sync.gateway import make_client
@@ -565,12 +567,14 @@ def test_a_watched_offer_read_under_a_fault_keeps_its_snapshot_and_says_why(
         1 + RETRIES if kind in TRANSIENT else 2 if kind == "unauthorized" else 1
     ), calls
     watched.refresh_from_db()
-    assert result.error and watched.last_error == result.error[:500]
+    with translation.override("en"):  # kept as a message id, shown in the reader's language
+        assert result.error and render(watched.last_error) == result.error[:500]
     assert watched.snapshot == snapshot  # nothing half-written
     assert not PriceStockChange.objects.filter(watched_offer=watched).exists()
     client.force_login(operator)
     page = client.get(reverse("catalog:watch_detail", args=[watched.pk]))
-    assert page.status_code == 200 and watched.last_error[:30] in page.content.decode()
+    shown = escape(render(watched.last_error)[:30])  # in the page's language, HTML-escaped
+    assert page.status_code == 200 and shown in page.content.decode()
 
     fast.control("faults", method="DELETE")
     again = watch.reread(offer_id, channel="poll")
