@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from catalog import item_schema, selectors, services, textformats
 from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
-from catalog.models import UploadBatch, UploadItem
+from catalog.models import ShopPublishing, UploadBatch, UploadItem
 from catalog.validation import IMAGES_MAX
 from erp1688.refusals import PermissionRefused, Refused, require
 from sync import services as sync_services
@@ -86,8 +86,37 @@ def batch_detail(request, pk):
         "locked": batch.is_locked,
         "editable": list(UploadItem.NOT_UPLOADED),
         "bulk_form": BulkEditForm(batch=batch),
+        "publishing": ShopPublishing.objects.filter(shop_id=batch.shop_id).first(),
     }
     return render(request, "catalog/batch_detail.html", context)
+
+
+def _optional_id(value: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise Refused("batch.bad_publishing", _("Not a valid choice."))
+    return int(value)
+
+
+@staff_member_required
+@require_POST
+def batch_publishing(request, pk):
+    """The batch's freight template and send-goods address (blank: the shop's defaults)."""
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        services.set_batch_publishing(
+            user=request.user,
+            batch=batch,
+            freight_template_id=_optional_id(request.POST.get("freight_template_id", "")),
+            send_address_id=_optional_id(request.POST.get("send_address_id", "")),
+        )
+    except Refused as refused:
+        _shown(request, refused)
+    else:
+        messages.success(request, _("Publishing settings of the batch saved."))
+    return _detail(pk)
 
 
 @staff_member_required

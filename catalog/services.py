@@ -80,3 +80,32 @@ def bulk_edit_items(*, user, items, **changes) -> int:
     the upload job holds, and items already sent, are left alone. Returns how many changed."""
     require(user, "catalog.change_uploaditem")
     return bulk_edit(items, **changes)
+
+
+def set_batch_publishing(
+    *, user, batch: UploadBatch, freight_template_id: int | None, send_address_id: int | None
+) -> UploadBatch:
+    """Override the shop's default freight template and send-goods address for one batch
+    (None: the shop's default). Only ids 1688 listed for the shop (freight template 0 and 1 are
+    everyone's). Refused: `batch.locked`, `batch.bad_publishing`."""
+    from django.utils.translation import gettext_lazy as _
+
+    from catalog.models import ShopPublishing
+
+    require(user, "catalog.change_uploadbatch")
+    publishing = ShopPublishing.objects.filter(shop_id=batch.shop_id).first()
+    templates = {c["id"] for c in (publishing.freight_templates if publishing else [])} | {0, 1}
+    addresses = {c["id"] for c in (publishing.send_addresses if publishing else [])}
+    if (freight_template_id is not None and freight_template_id not in templates) or (
+        send_address_id is not None and send_address_id not in addresses
+    ):
+        raise Refused(
+            "batch.bad_publishing",
+            _("Choose a freight template and a send-goods address of the batch's shop."),
+        )
+    with transaction.atomic():
+        batch = locked_batch(batch.pk)
+        batch.freight_template_id = freight_template_id
+        batch.send_address_id = send_address_id
+        batch.save(update_fields=["freight_template_id", "send_address_id"])
+    return batch

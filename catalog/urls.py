@@ -61,6 +61,7 @@ urlpatterns = [
     path("batches/<int:pk>/category/", batch_views.category_panel, name="category_panel"),
     path("batches/<int:pk>/sku-grid/", batch_views.sku_grid, name="sku_grid"),
     path("batches/<int:pk>/preflight/", batch_views.batch_preflight, name="batch_preflight"),
+    path("batches/<int:pk>/publishing/", batch_views.batch_publishing, name="batch_publishing"),
     path("batches/<int:pk>/items/new/", batch_views.item_create, name="item_create"),
     path("batches/<int:pk>/items/<int:item_pk>/", batch_views.item_edit, name="item_edit"),
     path(

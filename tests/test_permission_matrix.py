@@ -75,6 +75,7 @@ TABLE = [
     ("catalog:category_panel", "get", "batch", None, ("catalog.add_uploaditem",)),
     ("catalog:sku_grid", "get", "batch", None, ("catalog.add_uploaditem",)),
     ("catalog:batch_preflight", "post", "batch", None, ("catalog.change_uploadbatch",)),
+    ("catalog:batch_publishing", "post", "batch", None, ("catalog.change_uploadbatch",)),
     ("catalog:item_create", "get", "batch", None, ("catalog.add_uploaditem",)),
     ("catalog:item_create", "post", "batch", "item", ("catalog.add_uploaditem",)),
     ("catalog:item_edit", "get", "item", None, ("catalog.change_uploaditem",)),

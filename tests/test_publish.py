@@ -448,3 +448,26 @@ def test_shop_page_says_which_publish_api_is_in_use(connected_shop, client, staf
     html = page.content.decode()
     assert "product.add" in html and "new.product.add" not in html  # the legacy add, not the
     assert "gw.APIACLDecline" in html  # schema-driven one, and why
+
+
+def test_batch_overrides_the_shops_freight_template_and_address(
+    connected_shop, sandbox, client, staff_user
+):
+    from sync.gateway import make_client
+    from sync.upload.publishing import freight_and_address, publishing_for
+
+    with make_client() as api:
+        publishing = publishing_for(connected_shop, client=api)
+    other = next(t["id"] for t in publishing.freight_templates if not t["default"])
+    batch = UploadBatchFactory(shop=connected_shop)
+    client.force_login(staff_user)
+    page = client.get(reverse("catalog:batch_detail", args=[batch.pk])).content.decode()
+    assert 'name="freight_template_id"' in page
+    url = reverse("catalog:batch_publishing", args=[batch.pk])
+    client.post(url, {"freight_template_id": str(other), "send_address_id": ""})
+    batch.refresh_from_db()
+    assert freight_and_address(batch, publishing) == (other, publishing.send_address_id)
+
+    client.post(url, {"freight_template_id": "999999", "send_address_id": "x"})  # refused
+    batch.refresh_from_db()
+    assert batch.freight_template_id == other and batch.send_address_id is None
