@@ -51,7 +51,7 @@ class ShopPublishingAdmin(admin.ModelAdmin):
         "shop", "api_choice", "api_in_use", "api_note", "album_id", "freight_template_id",
         "send_address_id", "fetched_at",
     ]  # fmt: skip
-    actions = ["read_from_1688"]
+    actions = ["read_from_1688", "read_category_tree"]
 
     def has_add_permission(self, request):
         return False  # made for each shop when it first publishes, or by the action
@@ -63,6 +63,19 @@ class ShopPublishingAdmin(admin.ModelAdmin):
                 sync_services.refresh_publishing_settings(user=request.user, shop=publishing.shop)
             except (Refused, Open1688Error) as exc:
                 self.message_user(request, f"{publishing.shop}: {exc}", messages.ERROR)
+
+    @admin.action(description=_("Read the category tree from 1688 (one call per category)"))
+    def read_category_tree(self, request, queryset):
+        for publishing in queryset.select_related("shop"):
+            try:
+                size = sync_services.refresh_categories(user=request.user, shop=publishing.shop)
+            except (Refused, Open1688Error) as exc:
+                self.message_user(request, f"{publishing.shop}: {exc}", messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    _("%(shop)s: %(n)d categories read.") % {"shop": publishing.shop, "n": size},
+                )
 
 
 @admin.register(PhotobankPicture)

@@ -141,3 +141,13 @@ def refresh_publishing_settings(*, user, shop: Shop):
 
     with make_client() as client:
         return publishing_for(shop, client=client, refresh=True)
+
+
+def refresh_categories(*, user, shop: Shop) -> int:
+    """Read the whole category tree from 1688 into the shop's cache (one call per category:
+    a few hundred); returns its size (sync/categories.py)."""
+    require(user, "catalog.change_shop")
+    from sync.categories import refresh_tree
+
+    with make_client() as client:
+        return refresh_tree(shop, client=client)

@@ -471,3 +471,27 @@ def test_batch_overrides_the_shops_freight_template_and_address(
     client.post(url, {"freight_template_id": "999999", "send_address_id": "x"})  # refused
     batch.refresh_from_db()
     assert batch.freight_template_id == other and batch.send_address_id is None
+
+
+def test_category_tree_read_on_demand_then_searched_locally(connected_shop, sandbox, admin_client):
+    import time
+
+    publishing = ShopPublishing.objects.create(shop=connected_shop)
+    sandbox.reset_stats()
+    started = time.monotonic()
+    answer = admin_client.post(
+        reverse("admin:catalog_shoppublishing_changelist"),
+        {"action": "read_category_tree", "_selected_action": [publishing.pk]},
+    )
+    took = time.monotonic() - started
+    assert answer.status_code == 302
+    calls = sandbox.calls()["alibaba.category.get"]
+    from catalog.models import CategoryNode
+
+    nodes = CategoryNode.objects.filter(shop=connected_shop)
+    assert nodes.filter(is_leaf=True).count() == 272 and calls == nodes.count() + 1
+    assert nodes.get(category_id=TEE).path.endswith("> 女式T恤")
+    print(f"category tree: {nodes.count()} categories, {calls} calls, {took:.2f} s")
+    sandbox.reset_stats()
+    assert TEE in {n.category_id for n in search(connected_shop, "T恤")}
+    assert "alibaba.category.searchByKeyword" not in sandbox.calls()  # answered from the cache
