@@ -84,10 +84,12 @@ def export_batch(batch: UploadBatch, fmt: str) -> bytes:
     return _encode(dataset, fmt)
 
 
-def import_template(fmt: str) -> bytes:
-    """The import headers and one example row (XLSX: plus a sheet explaining each column)."""
+def import_template(fmt: str, *, example: dict | None = None) -> bytes:
+    """The import headers and one example row (XLSX: plus a sheet explaining each column);
+    `example` overrides columns of the row (a category's: catalog.item_schema)."""
     dataset = tablib.Dataset(headers=list(COLUMN_NAMES.values()))
-    dataset.append([TEMPLATE_EXAMPLE[name] for name in COLUMN_NAMES])
+    row = {**TEMPLATE_EXAMPLE, **(example or {})}
+    dataset.append([row[name] for name in COLUMN_NAMES])
     if fmt != "xlsx":
         return _encode(dataset, fmt)
     dataset.title = "批量上货"

@@ -12,12 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from catalog import item_schema
 from catalog.exporting import COLUMN_HELP, FORMATS, import_template
 from catalog.forms import ImportConfirmForm, ImportFileForm
 from catalog.importing import ImportInvalid, confirm_import, preview_import
 from catalog.models import UploadBatch
 from catalog.resources import COLUMN_LABELS, COLUMNS
 from erp1688.refusals import PermissionRefused, Refused, require
+from sync.categories import cached_attributes
 
 
 def _import_page(request, batch, form, **extra):
@@ -75,8 +77,16 @@ def batch_import_confirm(request, pk):
 
 @staff_member_required
 def template_download(request, fmt):
+    # ?batch=&category=: the example row is that category's (its attributes and SKU dimensions,
+    # from the shop's cached schema: catalog.item_schema.template_example).
+    example = None
+    batch, category = request.GET.get("batch", ""), request.GET.get("category", "")
+    if batch.isdigit() and category.isdigit() and len(batch) < 19 and len(category) < 19:
+        shop_id = UploadBatch.objects.filter(pk=int(batch)).values_list("shop_id", flat=True)
+        schema = cached_attributes(shop_id.first(), int(category)) if shop_id else None
+        example = item_schema.template_example(schema) if schema else None
     return FileResponse(
-        ContentFile(import_template(fmt)),
+        ContentFile(import_template(fmt, example=example)),
         as_attachment=True,
         filename=f"upload-template.{fmt}",
         content_type=FORMATS[fmt],

@@ -171,3 +171,68 @@ def skus_from_post(post, schema: CategoryAttributes) -> list[dict]:
             }
         )
     return skus
+
+
+def template_example(schema: CategoryAttributes) -> dict:
+    """The import template's example row for one category (catalog.exporting.import_template):
+    its category id, every required attribute with a fitting value in the Attributes column and
+    two SKUs over its sale attributes, in the text format the import reads."""
+    from catalog.textformats import format_attributes, format_skus
+
+    def example_value(attribute) -> tuple[str, int | None]:
+        if attribute.values:
+            return attribute.values[0].name, attribute.values[0].value_id
+        if attribute.input_type == INPUT_NUMBER:
+            return "1", None
+        if attribute.input_type == INPUT_DATE:
+            return "2026-01-01", None
+        return "-", None
+
+    chosen: dict[int, set[int]] = {}
+    picked: dict[int, str] = {}
+    for _round in range(5):  # the required ones, then what their values make required
+        missing = [
+            i
+            for i in schema.required_ids(chosen)
+            if i not in picked and i != CARGO_NUMBER_ATTRIBUTE
+        ]
+        if not missing:
+            break
+        for attr_id in missing:
+            attribute = schema.attribute(attr_id)
+            if attribute is None or attribute.is_sku_attribute:
+                picked[attr_id] = ""
+                continue
+            picked[attr_id], value_id = example_value(attribute)
+            if value_id is not None:
+                chosen.setdefault(attr_id, set()).add(value_id)
+    attributes = [
+        {"attributeID": attr_id, "attributeName": schema.attribute(attr_id).name, "value": value}
+        for attr_id, value in picked.items()
+        if value
+    ]
+    dims = schema.sale_attributes[:2]
+
+    def value(attribute, n: int) -> str:
+        return attribute.values[n].name if len(attribute.values) > n else f"V{n + 1}"
+
+    skus = [  # the first dimension varies, the others keep their first value
+        {
+            "attributes": [
+                {
+                    "attributeID": a.attr_id,
+                    "attributeName": a.name,
+                    "attributeValue": value(a, n if i == 0 else 0),
+                }
+                for i, a in enumerate(dims)
+            ],
+            "price": "19.90",
+            "stock": 100,
+        }
+        for n in range(2)
+    ]
+    return {
+        "category_id": schema.category_id,
+        "attributes": format_attributes(attributes),
+        "skus": format_skus(skus) if dims else "",
+    }

@@ -495,3 +495,34 @@ def test_category_tree_read_on_demand_then_searched_locally(connected_shop, sand
     sandbox.reset_stats()
     assert TEE in {n.category_id for n in search(connected_shop, "T恤")}
     assert "alibaba.category.searchByKeyword" not in sandbox.calls()  # answered from the cache
+
+
+def test_import_template_for_a_category_round_trips(connected_shop, sandbox, client, staff_user):
+    """The template of a category carries its required attributes and SKU dimensions in the
+    text format; imported back as it is, the row passes validation against the schema."""
+    import tablib
+
+    from catalog import textformats
+    from catalog.resources import COLUMN_NAMES
+
+    attributes_for(connected_shop, TEE)
+    batch = UploadBatchFactory(shop=connected_shop)
+    client.force_login(staff_user)
+    answer = client.get(
+        reverse("catalog:import_template", args=["csv"]), {"batch": batch.pk, "category": TEE}
+    )
+    text = b"".join(answer.streaming_content).decode("utf-8-sig")
+    assert "品牌(2176)=" in text and "颜色(3216):" in text and str(TEE) in text
+    data = tablib.Dataset().load(text, format="csv")
+    (row,) = data.dict
+    item = staged_item(
+        connected_shop,
+        attributes_for(connected_shop, TEE),
+        batch=batch,
+        attributes=textformats.parse_attributes(row[COLUMN_NAMES["attributes"]]),
+        skus=textformats.parse_skus(row[COLUMN_NAMES["skus"]]),
+        stock=200,
+    )
+    validate_batch(batch)
+    item.refresh_from_db()
+    assert item.validation_errors == {}
