@@ -32,6 +32,11 @@ ITEMS_PER_PAGE = 100
 VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
 
 
+def _is_number(text: str) -> bool:
+    """ASCII digits only ("²".isdigit() is true, and int() refuses it)."""
+    return text.isascii() and text.isdigit()
+
+
 def _detail(batch_pk):
     return redirect("catalog:batch_detail", pk=batch_pk)
 
@@ -95,7 +100,7 @@ def _optional_id(value: str) -> int | None:
     value = (value or "").strip()
     if not value:
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not _is_number(value) or len(value) > 18:
         raise Refused("batch.bad_publishing", _("Not a valid choice."))
     return int(value)
 
@@ -206,7 +211,11 @@ def _structured_post(request, batch, item):
     data = request.POST.copy()
     problems = []
     category = data.get("category_id", "").strip()
-    schema = cached_attributes(batch.shop_id, int(category)) if category.isdigit() else None
+    schema = (
+        cached_attributes(batch.shop_id, int(category))
+        if _is_number(category) and len(category) < 19
+        else None
+    )
     if schema is not None and data.get("structured") == "1":
         data["attributes"] = textformats.format_attributes(
             item_schema.attributes_from_post(data, schema)
@@ -219,7 +228,7 @@ def _structured_post(request, batch, item):
             data["skus"] = textformats.format_skus(skus)
             if skus and not data.get("stock", "").strip():  # the offer's stock: the SKUs' sum
                 stocks = [str(sku.get("stock") or "") for sku in skus]
-                if all(s.isdigit() for s in stocks):
+                if all(_is_number(s) for s in stocks):
                     data["stock"] = str(sum(int(s) for s in stocks))
     images = textformats.parse_images(data.get("images", ""))
     for upload in request.FILES.getlist("picture_files")[:IMAGES_MAX]:
@@ -293,11 +302,11 @@ def category_panel(request, pk):
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
     _stager(request, batch)
     item = None
-    if request.GET.get("item", "").isdigit():
+    if _is_number(request.GET.get("item", "")) and len(request.GET["item"]) < 19:
         item = UploadItem.objects.filter(batch=batch, pk=int(request.GET["item"])).first()
     category = request.GET.get("category_id", "").strip()
     context = {"batch": batch, "category_id": category, "error": ""}
-    if category.isdigit() and 0 < int(category) < 2**63:
+    if _is_number(category) and len(category) < 19 and int(category) > 0:
         try:
             schema = attributes_for(batch.shop, int(category))
         except Open1688Error as exc:
@@ -325,7 +334,11 @@ def sku_grid(request, pk):
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
     _stager(request, batch)
     category = request.GET.get("category_id", "")
-    schema = cached_attributes(batch.shop_id, int(category)) if category.isdigit() else None
+    schema = (
+        cached_attributes(batch.shop_id, int(category))
+        if _is_number(category) and len(category) < 19
+        else None
+    )
     rows = []
     if schema is not None:
         dims = [

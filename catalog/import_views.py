@@ -81,7 +81,14 @@ def template_download(request, fmt):
     # from the shop's cached schema: catalog.item_schema.template_example).
     example = None
     batch, category = request.GET.get("batch", ""), request.GET.get("category", "")
-    if batch.isdigit() and category.isdigit() and len(batch) < 19 and len(category) < 19:
+    if (
+        batch.isascii()
+        and batch.isdigit()
+        and category.isascii()
+        and category.isdigit()
+        and len(batch) < 19
+        and len(category) < 19
+    ):
         shop_id = UploadBatch.objects.filter(pk=int(batch)).values_list("shop_id", flat=True)
         schema = cached_attributes(shop_id.first(), int(category)) if shop_id else None
         example = item_schema.template_example(schema) if schema else None

@@ -452,7 +452,7 @@ def _value_ids(schema: CategoryAttributes, chosen: dict[int, list[str]]) -> dict
             known = attribute.value_named(value) if attribute else None
             if known is not None and known.value_id is not None:
                 ids.setdefault(attr_id, set()).add(known.value_id)
-            elif value.isdigit():
+            elif value.isascii() and value.isdigit() and len(value) < 19:
                 ids.setdefault(attr_id, set()).add(int(value))
     return ids
 

@@ -80,7 +80,7 @@ def search(shop: Shop, keyword: str, *, client: Open1688Client | None = None) ->
     if not keyword:
         return []
     leaves = CategoryNode.objects.filter(shop=shop, is_leaf=True)
-    if keyword.isdigit():
+    if keyword.isascii() and keyword.isdigit() and len(keyword) < 19:
         found = list(leaves.filter(category_id=int(keyword))[:1])
         if found:
             return found

@@ -526,3 +526,23 @@ def test_import_template_for_a_category_round_trips(connected_shop, sandbox, cli
     validate_batch(batch)
     item.refresh_from_db()
     assert item.validation_errors == {}
+
+
+@pytest.mark.parametrize("value", ["²", "１２", "9" * 40, "-1", "x", ""])
+def test_odd_ids_on_the_publishing_pages_are_no_server_error(
+    connected_shop, client, staff_user, value
+):
+    client.force_login(staff_user)
+    batch = UploadBatchFactory(shop=connected_shop)
+    pages = [
+        (reverse("catalog:category_panel", args=[batch.pk]), {"category_id": value, "item": value}),
+        (reverse("catalog:sku_grid", args=[batch.pk]), {"category_id": value, "dim-3216": value}),
+        (reverse("catalog:import_template", args=["csv"]), {"batch": value, "category": value}),
+    ]
+    for url, params in pages:
+        assert client.get(url, params).status_code == 200, url
+    answer = client.post(
+        reverse("catalog:batch_publishing", args=[batch.pk]),
+        {"freight_template_id": value, "send_address_id": value},
+    )
+    assert answer.status_code == 302
