@@ -266,3 +266,56 @@ def test_stored_upload_reasons_follow_the_reader(client, boss):
     assert "上传任务失败：RuntimeError: boom" in render_page(client, url, "zh-hans")
     english = render_page(client, url, "en")
     assert "The upload job failed: RuntimeError: boom" in english and "上传任务失败" not in english
+
+
+def test_the_catalogue_check_finds_untranslated_fuzzy_and_chinese_ids():
+    """scripts/check_messages.py (run by .ci/run) on a small catalogue with one of each fault."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "check_messages.py"
+    spec = importlib.util.spec_from_file_location("check_messages", path)
+    check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check)
+    po = """msgid ""
+msgstr "Language: zh_Hans\\n"
+
+#: a.py:1
+msgid "Shop"
+msgstr "店铺"
+
+#: a.py:2
+msgid "Stock"
+msgstr ""
+
+#: a.py:3
+#, fuzzy
+#| msgid "Prices"
+msgid "Price"
+msgstr "价格"
+
+#: a.py:4
+msgid "标题 / Title"
+msgstr "标题"
+
+#: a.py:5
+msgid "Cargo number"
+msgstr "Cargo number"
+
+#: a.py:6
+msgid "SKU"
+msgstr "SKU"
+
+#: a.py:7
+msgid "%(n)d item"
+msgid_plural "%(n)d items"
+msgstr[0] "%(n)d 个商品"
+"""
+    found = check.problems(check.parse_po(po))
+    assert [line.split(":")[0] for line in found] == [
+        "untranslated",
+        "fuzzy (check the Chinese, then drop the fuzzy flag)",
+        "Chinese in a message id (write the id in English)",
+        "translated to itself (a label left in English?)",
+    ]
+    assert "'Stock'" in found[0] and "'Price'" in found[1] and "a.py:5" in found[3]
