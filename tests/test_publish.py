@@ -546,3 +546,27 @@ def test_odd_ids_on_the_publishing_pages_are_no_server_error(
         {"freight_template_id": value, "send_address_id": value},
     )
     assert answer.status_code == 302
+
+
+def test_unknown_outcome_while_1688_cannot_be_asked_is_never_resent(connected_shop, sandbox):
+    """The add's answer is lost and every look fails too: the item stays unknown (never sent
+    again), the run ends in bounded time and the job is queued for a later look."""
+    import time
+
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema)
+    settings.OPEN1688_MAX_RETRIES = 0
+    settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.3
+    sandbox.fault(NEW_ADD, "drop_after_apply")
+    sandbox.fault("alibaba.product.list.get", "http500", times=1000)
+    sandbox.reset_stats()
+    started = time.monotonic()
+
+    batch = submit(item.batch)
+
+    item.refresh_from_db()
+    assert time.monotonic() - started < 60
+    assert sandbox.calls()[NEW_ADD] == 1
+    assert item.status == UploadItem.Status.UNKNOWN and item.next_check_at
+    assert batch.status == UploadBatch.Status.SUBMITTED
+    sandbox.control("faults", method="DELETE")

@@ -12,6 +12,7 @@ A quota answer stops the run and queues it again; a refused authorisation stops 
 See the retry table in the package docstring.
 """
 
+import itertools
 import logging
 import math
 import time
@@ -129,14 +130,17 @@ def _run(context: Context, lock, progress: Progress) -> None:
         finally:
             refresh_batch_counts(batch)  # live progress, also when the chunk stops early
         progress(batch, number, len(chunks))
-    # Unknown outcomes: look again when due, in this run when that is soon.
-    while True:
+    # Unknown outcomes: look again when due, in this run when that is soon (a bounded number
+    # of rounds: 1688 answering nothing but errors must not keep the job busy for ever).
+    rounds = 2 * (MAX_SENDS_PER_RUN + 1) * max(1, settings.UPLOAD_RECONCILE_LOOKS)
+    for round_number in itertools.count(1):
         unresolved = batch.items.valid().filter(status__in=UploadItem.UNRESOLVED)
         due = unresolved.aggregate(at=Min("next_check_at"))["at"]
         if not unresolved.exists():
             break
         wait = ((due - timezone.now()).total_seconds()) if due else 0
-        if wait > settings.UPLOAD_INLINE_WAIT_SECONDS:
+        if wait > settings.UPLOAD_INLINE_WAIT_SECONDS or round_number > rounds:
+            due = max(due or timezone.now(), timezone.now() + grace())
             _schedule_check(batch, due, unresolved.count())
             return
         _sleep(max(0.0, wait), lock)
