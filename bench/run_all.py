@@ -79,7 +79,7 @@ def plan(quick: bool, with_postgres: bool) -> list[tuple[str, str, list[str], di
         )  # fmt: skip
     runs += [
         ("upload", "Upload: 1,000 items vs the quota floor",
-         ["upload_bench.py", "--items", str(int(1000 * s)), "--rate", "10"], {}),
+         ["upload_bench.py", "--items", str(int(1000 * s)), "--rate", "20"], {}),
         ("freshness", "Freshness: change to change row at the default schedule, 10/s budget",
          ["freshness_bench.py", "--offers", "3000", "--speedup", "120",
           "--hours", str(3 * s)], {}),

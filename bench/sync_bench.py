@@ -85,9 +85,10 @@ def run_all(bench: Bench, args) -> None:
         return {"changes": run.changes_written, "details": run.details_fetched}
 
     full = measured("full pull (first sync)", sync)
-    report = bench.control(
-        "mutate", {"member_id": shop.member_id, "fraction": args.changed, "seed": 2}
-    )
+    # Exactly `--changed` of the offers (a price change each; the sandbox's `fraction` would
+    # also change stock, create and delist, about twice as many offers).
+    changed = max(1, round(args.offers * args.changed))
+    report = bench.control("mutate", {"member_id": shop.member_id, "price": changed, "seed": 2})
     touched = {*report["price_changed"], *report["stock_changed"], *report["created"]}
     touched |= set(report["delisted"])
     incremental = measured(f"incremental, {len(touched)} offers changed", sync)
