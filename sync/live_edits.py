@@ -550,10 +550,14 @@ def fail_dead_operations() -> int:
             if not LiveEdit.objects.filter(pk=operation.pk, status__in=active).update(
                 status=LiveEdit.Status.FAILED,
                 finished_at=timezone.now(),
-                last_error=_(
-                    "The worker running this change stopped before it finished. Lines not "
-                    "marked applied may or may not be on 1688: sync the shop and check them "
-                    "before changing them again."
+                last_error=as_text(
+                    _why(
+                        gettext_noop(
+                            "The worker running this change stopped before it finished. Lines "
+                            "not marked applied may or may not be on 1688: sync the shop and "
+                            "check them before changing them again."
+                        )
+                    )
                 ),
             ):
                 continue

@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog.live_models import LiveEdit, LiveEditLine
+from catalog.messages import render
 from catalog.models import Product, Sku, SyncRun
 from sync.catalog_sync import start_run, sync_shop
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
@@ -132,7 +133,8 @@ def test_a_live_edit_whose_horse_is_killed_is_failed_visibly_and_never_doubled(
     assert operation.last_error
     client.force_login(operator)
     page = client.get(reverse("catalog:live_detail", args=[operation.pk]))
-    assert page.status_code == 200 and operation.last_error[:40] in page.content.decode()
+    shown = render(operation.last_error)  # stored as a message id, shown in the page's language
+    assert page.status_code == 200 and shown[:40] in page.content.decode()
 
     # Nothing was sent twice: each SKU moved by its delta once or not at all.
     after = sandbox_skus(sandbox, shop)
