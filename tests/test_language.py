@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.live_models import LiveEdit
-from catalog.models import Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from catalog.validation import validate_batch
 from tests.factories import (
     PriceStockChangeFactory,
@@ -111,6 +111,18 @@ def sample_world() -> dict:
     return {"shop": shop, "product": product, "batch": batch, "item": item, "live": live}
 
 
+def raise_alerts(user) -> int:
+    """Alerts in `user`'s inbox: the sample's price changes, and its failed sync."""
+    from sync import alerts
+
+    alerts.create_rule(user=user, kind="price_change", threshold=1)
+    alerts.create_rule(user=user, kind="sync_failing")
+    raised = alerts.on_changes(changes=list(PriceStockChange.objects.all()))
+    for run in SyncRun.objects.filter(status=SyncRun.Status.FAILED):
+        raised += alerts.on_run_finished(run=run)
+    return len(raised)
+
+
 def product_data() -> list[str]:
     """Every piece of data a page may show as it is, longest first."""
     data = []
@@ -175,6 +187,7 @@ def render_page(client, url: str, language: str) -> str:
 
 def test_every_staff_page_speaks_one_language(client, boss, redis_conn):
     objects = sample_world()
+    assert raise_alerts(boss) >= 2  # the inbox and the dashboard show alerts
     data = product_data()
     urls = page_urls(objects)
     assert len(urls) >= 30, urls  # the walk reaches the pages, not a handful of them

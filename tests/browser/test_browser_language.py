@@ -19,6 +19,7 @@ from tests.test_language import (
     CJK,
     english_words,
     product_data,
+    raise_alerts,
     sample_world,
     without_data,
 )
@@ -56,7 +57,7 @@ def slug(url: str) -> str:
 def test_staff_pages_speak_the_readers_language(browser, live_server, redis_conn, settings):
     settings.OPEN1688_IMAGE_BASE = live_server.url + "/static/"  # no request leaves the machine
     objects = sample_world()
-    UserFactory(username="boss", is_superuser=True)
+    raise_alerts(UserFactory(username="boss", is_superuser=True))
     data = product_data()
     urls = [
         reverse("home"),
@@ -70,6 +71,7 @@ def test_staff_pages_speak_the_readers_language(browser, live_server, redis_conn
         reverse("catalog:shop_list"),
         reverse("catalog:shop_detail", args=[objects["shop"].pk]),
         reverse("catalog:alert_rules"),
+        reverse("catalog:alert_inbox"),
         reverse("catalog:live_list"),
         reverse("admin:index"),
         reverse("admin:catalog_product_changelist"),
