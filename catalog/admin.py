@@ -27,7 +27,7 @@ from django.utils.translation import ngettext
 from catalog import product_selectors, services
 from catalog.forms import ITEM_FIELDS, UploadItemForm
 from catalog.import_admin import UploadItemImportMixin
-from catalog.messages import render_errors
+from catalog.messages import render, render_errors
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
 from catalog.publishing_models import CategoryNode
 from catalog.staging import check_item_editable
@@ -407,7 +407,7 @@ class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
     readonly_fields = [
         "status", "created_by", "created_at", "submitted_at", "finished_at", "job_id",
         "items_total", "items_invalid", "items_pending", "items_succeeded", "items_failed",
-        "items_unknown", "items_auditing", "items_rejected", "progress", "last_error",
+        "items_unknown", "items_auditing", "items_rejected", "progress", "last_error_shown",
     ]  # fmt: skip
     inlines = [UploadItemInline]
     actions = ["validate_batches", "submit_batches"]
@@ -415,6 +415,10 @@ class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
     @admin.display(description=_("progress"))
     def progress(self, obj):
         return f"{obj.progress_percent}%"
+
+    @admin.display(description=_("last error"))
+    def last_error_shown(self, obj):
+        return render(obj.last_error) or "—"  # stored as a message id: the reader's language
 
     def get_readonly_fields(self, request, obj=None):
         # The shop of an existing batch stays: its items were validated for it.
@@ -469,12 +473,27 @@ class UploadItemAdmin(RefusingActionsMixin, UploadItemImportMixin, admin.ModelAd
     search_fields = ["title", "cargo_number", "=remote_offer_id"]
     list_select_related = ["batch"]
     readonly_fields = [
-        "status", "validation_errors", "remote_offer_id", "remote_error_code",
-        "remote_error_message", "attempts", "last_attempt_at",
+        "status", "errors_shown", "remote_offer_id", "remote_error_code",
+        "remote_error_shown", "attempts", "last_attempt_at",
     ]  # fmt: skip
     # The form names the item's own fields; the admin also chooses the batch (without it an
     # item added here had no batch, and saving it was a database error).
     fields = ["batch", *ITEM_FIELDS, *readonly_fields]
+
+    # Stored as message ids (catalog.messages): shown in the reader's language, not as JSON.
+    @admin.display(description=_("validation errors"))
+    def errors_shown(self, obj):
+        errors = render_errors(obj.validation_errors)
+        return (
+            format_html_join(
+                "", "<div>{}</div>", ((m,) for messages in errors.values() for m in messages)
+            )
+            or "—"
+        )
+
+    @admin.display(description=_("remote error message"))
+    def remote_error_shown(self, obj):
+        return render(obj.remote_error_message) or "—"
 
     def get_readonly_fields(self, request, obj=None):
         # An item stays in its batch (its cargo number was checked there).

@@ -208,12 +208,16 @@ def test_every_staff_page_speaks_one_language(client, boss, redis_conn):
 
 def test_stored_validation_messages_follow_the_reader(client, boss):
     batch = UploadBatchFactory(name="批次")
-    UploadItemFactory(batch=batch, title="", cargo_number="TS-9")
+    item = UploadItemFactory(batch=batch, title="", cargo_number="TS-9")
     validate_batch(batch)  # in no particular language (a job)
-    url = reverse("catalog:batch_detail", args=[batch.pk])
-    assert "标题必填" in render_page(client, url, "zh-hans")
-    english = render_page(client, url, "en")
-    assert "Title is required" in english and "标题必填" not in english
+    for url in [
+        reverse("catalog:batch_detail", args=[batch.pk]),
+        reverse("admin:catalog_uploaditem_change", args=[item.pk]),  # not as JSON
+    ]:
+        assert "标题必填" in render_page(client, url, "zh-hans"), url
+        english = render_page(client, url, "en")
+        assert "Title is required" in english and "标题必填" not in english, url
+        assert "msgid" not in english, url
 
 
 def test_admin_changelists_have_translated_headings_and_filters(client, boss):
