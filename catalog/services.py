@@ -12,6 +12,7 @@ copying offers, syncing and connecting shops (they talk to 1688 or queue jobs) â
 from django.db import transaction
 
 from catalog.bulk_edit import bulk_edit
+from catalog.messages import render_errors
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.staging import check_item_editable, locked_batch, next_position
 from catalog.validation import refresh_batch_counts, validate_items
@@ -47,7 +48,7 @@ def save_item(*, user, item: UploadItem) -> UploadItem:
             raise Refused(
                 "item.invalid",
                 "%(errors)s",
-                params={"errors": " ".join(m for messages in errors.values() for m in messages)},
+                params={"errors": " ".join(m for ms in render_errors(errors).values() for m in ms)},
             )
         item.validation_errors = {}
         item.save()

@@ -336,3 +336,20 @@ msgstr[0] "%(n)d 个商品"
         "translated to itself (a label left in English?)",
     ]
     assert "'Stock'" in found[0] and "'Price'" in found[1] and "a.py:5" in found[3]
+
+
+def test_an_invalid_item_is_refused_with_readable_messages():
+    """save_item validates again under the batch lock; its refusal reads in the language."""
+    from django.utils import translation
+
+    from catalog import services
+    from erp1688.refusals import Refused
+
+    batch = UploadBatchFactory(name="批次")
+    item = UploadItemFactory.build(batch=batch, title="", cargo_number="TS-10")
+    with pytest.raises(Refused) as refusal:
+        services.save_item(user=None, item=item)
+    assert refusal.value.code == "item.invalid" and "标题必填" in refusal.value.message
+    with translation.override("en"), pytest.raises(Refused) as refusal:
+        services.save_item(user=None, item=item)
+    assert "Title is required" in refusal.value.message
