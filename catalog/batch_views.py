@@ -308,7 +308,8 @@ def category_panel(request, pk):
     context = {"batch": batch, "category_id": category, "error": ""}
     if _is_number(category) and len(category) < 19 and int(category) > 0:
         try:
-            schema = attributes_for(batch.shop, int(category))
+            refresh = request.GET.get("refresh") == "1"  # staff: read it from 1688 again
+            schema = attributes_for(batch.shop, int(category), refresh=refresh)
         except Open1688Error as exc:
             context["error"] = _("1688 did not give this category's attributes: %(error)s") % {
                 "error": exc

@@ -570,3 +570,39 @@ def test_unknown_outcome_while_1688_cannot_be_asked_is_never_resent(connected_sh
     assert item.status == UploadItem.Status.UNKNOWN and item.next_check_at
     assert batch.status == UploadBatch.Status.SUBMITTED
     sandbox.control("faults", method="DELETE")
+
+
+def test_a_picture_over_2_mb_is_recompressed_before_the_photobank(connected_shop, sandbox):
+    """1688 refuses pictures over 2 MB: a 3 MB noisy PNG goes in as a JPEG under the limit."""
+    import os
+
+    from sync.upload.publishing import PHOTO_MAX_BYTES, acceptable_picture
+
+    noisy = Image.frombytes("RGB", (1100, 1100), os.urandom(1100 * 1100 * 3))
+    out = io.BytesIO()
+    noisy.save(out, "PNG")
+    big = out.getvalue()
+    assert len(big) > PHOTO_MAX_BYTES
+    fixed, extension = acceptable_picture(big)
+    assert extension == "jpg" and len(fixed) <= PHOTO_MAX_BYTES
+
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema, images=[stage_picture(big)])
+    batch = submit(item.batch)
+    item.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert item.status == UploadItem.Status.PUBLISHED and item.picture_paths[0].startswith("img/")
+
+
+def test_category_panel_reads_the_schema_again_on_demand(
+    connected_shop, sandbox, client, staff_user
+):
+    client.force_login(staff_user)
+    batch = UploadBatchFactory(shop=connected_shop)
+    url = reverse("catalog:category_panel", args=[batch.pk])
+    client.get(url, {"category_id": TEE})
+    sandbox.reset_stats()
+    client.get(url, {"category_id": TEE})
+    assert "alibaba.category.attribute.get" not in sandbox.calls()  # cached
+    client.get(url, {"category_id": TEE, "refresh": "1"})
+    assert sandbox.calls()["alibaba.category.attribute.get"] == 1
