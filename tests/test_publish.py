@@ -606,3 +606,22 @@ def test_category_panel_reads_the_schema_again_on_demand(
     assert "alibaba.category.attribute.get" not in sandbox.calls()  # cached
     client.get(url, {"category_id": TEE, "refresh": "1"})
     assert sandbox.calls()["alibaba.category.attribute.get"] == 1
+
+
+def test_a_copied_offers_pictures_are_put_into_this_shops_photobank(
+    connected_shop, sandbox, settings
+):
+    """Another seller's photobank path (a copied offer) is refused by the schema-driven add:
+    the picture is fetched from the image host and uploaded to this shop's photobank."""
+    settings.OPEN1688_IMAGE_BASE = sandbox.url + "/"  # the sandbox serves /img/ pictures
+    schema = attributes_for(connected_shop, TEE)
+    foreign = "img/ibank/2026/001/002/1_1.jpg"
+    item = staged_item(connected_shop, schema, images=[foreign], source=UploadItem.Source.COPY)
+    sandbox.reset_stats()
+
+    batch = submit(item.batch)
+
+    item.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
+    assert sandbox.calls()[PHOTO_ADD] == 1 and item.picture_paths[0] != foreign

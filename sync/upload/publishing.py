@@ -226,14 +226,25 @@ def _kept_as_path(reference: str) -> str | None:
 
 
 def pictures_to_photobank(
-    shop: Shop, client: Open1688Client, item: UploadItem, publishing: ShopPublishing
+    shop: Shop,
+    client: Open1688Client,
+    item: UploadItem,
+    publishing: ShopPublishing,
+    *,
+    strict: bool = False,
 ) -> list[str]:
     """The photobank paths of the item's pictures, uploading those not yet there (once per
-    shop and content). Raises PictureError for a picture that cannot be read or fixed."""
+    shop and content). `strict` (the schema-driven add, which takes only this seller's
+    photobank paths): a copied offer's pictures, paths in another seller's photobank, are
+    downloaded from the image host and uploaded too. Raises PictureError for a picture that
+    cannot be read or fixed."""
     paths: list[str] = []
+    foreign = strict and item.source == UploadItem.Source.COPY
     for number, reference in enumerate(item.images or [], 1):
         path = _kept_as_path(reference)
-        if path:
+        if path and foreign and not PhotobankPicture.objects.filter(shop=shop, path=path).exists():
+            reference = settings.OPEN1688_IMAGE_BASE + path  # another seller's: fetch it
+        elif path:
             paths.append(path)
             continue
         try:

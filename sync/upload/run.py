@@ -236,7 +236,9 @@ def _send(context: Context, item: UploadItem) -> bool:
     try:
         if api == pub.Api.SCHEMA or any(not pub._kept_as_path(i) for i in item.images or []):
             _fetch_settings(context)
-        paths = pub.pictures_to_photobank(shop, client, item, context.publishing)
+        paths = pub.pictures_to_photobank(
+            shop, client, item, context.publishing, strict=api == pub.Api.SCHEMA
+        )
     except pub.PictureError as exc:
         _set(item, status=S.FAILED, remote_error_code="picture", remote_error_message=str(exc))
         return False
