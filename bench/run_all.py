@@ -12,6 +12,7 @@ answers; that database is dropped and created again.
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -23,6 +24,7 @@ ROOT = HERE.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
 PAGES_POSTGRES = POSTGRES.rsplit("/", 1)[0] + "/bench_pages"
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
 
 
 def postgres_answers() -> bool:
@@ -151,6 +153,8 @@ def main() -> int:
                 + (f", exit status {code}" if code else "") + ")", ""]  # fmt: skip
         text, block = [], []
         for line in lines:
+            if LOG_LINE.match(line):  # a library's log line (e.g. django-axes), not a figure
+                continue
             if line.startswith("|"):
                 if block:
                     text += ["```", *block, "```", ""]
