@@ -83,7 +83,7 @@ def test_a_run_at_the_gateways_limit_draws_no_quota_error(sandbox, seller, redis
         stats = sandbox.get("stats")
         assert stats["calls"].get("alibaba.product.get") == 25
         assert "refused" not in stats  # no gw.QosAppFrequencyLimit at all
-        assert 2.3 <= took < 4.0  # paced at the limit, and close to it
+        assert 2.3 <= took < 5.0  # paced at the limit (25 calls at 10/s: 2.4 s)
     finally:
         sandbox.control(
             "apps",
