@@ -14,6 +14,7 @@ must be listed in SAME_IN_BOTH; any other msgstr equal to its msgid is an untran
 
 import argparse
 import ast
+import os
 import re
 import shutil
 import subprocess
@@ -111,9 +112,13 @@ def refreshed_catalogue(workdir: Path) -> str:
             shutil.copytree(source, workdir / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(source, workdir / name)
+    # A Redis address of its own, so the settings of the copy start no embedded redis-server
+    # (nothing connects to it: makemessages only reads files).
+    env = {**os.environ, "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}
     subprocess.run(
         [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-obsolete", "-v", "0"],
         cwd=workdir,
+        env=env,
         check=True,
     )
     return (workdir / PO).read_text(encoding="utf-8")
