@@ -179,6 +179,13 @@ def main() -> None:
     args = parser.parse_args()
 
     bench = Bench()
+    try:
+        measure(bench, args)
+    finally:
+        bench.close()
+
+
+def measure(bench: Bench, args) -> None:
     from catalog.models import PriceStockChange, Sku
 
     db = database_label()
@@ -222,7 +229,6 @@ def main() -> None:
     store_path = store_only(shop, first.answers)
     prepared = prepared_rows(shop)
     raw_insert, raw_update = ceiling(shop, prepared)
-    bench.close()
 
     print(f"\n{db}: {n_first:,} offers, {skus:,} SKUs ({skus / n_first:.1f} per offer), "
           f"incremental: {n_second:,} offers changed, {rows_changes:,} change rows")  # fmt: skip
