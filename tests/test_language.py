@@ -347,7 +347,7 @@ def test_an_invalid_item_is_refused_with_readable_messages():
 
     batch = UploadBatchFactory(name="批次")
     item = UploadItemFactory.build(batch=batch, title="", cargo_number="TS-10")
-    with pytest.raises(Refused) as refusal:
+    with translation.override("zh-hans"), pytest.raises(Refused) as refusal:
         services.save_item(user=None, item=item)
     assert refusal.value.code == "item.invalid" and "标题必填" in refusal.value.message
     with translation.override("en"), pytest.raises(Refused) as refusal:
