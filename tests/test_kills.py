@@ -27,12 +27,13 @@ from django.utils.html import escape
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.messages import render
 from catalog.models import Product, Sku, SyncRun
-from sync.catalog_sync import start_run, sync_shop
+from sync.catalog_sync import lock_key, start_run, sync_shop
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
 from sync.live_edits import apply_live_edit, plan_live_edit
+from sync.locks import holder
+from tests.child_processes import ROOT, child_env, horse_of, wait_for
 from tests.factories import UserFactory
 from tests.test_fault_matrix import local_skus, sandbox_skus
-from tests.test_reliability_kill import ROOT, child_env, horse_of, wait_for
 from tests.test_reliability_redis import own_redis  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -218,6 +219,11 @@ def test_a_sync_survives_a_restart_of_its_redis_server(
     run.refresh_from_db()
     if run.status != SyncRun.Status.SUCCEEDED:
         assert run.error, run.status
+        # The snapshot brought the interrupted run's lock back with its TTL: it must end by
+        # itself (nobody renews it) before the next run can take the shop.
+        wait_for(
+            lambda: holder(lock_key(shop.pk)) is None, 3 * LOCK_TTL + 5, "the stale lock to end"
+        )
         fresh_worker(sandbox, ["sync"], **env)
         if not SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists():
             sync_shop(start_run(shop))

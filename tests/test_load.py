@@ -19,9 +19,9 @@ from catalog.models import SyncRun
 from sync.gateway import connect_shop
 from sync.jobs import enqueue_sync
 from sync.open1688.answers import parse_token
+from tests.child_processes import ROOT, child_env
 from tests.factories import UserFactory
 from tests.test_fault_matrix import local_skus, sandbox_skus
-from tests.test_reliability_kill import ROOT, child_env
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.load]
 

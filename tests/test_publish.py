@@ -273,7 +273,7 @@ def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
 
     from sync.upload import lock_key
     from sync.upload.queue import resume_stalled_uploads
-    from tests.test_upload_job import ROOT, _child_env, _wait_for
+    from tests.child_processes import ROOT, child_env, wait_for
 
     settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.5
     schema = attributes_for(connected_shop, TEE)
@@ -297,13 +297,13 @@ def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
             "rq.SimpleWorker",
         ],  # fmt: skip
         cwd=ROOT,
-        env={**_child_env(sandbox), "ERP_DATA_DIR": str(settings.DATA_DIR)},
+        env={**child_env(sandbox), "ERP_DATA_DIR": str(settings.DATA_DIR)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,  # its own process group: the worker and its work-horse
     )
     try:
-        _wait_for(lambda: sandbox.calls().get(NEW_ADD) or child.poll() is not None, 60, "add")
+        wait_for(lambda: sandbox.calls().get(NEW_ADD) or child.poll() is not None, 60, "add")
         assert child.poll() is None, child.stderr.read().decode()[-3000:]
         os.killpg(child.pid, signal.SIGKILL)  # the worker and the work-horse running the job
     finally:
@@ -313,7 +313,7 @@ def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
     killed_at = time.monotonic()
     batch.refresh_from_db()
     assert batch.status == UploadBatch.Status.RUNNING  # as the dead run left it
-    _wait_for(lambda: not redis_conn.exists(lock_key(batch.pk)), 10, "the dead run's lock")
+    wait_for(lambda: not redis_conn.exists(lock_key(batch.pk)), 10, "the dead run's lock")
 
     assert resume_stalled_uploads() == [batch.pk]  # what the minute job does
     run_worker("upload")

@@ -1,19 +1,14 @@
 """Batch upload (批量上货) against the sandbox gateway over real HTTP, with a real RQ worker on
 real Redis. Outcomes are checked on the gateway side (its offers and its call counters)."""
 
-import os
 import signal
 import subprocess
 import sys
-import time
 from decimal import Decimal
-from pathlib import Path
 
 import django_rq
 import pytest
-from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.db import connection
 from django.utils import translation
 from rq.job import Job
 
@@ -22,6 +17,7 @@ from erp1688.refusals import Refused
 from sync import services
 from sync.gateway import call_as_shop, make_client
 from sync.upload import lock_key, parse_offer_refs
+from tests.child_processes import ROOT, child_env, wait_for
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory
 
@@ -55,7 +51,6 @@ def refused_code(call, *args) -> str:
 
 ADD = "alibaba.product.add"
 LIST = "alibaba.product.list.get"
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_batch(shop: Shop, count: int, **fields) -> UploadBatch:
@@ -176,36 +171,6 @@ def test_server_error_that_did_not_apply_is_sent_once_more_after_checking(sandbo
     assert_one_offer_per_item(sandbox, batch)
 
 
-def _child_env(sandbox) -> dict:
-    """The environment of a child `manage.py` that shares this test's database and Redis."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        database_url = f"sqlite:///{db['NAME']}"
-    else:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        database_url = (
-            f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
-    return {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": settings.REDIS_URL,
-        "OPEN1688_GATEWAY": sandbox.url,
-        "OPEN1688_APP_KEY": settings.OPEN1688_APP_KEY,
-        "OPEN1688_APP_SECRET": settings.OPEN1688_APP_SECRET,
-        "OPEN1688_READ_TIMEOUT": "30",
-        "LOCK_TTL_SECONDS": "2",  # so the killed run's lock expires quickly
-    }
-
-
-def _wait_for(condition, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
 def test_worker_killed_during_add_leaves_no_duplicate_after_rerun(
     sandbox, connected_shop, redis_conn
 ):
@@ -215,13 +180,13 @@ def test_worker_killed_during_add_leaves_no_duplicate_after_rerun(
     child = subprocess.Popen(  # noqa: S603
         [sys.executable, "manage.py", "upload_batch", str(batch.pk), "--inline"],
         cwd=ROOT,
-        env=_child_env(sandbox),
+        env=child_env(sandbox),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:
         # The sandbox counts a call on arrival, then sleeps before creating the offer.
-        _wait_for(
+        wait_for(
             lambda: sandbox.calls().get(ADD) or child.poll() is not None,
             30,
             "the child to send the add",
@@ -232,10 +197,10 @@ def test_worker_killed_during_add_leaves_no_duplicate_after_rerun(
         child.kill()
         child.wait()
         child.stderr.close()
-    _wait_for(lambda: remote_offers(sandbox, connected_shop), 10, "the sandbox to apply the add")
+    wait_for(lambda: remote_offers(sandbox, connected_shop), 10, "the sandbox to apply the add")
     first.refresh_from_db()
     assert first.status == UploadItem.Status.UPLOADING and first.remote_offer_id is None
-    _wait_for(lambda: not redis_conn.exists(lock_key(batch.pk)), 5, "the dead run's lock")
+    wait_for(lambda: not redis_conn.exists(lock_key(batch.pk)), 5, "the dead run's lock")
 
     submit_batch(batch)
     run_worker("upload")

@@ -1,0 +1,49 @@
+"""Helpers for tests that run real `manage.py` children (workers to SIGKILL, load runs)."""
+
+import os
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCK_TTL = 2  # seconds, in the children and here, so a test waits seconds instead of a minute
+
+
+def child_env(sandbox) -> dict:
+    """The environment of a child `manage.py` sharing this test's database, Redis and sandbox."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        database_url = f"sqlite:///{db['NAME']}"
+    else:
+        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+        database_url = (
+            f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        )
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": settings.REDIS_URL,
+        "OPEN1688_GATEWAY": sandbox.url,
+        "OPEN1688_APP_KEY": settings.OPEN1688_APP_KEY,
+        "OPEN1688_APP_SECRET": settings.OPEN1688_APP_SECRET,
+        "OPEN1688_RATE_PER_SECOND": "200",
+        "OPEN1688_READ_TIMEOUT": "30",
+        "LOCK_TTL_SECONDS": str(LOCK_TTL),  # so a killed holder's lock expires quickly
+    }
+
+
+def wait_for(condition, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.1)
+
+
+def horse_of(worker_pid: int) -> int:
+    """The work-horse a forking rq worker forked for its job (its only child)."""
+    children = Path(f"/proc/{worker_pid}/task/{worker_pid}/children").read_text().split()
+    assert len(children) == 1, children
+    return int(children[0])
