@@ -22,7 +22,7 @@ from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import ShopPublishing, UploadBatch, UploadItem
 from catalog.validation import IMAGES_MAX
-from erp1688.refusals import PermissionRefused, Refused, require
+from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
 from sync import services as sync_services
 from sync.categories import attributes_for, cached_attributes, category_name, search
 from sync.open1688 import Open1688Error
@@ -45,13 +45,6 @@ def _posted(request):
     """The POST data, or None on GET: an empty POST is still a submission and gets its errors
     ("This field is required"), where `request.POST or None` would show a blank form."""
     return request.POST if request.method == "POST" else None
-
-
-def _shown(request, refused: Refused) -> None:
-    """A business refusal becomes a message; a permission refusal goes on to the 403 page."""
-    if isinstance(refused, PermissionRefused):
-        raise refused
-    messages.error(request, refused.message)
 
 
 @staff_member_required
@@ -118,7 +111,7 @@ def batch_publishing(request, pk):
             send_address_id=_optional_id(request.POST.get("send_address_id", "")),
         )
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         messages.success(request, _("Publishing settings of the batch saved."))
     return _detail(pk)
@@ -131,7 +124,7 @@ def batch_validate(request, pk):
     try:
         invalid = services.validate_batch(user=request.user, batch=batch)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
         return _detail(pk)
     if invalid:
         messages.warning(request, _("%(n)d items have errors.") % {"n": invalid})
@@ -147,7 +140,7 @@ def batch_submit(request, pk):
     try:
         sync_services.submit_batch(user=request.user, batch=batch)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         messages.success(request, _("The batch was submitted for upload."))
     return _detail(pk)
@@ -160,7 +153,7 @@ def batch_retry(request, pk):
     try:
         sync_services.retry_failed(user=request.user, batch=batch)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         messages.success(request, _("Failed items will be uploaded again."))
     return _detail(pk)
@@ -179,7 +172,7 @@ def batch_copy(request, pk):
                 user=request.user, batch=batch, offer_refs=form.cleaned_data["offer_refs"]
             )
         except Refused as refused:
-            _shown(request, refused)
+            show_refusal(request, refused)
         else:
             if result.created:
                 messages.success(
@@ -358,7 +351,7 @@ def batch_preflight(request, pk):
     try:
         results = sync_services.preflight_batch(user=request.user, batch=batch)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
         return _detail(pk)
     except Open1688Error as exc:
         messages.error(
@@ -398,7 +391,7 @@ def item_delete(request, pk, item_pk):
     try:
         services.delete_item(user=request.user, item=item)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         messages.success(request, _("Item deleted."))
     return _detail(pk)
@@ -420,7 +413,7 @@ def batch_bulk_edit(request, pk):
             user=request.user, items=form.cleaned_data["items"], **form.changes()
         )
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         selected = len(form.cleaned_data["items"])
         messages.success(

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import PriceStockChange, Product
-from erp1688.refusals import PermissionRefused, Refused
+from erp1688.refusals import Refused, show_refusal
 from sync import live_edits
 
 VIEW = "catalog.view_liveedit"
@@ -119,12 +119,6 @@ def _typed_values(posted, kind: str) -> dict[str, str]:
     return values
 
 
-def _shown(request, refused: Refused) -> None:
-    if isinstance(refused, PermissionRefused):
-        raise refused
-    messages.error(request, refused.message)
-
-
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_list(request):
@@ -160,7 +154,7 @@ def live_new(request):
                 **arguments,
             )
         except Refused as refused:
-            _shown(request, refused)
+            show_refusal(request, refused)
         else:
             return redirect("catalog:live_detail", pk=operation.pk)
     context = {
@@ -250,7 +244,7 @@ def live_apply(request, pk):
     try:
         live_edits.apply_live_edit(user=request.user, operation=operation)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         messages.success(request, _("Sent to the queue: 1688 is being updated."))
     return redirect("catalog:live_detail", pk=pk)
@@ -263,7 +257,7 @@ def live_check(request, pk):
     try:
         live_edits.check_live_edit(user=request.user, operation=operation)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         conflicts = operation.lines.filter(status=LiveEditLine.Status.CONFLICT).count()
         messages.info(
@@ -281,7 +275,7 @@ def live_discard(request, pk):
     try:
         live_edits.discard_live_edit(user=request.user, operation=operation)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
     else:
         messages.success(request, _("Discarded: nothing was sent to 1688."))
     return redirect("catalog:live_detail", pk=pk)
@@ -294,7 +288,7 @@ def live_undo(request, pk):
     try:
         undo = live_edits.plan_undo(user=request.user, operation=operation)
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
         return redirect("catalog:live_detail", pk=pk)
     messages.info(request, _("Check the undo below, then apply it."))
     return redirect("catalog:live_detail", pk=undo.pk)

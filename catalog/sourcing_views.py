@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.models import CategoryNode, Shop, UploadBatch
-from erp1688.refusals import PermissionRefused, Refused
+from erp1688.refusals import Refused, show_refusal
 from sync import sourcing
 
 SEARCH = sourcing.SEARCH_PERMISSION
@@ -147,12 +147,6 @@ class StageForm(forms.Form):
         self.fields["batch"].queryset = sourcing.draft_batches()
 
 
-def _shown(request, refused: Refused) -> None:
-    if isinstance(refused, PermissionRefused):
-        raise refused
-    messages.error(request, refused.message)
-
-
 def _watch_url() -> str | None:
     """The watchlist's "add" URL once it exists (issue 17's watchlist adds `catalog:watch_add`,
     a POST of `offer_id` and `next`); until then no watch button is drawn."""
@@ -223,7 +217,7 @@ def sourcing_search(request):
                 shop=form.cleaned_data.get("shop"),
             )
         except Refused as refused:
-            _shown(request, refused)
+            show_refusal(request, refused)
     shop = _chosen_shop(form)
     category_names = _category_names(shop)
     chosen = form.cleaned_data.get("category") if form.is_bound and form.is_valid() else None
@@ -253,7 +247,7 @@ def sourcing_image(request):
                     user=request.user, image=upload_form.cleaned_data["image"].read(), shop=shop
                 )
             except Refused as refused:
-                _shown(request, refused)
+                show_refusal(request, refused)
             else:
                 query = {"image_id": image_id, **({"shop": shop.pk} if shop else {})}
                 return redirect(f"{reverse('catalog:sourcing_image')}?{urlencode(query)}")
@@ -272,7 +266,7 @@ def sourcing_image(request):
                     shop=data.get("shop"),
                 )
             except Refused as refused:
-                _shown(request, refused)
+                show_refusal(request, refused)
     context = _results_context(request, results, form=form, upload_form=upload_form, mode="image")
     return render(request, "catalog/sourcing_image.html", context)
 
@@ -293,7 +287,7 @@ def sourcing_stage(request):
     try:
         result = sourcing.stage_offers(user=request.user, batch=batch, offer_ids=[offer_id])
     except Refused as refused:
-        _shown(request, refused)
+        show_refusal(request, refused)
         return HttpResponseRedirect(back)
     if result.created:
         messages.success(

@@ -7,6 +7,7 @@ a stable `code` (tests and the UI key on it) and a translatable message, in the 
 Django's `ValidationError(message, code=...)`.
 """
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -53,3 +54,11 @@ def require(user, *permissions: str) -> None:
         "permission_denied",
         _("You do not have permission to do this. Ask a manager for the right role."),
     )
+
+
+def show_refusal(request, refused: Refused) -> None:
+    """For views: a business refusal becomes an error message on the next page; a permission
+    refusal goes on to the styled 403 page."""
+    if isinstance(refused, PermissionRefused):
+        raise refused
+    messages.error(request, refused.message)
