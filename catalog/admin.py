@@ -81,7 +81,7 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
         "member_id",
         "login_id",
         "status",
-        "status_reason",
+        "status_reason_shown",
         "declined_apis_shown",
         "access_token_expires_at",
         "refresh_token_expires_at",
@@ -96,6 +96,10 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # shops are added by connecting them (OAuth)
+
+    @admin.display(description=_("status reason"))
+    def status_reason_shown(self, shop):
+        return render(shop.status_reason) or "—"
 
     @admin.display(description=_("APIs not granted to this app"))
     def declined_apis_shown(self, shop):

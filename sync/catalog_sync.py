@@ -32,6 +32,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.messages import render
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
 from erp1688.refusals import Refused
 from sync import alerts
@@ -137,7 +138,7 @@ def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") ->
 def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     shop = Shop.objects.get(pk=run.shop_id)
     if not shop.is_syncable:  # the rule of Shop.objects.syncable()
-        raise RuntimeError(f"shop is {shop.get_status_display()}: {shop.status_reason}")
+        raise RuntimeError(f"shop is {shop.get_status_display()}: {render(shop.status_reason)}")
     full = run.kind == SyncRun.Kind.FULL
     if shop.sync_cursor is None and not full:
         run.kind = SyncRun.Kind.FIRST  # no cursor yet: it reads everything, say so

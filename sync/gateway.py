@@ -10,8 +10,10 @@ import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from django.views.decorators.debug import sensitive_variables
 
+from catalog.messages import as_text, stored
 from catalog.models import Shop
 from sync.open1688 import (
     AuthError,
@@ -87,6 +89,13 @@ def connect_shop(token: TokenInfo, *, name: str = "") -> Shop:
     return save_token(shop, token)
 
 
+def refresh_token_refused(exc: RefreshTokenExpiredError) -> str:
+    """The shop's status reason, stored as a message shown in the reader's language; 1688's own
+    words stay beside it for the record (catalog/messages.py)."""
+    reason = stored(gettext_noop("1688 refused the refresh token: connect the shop again."))
+    return as_text(reason % {"platform": exc.message[:120]})
+
+
 def mark_needs_reauth(shop: Shop, reason: str) -> None:
     Shop.objects.filter(pk=shop.pk).update(
         status=Shop.Status.NEEDS_REAUTH, status_reason=reason[:300], updated_at=timezone.now()
@@ -112,7 +121,7 @@ def access_token_for(shop: Shop, client: Open1688Client, *, force_refresh: bool 
                 save_token(locked, client.refresh_access_token(locked.refresh_token))
     except RefreshTokenExpiredError as exc:
         # Outside the rolled-back transaction, so the mark sticks and the scheduler skips the shop.
-        mark_needs_reauth(shop, f"refresh token rejected: {exc.message}")
+        mark_needs_reauth(shop, refresh_token_refused(exc))
         raise
     shop.access_token = locked.access_token
     shop.access_token_expires_at = locked.access_token_expires_at
@@ -187,7 +196,7 @@ def postpone_expiring_tokens(*, client: Open1688Client | None = None) -> dict[st
             try:
                 _postpone(shop, api)
             except RefreshTokenExpiredError as exc:
-                mark_needs_reauth(shop, f"refresh token rejected: {exc.message}")
+                mark_needs_reauth(shop, refresh_token_refused(exc))
                 counts["needs_reauth"] += 1
             except Open1688Error as exc:
                 log.warning("shop %s: postponeToken failed: %s", shop.member_id, exc)

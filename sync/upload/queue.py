@@ -14,6 +14,7 @@ from rq import Callback
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from catalog.messages import render
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.validation import refresh_batch_counts, validate_batch
 from erp1688.refusals import Refused
@@ -41,7 +42,7 @@ def prepare_batch(batch: UploadBatch, *, user=None, retry: bool = False) -> Uplo
         raise Refused(
             "shop.not_connected",
             _("Shop %(shop)s is not connected or needs re-authorisation. %(reason)s"),
-            params={"shop": shop.name, "reason": shop.status_reason},
+            params={"shop": shop.name, "reason": render(shop.status_reason)},
         )
     refuse_if_busy(batch)
     validate_batch(batch)  # also after a failure: staff may have fixed the item

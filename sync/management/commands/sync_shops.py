@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from catalog.messages import render
 from catalog.models import Shop, SyncRun
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
 from sync.jobs import enqueue_sync
@@ -41,7 +42,7 @@ class Command(BaseCommand):
             if not shop.is_syncable:
                 self.stdout.write(
                     self.style.WARNING(
-                        f"{shop}: skipped, {shop.get_status_display()} {shop.status_reason}"
+                        f"{shop}: skipped, {shop.get_status_display()} {render(shop.status_reason)}"
                     )
                 )
                 continue
