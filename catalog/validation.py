@@ -27,6 +27,7 @@ from catalog.models import (
     UploadItem,
     json_texts,
 )
+from sync.categories import load_schemas
 from sync.open1688.answers import parse_category_attributes
 from sync.open1688.types import (
     CARGO_NUMBER_ATTRIBUTE,
@@ -542,7 +543,9 @@ def check_against_schema(item, schema: CategoryAttributes) -> dict[str, list[str
     return dict(errors)
 
 
-def _schemas(items: Sequence[UploadItem]) -> dict[tuple[int, int], CategoryAttributes]:
+def _schemas(items: Sequence[UploadItem]) -> tuple[dict, dict]:
+    """(schemas, problems) by (shop id, category id): cached schemas, and the rest read from
+    1688 now (sync.categories.load_schemas: one call per category not cached yet)."""
     keys = {(item.batch.shop_id, item.category_id) for item in items if _valid_id(item.category_id)}
     found = {}
     for shop_id in {shop for shop, _c in keys}:
@@ -554,21 +557,31 @@ def _schemas(items: Sequence[UploadItem]) -> dict[tuple[int, int], CategoryAttri
                 )
             except ValueError:  # a cache row that no longer parses is as good as none
                 continue
-    return found
+    loaded, problems = load_schemas(keys - set(found))
+    return {**found, **loaded}, problems
 
 
 def validate_items(items: Sequence[UploadItem]) -> list[dict[str, list[str]]]:
-    """validate_item for each item, plus cargo-number uniqueness and the category's attribute
-    schema where it is cached (items must have their batch)."""
+    """validate_item for each item, plus cargo-number uniqueness and the leaf category's
+    attribute schema (read from 1688 when not cached; an item whose category has none to give
+    is invalid: 1688 would refuse it). Items must have their batch."""
     results = [validate_item(item) for item in items]
     for index, message in _cargo_conflicts(items).items():
         results[index].setdefault("cargo_number", []).append(message)
-    schemas = _schemas(items)
+    schemas, problems = _schemas(items)
     for item, errors in zip(items, results, strict=True):
-        schema = schemas.get((item.batch.shop_id, item.category_id))
-        if schema is not None:
-            for field, messages in check_against_schema(item, schema).items():
-                errors.setdefault(field, []).extend(messages)
+        if not _valid_id(item.category_id):
+            continue
+        key = (item.batch.shop_id, item.category_id)
+        schema = schemas.get(key)
+        if schema is None:
+            errors.setdefault("category_id", []).append(
+                problems.get(key)
+                or _("Category %(id)s has no attribute schema") % {"id": item.category_id}
+            )
+            continue
+        for field, messages in check_against_schema(item, schema).items():
+            errors.setdefault(field, []).extend(messages)
     return results
 
 

@@ -244,8 +244,14 @@ UPLOAD_INLINE_WAIT_SECONDS = env.float("UPLOAD_INLINE_WAIT_SECONDS", 10.0)
 UPLOAD_AUDIT_CHECK_SECONDS = env.int("UPLOAD_AUDIT_CHECK_SECONDS", 60)
 # The title limit as 1688 counts it (a Chinese character counts 2).
 PUBLISH_TITLE_MAX_WEIGHT = env.int("PUBLISH_TITLE_MAX_WEIGHT", 60)
-# Offer images come as relative paths served under this host.
-OPEN1688_IMAGE_BASE = env.str("OPEN1688_IMAGE_BASE", "https://cbu01.alicdn.com/")
+# Offer images come as relative paths served under this host: 1688's image CDN, or the
+# sandbox gateway itself (it serves /img/ pictures) when the gateway is not 1688's.
+OPEN1688_IMAGE_BASE = env.str(
+    "OPEN1688_IMAGE_BASE",
+    "https://cbu01.alicdn.com/"
+    if "open.1688.com" in OPEN1688_GATEWAY
+    else OPEN1688_GATEWAY.rstrip("/") + "/",
+)
 
 # Error reports (DEBUG 500 page, admin e-mails) hide the client's frames and every known secret.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "erp1688.security.SecretHidingFilter"

@@ -30,7 +30,7 @@ class Switches:
     # required and cascading attributes, photobank pictures, own freight template and
     # address); off: the old lenient add, published at once. The schema-driven add and the
     # preview are always strict.
-    strict_publish: bool = False
+    strict_publish: bool = True
     # Audit of new offers: `auditing` this long, then published or untread (a title with one of
     # the words, or a random share of offers); 0: decided at once.
     audit_seconds: float = 3.0

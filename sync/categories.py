@@ -5,14 +5,17 @@
 - `search(shop, keyword)` answers from the cache when it has the tree, else asks 1688
   (alibaba.category.searchByKeyword) and caches what came back;
 - `attributes_for(shop, category_id)` is the leaf's `CategoryAttributes`, read from 1688 once and
-  cached (`refresh=True` reads it again); `cached_attributes` never calls 1688 (validation).
+  cached (`refresh=True` reads it again); `cached_attributes` never calls 1688;
+- `load_schemas(keys)` reads the schemas validation needs and are not cached yet, and says why
+  one could not be had (not a leaf, refused, 1688 not reachable now).
 """
 
 from django.db import transaction
 
+from catalog.messages import stored as _
 from catalog.models import AttributeSchemaCache, CategoryNode, Shop
 from sync.gateway import call_as_shop, client_or_new
-from sync.open1688 import Open1688Client
+from sync.open1688 import BusinessError, InvalidParameterError, Open1688Client, Open1688Error
 from sync.open1688.answers import parse_category_attributes
 from sync.open1688.types import Category, CategoryAttributes
 
@@ -129,3 +132,49 @@ def attributes_for(
         shop=shop, category_id=category_id, defaults={"answer": schema.raw}
     )
     return schema
+
+
+def load_schemas(
+    keys: set[tuple[int, int]], *, client: Open1688Client | None = None
+) -> tuple[dict[tuple[int, int], CategoryAttributes], dict[tuple[int, int], dict]]:
+    """The schemas of (shop id, category id) pairs not cached yet, read from 1688 and cached
+    (validation needs one for every item: 1688 refuses an add that misses a required
+    attribute). Returns (schemas, problems): a problem is a stored message (catalog.messages)
+    for a category that is not a leaf, that 1688 refused, or that could not be read now."""
+    schemas: dict[tuple[int, int], CategoryAttributes] = {}
+    problems: dict[tuple[int, int], dict] = {}
+    if not keys:
+        return schemas, problems
+    shops = Shop.objects.in_bulk({shop_id for shop_id, _c in keys})
+    known = {
+        (node.shop_id, node.category_id): node
+        for node in CategoryNode.objects.filter(
+            shop_id__in=shops, category_id__in={c for _s, c in keys}
+        )
+    }
+    unreachable: dict[int, dict] = {}  # shop id → why 1688 cannot be asked now
+    with client_or_new(client) as api:
+        for key in sorted(keys):
+            shop_id, category_id = key
+            node = known.get(key)
+            if node is not None and not node.is_leaf:
+                problems[key] = _(
+                    "Category %(id)s (%(name)s) is not a leaf category: choose one of its "
+                    "sub-categories"
+                ) % {"id": category_id, "name": node.path or node.name}
+                continue
+            if shop_id in unreachable:
+                problems[key] = unreachable[shop_id]
+                continue
+            try:
+                schemas[key] = attributes_for(shops[shop_id], category_id, client=api)
+            except (BusinessError, InvalidParameterError) as exc:
+                problems[key] = _(
+                    "1688 gave no attributes for category %(id)s: %(error)s"
+                ) % {"id": category_id, "error": (exc.message or str(exc))[:300]}
+            except Open1688Error as exc:  # transport, quota, authorisation: not now
+                unreachable[shop_id] = problems[key] = _(
+                    "The attributes of category %(id)s could not be read from 1688 now "
+                    "(%(error)s): validate again later"
+                ) % {"id": category_id, "error": str(exc)[:300]}
+    return schemas, problems

@@ -73,6 +73,7 @@ def sandbox(sandbox_server, settings, redis_conn):
     sandbox_server.control("reset")
     settings.OPEN1688_GATEWAY = sandbox_server.url
     settings.OPEN1688_AUTHORIZE_URL = sandbox_server.url + "/oauth/authorize"
+    settings.OPEN1688_IMAGE_BASE = sandbox_server.url + "/"  # it serves /img/ pictures
     settings.OPEN1688_RATE_PER_SECOND = 200.0
     settings.OPEN1688_READ_TIMEOUT = 3.0
     yield sandbox_server

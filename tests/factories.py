@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -5,7 +6,36 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+from catalog.models import (
+    AttributeSchemaCache,
+    PriceStockChange,
+    Product,
+    Shop,
+    Sku,
+    SyncRun,
+    UploadBatch,
+    UploadItem,
+)
+from sandbox import categories as sandbox_categories
+
+TEE = 1031910  # 女式T恤, a leaf of the sandbox's (and 1688's) 女装 > T恤
+# The attributes 1688 requires of a 女式T恤 (品牌, 是否进口, 面料, 适用季节); 货号 (1398) is the
+# item's cargo number.
+TEE_ATTRIBUTES = (
+    {"attributeID": 2176, "value": "无品牌"},
+    {"attributeID": 1141, "value": "否"},
+    {"attributeID": 287, "value": "纯棉"},
+    {"attributeID": 122216347, "value": "夏季"},
+)
+
+
+def schema_answer(category_id: int) -> dict:
+    """alibaba.category.attribute.get of a leaf as the sandbox gateway answers it."""
+    return {
+        "success": True,
+        "attributes": [a.as_answer() for a in sandbox_categories.attributes_for(category_id)],
+        "attributeLevelMapStr": json.dumps(sandbox_categories.cascades_for(category_id)),
+    }
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -56,6 +86,20 @@ class ProductFactory(factory.django.DjangoModelFactory):
         lambda: [{"start_quantity": 2, "price": "19.90"}, {"start_quantity": 50, "price": "17.50"}]
     )
     images = factory.LazyFunction(lambda: ["img/ibank/2026/001/002/1_1.jpg"])
+    attributes = factory.LazyFunction(lambda: [dict(a) for a in TEE_ATTRIBUTES])
+
+    @factory.post_generation
+    def schema_cached(item, create, extracted, **kwargs):
+        """The category's schema as the app caches it after its first read from 1688, so
+        validation needs no gateway; `schema_cached=False` leaves it to be read over HTTP."""
+        if create and extracted is not False and sandbox_categories.attributes_for(
+            item.category_id or 0
+        ):
+            AttributeSchemaCache.objects.get_or_create(
+                shop_id=item.batch.shop_id,
+                category_id=item.category_id,
+                defaults={"answer": schema_answer(item.category_id)},
+            )
     remote_modified_at = factory.LazyFunction(timezone.now)
 
 
@@ -108,11 +152,26 @@ class UploadBatchFactory(factory.django.DjangoModelFactory):
 class UploadItemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = UploadItem
+        skip_postgeneration_save = True
 
     batch = factory.SubFactory(UploadBatchFactory)
     position = factory.Sequence(lambda n: n)
     title = factory.Sequence(lambda n: f"夏季韩版宽松纯棉短袖T恤女 {n}")
-    category_id = 1031910
+    category_id = TEE
     price = Decimal("25.00")
     stock = 200
     images = factory.LazyFunction(lambda: ["img/ibank/2026/001/002/1_1.jpg"])
+    attributes = factory.LazyFunction(lambda: [dict(a) for a in TEE_ATTRIBUTES])
+
+    @factory.post_generation
+    def schema_cached(item, create, extracted, **kwargs):
+        """The category's schema as the app caches it after its first read from 1688, so
+        validation needs no gateway; `schema_cached=False` leaves it to be read over HTTP."""
+        if create and extracted is not False and sandbox_categories.attributes_for(
+            item.category_id or 0
+        ):
+            AttributeSchemaCache.objects.get_or_create(
+                shop_id=item.batch.shop_id,
+                category_id=item.category_id,
+                defaults={"answer": schema_answer(item.category_id)},
+            )

@@ -5,8 +5,8 @@ shop's photobank, and the item as the parameters of either publish API.
   send-goods addresses read from 1688 the first time (or on `refresh`) and defaults chosen;
 - `api_for(shop, item)`: which API publishes this item (see `choose_api`); `switch_api` records
   a refusal (gw.APIACLDecline / gw.APIUnsupported) and moves the shop to the other API;
-- `pictures_to_photobank(...)`: every picture that is not yet a photobank path is read (a staged
-  upload or a URL), made acceptable (Pillow: webp → jpg, transparent PNG flattened, > 2 MB
+- `pictures_to_photobank(...)`: every picture that is not yet in the shop's photobank is read (a
+  staged upload, a URL, or another seller's path from the image host), made acceptable (Pillow: webp → jpg, transparent PNG flattened, > 2 MB
   recompressed) and added to the shop's album once (content hash → path per shop);
 - `legacy_params(item, paths, ...)` / `schema_form_values(item, paths, ...)`: the payloads.
 """
@@ -230,23 +230,20 @@ def pictures_to_photobank(
     client: Open1688Client,
     item: UploadItem,
     publishing: ShopPublishing,
-    *,
-    strict: bool = False,
 ) -> list[str]:
     """The photobank paths of the item's pictures, uploading those not yet there (once per
-    shop and content). `strict` (the schema-driven add, which takes only this seller's
-    photobank paths): a copied offer's pictures, paths in another seller's photobank, are
-    downloaded from the image host and uploaded too. Raises PictureError for a picture that
-    cannot be read or fixed."""
+    shop and content). Both publish APIs take only this seller's photobank paths: a path this
+    shop's photobank is not known to hold (a copied offer's, another seller's) is downloaded
+    from the image host and uploaded too. Raises PictureError for a picture that cannot be
+    read or fixed."""
     paths: list[str] = []
-    foreign = strict and item.source == UploadItem.Source.COPY
     for number, reference in enumerate(item.images or [], 1):
         path = _kept_as_path(reference)
-        if path and foreign and not PhotobankPicture.objects.filter(shop=shop, path=path).exists():
-            reference = settings.OPEN1688_IMAGE_BASE + path  # another seller's: fetch it
-        elif path:
+        if path and PhotobankPicture.objects.filter(shop=shop, path=path).exists():
             paths.append(path)
             continue
+        if path:
+            reference = settings.OPEN1688_IMAGE_BASE + path  # not known to be ours: fetch it
         try:
             data = picture_bytes(reference)
         except PictureError as exc:

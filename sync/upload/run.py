@@ -234,11 +234,8 @@ def _send(context: Context, item: UploadItem) -> bool:
     shop, client = context.shop, context.client
     api = context.api or pub.choose_api(context.publishing, item, shop_id=shop.pk)
     try:
-        if api == pub.Api.SCHEMA or any(not pub._kept_as_path(i) for i in item.images or []):
-            _fetch_settings(context)
-        paths = pub.pictures_to_photobank(
-            shop, client, item, context.publishing, strict=api == pub.Api.SCHEMA
-        )
+        _fetch_settings(context)  # both APIs need the freight template and address
+        paths = pub.pictures_to_photobank(shop, client, item, context.publishing)
     except pub.PictureError as exc:
         _set(item, status=S.FAILED, remote_error_code="picture", remote_error_message=str(exc))
         return False
