@@ -25,6 +25,11 @@ from sync.open1688 import (
     SignatureError,
 )
 from sync.open1688.answers import parse_token
+from tests.sandbox.publishing_kit import (
+    CARGO_ATTRIBUTE,
+    legacy_offer,
+    ready_seller_via_client,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,22 +51,31 @@ def client(sandbox):
         yield client
 
 
-def new_offer(cargo: str) -> dict:
-    return {
-        "productType": "wholesale",
-        "categoryID": 1031910,
-        "subject": "测试上货 纯棉短袖T恤",
-        "description": "<p>纯棉</p>",
-        "image": {"images": ["img/ibank/2026/100/200/1_1.jpg"]},
-        "saleInfo": {
+def new_offer(client, token: str, cargo: str) -> dict:
+    """An offer the strict alibaba.product.add takes, as a real client sends it: a picture
+    uploaded to the seller's photobank first, its freight template and address, the leaf's
+    required attributes with 货号 `cargo` as attribute 1398 (tests/sandbox/publishing_kit.py)."""
+    _, photo, template, address = ready_seller_via_client(client, token)
+    return legacy_offer(
+        photo,
+        template,
+        address,
+        cargo=cargo,
+        productType="wholesale",
+        subject="测试上货 纯棉短袖T恤",
+        description="<p>纯棉</p>",
+        saleInfo={
             "priceRanges": [{"startQuantity": 2, "price": Decimal("19.90")}],
             "amountOnSale": 100,
             "minOrderQuantity": 2,
             "unit": "件",
             "quoteType": 0,
         },
-        "cargoNumber": cargo,
-    }
+    )
+
+
+def cargo_attribute(detail) -> list[str]:
+    return [a["value"] for a in detail.attributes if a["attributeID"] == CARGO_ATTRIBUTE]
 
 
 def test_list_pages_and_modify_window(client, seller):
@@ -100,9 +114,14 @@ def test_get_unknown_offer_is_a_business_error(client, seller):
 
 
 def test_add_then_get_and_edit(client, seller, sandbox):
-    offer_id = client.add_product(seller["token"], new_offer("CLIENT-ADD-1"))
+    # decided at once, not after the audit (docs/sandbox-control.md, "Switches")
+    sandbox.control("switches", {"app_key": settings.OPEN1688_APP_KEY, "audit_seconds": 0})
+    offer_id = client.add_product(
+        seller["token"], new_offer(client, seller["token"], "CLIENT-ADD-1")
+    )
     detail = client.get_product(seller["token"], offer_id)
-    assert detail.subject == "测试上货 纯棉短袖T恤" and detail.cargo_number == "CLIENT-ADD-1"
+    assert detail.subject == "测试上货 纯棉短袖T恤" and detail.status == "published"
+    assert cargo_attribute(detail) == ["CLIENT-ADD-1"]  # 货号 is attribute 1398
     assert detail.price_ranges[0].price == Decimal("19.90")
     client.edit_product(seller["token"], offer_id, {"subject": "改过的标题"})
     assert client.get_product(seller["token"], offer_id).subject == "改过的标题"
@@ -212,8 +231,9 @@ def test_expired_token_is_an_auth_error(client, seller, sandbox):
 def test_dropped_connection_after_add_is_an_unknown_outcome(client, seller, sandbox):
     sandbox.reset_stats()
     sandbox.fault(ADD, "drop_after_apply", times=1)
+    offer = new_offer(client, seller["token"], "CLIENT-DROP-1")
     with pytest.raises(OutcomeUnknownError):
-        client.add_product(seller["token"], new_offer("CLIENT-DROP-1"))
+        client.add_product(seller["token"], offer)
     assert sandbox.calls()[ADD] == 1  # never resent blindly
     offers = sandbox.get("offers", member_id="b2b-2209100001", cargo_number="CLIENT-DROP-1")
     assert len(offers["offers"]) == 1  # ... although the sandbox applied it

@@ -3,6 +3,7 @@
 import threading
 
 import pytest
+from publishing_kit import Seller, ready_seller
 from sandbox_client import APP_KEY, APP_SECRET, SandboxClient
 
 from sandbox.server import make_server
@@ -27,3 +28,10 @@ def gateway(gateway_server: SandboxClient) -> SandboxClient:
         "POST", "/_sandbox/apps", app_key=APP_KEY, app_secret=APP_SECRET, rate_per_sec=0
     )
     return gateway_server
+
+
+@pytest.fixture
+def seller(gateway: SandboxClient) -> Seller:
+    """The demo seller ready to publish (tests/sandbox/publishing_kit.py): (token, photobank
+    picture path, freight template id, send-goods address id)."""
+    return ready_seller(gateway, gateway.token())

@@ -51,7 +51,10 @@ class SandboxClient:
         timestamp: int | None = None,
         method: str = "POST",
         timeout: float = 10,
+        files: dict | None = None,
     ) -> requests.Response:
+        """One signed call; `files` go as multipart parts, unsigned (a file's bytes are not
+        part of the signature, e.g. alibaba.photobank.photo.add's `imageBytes`)."""
         params = {key: str(value) for key, value in (params or {}).items()}
         params["_aop_timestamp"] = str(timestamp or int(time.time() * 1000))
         if token:
@@ -61,4 +64,4 @@ class SandboxClient:
         url = f"{self.base_url}/openapi/{factor}"
         if method == "GET":
             return self.http.get(url, params=params, timeout=timeout)
-        return self.http.post(url, data=params, timeout=timeout)
+        return self.http.post(url, data=params, files=files, timeout=timeout)

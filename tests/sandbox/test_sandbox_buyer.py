@@ -5,6 +5,7 @@ import io
 import json
 
 from PIL import Image
+from publishing_kit import add_legacy, instant_audit, ready_seller
 from sandbox_client import APP_KEY, CROSSBORDER, DEMO_SELLER
 
 from sandbox import images
@@ -113,28 +114,29 @@ def search(gateway, query: dict) -> dict:
     return answer.json()["result"]
 
 
-def publish(gateway, token, subject: str, cargo: str) -> int:
-    params = {
-        "productType": "wholesale",
-        "categoryID": "1031918",
-        "subject": subject,
-        "cargoNumber": cargo,
-        "image": json.dumps({"images": ["img/ibank/2026/001/002/123_456.jpg"]}),
-        "saleInfo": json.dumps(
+def publish(gateway, seller, subject: str, cargo: str) -> int:
+    """A 连衣裙 offer the strict add accepts (tests/sandbox/publishing_kit.py)."""
+    answer = add_legacy(
+        gateway,
+        seller,
+        cargo=cargo,
+        categoryID="1031918",  # a leaf with 女式T恤's attributes
+        subject=subject,
+        saleInfo=json.dumps(
             {"priceRanges": [{"startQuantity": 1, "price": "19.90"}], "amountOnSale": 9}
         ),
-    }
-    answer = gateway.call("alibaba.product.add", params, token=token).json()
+    )
     assert answer["success"] is True, answer
     return answer["productID"]
 
 
 def test_keyword_ranking_puts_whole_word_matches_before_piece_matches(gateway):
     seed(gateway)  # 30 offers of another seller around them
-    token = gateway.token(OTHER)
-    piece_a = publish(gateway, token, "碎花半身裙 百搭", "RK-1")
-    whole = publish(gateway, token, "沙箱独家碎花裙 夏季", "RK-2")
-    piece_b = publish(gateway, token, "独家定制 玻璃杯", "RK-3")
+    instant_audit(gateway, APP_KEY)  # search finds published offers only
+    other = ready_seller(gateway, gateway.token(OTHER))
+    piece_a = publish(gateway, other, "碎花半身裙 百搭", "RK-1")
+    whole = publish(gateway, other, "沙箱独家碎花裙 夏季", "RK-2")
+    piece_b = publish(gateway, other, "独家定制 玻璃杯", "RK-3")
     result = search(gateway, {"keyword": "独家碎花", "pageSize": 50})["result"]
     ids = [offer["offerId"] for offer in result["data"]]
     assert ids[0] == whole  # the whole word first, though the newest and unsold

@@ -170,7 +170,7 @@ def test_default_list_shape_is_the_sdk_model_without_skus(gateway, seeded):
         "list_skus": False,
         "strict_ownership": True,
         "denied_apis": [],
-        "strict_publish": False,
+        "strict_publish": True,
         "audit_seconds": 3.0,
         "audit_reject_words": ["违禁", "假货", "高仿"],
         "audit_reject_share": 0.0,
@@ -249,7 +249,7 @@ def test_serve_flags_set_the_default_switches(tmp_path):
         "--db", str(tmp_path / "flags.sqlite3"), "--list-nesting", "result.pageResult",
         "--list-total", "totalCount", "--list-skus", "--no-strict-ownership",
         "--deny-api", "alibaba.product.add", "--deny-api", "alibaba.product.edit",
-        "--strict-publish", "--audit-seconds", "0",
+        "--lenient-publish", "--audit-seconds", "0",
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
@@ -261,7 +261,7 @@ def test_serve_flags_set_the_default_switches(tmp_path):
             "list_skus": True,
             "strict_ownership": False,
             "denied_apis": ["alibaba.product.add", "alibaba.product.edit"],
-            "strict_publish": True,
+            "strict_publish": False,
             "audit_seconds": 0.0,
             "audit_reject_words": ["违禁", "假货", "高仿"],
             "audit_reject_share": 0.0,

@@ -6,7 +6,8 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sandbox_client import DEMO_SELLER, SandboxClient
+from publishing_kit import CARGO_ATTRIBUTE, add_legacy, instant_audit, legacy_fields, tee_sku
+from sandbox_client import APP_KEY, DEMO_SELLER, SandboxClient
 
 TIME_1688 = re.compile(r"\d{17}\+0800")
 
@@ -140,65 +141,48 @@ def test_get_of_an_unknown_offer_is_product_not_exist(gateway):
     }
 
 
-def add_params(**overrides) -> dict:
-    params = {
+def add_changes(cargo: str = "UP-0001", **overrides) -> dict:
+    """A T-shirt of two SKUs (19.90 × 10, 21.30 × 5) with 货号 `cargo`, in the form fields the
+    strict add takes (tests/sandbox/publishing_kit.py); `overrides` are form values as sent."""
+    skus = [tee_sku("白色", "M", "19.90", 10), tee_sku("黑色", "M", "21.30", 5)]
+    sale = {
+        "priceRanges": [
+            {"startQuantity": 1, "price": "19.90"},
+            {"startQuantity": 50, "price": "17.5"},
+        ],
+        "unit": "件",
+        "minOrderQuantity": 1,
+    }
+    return {
+        "cargo": cargo,
         "productType": "wholesale",
-        "categoryID": 1031910,
         "subject": "2026新款韩版宽松纯棉短袖T恤女 夏季百搭上衣",
         "description": "<p>纯棉</p>",
         "language": "CHINESE",
         "webSite": "1688",
-        "cargoNumber": "UP-0001",
-        "image": json.dumps({"images": ["img/ibank/2026/001/002/123_456.jpg"]}),
-        "saleInfo": json.dumps(
-            {
-                "priceRanges": [
-                    {"startQuantity": 1, "price": "19.90"},
-                    {"startQuantity": 50, "price": "17.5"},
-                ],
-                "unit": "件",
-                "minOrderQuantity": 1,
-            }
-        ),
-        "skuInfos": json.dumps(
-            [
-                {
-                    "attributes": [
-                        {"attributeID": 3216, "attributeValue": "白色"},
-                        {"attributeID": 450, "attributeValue": "M"},
-                    ],
-                    "price": "19.90",
-                    "amountOnSale": 10,
-                },
-                {
-                    "attributes": [
-                        {"attributeID": 3216, "attributeValue": "黑色"},
-                        {"attributeID": 450, "attributeValue": "M"},
-                    ],
-                    "price": "21.30",
-                    "amountOnSale": 5,
-                },
-            ]
-        ),
+        "saleInfo": json.dumps(sale),
+        "skuInfos": json.dumps(skus, ensure_ascii=False),
+        **overrides,
     }
-    params.update(overrides)
-    return params
 
 
-def add(gateway, token, **overrides) -> dict:
-    answer = gateway.call("alibaba.product.add", add_params(**overrides), token=token)
-    assert answer.status_code == 200, answer.text
-    return answer.json()
+def add(gateway, seller, **overrides) -> dict:
+    return add_legacy(gateway, seller, **add_changes(**overrides))
 
 
-def test_add_creates_an_offer_that_get_reads_back(gateway):
-    token = gateway.token()
-    created = add(gateway, token)
+def cargo_attribute(info: dict) -> list:
+    return [a["value"] for a in info["attributes"] if a["attributeID"] == CARGO_ATTRIBUTE]
+
+
+def test_add_creates_an_offer_that_get_reads_back(gateway, seller):
+    instant_audit(gateway, APP_KEY)  # the strict add, decided at once
+    token = seller.token
+    created = add(gateway, seller)
     assert created["success"] is True and created["errorMsg"] is None
     assert created["productID"] > 600_000_000_000
     info = product(gateway, token, created["productID"])["productInfo"]
     assert info["status"] == "published"
-    assert info["cargoNumber"] == "UP-0001"
+    assert cargo_attribute(info) == ["UP-0001"]  # 货号 is attribute 1398, read back
     assert [Decimal(str(sku["price"])) for sku in info["skuInfos"]] == [
         Decimal("19.90"),
         Decimal("21.30"),
@@ -209,19 +193,18 @@ def test_add_creates_an_offer_that_get_reads_back(gateway):
     assert [item["productID"] for item in found] == [created["productID"]]
 
 
-def test_add_validates_subject_category_and_json(gateway):
-    token = gateway.token()
-    assert add(gateway, token, subject="")["errorCode"] == "SUBJECT_REQUIRED"
-    assert add(gateway, token, subject="长" * 129)["errorCode"] == "SUBJECT_TOO_LONG"
-    assert add(gateway, token, categoryID="abc")["errorCode"] == "CATEGORY_INVALID"
-    broken = add(gateway, token, skuInfos="[{not json")
+def test_add_validates_subject_category_and_json(gateway, seller):
+    assert add(gateway, seller, subject="")["errorCode"] == "SUBJECT_REQUIRED"
+    assert add(gateway, seller, subject="长" * 129)["errorCode"] == "SUBJECT_TOO_LONG"
+    assert add(gateway, seller, categoryID="abc")["errorCode"] == "CATEGORY_INVALID"
+    broken = add(gateway, seller, skuInfos="[{not json")
     assert broken["success"] is False and broken["errorCode"] == "PARAM_INVALID"
     assert "skuInfos" in broken["errorMsg"]
 
 
-def test_edit_changes_fields_keeps_sku_ids_and_moves_the_modify_time(gateway):
-    token = gateway.token()
-    product_id = add(gateway, token)["productID"]
+def test_edit_changes_fields_keeps_sku_ids_and_moves_the_modify_time(gateway, seller):
+    token = seller.token
+    product_id = add(gateway, seller)["productID"]
     before = product(gateway, token, product_id)
     skus = before["productInfo"]["skuInfos"]
     skus[0]["price"] = 18.8
@@ -238,9 +221,9 @@ def test_edit_changes_fields_keeps_sku_ids_and_moves_the_modify_time(gateway):
     assert after["lastUpdateTime"] > before["lastUpdateTime"]
 
 
-def test_modify_stock_adds_or_sets(gateway):
-    token = gateway.token()
-    product_id = add(gateway, token)["productID"]
+def test_modify_stock_adds_or_sets(gateway, seller):
+    token = seller.token
+    product_id = add(gateway, seller)["productID"]
     sku = product(gateway, token, product_id)["productInfo"]["skuInfos"][0]
     # The per-SKU key is skuId but must carry the specId (docs/sandbox-control.md).
     change = [{"productId": product_id, "skuStocks": [{"skuId": sku["specId"], "stockChange": 7}]}]
@@ -256,9 +239,9 @@ def test_modify_stock_adds_or_sets(gateway):
     assert info["saleInfo"]["amountOnSale"] == 12
 
 
-def test_expire_makes_offers_outdated(gateway):
-    token = gateway.token()
-    product_id = add(gateway, token)["productID"]
+def test_expire_makes_offers_outdated(gateway, seller):
+    token = seller.token
+    product_id = add(gateway, seller)["productID"]
     answer = gateway.call(
         "alibaba.product.expire", {"productIds": json.dumps([product_id])}, token=token
     )
@@ -309,20 +292,21 @@ def test_precise_update_changes_one_sku(gateway, seeded):
     assert (Decimal(str(changed["price"])), changed["amountOnSale"]) == (Decimal("12.30"), 5)
 
 
-def test_control_offer_listing_finds_by_cargo_number(gateway):
-    add(gateway, gateway.token(), cargoNumber="UP-XYZ")
+def test_control_offer_listing_finds_by_cargo_number(gateway, seller):
+    assert add(gateway, seller, cargo="UP-XYZ")["success"] is True
     offers = gateway.control("GET", "/_sandbox/offers?member_id=b2b-demo001&cargo_number=UP-XYZ")
     assert [offer["cargoNumber"] for offer in offers["offers"]] == ["UP-XYZ"]
 
 
-def test_concurrent_adds_get_distinct_ids_and_stamps(gateway):
-    token = gateway.token()
+def test_concurrent_adds_get_distinct_ids_and_stamps(gateway, seller):
+    token, photo, template, address = seller
     results: list[dict] = []
 
     def publish(worker: int) -> None:
         client = SandboxClient(gateway.base_url)
         for index in range(5):
-            params = add_params(cargoNumber=f"CC-{worker}-{index}")
+            changes = add_changes(cargo=f"CC-{worker}-{index}")
+            params = legacy_fields(photo, template, address, **changes)
             results.append(client.call("alibaba.product.add", params, token=token).json())
 
     threads = [threading.Thread(target=publish, args=(worker,)) for worker in range(6)]

@@ -2,67 +2,21 @@
 attribute schemas with cascading rules, the photobank's picture rules, freight and addresses,
 both publish APIs, preview, audit, and adds that apply after their answer was lost."""
 
-import io
 import json
 import time
 
 import pytest
-from PIL import Image
+from publishing_kit import (
+    T_SHIRT,
+    legacy_fields,
+    ok,
+    picture,
+    shipping,
+    upload,
+)
 from sandbox_client import APP_KEY, DEMO_SELLER
 
-T_SHIRT = 1031910  # a leaf (女装 > T恤 > 女式T恤)
-LOGISTICS = "com.alibaba.logistics"
 OTHER_SELLER = "b2b-2209111111"
-
-
-def ok(answer) -> dict:
-    assert answer.status_code == 200, answer.text
-    return answer.json()
-
-
-def picture(kind: str = "JPEG", size=(640, 640), mode="RGB", colour=(200, 40, 40)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, size, colour).save(buffer, format=kind)
-    return buffer.getvalue()
-
-
-def upload(gateway, token, data: bytes, *, name="主图", album=None) -> dict:
-    if album is None:
-        albums = ok(gateway.call("alibaba.photobank.album.getList", token=token))["albumInfos"]
-        album = albums[0]["albumID"]
-    params = {"albumID": album, "name": name}
-    return photo_call(gateway, token, params, data)
-
-
-def photo_call(gateway, token, params: dict, data: bytes) -> dict:
-    """photo.add as multipart: the fields are signed, the file's bytes are not."""
-    from sandbox_client import APP_SECRET, test_signature
-
-    fields = {key: str(value) for key, value in params.items()}
-    fields["access_token"] = token
-    factor = f"param2/1/com.alibaba.product/alibaba.photobank.photo.add/{APP_KEY}"
-    fields["_aop_signature"] = test_signature(APP_SECRET, factor, fields)
-    answer = gateway.http.post(
-        f"{gateway.base_url}/openapi/{factor}",
-        data=fields,
-        files={"imageBytes": ("p.bin", data, "application/octet-stream")},
-        timeout=10,
-    )
-    return ok(answer)
-
-
-def shipping(gateway, token) -> tuple[int, int]:
-    templates = ok(
-        gateway.call(
-            "alibaba.logistics.myFreightTemplate.list.get", namespace=LOGISTICS, token=token
-        )
-    )["result"]
-    addresses = ok(
-        gateway.call(
-            "alibaba.logistics.mySendGoodsAddress.list.get", namespace=LOGISTICS, token=token
-        )
-    )["result"]
-    return templates[0]["id"], addresses[0]["id"]
 
 
 def form(photo_url: str, template: int, address: int, **changes) -> dict:
@@ -88,15 +42,6 @@ def form(photo_url: str, template: int, address: int, **changes) -> dict:
 def add_new(gateway, token, values: dict, cat_id: int = T_SHIRT):
     params = {"catId": cat_id, "scene": "cbu_offer", "dataBody": json.dumps({"formValues": values})}
     return gateway.call("alibaba.new.product.add", params, token=token)
-
-
-@pytest.fixture
-def seller(gateway):
-    """(token, photo url, freight template id, address id) of the demo seller."""
-    token = gateway.token()
-    photo = upload(gateway, token, picture())["image"]
-    template, address = shipping(gateway, token)
-    return token, photo["url"], template, address
 
 
 def offers_with(gateway, cargo_number: str, token: str) -> list[dict]:
@@ -347,43 +292,14 @@ def test_audit_rejects_a_banned_word_with_a_reason(gateway, seller):
     assert "高仿" in info["auditFailReason"]
 
 
-# --- legacy add (strict switch) and preview --------------------------------------------------
-def legacy_fields(photo: str, template: int, address: int, **changes) -> dict:
-    fields = {
-        "subject": "2026新款纯棉短袖T恤女",
-        "categoryID": T_SHIRT,
-        "cargoNumber": "OFFER-LEVEL-1",
-        "attributes": json.dumps([
-            {"attributeID": 1398, "value": "H11-LG-001"},
-            {"attributeID": 2176, "value": "其他"},
-            {"attributeID": 1141, "value": "否"},
-            {"attributeID": 287, "value": "棉麻"},
-            {"attributeID": 122216347, "value": "春季"},
-            {"attributeID": 122216347, "value": "夏季"},
-        ], ensure_ascii=False),
-        "image": json.dumps({"images": [photo]}),
-        "skuInfos": json.dumps([
-            {"attributes": [{"attributeID": 3216, "attributeValue": "白色"},
-                            {"attributeID": 450, "attributeValue": "S"}],
-             "price": "15.00", "amountOnSale": 10, "cargoNumber": "H11-LG-001-W-S"},
-        ], ensure_ascii=False),
-        "saleInfo": json.dumps({"priceRanges": [{"startQuantity": 2, "price": "15.00"}]}),
-        "shippingInfo": json.dumps({"freightTemplateID": template, "sendGoodsAddressId": address,
-                                    "unitWeight": 0.2}),
-    }  # fmt: skip
-    fields.update(changes)
-    return fields
-
-
-def test_legacy_add_is_strict_with_the_switch_and_drops_offer_level_cargo_number(gateway, seller):
+# --- legacy add (strict by default) and preview --------------------------------------------
+def test_legacy_add_is_strict_and_drops_offer_level_cargo_number(gateway, seller):
     token, photo, template, address = seller
-    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, strict_publish=True)
     missing = legacy_fields(photo, template, address, attributes="[]")
     refused = ok(gateway.call("alibaba.product.add", missing, token=token))
     assert refused["errorCode"] == "ATTRIBUTE_REQUIRED" and "「货号」" in refused["errorMsg"]
-    body = ok(
-        gateway.call("alibaba.product.add", legacy_fields(photo, template, address), token=token)
-    )
+    fields = legacy_fields(photo, template, address, cargoNumber="OFFER-LEVEL-1")
+    body = ok(gateway.call("alibaba.product.add", fields, token=token))
     product_id = body["productID"]
     info = ok(gateway.call("alibaba.product.get", {"productID": product_id}, token=token))[
         "productInfo"
@@ -394,13 +310,18 @@ def test_legacy_add_is_strict_with_the_switch_and_drops_offer_level_cargo_number
     assert [o["productID"] for o in offers_with(gateway, "H11-LG-001-W-S", token)] == [product_id]
 
 
-def test_legacy_add_without_the_switch_stays_lenient(gateway):
+def test_legacy_add_is_strict_by_default_and_lenient_with_the_switch_off(gateway):
     token = gateway.token()
+    switches = gateway.control("GET", f"/_sandbox/switches?app_key={APP_KEY}")
+    assert switches["defaults"]["strict_publish"] is True
     fields = {"subject": "随便什么", "categoryID": 5, "saleInfo": json.dumps(
         {"priceRanges": [{"startQuantity": 1, "price": "3"}]})}  # fmt: skip
+    refused = ok(gateway.call("alibaba.product.add", fields, token=token))
+    assert refused["success"] is False and refused["errorCode"] == "CATEGORY_NOT_EXIST"
+    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, strict_publish=False)
     body = ok(gateway.call("alibaba.product.add", fields, token=token))
     info = ok(gateway.call("alibaba.product.get", {"productID": body["productID"]}, token=token))
-    assert info["productInfo"]["status"] == "published"
+    assert info["productInfo"]["status"] == "published"  # unchecked, no audit
 
 
 def test_preview_checks_like_the_add_and_creates_nothing(gateway, seller):

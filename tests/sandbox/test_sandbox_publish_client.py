@@ -7,12 +7,11 @@ import time
 
 import pytest
 from PIL import Image
+from publishing_kit import T_SHIRT, legacy_offer, ready_seller_via_client
 from sandbox_client import APP_KEY, APP_SECRET
 
 from sync.open1688 import BusinessError, Open1688Client, OutcomeUnknownError
 from sync.open1688.types import INPUT_MULTI, CategoryAttributes
-
-T_SHIRT = 1031910
 
 
 class Counter:
@@ -54,26 +53,18 @@ def token(gateway):
     return gateway.token()
 
 
-def jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (500, 500), (30, 120, 200)).save(buffer, format="JPEG")
-    return buffer.getvalue()
-
-
 def data_body(client, token, **changes) -> dict:
-    album = client.list_albums(token)[0]
-    photo = client.add_photo(token, album_id=album.album_id, name="主图" * 20, image=jpeg())
-    template = client.list_freight_templates(token)[0]
-    address = next(a for a in client.list_send_goods_addresses(token) if a.is_default)
+    # a 40-character name: the client cuts it to the photobank's 30
+    _, photo, template, address = ready_seller_via_client(client, token, name="主图" * 20)
     values = {
         "title": "纯棉短袖T恤女",
         "outerId": "CL-001",
         "catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "纯棉", "p-122216347": ["夏季"]},
         "skuTable": [{"p-3216": "白色", "p-450": "M", "price": "19.90", "amountOnSale": 5,
                       "cargoNumber": "CL-001-W-M"}],
-        "mainImage": [photo.url],
-        "freight": {"freightTemplateId": template.template_id},
-        "cbuSendAddress": address.address_id,
+        "mainImage": [photo],
+        "freight": {"freightTemplateId": template},
+        "cbuSendAddress": address,
     }  # fmt: skip
     values.update(changes)
     return {"formValues": values}
@@ -194,26 +185,9 @@ def test_photo_rules_reach_the_client_as_business_errors(client, token):
     assert raised.value.code == "IMAGE_TRANSPARENT"
 
 
-def test_legacy_add_and_preview(gateway, client, token):
-    gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, strict_publish=True)
-    form = data_body(client, token)["formValues"]
-    product = {
-        "subject": "纯棉短袖T恤女",
-        "categoryID": T_SHIRT,
-        "attributes": [
-            {"attributeID": 1398, "value": "LG-7"},
-            {"attributeID": 2176, "value": "其他"},
-            {"attributeID": 1141, "value": "否"},
-            {"attributeID": 287, "value": "纯棉"},
-            {"attributeID": 122216347, "value": "夏季"},
-        ],
-        "image": {"images": form["mainImage"]},
-        "saleInfo": {"priceRanges": [{"startQuantity": 1, "price": "9.90"}]},
-        "shippingInfo": {
-            "freightTemplateID": form["freight"]["freightTemplateId"],
-            "sendGoodsAddressId": form["cbuSendAddress"],
-        },
-    }
+def test_legacy_add_and_preview(client, token):
+    seller = ready_seller_via_client(client, token)
+    product = legacy_offer(seller.photo, seller.template, seller.address, cargo="LG-7")
     assert client.preview_product(token, product).ok
     bad = {**product, "shippingInfo": {"freightTemplateID": 424242}}
     refused = client.preview_product(token, bad)
