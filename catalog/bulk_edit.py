@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from catalog.messages import render_errors
 from catalog.models import UploadBatch, UploadItem
-from catalog.validation import CENT, refresh_batch_counts, validate_items
+from catalog.validation import CENT, prefetch_schemas, refresh_batch_counts, validate_items
 from erp1688.refusals import Refused
 
 ROUNDING_STEPS = (Decimal("0.1"), Decimal("1"))
@@ -77,6 +77,9 @@ def bulk_edit(
     def reprice(price):
         return new_price(price, multiply=multiply, add=add, round_to=round_to)
 
+    if category_id is not None:  # its schema read before the items are locked
+        shops = items_qs.values_list("batch__shop_id", flat=True).distinct()
+        prefetch_schemas({(shop, category_id) for shop in shops})
     with transaction.atomic():
         items = list(
             items_qs.not_uploaded()

@@ -15,7 +15,12 @@ from catalog.bulk_edit import bulk_edit
 from catalog.messages import render_errors
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.staging import check_item_editable, locked_batch, next_position
-from catalog.validation import refresh_batch_counts, validate_items
+from catalog.validation import (
+    prefetch_schemas,
+    refresh_batch_counts,
+    schema_keys,
+    validate_items,
+)
 from catalog.validation import validate_batch as _validate_batch
 from erp1688.refusals import Refused, require
 
@@ -29,6 +34,7 @@ def save_item(*, user, item: UploadItem) -> UploadItem:
     """Save a new or changed item (already validated by its form), under the batch lock, keeping
     the batch's counters true. Refused: `batch.locked`, `item.not_editable`, `item.invalid`."""
     require(user, "catalog.change_uploaditem" if item.pk else "catalog.add_uploaditem")
+    prefetch_schemas(schema_keys([item]))
     with transaction.atomic():
         if item.pk is None:
             batch = locked_batch(item.batch_id)
@@ -71,6 +77,8 @@ def validate_batch(*, user, batch: UploadBatch) -> int:
     """Validate every item not yet uploaded; returns the number of invalid items.
     Refused: `batch.locked`."""
     require(user, "catalog.change_uploadbatch")
+    categories = batch.items.not_uploaded().values_list("category_id", flat=True).distinct()
+    prefetch_schemas({(batch.shop_id, category) for category in categories})
     with transaction.atomic():
         batch = locked_batch(batch.pk)
         return _validate_batch(batch)

@@ -543,10 +543,9 @@ def check_against_schema(item, schema: CategoryAttributes) -> dict[str, list[str
     return dict(errors)
 
 
-def _schemas(items: Sequence[UploadItem]) -> tuple[dict, dict]:
+def _schemas(keys: set[tuple[int, int]]) -> tuple[dict, dict]:
     """(schemas, problems) by (shop id, category id): cached schemas, and the rest read from
     1688 now (sync.categories.load_schemas: one call per category not cached yet)."""
-    keys = {(item.batch.shop_id, item.category_id) for item in items if _valid_id(item.category_id)}
     found = {}
     for shop_id in {shop for shop, _c in keys}:
         categories = [c for shop, c in keys if shop == shop_id]
@@ -561,6 +560,16 @@ def _schemas(items: Sequence[UploadItem]) -> tuple[dict, dict]:
     return {**found, **loaded}, problems
 
 
+def schema_keys(items) -> set[tuple[int, int]]:
+    return {(item.batch.shop_id, item.category_id) for item in items if _valid_id(item.category_id)}
+
+
+def prefetch_schemas(keys: set[tuple[int, int]]) -> None:
+    """Read from 1688 the schemas validation will need, before a transaction is opened: a call
+    to 1688 must not hold a batch's lock."""
+    _schemas({(shop, category) for shop, category in keys if _valid_id(category)})
+
+
 def validate_items(items: Sequence[UploadItem]) -> list[dict[str, list[str]]]:
     """validate_item for each item, plus cargo-number uniqueness and the leaf category's
     attribute schema (read from 1688 when not cached; an item whose category has none to give
@@ -568,7 +577,7 @@ def validate_items(items: Sequence[UploadItem]) -> list[dict[str, list[str]]]:
     results = [validate_item(item) for item in items]
     for index, message in _cargo_conflicts(items).items():
         results[index].setdefault("cargo_number", []).append(message)
-    schemas, problems = _schemas(items)
+    schemas, problems = _schemas(schema_keys(items))
     for item, errors in zip(items, results, strict=True):
         if not _valid_id(item.category_id):
             continue

@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="an API the app was not granted (gw.APIACLDecline); repeatable",
     )
     shapes.add_argument(
-        "--strict-publish",
-        action="store_true",
-        help="alibaba.product.add checked like 1688 (leaf, attributes, photobank, freight)",
+        "--lenient-publish",
+        dest="strict_publish",
+        action="store_false",
+        help="alibaba.product.add publishes anything at once, unchecked (default: checked like "
+        "1688: leaf, attributes, photobank, freight)",
     )
     shapes.add_argument(
         "--audit-seconds",

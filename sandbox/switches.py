@@ -28,8 +28,9 @@ class Switches:
     denied_apis: tuple[str, ...] = ()
     # Publishing (sandbox/publish.py): the legacy alibaba.product.add checked like 1688 (leaf,
     # required and cascading attributes, photobank pictures, own freight template and
-    # address); off: the old lenient add, published at once. The schema-driven add and the
-    # preview are always strict.
+    # address) and audited; off (`serve --lenient-publish`): an unchecked add published at
+    # once, for tests whose subject is not publishing. The schema-driven add and the preview
+    # are always strict.
     strict_publish: bool = True
     # Audit of new offers: `auditing` this long, then published or untread (a title with one of
     # the words, or a random share of offers); 0: decided at once.

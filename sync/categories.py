@@ -169,9 +169,10 @@ def load_schemas(
             try:
                 schemas[key] = attributes_for(shops[shop_id], category_id, client=api)
             except (BusinessError, InvalidParameterError) as exc:
-                problems[key] = _(
-                    "1688 gave no attributes for category %(id)s: %(error)s"
-                ) % {"id": category_id, "error": (exc.message or str(exc))[:300]}
+                problems[key] = _("1688 gave no attributes for category %(id)s: %(error)s") % {
+                    "id": category_id,
+                    "error": (exc.message or str(exc))[:300],
+                }
             except Open1688Error as exc:  # transport, quota, authorisation: not now
                 unreachable[shop_id] = problems[key] = _(
                     "The attributes of category %(id)s could not be read from 1688 now "

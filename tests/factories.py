@@ -29,6 +29,17 @@ TEE_ATTRIBUTES = (
 )
 
 
+def cache_schema(shop_id: int, category_id: int | None) -> None:
+    """The leaf's schema as the app caches it after its first read from 1688 (a category the
+    sandbox does not have as a leaf is left alone: validation reads it over HTTP)."""
+    if sandbox_categories.attributes_for(category_id or 0):
+        AttributeSchemaCache.objects.get_or_create(
+            shop_id=shop_id,
+            category_id=category_id,
+            defaults={"answer": schema_answer(category_id)},
+        )
+
+
 def schema_answer(category_id: int) -> dict:
     """alibaba.category.attribute.get of a leaf as the sandbox gateway answers it."""
     return {
@@ -86,20 +97,6 @@ class ProductFactory(factory.django.DjangoModelFactory):
         lambda: [{"start_quantity": 2, "price": "19.90"}, {"start_quantity": 50, "price": "17.50"}]
     )
     images = factory.LazyFunction(lambda: ["img/ibank/2026/001/002/1_1.jpg"])
-    attributes = factory.LazyFunction(lambda: [dict(a) for a in TEE_ATTRIBUTES])
-
-    @factory.post_generation
-    def schema_cached(item, create, extracted, **kwargs):
-        """The category's schema as the app caches it after its first read from 1688, so
-        validation needs no gateway; `schema_cached=False` leaves it to be read over HTTP."""
-        if create and extracted is not False and sandbox_categories.attributes_for(
-            item.category_id or 0
-        ):
-            AttributeSchemaCache.objects.get_or_create(
-                shop_id=item.batch.shop_id,
-                category_id=item.category_id,
-                defaults={"answer": schema_answer(item.category_id)},
-            )
     remote_modified_at = factory.LazyFunction(timezone.now)
 
 
@@ -144,9 +141,17 @@ class PriceStockChangeFactory(factory.django.DjangoModelFactory):
 class UploadBatchFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = UploadBatch
+        skip_postgeneration_save = True
 
     shop = factory.SubFactory(ShopFactory)
     name = factory.Sequence(lambda n: f"批次 {n}")
+
+    @factory.post_generation
+    def schema_cached(batch, create, extracted, **kwargs):
+        """女式T恤's schema cached for the shop (items staged in forms default to it);
+        `schema_cached=False` leaves it to be read over HTTP."""
+        if create and extracted is not False:
+            cache_schema(batch.shop_id, TEE)
 
 
 class UploadItemFactory(factory.django.DjangoModelFactory):
@@ -165,13 +170,7 @@ class UploadItemFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def schema_cached(item, create, extracted, **kwargs):
-        """The category's schema as the app caches it after its first read from 1688, so
+        """The item's category schema as the app caches it after its first read from 1688, so
         validation needs no gateway; `schema_cached=False` leaves it to be read over HTTP."""
-        if create and extracted is not False and sandbox_categories.attributes_for(
-            item.category_id or 0
-        ):
-            AttributeSchemaCache.objects.get_or_create(
-                shop_id=item.batch.shop_id,
-                category_id=item.category_id,
-                defaults={"answer": schema_answer(item.category_id)},
-            )
+        if create and extracted is not False:
+            cache_schema(item.batch.shop_id, item.category_id)

@@ -5,9 +5,10 @@ shop's photobank, and the item as the parameters of either publish API.
   send-goods addresses read from 1688 the first time (or on `refresh`) and defaults chosen;
 - `api_for(shop, item)`: which API publishes this item (see `choose_api`); `switch_api` records
   a refusal (gw.APIACLDecline / gw.APIUnsupported) and moves the shop to the other API;
-- `pictures_to_photobank(...)`: every picture that is not yet in the shop's photobank is read (a
-  staged upload, a URL, or another seller's path from the image host), made acceptable (Pillow: webp → jpg, transparent PNG flattened, > 2 MB
-  recompressed) and added to the shop's album once (content hash → path per shop);
+- `pictures_to_photobank(...)`: every picture not yet in the shop's photobank is read (a
+  staged upload, a URL, or another seller's path from the image host), made acceptable
+  (Pillow: webp → jpg, transparent PNG flattened, > 2 MB recompressed) and added to the shop's
+  album once (content hash → path per shop);
 - `legacy_params(item, paths, ...)` / `schema_form_values(item, paths, ...)`: the payloads.
 """
 
