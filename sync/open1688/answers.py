@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from .errors import BusinessError, MalformedResponseError
 from .timefmt import parse_1688_time, parse_search_time
 from .types import (
+    CARGO_NUMBER_ATTRIBUTE,
     Album,
     AttributeValue,
     BuyerOfferDetail,
@@ -196,8 +197,20 @@ def parse_product_list(answer: object) -> ProductListPage:
 
 def _offer_cargo_number(info: _Reader) -> str:
     # `cargoNumber` in the project's record; the production ERP that reads list items reads
-    # `productCargoNumber`.
-    return info.text("cargoNumber") or info.text("productCargoNumber")
+    # `productCargoNumber`; an offer published with 货号 as its category attribute (the SDK's
+    # product.add has no offer-level cargoNumber) carries it as attribute 1398 only.
+    found = info.text("cargoNumber") or info.text("productCargoNumber")
+    if found:
+        return found
+    attributes = info.value("attributes")
+    for attribute in attributes if isinstance(attributes, list) else ():
+        if isinstance(attribute, dict) and str(attribute.get("attributeID")) == str(
+            CARGO_NUMBER_ATTRIBUTE
+        ):
+            value = attribute.get("value", attribute.get("attributeValue"))
+            if value not in (None, ""):
+                return str(value)
+    return ""
 
 
 def _summary(item: _Reader, carries_skus: bool = False) -> ProductSummary:
