@@ -20,8 +20,19 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.live_models import LiveEdit
-from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+from catalog.models import (
+    AttributeSchemaCache,
+    CategoryNode,
+    PriceStockChange,
+    Product,
+    Shop,
+    Sku,
+    SyncRun,
+    UploadBatch,
+    UploadItem,
+)
 from catalog.validation import validate_batch
+from sync.open1688.answers import parse_category_attributes
 from tests.factories import (
     PriceStockChangeFactory,
     ProductFactory,
@@ -138,6 +149,15 @@ def product_data() -> list[str]:
         data += [batch.name, str(batch)]
     for item in UploadItem.objects.all():
         data += [item.title, item.cargo_number, item.unit, str(item)]
+        data += [str(a.get("value", "")) for a in item.attributes or []]
+    # A leaf's attribute schema (names, values, units) and category names are 1688's data.
+    for row in AttributeSchemaCache.objects.all():
+        schema = parse_category_attributes(row.answer, row.category_id)
+        for attribute in schema.attributes:
+            words = [attribute.name, *(v.name for v in attribute.values), *attribute.units]
+            data += [w for w in words if not w.isascii() or len(w) > 3]  # not sizes: S, XL
+    for node in CategoryNode.objects.all():
+        data += [node.name, node.path, *node.path.split(" > ")]
     names = list(get_user_model().objects.values_list("username", flat=True))
     data += names + [name.upper() for name in names]  # the admin's header shows it in capitals
     data += list(get_user_model().objects.values_list("email", flat=True))
