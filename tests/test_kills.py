@@ -313,7 +313,8 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
     settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.5  # an unknown add is looked for this soon
     batch = UploadBatchFactory(shop=connected_shop)
     UploadItemFactory.create_batch(3, batch=batch)
-    sandbox.fault("alibaba.product.add", "slow", times=1, delay=2.0)
+    # the add the run uses for items staged against their leaf's schema (tests/factories.py)
+    sandbox.fault("alibaba.new.product.add", "slow", times=1, delay=2.0)
     scoreboard.fault()
     services.submit_batch(user=None, batch=batch)
     child = subprocess.Popen(  # noqa: S603
@@ -327,13 +328,17 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
             "rq.SimpleWorker",
         ],  # fmt: skip
         cwd=ROOT,
-        env={**child_env(sandbox), "LOCK_TTL_SECONDS": str(LOCK_TTL)},
+        env={
+            **child_env(sandbox),
+            "LOCK_TTL_SECONDS": str(LOCK_TTL),
+            "OPEN1688_IMAGE_BASE": sandbox.url + "/",  # the pictures it puts into the photobank
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
     try:
         wait_for(
-            lambda: sandbox.calls().get("alibaba.product.add") or child.poll() is not None,
+            lambda: sandbox.calls().get("alibaba.new.product.add") or child.poll() is not None,
             60,
             "the first add",
         )

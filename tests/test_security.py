@@ -402,6 +402,9 @@ def test_sync_and_upload_leave_no_secret_in_logs_database_or_redis(
         assert connected_shop.access_token != secrets["first access token"]
         secrets["second access token"] = connected_shop.access_token
 
+        # The upload goes by the schema-driven add after the photobank and freight calls; its
+        # offers are decided at once instead of `auditing` for 3 s.
+        sandbox.control("switches", {"audit_seconds": 0, "audit_reject_share": 0})
         batch = UploadBatchFactory(shop=connected_shop)
         items = [UploadItemFactory(batch=batch) for _ in range(3)]
         enqueue_upload(prepare_batch(batch))
@@ -411,6 +414,7 @@ def test_sync_and_upload_leave_no_secret_in_logs_database_or_redis(
             assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
     finally:
         connection.force_debug_cursor = False
+        sandbox.control("switches", {"audit_seconds": 3})
 
     assert all(len(value) >= 8 for value in secrets.values())
     logged = "\n".join(

@@ -17,6 +17,7 @@ from sync.gateway import make_client
 from sync.open1688 import BusinessError
 from sync.open1688.client import SEARCH_NAMESPACE
 from tests.factories import UploadBatchFactory, UserFactory
+from tests.sandbox.publishing_kit import Seller, legacy_offer, ready_seller_via_client
 
 SUPPLIER = "b2b-2209500001"
 DETAIL = "product.search.queryProductDetail"
@@ -120,28 +121,47 @@ def test_follow_and_unfollow_are_recorded_per_app_and_member(
 # --- keyword search -------------------------------------------------------------------------
 
 
-def _new_offer(subject: str, cargo: str, price: str, minimum: int) -> dict:
-    return {
-        "productType": "wholesale",
-        "categoryID": 1031918,
-        "subject": subject,
-        "description": "<p>沙箱</p>",
-        "image": {"images": ["img/ibank/2026/100/200/7_7.jpg"]},
-        "saleInfo": {
+@pytest.fixture
+def instant_audit(sandbox):
+    """Offers published in a test are decided at once (`published`, so found by search)
+    instead of `auditing` for 3 s (docs/sandbox-control.md, "Publishing")."""
+    sandbox.control("switches", {"audit_seconds": 0, "audit_reject_share": 0})
+    yield
+    sandbox.control("switches", {"audit_seconds": 3})
+
+
+def _new_offer(seller: Seller, subject: str, cargo: str, price: str, minimum: int) -> dict:
+    """A dress without SKUs as 1688 accepts it: the seller's photobank picture, freight
+    template and address, the leaf's required attributes with 货号 `cargo`
+    (tests/sandbox/publishing_kit.py)."""
+    return legacy_offer(
+        seller.photo,
+        seller.template,
+        seller.address,
+        cargo=cargo,
+        productType="wholesale",
+        categoryID=1031918,
+        subject=subject,
+        description="<p>沙箱</p>",
+        skuInfos=[],
+        saleInfo={
             "priceRanges": [{"startQuantity": minimum, "price": Decimal(price)}],
             "amountOnSale": 500,
             "minOrderQuantity": minimum,
             "unit": "件",
             "quoteType": 0,
         },
-        "cargoNumber": cargo,
-    }
+    )
 
 
+@pytest.mark.usefixtures("instant_audit")
 def test_keyword_search_ranks_a_title_match_first_and_filters_work(api, supplier, connected_shop):
     token = supplier["token"]
-    exact = api.add_product(token, _new_offer("沙箱独家 碎花连衣裙 夏季", "KW-1", "55.00", 2))
-    partial = api.add_product(token, _new_offer("碎花半身裙 百搭", "KW-2", "12.00", 50))
+    seller = ready_seller_via_client(api, token)
+    exact = api.add_product(
+        token, _new_offer(seller, "沙箱独家 碎花连衣裙 夏季", "KW-1", "55.00", 2)
+    )
+    partial = api.add_product(token, _new_offer(seller, "碎花半身裙 百搭", "KW-2", "12.00", 50))
     query = sourcing.KeywordQuery(keyword="沙箱独家 碎花连衣裙")
     page = sourcing.search_by_keyword(user=None, query=query)
     ids = [o.offer_id for o in page.items]
@@ -293,8 +313,13 @@ def test_image_upload_sends_upload_image_param_and_reads_the_string_success(
 # --- staging found offers (copy via the buyer-side detail) ----------------------------------
 
 
+@pytest.mark.usefixtures("instant_audit")
 def test_stage_offers_copies_through_the_buyer_detail(sandbox, api, supplier, connected_shop):
-    offer_id = published(api, supplier)[0].product_id
+    # An offer the supplier published as 1688 accepts it (its leaf's required attributes).
+    seller = ready_seller_via_client(api, supplier["token"])
+    offer_id = api.add_product(
+        supplier["token"], legacy_offer(seller.photo, seller.template, seller.address)
+    )
     batch = UploadBatchFactory(shop=connected_shop)
     sandbox.reset_stats()
     result = sourcing.stage_offers(user=None, batch=batch, offer_ids=[offer_id])
