@@ -26,6 +26,7 @@ def child_env(sandbox) -> dict:
         "DATABASE_URL": database_url,
         "REDIS_URL": settings.REDIS_URL,
         "OPEN1688_GATEWAY": sandbox.url,
+        "OPEN1688_IMAGE_BASE": sandbox.url + "/",  # it serves /img/ pictures
         "OPEN1688_APP_KEY": settings.OPEN1688_APP_KEY,
         "OPEN1688_APP_SECRET": settings.OPEN1688_APP_SECRET,
         "OPEN1688_RATE_PER_SECOND": "200",

@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.staging import check_batch_open, next_position
-from catalog.validation import refresh_batch_counts, validate_items
+from catalog.validation import prefetch_schemas, refresh_batch_counts, validate_items
 from erp1688.refusals import Refused
 from sync.gateway import call_as_shop, client_or_new
 from sync.open1688 import AuthError, BusinessError, Open1688Client, Open1688Error
-from sync.open1688.types import ProductDetail, image_url
+from sync.open1688.types import CARGO_NUMBER_ATTRIBUTE, ProductDetail, image_url
 from sync.upload.payload import money
 from sync.upload.run import auth_reason
 
@@ -144,6 +144,8 @@ def stage_copies(batch: UploadBatch, details: list[ProductDetail]) -> list[Uploa
     """New staged items of `batch` from offer details, validated, saved at the batch's end."""
     if not details:
         return []
+    # The categories' schemas read before the batch is locked (validation needs them).
+    prefetch_schemas({(batch.shop_id, detail.category_id) for detail in details})
     with transaction.atomic():
         batch = UploadBatch.objects.select_for_update().get(pk=batch.pk)
         check_batch_open(batch)  # again under the lock: a submit may have come in meanwhile
@@ -190,7 +192,12 @@ def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int
         unit=(detail.unit or "件")[:20],
         min_order_quantity=detail.min_order_quantity or 1,
         images=[_absolute_image(path) for path in detail.images],
-        attributes=[dict(a) for a in detail.attributes],
+        # 货号 (1398) is the seller's own code: the copy gets its own cargo number.
+        attributes=[
+            dict(a)
+            for a in detail.attributes
+            if str(a.get("attributeID")) != str(CARGO_NUMBER_ATTRIBUTE)
+        ],
         skus=skus,
         description=detail.description,
     )

@@ -308,6 +308,8 @@ def schema_form_values(
     """alibaba.new.product.add `dataBody.formValues`: outerId = the item's 货号."""
     cat_prop: dict[str, object] = {}
     for attribute in item.attributes or []:
+        if str(attribute.get("attributeID")) == str(CARGO_NUMBER_ATTRIBUTE):
+            continue  # 货号 is outerId, the item's own cargo number (the reconciling key)
         key = f"p-{attribute.get('attributeID')}"
         value = attribute.get("value")
         if key in cat_prop:  # a multi-valued attribute comes as several rows
