@@ -2,6 +2,7 @@
 
 import secrets
 import time
+from decimal import Decimal
 
 import requests
 from django.conf import settings
@@ -9,13 +10,23 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from catalog.models import Shop
+from catalog import services
+from catalog.models import Shop, UploadItem, new_cargo_number
+from erp1688.refusals import Refused
 from sync.gateway import connect_shop
 from sync.jobs import enqueue_sync
 from sync.open1688 import Open1688Error, TokenInfo
 from sync.open1688.answers import parse_token
 
 DEMO_SELLER = "b2b-demo001"
+DEMO_CATEGORY = 1031910  # 女装 > T恤 > 女式T恤, a leaf
+# What 1688 requires of a 女式T恤 besides 货号 (the item's cargo number).
+DEMO_ATTRIBUTES = (
+    {"attributeID": 2176, "value": "无品牌"},
+    {"attributeID": 1141, "value": "否"},
+    {"attributeID": 287, "value": "纯棉"},
+    {"attributeID": 122216347, "value": "夏季"},
+)
 
 
 class Command(BaseCommand):
@@ -35,11 +46,46 @@ class Command(BaseCommand):
             shop = connect_shop(self._demo_token(), name="义乌小商品示范店")
             enqueue_sync(shop)
             self.stdout.write("Connected the sandbox demo shop and queued its first sync.")
+            try:
+                self._demo_batch(shop)
+            except Refused as refused:  # the demo runs on without it
+                self.stderr.write(f"The demo batch was not staged: {refused}")
         self.stdout.write(
             self.style.SUCCESS(
                 "\n  erp1688 is at http://127.0.0.1:8000/  —  log in as admin / " + password + "\n"
             )
         )
+
+    def _demo_batch(self, shop: Shop) -> None:
+        """A batch staged as 1688 takes it (a 女式T恤 leaf, its required attributes, a SKU
+        grid on its sale attributes, a picture), ready to review and submit."""
+        batch = services.create_batch(user=None, shop=shop, name="示范批次：夏季女式T恤")
+        for number, (colour, price) in enumerate((("白色", "19.90"), ("黑色", "21.50")), 1):
+            item = UploadItem(
+                batch=batch,
+                title=f"2026夏季纯棉短袖T恤女 宽松百搭 {colour}",
+                category_id=DEMO_CATEGORY,
+                price=Decimal(price),
+                stock=300,
+                unit="件",
+                min_order_quantity=2,
+                cargo_number=new_cargo_number(),
+                images=[f"{settings.OPEN1688_IMAGE_BASE}img/ibank/2026/101/{number}01/7_9.jpg"],
+                attributes=[dict(a) for a in DEMO_ATTRIBUTES],
+                skus=[
+                    {
+                        "attributes": [
+                            {"attributeID": 3216, "attributeValue": colour},
+                            {"attributeID": 450, "attributeValue": size},
+                        ],
+                        "price": price,
+                        "stock": 100,
+                    }
+                    for size in ("S", "M", "L")
+                ],
+            )
+            services.save_item(user=None, item=item)
+        self.stdout.write(f"Staged the demo batch “{batch.name}”: review it and submit.")
 
     def _demo_token(self) -> TokenInfo:
         """The demo seller's token, straight from the sandbox's control API."""
