@@ -26,7 +26,8 @@ TEMPLATE_EXAMPLE = {
     "unit": "件",
     "min_order_quantity": "2",
     "images": "https://cbu01.alicdn.com/img/ibank/2026/001/002/1_1.jpg\nimg/ibank/2026/001/002/1_2.jpg",
-    "attributes": "品牌(2176)=其他;材质(287)=棉",
+    # 女式T恤's required attributes (its 货号 is the cargo number below).
+    "attributes": "品牌(2176)=其他;是否进口(1141)=否;面料(287)=纯棉;适用季节(122216347)=夏季",
     "skus": "颜色(3216):白色,尺码(450):M=25.00@200#TS2026-W-M\n"
     "颜色(3216):白色,尺码(450):L=25.00@150#TS2026-W-L\n"
     "颜色(3216):黑色,尺码(450):M=25.00@150#TS2026-B-M",

@@ -9,7 +9,9 @@ from catalog.bulk_edit import new_price
 from catalog.models import UploadBatch, UploadItem
 from catalog.services import bulk_edit_items
 from erp1688.refusals import PermissionRefused, Refused
-from tests.factories import UploadBatchFactory, UploadItemFactory, UserFactory
+from tests.factories import UploadBatchFactory, UploadItemFactory, UserFactory, cache_schema
+
+DRESS = 1031918  # 连衣裙
 
 pytestmark = pytest.mark.django_db
 
@@ -130,12 +132,14 @@ def test_bulk_edit_sets_category_and_sku_stock():
             for v in ("红", "蓝")
         ]
     )
+    # 连衣裙, another 女装 leaf with the T-shirt's required attributes; its schema is known
+    # (cached as after a read from 1688).
+    cache_schema(item.batch.shop_id, DRESS)
     assert (
-        bulk_edit_items(user=None, items=UploadItem.objects.all(), category_id=122916001, stock=0)
-        == 1
+        bulk_edit_items(user=None, items=UploadItem.objects.all(), category_id=DRESS, stock=0) == 1
     )
     item.refresh_from_db()
-    assert item.category_id == 122916001
+    assert item.category_id == DRESS
     assert item.stock == 0 and [sku["stock"] for sku in item.skus] == [0, 0]
 
 

@@ -47,6 +47,8 @@ pytestmark = pytest.mark.django_db
 
 HEADERS = list(COLUMN_NAMES.values())
 SECONDS = 5
+# The attributes 1688 requires of a 女式T恤 (1031910), written as a spreadsheet cell.
+TEE_ATTRIBUTES_TEXT = "品牌(2176)=无品牌;是否进口(1141)=否;面料(287)=纯棉;适用季节(122216347)=夏季"
 PEAK_BYTES = 200 * 1024 * 1024
 
 
@@ -60,7 +62,7 @@ def row(**cells) -> dict:
         "unit": "件",
         "min_order_quantity": "2",
         "images": "img/ibank/2026/001/1.jpg",
-        "attributes": "材质(287)=棉",
+        "attributes": TEE_ATTRIBUTES_TEXT,
         "skus": "颜色(3216):白色=25.00@100\n颜色(3216):黑色=25.00@100",
         "cargo_number": "",
         "description": "宽松版型",
@@ -162,8 +164,17 @@ def test_import_reads_csv_in_any_chinese_encoding_and_xlsx(make_file, importer, 
 
 
 def test_import_accepts_chinese_only_or_english_only_headers_and_xlsx_numbers(importer):
-    headers = ["标题", "Category ID", "price", "库存", "Images"]
-    rows = [{"t": "杯子", "c": 1031910, "p": 12.5, "s": 30, "i": "img/ibank/a.jpg"}]
+    headers = ["标题", "Category ID", "price", "库存", "Images", "属性"]
+    rows = [
+        {
+            "t": "杯子",
+            "c": 1031910,
+            "p": 12.5,
+            "s": 30,
+            "i": "img/ibank/a.jpg",
+            "a": TEE_ATTRIBUTES_TEXT,
+        }
+    ]
     data = xlsx_bytes(rows, headers=headers)
     dataset = parse_upload_bytes(data)
     assert dataset.headers == [
@@ -172,8 +183,9 @@ def test_import_accepts_chinese_only_or_english_only_headers_and_xlsx_numbers(im
         "价格 Price",
         "库存 Stock",
         "图片 Images",
+        "属性 Attributes",
     ]
-    assert dataset[0] == ("杯子", "1031910", "12.5", "30", "img/ibank/a.jpg")
+    assert dataset[0] == ("杯子", "1031910", "12.5", "30", "img/ibank/a.jpg", TEE_ATTRIBUTES_TEXT)
     preview = preview_import(user=importer, batch=UploadBatchFactory(), upload=upload(data))
     assert preview.is_valid and preview.name
 
@@ -672,7 +684,12 @@ def test_export_round_trip_in_both_formats(importer):
             {"start_quantity": 20, "price": "35"},
         ],
         images=["https://cbu01.alicdn.com/img/ibank/a.jpg", "img/ibank/b.jpg"],
-        attributes=[{"attributeID": 287, "attributeName": "材质", "value": "不锈钢"}],
+        attributes=[
+            {"attributeID": 2176, "attributeName": "品牌", "value": "无品牌"},
+            {"attributeID": 1141, "attributeName": "是否进口", "value": "否"},
+            {"attributeID": 287, "attributeName": "面料", "value": "纯棉"},
+            {"attributeID": 122216347, "attributeName": "适用季节", "value": "夏季"},
+        ],
         skus=[
             {
                 "attributes": [

@@ -38,7 +38,8 @@ GOOD_ITEM = {
     "unit": "件",
     "min_order_quantity": "1",
     "images": "img/ibank/2026/001/002/1_1.jpg",
-    "attributes": "",
+    # 女式T恤's required attributes (品牌, 是否进口, 面料, 适用季节).
+    "attributes": "品牌(2176)=无品牌;是否进口(1141)=否;面料(287)=纯棉;适用季节(122216347)=夏季",
     "skus": "",
     "cargo_number": "PERM-NEW-1",
     "description": "",

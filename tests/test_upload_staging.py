@@ -276,7 +276,8 @@ def test_add_an_item_through_the_form_in_the_readable_formats(staff_client):
             "unit": "件",
             "min_order_quantity": "2",
             "images": "https://cbu01.alicdn.com/img/ibank/1.jpg\nimg/ibank/2.jpg",
-            "attributes": "材质(287)=棉",
+            # 女式T恤's required attributes, named or by ID alone.
+            "attributes": "品牌(2176)=无品牌;是否进口(1141)=否;面料(287)=纯棉;122216347=夏季",
             "skus": "颜色(3216):白色=25.00@100\n颜色(3216):黑色=25.00@200",
             "cargo_number": "",
             "description": "宽松版型",
@@ -288,7 +289,12 @@ def test_add_an_item_through_the_form_in_the_readable_formats(staff_client):
         {"start_quantity": 2, "price": "25.00"},
         {"start_quantity": 50, "price": "22.50"},
     ]
-    assert item.attributes == [{"attributeID": 287, "attributeName": "材质", "value": "棉"}]
+    assert item.attributes == [
+        {"attributeID": 2176, "attributeName": "品牌", "value": "无品牌"},
+        {"attributeID": 1141, "attributeName": "是否进口", "value": "否"},
+        {"attributeID": 287, "attributeName": "面料", "value": "纯棉"},
+        {"attributeID": 122216347, "value": "夏季"},
+    ]
     assert item.skus[1]["attributes"][0]["attributeValue"] == "黑色"
     assert item.cargo_number.startswith("ERP")  # left empty: generated
     assert (item.source, item.position, item.validation_errors) == ("form", 1, {})
