@@ -594,7 +594,7 @@ def test_copy_into_a_shop_that_is_not_connected_is_a_message(staff_client):
 
 def add_offer_with_nul(sandbox, shop) -> int:
     """An offer whose title, unit and attribute hold NUL (the sandbox stores what it is sent).
-    1688 itself would refuse "棉\x00" as a value of 面料, so the add is the sandbox's unchecked
+    1688 itself would refuse 棉 with a NUL as a value of 面料, so the add is the sandbox's unchecked
     one (switch strict_publish off, docs/sandbox-control.md): this test's subject is the answer
     read back, not publishing."""
     from sync.gateway import make_client
