@@ -10,11 +10,13 @@
   one could not be had (not a leaf, refused, 1688 not reachable now).
 """
 
+from contextlib import nullcontext
+
 from django.db import transaction
 
 from catalog.messages import stored as _
 from catalog.models import AttributeSchemaCache, CategoryNode, Shop
-from sync.gateway import call_as_shop, client_or_new
+from sync.gateway import call_as_shop, client_or_new, make_client
 from sync.open1688 import BusinessError, InvalidParameterError, Open1688Client, Open1688Error
 from sync.open1688.answers import parse_category_attributes
 from sync.open1688.types import Category, CategoryAttributes
@@ -153,7 +155,9 @@ def load_schemas(
         )
     }
     unreachable: dict[int, dict] = {}  # shop id → why 1688 cannot be asked now
-    with client_or_new(client) as api:
+    # Staff wait on validation: one retry and a short budget, not the jobs' patience.
+    quick = nullcontext(client) if client else make_client(max_retries=1, retry_budget=5.0)
+    with quick as api:
         for key in sorted(keys):
             shop_id, category_id = key
             node = known.get(key)
