@@ -445,6 +445,17 @@ def _attribute_values(item) -> dict[int, list[str]]:
     return chosen
 
 
+def _custom_values(item) -> set[tuple[int, str]]:
+    """(attribute id, value) of the rows marked isCustom (a copied offer's own values)."""
+    return {
+        (_as_int(a["attributeID"]), str(a.get("value")).strip())
+        for a in (item.attributes if isinstance(item.attributes, list) else [])
+        if isinstance(a, dict)
+        and _valid_id(a.get("attributeID"))
+        and a.get("isCustom") in (True, "true", "True")
+    }
+
+
 def _value_ids(schema: CategoryAttributes, chosen: dict[int, list[str]]) -> dict[int, set[int]]:
     ids: dict[int, set[int]] = {}
     for attr_id, values in chosen.items():
@@ -504,12 +515,15 @@ def check_against_schema(item, schema: CategoryAttributes) -> dict[str, list[str
             )
         else:
             errors.add("attributes", _("%(name)s is required") % {"name": name})
+    custom = _custom_values(item)
     for attr_id, values in chosen.items():
         attribute = schema.attribute(attr_id)
         if attribute is None or attribute.is_sku_attribute:
             continue  # an attribute the leaf does not have is ignored by 1688
         for value in values:
             bad = False
+            if (attr_id, value) in custom:
+                continue  # the seller's own value (isCustom), which 1688 takes as it is
             if attribute.input_type in (INPUT_DROPDOWN, INPUT_RADIO, INPUT_MULTI):
                 bad = (
                     attribute.values

@@ -9,7 +9,7 @@ import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from . import images
+from . import categories, images
 from .store import Offer
 
 CENT = Decimal("0.01")
@@ -268,7 +268,11 @@ def _sku_price_range(price: float, minimum: int) -> list[dict]:
     ]
 
 
-def _offer_attributes(style: str, material: str) -> list[dict]:
+def _offer_attributes(category_id: int, style: str, material: str) -> list[dict]:
+    """As a seller published it against the leaf's schema: 品牌, the material (a custom value
+    where it is not one of the attribute's), the style, and every other required attribute of
+    the leaf (是否进口 = 否, so no cascade applies). 货号 is the offer's cargo number."""
+
     def attribute(attribute_id: int, name: str, value: str, custom: bool) -> dict:
         return {
             "attributeID": attribute_id,
@@ -278,11 +282,33 @@ def _offer_attributes(style: str, material: str) -> list[dict]:
             "isCustom": custom,
         }
 
-    return [
+    schema = {a.attr_id: a for a in categories.attributes_for(category_id) or ()}
+    material_attribute = schema.get(287)
+    rows = [
         attribute(2176, "品牌", "其他", False),
-        attribute(287, "材质", material, False),
+        attribute(
+            287,
+            material_attribute.name if material_attribute else "材质",
+            material,
+            not (material_attribute and material in material_attribute.values),
+        ),
         attribute(7108, "风格", style, True),
     ]
+    given = {2176, 287, 7108, categories.CARGO_NUMBER_ATTR}
+    for attr_id, spec in schema.items():
+        if spec.required and not spec.sku and attr_id not in given:
+            rows.append(attribute(attr_id, spec.name, _plain_value(spec), False))
+    return rows
+
+
+def _plain_value(spec) -> str:
+    if spec.input_type == categories.NUMBER:
+        return "12"
+    if spec.input_type == categories.DATE:
+        return "2026-01-01"
+    if "否" in spec.values:
+        return "否"
+    return spec.values[0] if spec.values else "见详情"
 
 
 def _pictures(rng: random.Random, category: Category, skus: list[dict]) -> list[str]:
@@ -314,7 +340,7 @@ def generate_offer(
         "description": f"<p>{subject}</p><p>材质：{material}；义乌现货，支持一件代发。</p>",
         "language": "CHINESE",
         "status": rng.choices(("published", "outdated", "auditing"), (96, 3, 1))[0],
-        "attributes": _offer_attributes(style, material),
+        "attributes": _offer_attributes(category.category_id, style, material),
         "image": {"images": _pictures(rng, category, skus)},
         "saleInfo": _sale_info(rng, category, base, skus, sku_priced),
         "skuInfos": skus,
