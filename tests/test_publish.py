@@ -625,3 +625,30 @@ def test_a_copied_offers_pictures_are_put_into_this_shops_photobank(
     assert batch.status == UploadBatch.Status.DONE, batch.last_error
     assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
     assert sandbox.calls()[PHOTO_ADD] == 1 and item.picture_paths[0] != foreign
+
+
+def test_a_custom_value_marked_is_custom_passes_validation_and_the_add(connected_shop, sandbox):
+    schema = attributes_for(connected_shop, TEE)
+    rows = [a for a in filled_attributes(schema, 是否进口="否") if a["attributeID"] != 287]
+    item = staged_item(
+        connected_shop, schema, attributes=[*rows, {"attributeID": 287, "value": "真丝混纺"}]
+    )
+    validate_batch(item.batch)
+    item.refresh_from_db()
+    with translation.override("en"):
+        assert "真丝混纺 is not one of its values" in render(
+            item.validation_errors["attributes"][0]
+        )
+
+    custom = {"attributeID": 287, "value": "真丝混纺", "isCustom": True}
+    UploadItem.objects.filter(pk=item.pk).update(attributes=[*rows, custom])
+    validate_batch(item.batch)
+    item.refresh_from_db()
+    assert item.validation_errors == {}
+    submit(item.batch)
+    item.refresh_from_db()
+    assert item.status in (UploadItem.Status.AUDITING, UploadItem.Status.PUBLISHED), (
+        item.remote_error_message
+    )
+    assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1
+    assert item.publish_api == ShopPublishing.Api.LEGACY  # the one that takes isCustom

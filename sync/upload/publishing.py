@@ -108,6 +108,8 @@ def choose_api(publishing: ShopPublishing, item: UploadItem, *, shop_id: int) ->
         return publishing.api_choice
     if publishing.api_in_use == Api.LEGACY:
         return Api.LEGACY  # 1688 refused this app the schema-driven add
+    if any(isinstance(a, dict) and a.get("isCustom") is True for a in item.attributes or []):
+        return Api.LEGACY  # the schema form has no mark for a seller's own value; product.add does
     return Api.SCHEMA if cached_attributes(shop_id, item.category_id) else Api.LEGACY
 
 
