@@ -652,3 +652,28 @@ def test_a_custom_value_marked_is_custom_passes_validation_and_the_add(connected
     )
     assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1
     assert item.publish_api == ShopPublishing.Api.LEGACY  # the one that takes isCustom
+
+
+def test_a_sellers_existing_offers_copy_valid_and_publish_once(connected_shop, sandbox):
+    """Offers another seller has on 1688 (seeded: several leaves, materials of the seller's own)
+    copy into items valid against their leaves' schemas, and each publishes once under the
+    item's own 货号."""
+    seeded = sandbox.control("seed", {"member_id": "b2b-2209000078", "count": 16, "seed": 11})
+    ids = [
+        offer["productID"] for offer in sandbox.get("offers", member_id="b2b-2209000078")["offers"]
+    ]
+    assert len(ids) == 16, seeded
+    batch = UploadBatchFactory(shop=connected_shop)
+    result = services.copy_offers(user=None, batch=batch, offer_refs=" ".join(map(str, ids)))
+    assert [item.source_offer_id for item in result.created] == ids, result.errors
+    for item in batch.items.all():
+        assert item.validation_errors == {}, (item.category_id, item.validation_errors)
+    # What makes these offers hard is there: a seller's own value (kept, marked isCustom).
+    assert any(a.get("isCustom") for item in batch.items.all() for a in item.attributes)
+
+    submit(batch)
+    batch.refresh_from_db()
+    assert batch.status == UploadBatch.Status.DONE, batch.last_error
+    for item in batch.items.all():
+        assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
+        assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1

@@ -15,6 +15,7 @@ from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.staging import check_batch_open, next_position
 from catalog.validation import prefetch_schemas, refresh_batch_counts, validate_items
 from erp1688.refusals import Refused
+from sync.categories import cached_attributes
 from sync.gateway import call_as_shop, client_or_new
 from sync.open1688 import AuthError, BusinessError, Open1688Client, Open1688Error
 from sync.open1688.types import CARGO_NUMBER_ATTRIBUTE, ProductDetail, image_url
@@ -151,11 +152,32 @@ def stage_copies(batch: UploadBatch, details: list[ProductDetail]) -> list[Uploa
         check_batch_open(batch)  # again under the lock: a submit may have come in meanwhile
         position = next_position(batch)
         items = [item_from_detail(batch, d, position=position + n) for n, d in enumerate(details)]
+        for item in items:
+            _mark_custom_values(item, cached_attributes(batch.shop_id, item.category_id))
         for item, errors in zip(items, validate_items(items), strict=True):
             item.validation_errors = errors
             item.save()
         refresh_batch_counts(batch)
     return items
+
+
+def _mark_custom_values(item: UploadItem, schema) -> None:
+    """A value the source published that is not one of the attribute's values was the seller's
+    own (the buyer-side detail does not say so): kept, marked isCustom, as 1688 took it."""
+    if schema is None:
+        return
+    for attribute in item.attributes:
+        spec = schema.attribute(_int_or_none(attribute.get("attributeID")) or -1)
+        value = str(attribute.get("value") or "").strip()
+        if spec is not None and spec.values and value and spec.value_named(value) is None:
+            attribute["isCustom"] = True
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int) -> UploadItem:
@@ -166,7 +188,11 @@ def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int
     first_tier_price = tiers[0]["price"] if tiers else None
     skus = [
         {
-            "attributes": [dict(a) for a in sku.attributes],
+            # Without the source's SKU pictures (skuImageUrl): paths of another seller's
+            # photobank, which 1688 refuses in this seller's add.
+            "attributes": [
+                {k: v for k, v in a.items() if k != "skuImageUrl"} for a in sku.attributes
+            ],
             # A SKU without its own price sells at the offer's price (quoteType 0).
             "price": money(sku.price) if sku.price is not None else first_tier_price,
             "stock": sku.amount_on_sale or 0,
