@@ -19,7 +19,18 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
 
 
-def test_import_preview_submit_and_progress(page, live_server, sandbox, connected_shop, tmp_path):
+@pytest.fixture
+def instant_audit(sandbox):
+    """New offers decided at once, so the batch is followed to published (the audit's own
+    states are tested in tests/test_publish.py)."""
+    sandbox.control("switches", {"audit_seconds": 0})
+    yield
+    sandbox.control("switches", {"audit_seconds": 3})
+
+
+def test_import_preview_submit_and_progress(
+    page, live_server, sandbox, connected_shop, tmp_path, instant_audit
+):
     UserFactory(username="ops", is_superuser=True)
     page.goto(f"{live_server.url}/admin/login/?next=/catalog/batches/new/")
     page.fill("input[name=username]", "ops")
