@@ -677,3 +677,18 @@ def test_a_sellers_existing_offers_copy_valid_and_publish_once(connected_shop, s
     for item in batch.items.all():
         assert item.status == UploadItem.Status.PUBLISHED, item.remote_error_message
         assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1
+
+
+def test_a_picture_that_cannot_be_read_fails_the_item_in_the_readers_language(
+    connected_shop, sandbox
+):
+    schema = attributes_for(connected_shop, TEE)
+    item = staged_item(connected_shop, schema, images=[f"{sandbox.url}/no-such-picture"])
+    submit(item.batch)
+    item.refresh_from_db()
+    assert item.status == UploadItem.Status.FAILED and item.remote_error_code == "picture"
+    assert sandbox.calls().get(NEW_ADD) is None and sandbox.calls().get(LEGACY_ADD) is None
+    with translation.override("en"):
+        assert render(item.remote_error_message).startswith("picture 1: could not download")
+    with translation.override("zh-hans"):
+        assert render(item.remote_error_message).startswith("第 1 张图片：无法下载")

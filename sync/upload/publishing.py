@@ -23,6 +23,7 @@ from django.conf import settings
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
 
+from catalog.messages import stored as _
 from catalog.models import PhotobankPicture, Shop, ShopPublishing, UploadBatch, UploadItem
 from sync.categories import cached_attributes
 from sync.gateway import call_as_shop
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 PHOTO_MAX_BYTES = 2 * 1024 * 1024  # the platform refuses larger pictures
 DOWNLOAD_MAX_BYTES = 10 * 1024 * 1024
+DOWNLOAD_MB = DOWNLOAD_MAX_BYTES // 1024 // 1024
 STAGED_PREFIX = "staged:"
 STAGED_PATTERN = re.compile(r"^staged:([0-9a-f]{64})$")
 PHOTOBANK_PATH = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
@@ -42,7 +44,12 @@ Api = ShopPublishing.Api
 
 
 class PictureError(Exception):
-    """A picture that cannot be read or made acceptable; the message is for staff."""
+    """A picture that cannot be read or made acceptable; its argument is a stored message
+    (catalog.messages) for staff: str() of the error is the text in the active language."""
+
+    @property
+    def message(self):
+        return self.args[0]
 
 
 # --- settings ---------------------------------------------------------------------------------
@@ -143,12 +150,12 @@ def staged_dir() -> Path:
 def stage_picture(data: bytes) -> str:
     """Keep an uploaded picture until the job puts it into the photobank; its reference."""
     if len(data) > DOWNLOAD_MAX_BYTES:
-        raise PictureError(f"the picture is over {DOWNLOAD_MAX_BYTES // 1024 // 1024} MB")
+        raise PictureError(_("the picture is over %(mb)d MB") % {"mb": DOWNLOAD_MB})
     try:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PictureError("the file is not a picture") from exc
+        raise PictureError(_("the file is not a picture")) from exc
     digest = hashlib.sha256(data).hexdigest()
     target = staged_dir() / digest
     if not target.exists():
@@ -166,16 +173,21 @@ def picture_bytes(reference: str) -> bytes:
     if match:
         path = staged_dir() / match.group(1)
         if not path.exists():
-            raise PictureError("the uploaded picture is no longer on the server")
+            raise PictureError(_("the uploaded picture is no longer on the server"))
         return path.read_bytes()
     try:
         with requests.get(reference, timeout=(5, 20), stream=True) as answer:
             answer.raise_for_status()
             data = answer.raw.read(DOWNLOAD_MAX_BYTES + 1, decode_content=True)
     except requests.RequestException as exc:
-        raise PictureError(f"could not download {reference[:200]}: {exc}") from exc
+        raise PictureError(
+            _("could not download %(url)s: %(error)s")
+            % {"url": reference[:200], "error": str(exc)[:300]}
+        ) from exc
     if len(data) > DOWNLOAD_MAX_BYTES:
-        raise PictureError(f"{reference[:200]} is over {DOWNLOAD_MAX_BYTES // 1024 // 1024} MB")
+        raise PictureError(
+            _("%(url)s is over %(mb)d MB") % {"url": reference[:200], "mb": DOWNLOAD_MB}
+        )
     return data
 
 
@@ -195,7 +207,7 @@ def acceptable_picture(data: bytes) -> tuple[bytes, str]:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PictureError("not a readable picture") from exc
+        raise PictureError(_("not a readable picture")) from exc
     kind = (image.format or "").upper()
     ok_kind = kind in ("JPEG", "GIF", "BMP") or (kind == "PNG" and not _has_alpha(image))
     if ok_kind and len(data) <= PHOTO_MAX_BYTES:
@@ -250,7 +262,9 @@ def pictures_to_photobank(
         try:
             data = picture_bytes(reference)
         except PictureError as exc:
-            raise PictureError(f"picture {number}: {exc}") from exc
+            raise PictureError(
+                _("picture %(n)d: %(error)s") % {"n": number, "error": exc.message}
+            ) from exc
         digest = hashlib.sha256(data).hexdigest()
         known = PhotobankPicture.objects.filter(shop=shop, sha256=digest).first()
         if known:
@@ -259,7 +273,9 @@ def pictures_to_photobank(
         try:
             fixed, extension = acceptable_picture(data)
         except PictureError as exc:
-            raise PictureError(f"picture {number}: {exc}") from exc
+            raise PictureError(
+                _("picture %(n)d: %(error)s") % {"n": number, "error": exc.message}
+            ) from exc
         if publishing.album_id is None:
             publishing = publishing_for(shop, client=client, refresh=True)
         name = f"{item.cargo_number[:22]}-{number}.{extension}"[:30]

@@ -218,9 +218,11 @@ def _upload_item(context: Context, item: UploadItem) -> None:
                 status=S.FAILED,
                 next_check_at=None,
                 remote_error_code="no_answer",
-                remote_error_message=(
-                    "1688 did not answer; looks by cargo number show the offer was not "
-                    "created. Safe to retry."
+                remote_error_message=as_text(
+                    _(
+                        "1688 did not answer; looks by cargo number show the offer was not "
+                        "created. Safe to retry."
+                    )
                 ),
             )
             return
@@ -237,7 +239,12 @@ def _send(context: Context, item: UploadItem) -> bool:
         _fetch_settings(context)  # both APIs need the freight template and address
         paths = pub.pictures_to_photobank(shop, client, item, context.publishing)
     except pub.PictureError as exc:
-        _set(item, status=S.FAILED, remote_error_code="picture", remote_error_message=str(exc))
+        _set(
+            item,
+            status=S.FAILED,
+            remote_error_code="picture",
+            remote_error_message=as_text(exc.message),
+        )
         return False
     except (QuotaError, RateLimitTimeout) as exc:
         raise _rate_limited(exc) from exc
@@ -299,7 +306,10 @@ def _send(context: Context, item: UploadItem) -> bool:
             looks=0,
             next_check_at=timezone.now() + grace(),
             remote_error_code=(exc.code or type(exc).__name__)[:100],
-            remote_error_message=f"Outcome unknown, checking by cargo number: {exc}",
+            remote_error_message=as_text(
+                _("Outcome unknown, checking by cargo number: %(error)s")
+                % {"error": str(exc)[:500]}
+            ),
         )
         return False
     if api == pub.Api.SCHEMA and item_status_for(answer.offer_status) == S.PUBLISHED:
@@ -362,7 +372,9 @@ def _adopt(item: UploadItem, offer_id: int, offer_status: str, reason: str = "")
         next_check_at=check,
         looks=0,
         remote_error_code="untread" if status == S.REJECTED else "",
-        remote_error_message=(reason or "Rejected in 1688's audit") if status == S.REJECTED else "",
+        remote_error_message=(reason or as_text(_("Rejected in 1688's audit")))
+        if status == S.REJECTED
+        else "",
     )
 
 
@@ -399,7 +411,9 @@ def _reconcile(context: Context, item: UploadItem) -> bool | None:
             item,
             status=S.UNKNOWN,
             next_check_at=timezone.now() + grace(),
-            remote_error_message=f"Could not check now, looking again later: {exc}",
+            remote_error_message=as_text(
+                _("Could not check now, looking again later: %(error)s") % {"error": str(exc)[:500]}
+            ),
         )
         return None
     if matches:
