@@ -1,6 +1,7 @@
 """The one place the Django side builds 1688 clients and hands out shop access tokens."""
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
@@ -32,6 +33,16 @@ REFRESH_MARGIN = timedelta(minutes=10)
 POSTPONE_WINDOW = timedelta(days=30)
 
 
+# The APIs 1688 answered with HTTP 200 during the current call_as_shop of this thread: an
+# APIACLDecline is HTTP 400, so a 200 means the app is granted that API (now).
+_answered = threading.local()
+
+
+def _note_answer(api: str, attempt: int, status: int | None, elapsed: float) -> None:
+    if status == 200 and getattr(_answered, "apis", None) is not None:
+        _answered.apis.add(api)
+
+
 def make_client(**overrides) -> Open1688Client:
     """A client configured from settings, sharing the Redis rate limit with every worker."""
     limiter = RedisRateLimiter(
@@ -49,6 +60,7 @@ def make_client(**overrides) -> Open1688Client:
         "read_timeout": settings.OPEN1688_READ_TIMEOUT,
         "max_retries": settings.OPEN1688_MAX_RETRIES,
         "rate_limiter": limiter,
+        "on_request": _note_answer,
     }
     options.update(overrides)
     return Open1688Client(**options)
@@ -135,6 +147,7 @@ def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
     Safe for non-idempotent calls too: a gateway that rejects the token has not applied the call.
     """
     token = access_token_for(shop, client)
+    _answered.apis = set()
     try:
         try:
             return method(token, *args, **kwargs)
@@ -146,6 +159,20 @@ def call_as_shop(shop: Shop, client: Open1688Client, method, *args, **kwargs):
     except PermissionDeniedError as exc:  # gw.APIACLDecline: the app was not granted the API
         record_declined_api(shop=shop, api=exc.api or getattr(method, "__name__", ""), error=exc)
         raise
+    finally:
+        answered, _answered.apis = _answered.apis, None
+        if shop.declined_apis and answered:
+            _forget_declined(shop, answered)
+
+
+def _forget_declined(shop: Shop, granted: set[str]) -> None:
+    """APIs noted as not granted that 1688 has now answered: granted since (a subscription
+    added), so the shop page stops saying otherwise."""
+    kept = [e for e in shop.declined_apis if e.get("api") not in granted]
+    if len(kept) != len(shop.declined_apis):
+        Shop.objects.filter(pk=shop.pk).update(declined_apis=kept)
+        shop.declined_apis = kept
+        log.info("shop %s: 1688 now answers %s", shop.member_id, sorted(granted))
 
 
 def may_land_later(exc: Open1688Error) -> bool:

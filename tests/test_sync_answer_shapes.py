@@ -216,6 +216,14 @@ def test_acl_decline_is_recorded_on_the_shop_with_the_api(sandbox, connected_sho
     page = admin_client.get(f"/admin/catalog/shop/{shop.pk}/change/")
     assert page.status_code == 200 and "alibaba.product.get (" in page.content.decode()
 
+    # Granted since: the next answer of that API clears the note.
+    sandbox.control("faults", method="DELETE")
+    again = sync(shop)
+    assert again.status == SyncRun.Status.SUCCEEDED, again.error
+    assert Shop.objects.get(pk=shop.pk).declined_apis == []
+    page = admin_client.get(f"/admin/catalog/shop/{shop.pk}/change/")
+    assert "alibaba.product.get (" not in page.content.decode()
+
 
 def test_error_bodies_give_their_request_id(sandbox, connected_shop):
     sandbox.fault("alibaba.product.get", "business_error", times=1)
