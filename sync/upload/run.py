@@ -312,9 +312,9 @@ def _send(context: Context, item: UploadItem) -> bool:
             ),
         )
         return False
-    if api == pub.Api.SCHEMA and item_status_for(answer.offer_status) == S.PUBLISHED:
-        _adopt(item, answer.item_id, answer.offer_status)
-    elif api == pub.Api.SCHEMA:  # in audit or refused: read the offer (and the reason)
+    if api == pub.Api.SCHEMA and item_status_for(answer.offer_status) != S.REJECTED:
+        _adopt(item, answer.item_id, answer.offer_status)  # its answer says where it stands
+    elif api == pub.Api.SCHEMA:  # refused in audit at once: read the offer for the reason
         _adopt_after_read(context, item, answer.item_id)
     else:
         _adopt_after_read(context, item, answer)
