@@ -377,9 +377,11 @@ class PushHub:
                                             "message": "bad appKey or sign"}))  # fmt: skip
                 connection.close()
                 return
-            connection.send(json.dumps({"type": "CONNECT_ACK", "success": True}))
+            # Registered before the ACK: a message born right after the client saw the ACK
+            # must find its connection.
             with self._lock:
                 self._sockets.setdefault(app_key, []).append(connection)
+            connection.send(json.dumps({"type": "CONNECT_ACK", "success": True}))
             try:
                 for frame in connection:
                     self._on_frame(connection, json.loads(frame))
