@@ -445,14 +445,17 @@ def _attribute_values(item) -> dict[int, list[str]]:
     return chosen
 
 
+def is_custom(attribute) -> bool:
+    """An attribute row marked isCustom: the seller's own value (a copied offer's)."""
+    return isinstance(attribute, dict) and attribute.get("isCustom") in (True, "true", "True")
+
+
 def _custom_values(item) -> set[tuple[int, str]]:
-    """(attribute id, value) of the rows marked isCustom (a copied offer's own values)."""
+    """(attribute id, value) of the rows marked isCustom."""
     return {
         (_as_int(a["attributeID"]), str(a.get("value")).strip())
         for a in (item.attributes if isinstance(item.attributes, list) else [])
-        if isinstance(a, dict)
-        and _valid_id(a.get("attributeID"))
-        and a.get("isCustom") in (True, "true", "True")
+        if is_custom(a) and _valid_id(a.get("attributeID"))
     }
 
 

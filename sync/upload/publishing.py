@@ -25,6 +25,7 @@ from PIL import Image, UnidentifiedImageError
 
 from catalog.messages import stored as _
 from catalog.models import PhotobankPicture, Shop, ShopPublishing, UploadBatch, UploadItem
+from catalog.validation import is_custom
 from sync.categories import cached_attributes
 from sync.gateway import call_as_shop
 from sync.open1688 import Open1688Client
@@ -115,7 +116,7 @@ def choose_api(publishing: ShopPublishing, item: UploadItem, *, shop_id: int) ->
         return publishing.api_choice
     if publishing.api_in_use == Api.LEGACY:
         return Api.LEGACY  # 1688 refused this app the schema-driven add
-    if any(isinstance(a, dict) and a.get("isCustom") is True for a in item.attributes or []):
+    if any(is_custom(a) for a in item.attributes or []):
         return Api.LEGACY  # the schema form has no mark for a seller's own value; product.add does
     return Api.SCHEMA if cached_attributes(shop_id, item.category_id) else Api.LEGACY
 
