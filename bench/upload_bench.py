@@ -30,6 +30,7 @@ def main() -> None:
 def measure(bench: Bench, args) -> None:
     from catalog.models import UploadBatch, UploadItem
     from catalog.validation import validate_batch
+    from sync.management.commands.demo_setup import DEMO_ATTRIBUTES, DEMO_CATEGORY
     from sync.upload import run_upload
 
     shop = bench.connected_shop("b2b-bench0002", "上货压测")
@@ -39,16 +40,11 @@ def measure(bench: Bench, args) -> None:
             batch=batch,
             position=n,
             title=f"2026新款纯棉短袖T恤 压测 {n}",
-            category_id=1031910,
+            category_id=DEMO_CATEGORY,
             price=Decimal("19.90"),
             stock=100,
             images=["img/ibank/2026/001/002/1_1.jpg"],  # put into the photobank once
-            attributes=[  # what 1688 requires of a 女式T恤 (货号 is the cargo number)
-                {"attributeID": 2176, "value": "无品牌"},
-                {"attributeID": 1141, "value": "否"},
-                {"attributeID": 287, "value": "纯棉"},
-                {"attributeID": 122216347, "value": "夏季"},
-            ],
+            attributes=[dict(a) for a in DEMO_ATTRIBUTES],  # what 1688 requires of a 女式T恤
             skus=[
                 {
                     "attributes": [{"attributeID": 3216, "attributeValue": c}],

@@ -17,16 +17,11 @@ from catalog.models import (
     UploadItem,
 )
 from sandbox import categories as sandbox_categories
+from sync.management.commands.demo_setup import DEMO_ATTRIBUTES, DEMO_CATEGORY
 
-TEE = 1031910  # 女式T恤, a leaf of the sandbox's (and 1688's) 女装 > T恤
-# The attributes 1688 requires of a 女式T恤 (品牌, 是否进口, 面料, 适用季节); 货号 (1398) is the
-# item's cargo number.
-TEE_ATTRIBUTES = (
-    {"attributeID": 2176, "value": "无品牌"},
-    {"attributeID": 1141, "value": "否"},
-    {"attributeID": 287, "value": "纯棉"},
-    {"attributeID": 122216347, "value": "夏季"},
-)
+# 女式T恤, a leaf of the sandbox's (and 1688's) 女装 > T恤, and the attributes 1688 requires of
+# it (品牌, 是否进口, 面料, 适用季节; 货号 1398 is the item's cargo number): the demo's.
+TEE, TEE_ATTRIBUTES = DEMO_CATEGORY, DEMO_ATTRIBUTES
 
 
 def cache_schema(shop_id: int, category_id: int | None) -> None:
