@@ -29,7 +29,8 @@ class GatewayError:
 GATEWAY_ERRORS: dict[str, GatewayError] = {
     "gw.AppKeyNotFound": GatewayError(400, "AppKey {detail} not found", True),
     "gw.SignatureInvalid": GatewayError(400, "Request signature is invalid", True),
-    "gw.ParamMissing": GatewayError(400, "Required parameter {detail} is missing", True),
+    # The message as a practitioner saw it for new.product.add without scene.
+    "gw.ParamMissing": GatewayError(400, "Required argument {detail}", True),
     "gw.APIUnsupported": GatewayError(400, "API not supported: {detail}", True),
     # HTTP 400 and this message: seen by two independent integrations.
     "gw.APIACLDecline": GatewayError(400, "AppKey is not allowed(acl)", True,

@@ -1,6 +1,6 @@
-"""Publishing as strict as 1688 (and no stricter): checks shared by both publish APIs, the
-schema-driven alibaba.new.product.getSchema / add, alibaba.product.add.preview, the strict path
-of the legacy alibaba.product.add, and the audit every new offer goes through.
+"""Publishing as strict as 1688 (and no stricter): checks shared by both publish APIs
+(the schema-driven add reads its form in sandbox/new_product.py), alibaba.product.add.preview,
+the strict path of the legacy alibaba.product.add, and the audit every new offer goes through.
 
 What is checked (docs/sandbox-control.md, "Publishing"): the category is a leaf; the leaf's
 required attributes and those its cascading rules (``attributeLevelMapStr``) make required are
@@ -19,7 +19,6 @@ Refusal codes are the sandbox's own (not attested); the legacy APIs answer them 
 (``errorCode``/``errorMsg``), the schema-driven ones as ``result.bizCode``/``bizMessage``.
 """
 
-import json
 import random
 import re
 import threading
@@ -363,197 +362,8 @@ def preview(call: "ApiCall") -> dict:
     return {"success": True, "errorMsg": None}
 
 
-# --- alibaba.new.product.getSchema / add ------------------------------------------------------
-
-UI_TYPES = {
-    categories.TEXT: "input",
-    categories.DROPDOWN: "select",
-    categories.MULTI: "checkbox",
-    categories.RADIO: "radio",
-    categories.NUMBER: "number",
-    categories.DATE: "date",
-}
+# --- the schema-driven APIs' refusal (sandbox/new_product.py) -------------------------------
 
 
 def biz_error(code: str, message: str) -> dict:
     return {"result": {"success": False, "bizCode": code, "bizMessage": message}}
-
-
-def _leaf(call: "ApiCall") -> tuple[categories.Node | None, dict | None]:
-    raw = call.params.get("catId", "")
-    node = categories.node(_int_or_none(raw) or -1)
-    if node is None:
-        return None, biz_error("CATEGORY_NOT_EXIST", f"类目不存在 / no category {raw!r}")
-    if not node.is_leaf:
-        return None, biz_error(
-            "CATEGORY_NOT_LEAF", f"只能发布到叶子类目 / {raw} {node.name} is not a leaf category"
-        )
-    return node, None
-
-
-def _field(attribute) -> dict:
-    field = {
-        "id": f"p-{attribute.attr_id}",
-        "label": attribute.name,
-        "uiType": UI_TYPES[attribute.input_type],
-        "required": attribute.required,
-    }
-    if attribute.values:
-        field["dataSource"] = [{"value": attribute.ids[v], "text": v} for v in attribute.values]
-    if attribute.units:
-        field["units"] = list(attribute.units)
-    return field
-
-
-def schema_for(node: categories.Node, scene: str) -> dict:
-    attributes = categories.attributes_for(node.category_id) or ()
-    sale = [a for a in attributes if a.sku]
-    return {
-        "catId": node.category_id,
-        "catName": node.name,
-        "scene": scene,
-        "fields": [
-            {"id": "title", "label": "商品标题", "uiType": "input", "required": True,
-             "rules": {"maxLength": TITLE_WEIGHT_MAX, "chineseCharWeight": 2}},
-            {"id": "outerId", "label": "货号", "uiType": "input", "required": True},
-            {"id": "catProp", "label": "产品属性", "uiType": "group",
-             "children": [_field(a) for a in attributes if not a.sku]},
-            {"id": "saleProp", "label": "销售属性", "uiType": "group",
-             "children": [{**_field(a), "allowCustom": True} for a in sale]},
-            {"id": "skuTable", "label": "价格库存", "uiType": "table",
-             "columns": [f"p-{a.attr_id}" for a in sale] + ["price", "amountOnSale",
-                                                              "cargoNumber"]},
-            {"id": "priceRange", "label": "阶梯价格", "uiType": "priceRange"},
-            {"id": "mainImage", "label": "商品图片", "uiType": "image", "required": True,
-             "rules": {"maxCount": 5, "maxSizeBytes": photobank.MAX_BYTES,
-                       "formats": sorted(set(photobank.FORMATS.values()) | {"jpeg"}),
-                       "source": "photobank"}},
-            {"id": "description", "label": "详细描述", "uiType": "richText"},
-            {"id": "unit", "label": "计量单位", "uiType": "input"},
-            {"id": "freight", "label": "运费模板", "uiType": "freight", "required": True},
-            {"id": "cbuSendAddress", "label": "发货地址", "uiType": "address",
-             "required": True},
-        ],
-        "attributeLevelMap": categories.cascades_for(node.category_id),
-    }  # fmt: skip
-
-
-def get_schema(call: "ApiCall") -> dict:
-    node, refusal = _leaf(call)
-    if refusal is not None:
-        return refusal
-    scene = call.params.get("scene") or "cbu_offer"
-    text = json.dumps(schema_for(node, scene), ensure_ascii=False, separators=(",", ":"))
-    return {"result": {"success": True, "bizData": text}}
-
-
-def add_new(call: "ApiCall") -> dict:
-    node, refusal = _leaf(call)
-    if refusal is not None:
-        return refusal
-    try:
-        body = json.loads(call.params.get("dataBody", ""))
-    except ValueError:
-        return biz_error("PARAM_INVALID", "dataBody must be a JSON object")
-    form = body.get("formValues", body) if isinstance(body, dict) else None
-    if not isinstance(form, dict):
-        return biz_error("PARAM_INVALID", "dataBody.formValues must be a JSON object")
-    try:
-        params = legacy_params(node, form)
-        title = params.get("subject", "")
-        if title_weight(title) > TITLE_WEIGHT_MAX:
-            raise PublishRefused(
-                "TITLE_TOO_LONG",
-                f"标题不能超过{TITLE_WEIGHT_MAX}个字符（汉字算2个）/ the title counts "
-                f"{title_weight(title)}, at most {TITLE_WEIGHT_MAX} (a Chinese character counts 2)",
-            )
-        fields, sale, skus = _parse_checked(call, params)
-    except (OfferInvalid, PublishRefused) as refused:
-        return biz_error(refused.code, refused.message)
-    offer = create_offer(call, fields, sale, skus)
-    data = json.dumps({"itemId": offer.product_id, "offerStatus": offer.info["status"]})
-    return {"result": {"success": True, "bizData": json.dumps({"dataJson": data})}}
-
-
-def _prop_id(key: str) -> int:
-    try:
-        return int(str(key).removeprefix("p-"))
-    except ValueError:
-        raise PublishRefused("PARAM_INVALID", f"{key!r} is not a property (p-<attrId>)") from None
-
-
-def legacy_params(node: categories.Node, form: dict) -> dict[str, str]:
-    """The schema form's values as the legacy add's fields, so both APIs share the checks."""
-    schema = {a.attr_id: a for a in categories.attributes_for(node.category_id) or ()}
-    attributes = []
-    for key, value in (form.get("catProp") or {}).items():
-        attr_id = _prop_id(key)
-        attributes.extend(_form_attribute(schema.get(attr_id), attr_id, value))
-    outer_id = str(form.get("outerId") or "").strip()
-    if outer_id and not any(a["attributeID"] == categories.CARGO_NUMBER_ATTR for a in attributes):
-        attributes.append(
-            {"attributeID": categories.CARGO_NUMBER_ATTR, "attributeName": "货号",
-             "value": outer_id, "isCustom": True}
-        )  # fmt: skip
-    skus = []
-    for row in form.get("skuTable") or []:
-        if not isinstance(row, dict):
-            raise PublishRefused("SKU_INVALID", "skuTable rows must be objects")
-        sku = {
-            "attributes": [
-                {"attributeID": _prop_id(k), "attributeValue": str(v)}
-                for k, v in row.items()
-                if str(k).startswith("p-")
-            ],
-            "amountOnSale": row.get("amountOnSale", 0),
-        }
-        for name in ("price", "retailPrice", "cargoNumber"):
-            if row.get(name) not in (None, ""):
-                sku[name] = row[name]
-        if row.get("skuImageUrl"):
-            sku["attributes"][0]["skuImageUrl"] = row["skuImageUrl"]
-        skus.append(sku)
-    sale = {"priceRanges": form.get("priceRange") or []}
-    if form.get("unit"):
-        sale["unit"] = form["unit"]
-    freight = form.get("freight") or {}
-    if not isinstance(freight, dict):
-        freight = {"freightTemplateId": freight}
-    address = form.get("cbuSendAddress")
-    if isinstance(address, dict):
-        address = address.get("id", address.get("addressId"))
-    shipping = {
-        "freightTemplateID": freight.get("freightTemplateId", freight.get("freightTemplateID")),
-        "unitWeight": freight.get("unitWeight"),
-        "sendGoodsAddressId": address,
-    }
-    fields = {
-        "subject": str(form.get("title") or ""),
-        "categoryID": str(node.category_id),
-        "description": str(form.get("description") or ""),
-        "attributes": attributes,
-        "image": {"images": list(form.get("mainImage") or [])},
-        "saleInfo": sale,
-        "shippingInfo": {k: v for k, v in shipping.items() if v is not None},
-    }
-    if skus:
-        fields["skuInfos"] = skus
-    return {
-        key: value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        for key, value in fields.items()
-    }
-
-
-def _form_attribute(attribute, attr_id: int, value) -> list[dict]:
-    name = attribute.name if attribute else ""
-    values = value if isinstance(value, list) else [value]
-    out = []
-    for item in values:
-        if isinstance(item, dict):
-            item = item.get("value", item.get("text"))
-        text = str(item) if item is not None else ""
-        entry = {"attributeID": attr_id, "attributeName": name, "value": text}
-        if attribute is not None and isinstance(item, int) and attribute.value_name(item):
-            entry["value"], entry["valueID"] = attribute.value_name(item), item
-        out.append(entry)
-    return out

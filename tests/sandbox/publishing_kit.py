@@ -174,3 +174,64 @@ def add_legacy(gateway, seller: Seller, **changes) -> dict:
     """alibaba.product.add of ``legacy_fields`` over raw HTTP; the answer's JSON."""
     fields = legacy_fields(seller.photo, seller.template, seller.address, **changes)
     return ok(gateway.call("alibaba.product.add", fields, token=seller.token))
+
+
+# --- the schema-driven add (alibaba.new.product.add) in the names working publishers send ----
+SCENE = "popular"  # a scene working publishers send (cbu, popular, industry)
+
+
+def schema_form(photo: str, template: int, address: int, **changes) -> dict:
+    """`dataBody.formValues` as a public batch publisher that got offer ids back sends it
+    (docs/protocol.md, "The schema-driven publish body"): a custom brand, two SKUs priced per
+    SKU, the picture as primaryPicture.imageList[{url}]. `changes` replace whole fields; a
+    value None drops the field."""
+    values = {
+        "title": "2026新款纯棉短袖T恤女",
+        "outerId": "H11-TS-001",
+        "primaryPicture": {"imageList": [{"url": photo}]},
+        "catProp": {
+            "p-2176": {"value": -1, "text": "义乌小燕子", "custom": True},
+            "p-1141": "否",
+            "p-287": "纯棉",
+            "p-122216347": ["夏季"],
+        },
+        "saleProp": {
+            "p-3216": [{"value": -1, "text": "白色", "custom": True, "imgUrl": photo},
+                       {"value": -2, "text": "黑色", "custom": True}],
+            "p-450": [{"value": -3, "text": "M", "custom": True},
+                      {"value": -4, "text": "L", "custom": True}],
+        },
+        "skuTable": [
+            {"sku_props": [{"id": 3216, "name": "p-3216", "label": "颜色", "value": -1,
+                            "text": "白色"},
+                           {"id": 450, "name": "p-450", "label": "尺码", "value": -3, "text": "M"}],
+             "sku_price": 19.9, "sku_amountOnSale": 100, "sku_cargoNumber": "H11-TS-001-W-M",
+             "sku_status": 1},
+            {"sku_props": [{"id": 3216, "name": "p-3216", "label": "颜色", "value": -2,
+                            "text": "黑色"},
+                           {"id": 450, "name": "p-450", "label": "尺码", "value": -4, "text": "L"}],
+             "sku_price": 21.9, "sku_amountOnSale": 50, "sku_cargoNumber": "H11-TS-001-B-L",
+             "sku_status": 1},
+        ],
+        "quotationType": {"value": 1},
+        "priceRange": [{"pricerange_beginAmount": 1, "pricerange_price": 19.9}],
+        "cbuUnit": {"unit": "件"},
+        "onlineTrade": {"value": 17410},
+        "invReduce": {"value": "1", "text": "下单时扣减"},
+        "upshelfTime": {"value": 1, "subText": "商品已经开售"},
+        "freight": {"freightType": "T", "freightId": template},
+        "cbuSendAddress": {"value": address},
+        "description": {"detailList": [{"id": "0", "title": "图文详情",
+                                        "content": "<p>纯棉短袖</p>", "isRequired": True}]},
+        "beginAmount": 1,
+        "weight": 0.3,
+        "totalSales": 150,
+    }  # fmt: skip
+    values.update(changes)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def schema_body(values: dict, cat_id: int = T_SHIRT) -> str:
+    """The dataBody JSON string: formValues and the form's global systemParam."""
+    system = {"catId": cat_id, "contextPath": f"/{SCENE}"}
+    return json.dumps({"formValues": values, "global": {"systemParam": system}})

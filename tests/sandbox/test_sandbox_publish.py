@@ -7,10 +7,13 @@ import time
 
 import pytest
 from publishing_kit import (
+    SCENE,
     T_SHIRT,
     legacy_fields,
     ok,
     picture,
+    schema_body,
+    schema_form,
     shipping,
     upload,
 )
@@ -20,28 +23,18 @@ OTHER_SELLER = "b2b-2209111111"
 
 
 def form(photo_url: str, template: int, address: int, **changes) -> dict:
-    values = {
-        "title": "2026新款纯棉短袖T恤女",
-        "outerId": "H11-TS-001",
-        "catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "纯棉", "p-122216347": ["夏季"]},
-        "skuTable": [
-            {"p-3216": "白色", "p-450": "M", "price": "19.90", "amountOnSale": 100,
-             "cargoNumber": "H11-TS-001-W-M"},
-            {"p-3216": "黑色", "p-450": "L", "price": "21.90", "amountOnSale": 50,
-             "cargoNumber": "H11-TS-001-B-L"},
-        ],
-        "mainImage": [photo_url],
-        "freight": {"freightTemplateId": template, "unitWeight": 0.3},
-        "cbuSendAddress": address,
-        "unit": "件",
-    }  # fmt: skip
-    values.update(changes)
-    return values
+    return schema_form(photo_url, template, address, **changes)
 
 
-def add_new(gateway, token, values: dict, cat_id: int = T_SHIRT):
-    params = {"catId": cat_id, "scene": "cbu_offer", "dataBody": json.dumps({"formValues": values})}
-    return gateway.call("alibaba.new.product.add", params, token=token)
+def add_new(gateway, token, values: dict, cat_id: int = T_SHIRT, **params):
+    params = {"catId": cat_id, "scene": SCENE, "dataBody": schema_body(values, cat_id), **params}
+    return gateway.call(
+        "alibaba.new.product.add", {k: v for k, v in params.items() if v}, token=token
+    )
+
+
+def item_of(body: dict) -> int:
+    return json.loads(json.loads(body["result"]["bizData"])["dataJson"])["itemId"]
 
 
 def offers_with(gateway, cargo_number: str, token: str) -> list[dict]:
@@ -157,60 +150,167 @@ def test_freight_templates_and_addresses_are_per_seller(gateway):
 
 
 # --- alibaba.new.product.getSchema / add ----------------------------------------------------------
-def test_get_schema_answers_the_form_as_a_json_string(gateway):
+def test_get_schema_answers_the_form_in_the_shape_1688_answers(gateway):
     token = gateway.token()
     body = ok(
         gateway.call(
-            "alibaba.new.product.getSchema", {"catId": T_SHIRT, "scene": "cbu_offer"}, token=token
+            "alibaba.new.product.getSchema", {"catId": T_SHIRT, "scene": SCENE}, token=token
         )
     )
     schema = json.loads(body["result"]["bizData"])
-    fields = {field["id"]: field for field in schema["fields"]}
+    data = schema["data"]
     assert {
         "title",
-        "outerId",
+        "primaryPicture",
         "catProp",
         "saleProp",
         "skuTable",
+        "priceRange",
+        "quotationType",
         "freight",
         "cbuSendAddress",
-    } <= set(fields)
-    props = {child["id"]: child for child in fields["catProp"]["children"]}
+    } <= set(data)
+    assert schema["global"]["systemParam"] == {"catId": T_SHIRT, "contextPath": "/popular"}
+    props = {prop["name"]: prop for prop in data["catProp"]["fields"]["dataSource"]}
     assert props["p-1398"]["required"] is True
-    assert props["p-287"]["uiType"] == "select" and props["p-287"]["dataSource"]
-    assert [c["id"] for c in fields["saleProp"]["children"]] == ["p-3216", "p-450"]
+    assert props["p-287"]["fieldType"] == "enum" and props["p-287"]["dataSource"]
+    sale = [prop["name"] for prop in data["saleProp"]["fields"]["dataSource"]]
+    assert sale == ["p-3216", "p-450"]
+    columns = [column["name"] for column in data["priceRange"]["fields"]["column"]]
+    assert columns == ["pricerange_beginAmount", "pricerange_price"]
     gateway.control(
         "POST", "/_sandbox/faults", api="alibaba.new.product.getSchema", kind="sys_error"
     )
-    failed = ok(gateway.call("alibaba.new.product.getSchema", {"catId": T_SHIRT}, token=token))
+    failed = ok(
+        gateway.call(
+            "alibaba.new.product.getSchema", {"catId": T_SHIRT, "scene": SCENE}, token=token
+        )
+    )
     assert failed["result"]["bizCode"] == "SYS_ERROR"
 
 
-def test_new_add_answers_the_item_id_nested_in_json_strings_and_audits_it(gateway, seller):
+def test_get_schema_by_offer_id_without_cat_id_as_the_sdk_allows(gateway, seller):
+    token, photo, template, address = seller
+    item = item_of(ok(add_new(gateway, token, form(photo, template, address))))
+    params = {"scene": SCENE, "offerId": item}
+    body = ok(gateway.call("alibaba.new.product.getSchema", params, token=token))
+    system = json.loads(body["result"]["bizData"])["global"]["systemParam"]
+    assert system["catId"] == T_SHIRT and system["offerId"] == item
+    missing = gateway.call("alibaba.new.product.getSchema", {"catId": T_SHIRT}, token=token)
+    assert missing.status_code == 400 and missing.json()["error_code"] == "gw.ParamMissing"
+
+
+def test_the_attested_body_publishes_with_a_custom_brand_and_sku_pictures(gateway, seller):
     token, photo, template, address = seller
     gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.5)
     body = ok(add_new(gateway, token, form(photo, template, address)))
-    data = json.loads(json.loads(body["result"]["bizData"])["dataJson"])
-    assert data["offerStatus"] == "auditing"
-    detail = ok(gateway.call("alibaba.product.get", {"productID": data["itemId"]}, token=token))
+    biz = json.loads(body["result"]["bizData"])
+    assert biz["data"]["offerStatus"] == "auditing"
+    item = json.loads(biz["dataJson"])["itemId"]
+    detail = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))
     info = detail["productInfo"]
     assert info["status"] == "auditing" and "cargoNumber" not in info
     assert {"attributeID": 1398, "value": "H11-TS-001"}.items() <= next(
         a for a in info["attributes"] if a["attributeID"] == 1398
     ).items()
+    brand = next(a for a in info["attributes"] if a["attributeID"] == 2176)
+    assert brand["value"] == "义乌小燕子" and brand["isCustom"] in (True, "true")
+    assert info["image"]["images"] == [photo]
     assert [sku["cargoNumber"] for sku in info["skuInfos"]] == ["H11-TS-001-W-M", "H11-TS-001-B-L"]
+    assert [float(sku["price"]) for sku in info["skuInfos"]] == [19.9, 21.9]
+    assert info["skuInfos"][0]["attributes"][0]["skuImageUrl"] == photo
+    assert info["saleInfo"]["quoteType"] == 1 and info["saleInfo"]["unit"] == "件"
     time.sleep(0.6)
-    detail = ok(gateway.call("alibaba.product.get", {"productID": data["itemId"]}, token=token))
+    detail = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))
     assert detail["productInfo"]["status"] == "published"
+
+
+def test_an_offer_without_skus_by_quantity_tiers_publishes(gateway, seller):
+    token, photo, template, address = seller
+    values = form(
+        photo, template, address,
+        saleProp=None,
+        skuTable=[{"sku_props": [], "sku_amountOnSale": 80, "sku_cargoNumber": "H11-TS-001",
+                   "sku_status": 1}],
+        quotationType={"value": 2},
+        priceRange=[{"pricerange_beginAmount": 2, "pricerange_price": 12.5},
+                    {"pricerange_beginAmount": 10, "pricerange_price": 11}],
+        totalSales=None,
+    )  # fmt: skip
+    item = item_of(ok(add_new(gateway, token, values)))
+    info = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))["productInfo"]
+    assert "skuInfos" not in info or not info["skuInfos"]
+    sale = info["saleInfo"]
+    assert sale["amountOnSale"] == 80 and sale["quoteType"] == 0
+    assert [(t["startQuantity"], float(t["price"])) for t in sale["priceRanges"]] == [
+        (2, 12.5),
+        (10, 11),
+    ]
+
+
+def test_an_attribute_value_by_its_id_from_the_schema_is_accepted(gateway, seller):
+    token, photo, template, address = seller
+    schema = json.loads(
+        ok(
+            gateway.call(
+                "alibaba.new.product.getSchema", {"catId": T_SHIRT, "scene": SCENE}, token=token
+            )
+        )["result"]["bizData"]
+    )
+    props = {p["name"]: p for p in schema["data"]["catProp"]["fields"]["dataSource"]}
+    cotton = next(v for v in props["p-287"]["dataSource"] if v["text"] == "纯棉")
+    cat_prop = {**form(photo, template, address)["catProp"], "p-287": cotton}
+    item = item_of(ok(add_new(gateway, token, form(photo, template, address, catProp=cat_prop))))
+    info = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))["productInfo"]
+    fabric = next(a for a in info["attributes"] if a["attributeID"] == 287)
+    assert fabric["value"] == "纯棉" and int(fabric["valueID"]) == cotton["value"]
+    unknown = {**cat_prop, "p-287": {"value": 99, "text": "纯棉"}}
+    body = ok(add_new(gateway, token, form(photo, template, address, catProp=unknown)))
+    assert body["result"]["bizCode"] == "ATTRIBUTE_VALUE_INVALID"
+
+
+def test_new_add_without_scene_is_refused_as_a_missing_argument(gateway, seller):
+    token, photo, template, address = seller
+    answer = add_new(gateway, token, form(photo, template, address), scene="")
+    assert answer.status_code == 400
+    assert answer.json()["error_code"] == "gw.ParamMissing"
+    assert answer.json()["error_message"] == "Required argument scene"
+    body = ok(add_new(gateway, token, form(photo, template, address), scene="cbu_offer"))
+    assert body["result"]["bizCode"] == "SCENE_INVALID"
+    for scene in ("cbu", "industry"):
+        body = ok(add_new(gateway, token, form(photo, template, address), scene=scene))
+        assert body["result"]["success"] is True, body
+    assert len(offers_with(gateway, "H11-TS-001", token)) == 2
+
+
+@pytest.mark.parametrize(
+    ("field", "code"),
+    [
+        ("title", "FIELD_REQUIRED"),
+        ("primaryPicture", "IMAGE_REQUIRED"),
+        ("catProp", "FIELD_REQUIRED"),
+        ("quotationType", "FIELD_REQUIRED"),
+        ("cbuUnit", "FIELD_REQUIRED"),
+        ("onlineTrade", "FIELD_REQUIRED"),
+        ("invReduce", "FIELD_REQUIRED"),
+        ("upshelfTime", "FIELD_REQUIRED"),
+        ("freight", "FREIGHT_TEMPLATE_REQUIRED"),
+        ("cbuSendAddress", "SEND_ADDRESS_REQUIRED"),
+        ("description", "FIELD_REQUIRED"),
+    ],
+)
+def test_new_add_refuses_a_missing_required_field_by_name(gateway, seller, field, code):
+    token, photo, template, address = seller
+    body = ok(add_new(gateway, token, form(photo, template, address, **{field: None})))
+    assert body["result"]["success"] is False
+    assert body["result"]["bizCode"] == code
+    assert f"({field})" in body["result"]["bizMessage"]
+    assert offers_with(gateway, "H11-TS-001", token) == []
 
 
 def test_list_cargo_number_filter_matches_the_1398_attribute_and_sku_cargo_numbers(gateway, seller):
     token, photo, template, address = seller
-    item = json.loads(
-        json.loads(
-            ok(add_new(gateway, token, form(photo, template, address)))["result"]["bizData"]
-        )["dataJson"]
-    )["itemId"]
+    item = item_of(ok(add_new(gateway, token, form(photo, template, address))))
     for number in ("H11-TS-001", "H11-TS-001-B-L"):
         assert [o["productID"] for o in offers_with(gateway, number, token)] == [item]
     assert offers_with(gateway, "H11-TS-00", token) == []
@@ -253,12 +353,25 @@ def test_new_add_with_the_cascaded_attribute_given_is_accepted(gateway, seller):
     [
         ({"catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "金子", "p-122216347": ["夏季"]}},
          "ATTRIBUTE_VALUE_INVALID"),
-        ({"mainImage": ["img/ibank/2026/001/002/123_456.jpg"]}, "IMAGE_NOT_IN_PHOTOBANK"),
-        ({"mainImage": []}, "IMAGE_REQUIRED"),
-        ({"freight": {"freightTemplateId": 987654321}}, "FREIGHT_TEMPLATE_INVALID"),
+        ({"primaryPicture": {"imageList": [{"url": "img/ibank/2026/001/002/123_456.jpg"}]}},
+         "IMAGE_NOT_IN_PHOTOBANK"),
+        ({"primaryPicture": {"imageList": []}}, "IMAGE_REQUIRED"),
+        ({"primaryPicture": {"imageList": [{"url": "img/ibank/a.jpg"}] * 6}}, "IMAGE_TOO_MANY"),
+        ({"mainImage": ["img/ibank/a.jpg"], "primaryPicture": None}, "IMAGE_REQUIRED"),
+        ({"freight": {"freightType": "T", "freightId": 987654321}}, "FREIGHT_TEMPLATE_INVALID"),
+        ({"freight": {"freightType": "X", "freightId": 1}}, "FREIGHT_TEMPLATE_INVALID"),
+        ({"freight": {"freightTemplateId": 1}}, "FREIGHT_TEMPLATE_INVALID"),
+        ({"cbuSendAddress": {"value": 123}}, "SEND_ADDRESS_INVALID"),
         ({"cbuSendAddress": 123}, "SEND_ADDRESS_INVALID"),
-        ({"skuTable": [{"p-7869": "500ml", "price": "9.9", "amountOnSale": 1}]},
-         "SKU_ATTRIBUTE_INVALID"),
+        ({"skuTable": [{"sku_props": [{"name": "p-7869", "value": -1, "text": "500ml"}],
+                        "sku_price": 9.9, "sku_amountOnSale": 1}]}, "SKU_ATTRIBUTE_INVALID"),
+        ({"skuTable": [{"p-3216": "白色", "price": "9.9", "amountOnSale": 1}]}, "SKU_INVALID"),
+        ({"quotationType": {"value": 3}}, "FIELD_VALUE_INVALID"),
+        ({"onlineTrade": {"value": 1}}, "FIELD_VALUE_INVALID"),
+        ({"quotationType": {"value": 2}, "priceRange": None}, "PRICE_REQUIRED"),
+        ({"priceRange": [{"startQuantity": 1, "price": 3}], "quotationType": {"value": 2}},
+         "PRICE_INVALID"),
+        ({"description": "<p>纯文本</p>"}, "FIELD_VALUE_INVALID"),
         ({"title": "超长标题" * 8}, "TITLE_TOO_LONG"),
     ],
 )  # fmt: skip
@@ -285,7 +398,7 @@ def test_audit_rejects_a_banned_word_with_a_reason(gateway, seller):
     token, photo, template, address = seller
     gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.3)
     body = ok(add_new(gateway, token, form(photo, template, address, title="高仿纯棉T恤女")))
-    item = json.loads(json.loads(body["result"]["bizData"])["dataJson"])["itemId"]
+    item = item_of(body)
     time.sleep(0.4)
     info = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))["productInfo"]
     assert info["status"] == "untread"
@@ -365,7 +478,8 @@ def test_slow_add_past_the_read_timeout_still_applies_once(gateway, seller):
             "alibaba.new.product.add",
             {
                 "catId": T_SHIRT,
-                "dataBody": json.dumps({"formValues": form(photo, template, address)}),
+                "scene": SCENE,
+                "dataBody": schema_body(form(photo, template, address)),
             },
             token=token,
             timeout=0.3,
