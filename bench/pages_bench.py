@@ -138,8 +138,11 @@ def fill(scale: float, seed: int = 1688) -> dict:
                     sku_id=sku_pk,
                     remote_sku_id=sku_id,
                     field="stock" if is_stock else "price",
-                    old_value=old,
-                    new_value=max(new, Decimal(0)).quantize(Decimal("0.01")),
+                    **PriceStockChange.value_columns(
+                        "stock" if is_stock else "price",
+                        old,
+                        max(new, Decimal(0)).quantize(Decimal("0.01")),
+                    ),
                     remote_modified_at=seen - timedelta(microseconds=n),
                     observed_at=seen,
                 )

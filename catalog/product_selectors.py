@@ -302,10 +302,10 @@ def history_chart(*, first_seen_at: datetime, changes: list[PriceStockChange], s
         line = lines.get((kind, name))
         if line is None:
             line = lines[(kind, name)] = Series(name=name, kind=kind)
-            if change.old_value is not None:
+            if change.before is not None:
                 start = min(first_seen_at, change.observed_at)
                 line.points.append((_stamp(start), float(change.old_shown)))
-        if change.new_value is not None:
+        if change.after is not None:
             line.points.append((_stamp(change.observed_at), float(change.new_shown)))
     now = _stamp(timezone.now())
     for line in lines.values():
@@ -358,23 +358,29 @@ def change_log_queryset() -> QuerySet[PriceStockChange]:
 
 def changes_by_size(changes, *, direction: str, percent, stock_below) -> QuerySet:
     """Direction (up/down), at least `percent` % of the old value, stock ending below N."""
+    up = Q(new_value__gt=F("old_value")) | Q(new_stock__gt=F("old_stock"))
+    down = Q(new_value__lt=F("old_value")) | Q(new_stock__lt=F("old_stock"))
     if direction == "up":
-        changes = changes.filter(new_value__gt=F("old_value"))
+        changes = changes.filter(up)
     elif direction == "down":
-        changes = changes.filter(new_value__lt=F("old_value"))
+        changes = changes.filter(down)
     if percent:
         share = Decimal(percent) / 100
-        bigger = Q(new_value__gte=F("old_value") * (1 + share))
-        smaller = Q(new_value__lte=F("old_value") * (1 - share))
+        bigger = Q(new_value__gte=F("old_value") * (1 + share)) | Q(
+            new_stock__gte=F("old_stock") * (1 + share)
+        )
+        smaller = Q(new_value__lte=F("old_value") * (1 - share)) | Q(
+            new_stock__lte=F("old_stock") * (1 - share)
+        )
         if direction == "up":
             changes = changes.filter(bigger)
         elif direction == "down":
             changes = changes.filter(smaller)
         else:
             changes = changes.filter(bigger | smaller)
-        changes = changes.filter(old_value__gt=0)
+        changes = changes.filter(Q(old_value__gt=0) | Q(old_stock__gt=0))
     if stock_below is not None:
-        changes = changes.filter(field="stock", new_value__lt=stock_below)
+        changes = changes.filter(field="stock", new_stock__lt=stock_below)
     return changes
 
 

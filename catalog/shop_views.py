@@ -32,6 +32,7 @@ from sync import services as sync_services
 ACTIVE_RUN = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 FAILURES_SINCE = timedelta(days=7)
 RUNS_ON_SHOP_PAGE = 20
+DATA_PROBLEMS_SHOWN = 100
 
 
 # --- reads ----------------------------------------------------------------------------------
@@ -236,7 +237,8 @@ def shop_detail(request, pk):
     runs = list(shop.sync_runs.order_by("-id")[:RUNS_ON_SHOP_PAGE])
     for run in runs:
         run.problem = alerts.explain(run)
-    context = {"row": shop_rows([shop])[0], "runs": runs}
+    problems = list(shop.data_problems.order_by("-last_seen_at", "offer_id")[:DATA_PROBLEMS_SHOWN])
+    context = {"row": shop_rows([shop])[0], "runs": runs, "data_problems": problems}
     return render(request, "catalog/shop_detail.html", context)
 
 

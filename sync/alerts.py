@@ -367,7 +367,7 @@ def on_changes(*, changes: list[PriceStockChange]) -> list[Alert]:
                     wanted[(rule.pk, key)] = (rule, change, {"percent": str(percent)})
             elif rule.kind == Kind.STOCK_BELOW and change.field == PriceStockChange.Field.STOCK:
                 key = f"stock_below:{subject}:{change.remote_sku_id}"
-                if change.new_value is not None and Decimal(change.new_value) < rule.threshold:
+                if change.new_stock is not None and change.new_stock < rule.threshold:
                     wanted[(rule.pk, key)] = (rule, change, {})
                 else:
                     recovered.setdefault(rule.pk, set()).add(key)
@@ -398,7 +398,7 @@ def _change_params(change: PriceStockChange, rule: AlertRule) -> dict:
             skus = (subject.snapshot or {}).get("skus") or {}
             sku = (skus.get(str(change.remote_sku_id)) or {}).get("label") or ""
         sku = str(sku_obj) if sku_obj is not None else sku or str(change.remote_sku_id)
-    stock = change.new_value
+    stock = change.new_stock
     return {
         "kind": rule.kind,
         "product": subject.subject or str(subject.offer_id),
@@ -406,7 +406,7 @@ def _change_params(change: PriceStockChange, rule: AlertRule) -> dict:
         "sku": sku,
         "old": f"{Decimal(change.old_value):.2f}" if change.old_value is not None else "",
         "new": f"{Decimal(change.new_value):.2f}" if change.new_value is not None else "",
-        "stock": str(int(Decimal(stock))) if stock is not None else "",
+        "stock": str(stock) if stock is not None else "",
         "threshold": _number(rule.threshold),
     }
 

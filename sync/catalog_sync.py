@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.messages import render
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
 from erp1688.refusals import Refused
-from sync import alerts
+from sync import alerts, answer_domain
 from sync.gateway import call_as_shop, client_or_new
 from sync.locks import held_lock, holder
 from sync.open1688 import BusinessError, Open1688Client
@@ -300,6 +300,7 @@ def _is_not_found(exc: BusinessError) -> bool:
 
 
 def _mark_gone(run: SyncRun, shop: Shop, offer_ids: list[int]) -> None:
+    answer_domain.clear(shop, offer_ids)
     run.offers_delisted += Product.objects.filter(
         shop=shop, offer_id__in=offer_ids, delisted_at__isnull=True
     ).update(delisted_at=timezone.now(), status="delete")
@@ -343,7 +344,11 @@ def _product_values(detail: ProductDetail, now: datetime) -> dict:
 def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict) -> None:
     """Write one page's offers: one INSERT ... ON CONFLICT DO UPDATE for new and changed offers
     together (bulk_update's CASE per row and field cost 60-70 % of an incremental run, issue 20),
-    then their SKUs the same way, then the change rows."""
+    then their SKUs the same way, then the change rows. An offer whose answer is outside
+    1688's domain is left out and listed as a data problem of the shop (sync/answer_domain.py)."""
+    details = answer_domain.quarantine(shop, details)
+    if not details:
+        return
     now = timezone.now()
     rows, changes, created = [], [], 0
     for detail in details:
@@ -441,8 +446,7 @@ def change_maker(stamp, now, **row):
             PriceStockChange(
                 field=field,
                 tier_start_quantity=tier_start_quantity,
-                old_value=before,
-                new_value=after,
+                **PriceStockChange.value_columns(field, before, after),
                 remote_modified_at=stamp or now,
                 observed_at=now,
                 **row,

@@ -940,8 +940,11 @@ def _log_changes(operation, product: Product, detail: ProductDetail, applied) ->
             remote_sku_id=line.remote_sku_id,
             field=field_of[line.field],
             tier_start_quantity=line.tier_start_quantity or 0,
-            old_value=Decimal(line.before) if line.before else None,
-            new_value=Decimal(line.after),
+            **PriceStockChange.value_columns(
+                field_of[line.field],
+                Decimal(line.before) if line.before else None,
+                Decimal(line.after),
+            ),
             remote_modified_at=stamp,
             observed_at=now,
             source=ChangeSource.ERP,

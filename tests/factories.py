@@ -132,6 +132,17 @@ class PriceStockChangeFactory(factory.django.DjangoModelFactory):
     new_value = Decimal("18.80")
     remote_modified_at = factory.LazyFunction(timezone.now)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # A stock row given as old_value/new_value keeps its counts in the stock columns.
+        field = kwargs.get("field", PriceStockChange.Field.PRICE)
+        before, after = kwargs.pop("old_value", None), kwargs.pop("new_value", None)
+        if field == PriceStockChange.Field.STOCK:
+            before = kwargs.pop("old_stock", before)
+            after = kwargs.pop("new_stock", after)
+        kwargs.update(PriceStockChange.value_columns(field, before, after))
+        return super()._create(model_class, *args, **kwargs)
+
 
 class UploadBatchFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -40,5 +40,5 @@ def logged_changes(shop) -> dict[tuple, tuple]:
     for row in rows:
         key = (row.product.offer_id, row.remote_sku_id, row.field, row.tier_start_quantity)
         assert key not in logged, f"{key} logged twice"
-        logged[key] = (row.old_value, row.new_value)
+        logged[key] = (row.before, row.after)
     return logged

@@ -112,7 +112,7 @@ def test_exact_change_rows_for_a_precise_change(sandbox, connected_shop):
     rows = {c.field: c for c in PriceStockChange.objects.filter(sku=sku)}
     assert run.changes_written == 2 == PriceStockChange.objects.count()
     assert (rows["price"].old_value, rows["price"].new_value) == (old_price, Decimal("88.80"))
-    assert (rows["stock"].old_value, rows["stock"].new_value) == (old_stock, old_stock + 7)
+    assert (rows["stock"].old_stock, rows["stock"].new_stock) == (old_stock, old_stock + 7)
     assert (
         rows["price"].remote_modified_at
         == Product.objects.get(offer_id=offer_id).remote_modified_at

@@ -125,7 +125,7 @@ def test_absolute_stock_on_three_skus_sends_specids_and_the_next_sync_agrees(cat
         "skuStocks": [{"skuId": spec_ids[s.sku_id], "stockChange": 37} for s in skus],
     }
     rows = PriceStockChange.objects.filter(product=product)
-    assert sorted((r.remote_sku_id, r.old_value, r.new_value) for r in rows) == sorted(
+    assert sorted((r.remote_sku_id, r.old_stock, r.new_stock) for r in rows) == sorted(
         (s.sku_id, Decimal(before[s.sku_id]), Decimal(37)) for s in skus
     )
     assert {(r.source, r.made_by_id, r.live_edit_id) for r in rows} == {

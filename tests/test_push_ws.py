@@ -115,7 +115,7 @@ def test_the_worker_reconnects_after_the_server_drops_it(
     wait_for(lambda: PushMessage.objects.filter(channel=Channel.PUSH_WS).exists())
     run_worker("default")
     row = PriceStockChange.objects.get(watched_offer__offer_id=offer_id)
-    assert (row.field, row.new_value) == ("stock", 1)
+    assert (row.field, row.new_stock) == ("stock", 1)
 
 
 def test_a_wrong_sign_is_refused_and_not_retried(sandbox, channel_url, db):

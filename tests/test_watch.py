@@ -84,7 +84,7 @@ def test_watch_reads_follows_snapshots_and_logs_moves_as_watched(
     assert (price.old_value, price.new_value) == (Decimal(first["price"]), new_price)
     assert price.source == ChangeSource.WATCH and price.watched_offer_id == watched.pk
     assert price.product_id is None and price.shop_id is None
-    assert rows[("stock", skus[1]["skuId"])].new_value == 7
+    assert rows[("stock", skus[1]["skuId"])].new_stock == 7
     watched.refresh_from_db()
     assert watched.last_change_channel == Channel.POLL and watched.last_changed_at
 

@@ -1,0 +1,110 @@
+"""What 1688 can mean by a price or a count, and the offers whose answer says otherwise.
+
+The bounds are defined here once (docs/protocol.md, "Values outside 1688's own domain"): a price
+is more than 0 and at most 99,999,999.99 yuan, a stock, a tier's start quantity and a minimum
+order are whole numbers from 0 to 2^31 - 1. The public record gives no types; these are the
+widest values a seller can type on 1688 as far as is known, and far inside every column.
+
+An answer outside them is not a fact about the offer: the sync leaves that offer out (not
+mirrored, not logged, no alert), keeps one `OfferDataProblem` per offer with the reasons, and
+deletes it when a later answer is sane again. The rest of the shop syncs as usual.
+"""
+
+from decimal import Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.messages import Message
+from catalog.messages import stored as _
+from catalog.models import OfferDataProblem, Shop
+from sync.open1688.types import ProductDetail
+
+PRICE_MAX = Decimal("99999999.99")
+COUNT_MAX = 2**31 - 1
+
+
+def _price(value: Decimal | None, what: Message, *, zero: bool = False) -> list[Message]:
+    if value is None or (Decimal(0) < value <= PRICE_MAX) or (zero and value == 0):
+        return []
+    return [
+        _("%(what)s is %(value)s, outside what 1688 can mean by a price (above 0, at most "
+          "%(max)s).") % {"what": what, "value": str(value), "max": str(PRICE_MAX)}
+    ]  # fmt: skip
+
+
+def _count(value: int | None, what: Message) -> list[Message]:
+    if value is None or 0 <= value <= COUNT_MAX:
+        return []
+    return [
+        _("%(what)s is %(value)s, outside what 1688 can mean by a count (0 to %(max)s).")
+        % {"what": what, "value": str(value), "max": str(COUNT_MAX)}
+    ]
+
+
+def _tiers(tiers, sku_id: int | None = None) -> list[Message]:
+    problems = []
+    for tier in tiers:
+        quantity = str(tier.start_quantity)
+        if sku_id is None:
+            what = _("The offer's tier from %(quantity)s pieces") % {"quantity": quantity}
+        else:
+            what = _("SKU %(sku)s's tier from %(quantity)s pieces") % {
+                "sku": str(sku_id),
+                "quantity": quantity,
+            }
+        problems += _count(tier.start_quantity, what) + _price(tier.price, what)
+    return problems
+
+
+def problems(detail: ProductDetail) -> list[Message]:
+    """Why this answer cannot be true of an offer (empty: it can)."""
+    found = _tiers(detail.price_ranges)
+    found += _count(detail.amount_on_sale, _("The offer's stock"))
+    found += _count(detail.min_order_quantity, _("The offer's minimum order"))
+    for sku in detail.skus:
+        sku_id = {"sku": str(sku.sku_id)}
+        found += _price(sku.price, _("SKU %(sku)s's price") % sku_id)
+        found += _price(sku.retail_price, _("SKU %(sku)s's retail price") % sku_id, zero=True)
+        found += _count(sku.amount_on_sale, _("SKU %(sku)s's stock") % sku_id)
+        found += _tiers(sku.price_ranges, sku.sku_id)
+    return found
+
+
+def quarantine(shop: Shop, details: list[ProductDetail]) -> list[ProductDetail]:
+    """The details that may be written; the others are recorded as the shop's data problems.
+    A sane answer clears its offer's problem."""
+    sane, held = [], {}
+    for detail in details:
+        found = problems(detail)
+        if found:
+            held[detail.product_id] = (detail, found)
+        else:
+            sane.append(detail)
+    if sane:
+        clear(shop, [d.product_id for d in sane])
+    now = timezone.now()
+    for offer_id, (detail, found) in held.items():
+        OfferDataProblem.objects.update_or_create(
+            shop=shop,
+            offer_id=offer_id,
+            defaults={
+                "subject": detail.subject[:255],
+                "reasons": found[:20],
+                "remote_modified_at": detail.modify_time,
+                "last_seen_at": now,
+            },
+            create_defaults={
+                "subject": detail.subject[:255],
+                "reasons": found[:20],
+                "remote_modified_at": detail.modify_time,
+                "first_seen_at": now,
+                "last_seen_at": now,
+            },
+        )
+    return sane
+
+
+def clear(shop: Shop, offer_ids: list[int]) -> None:
+    """Offers read sane again, or gone from 1688: no longer a problem."""
+    OfferDataProblem.objects.filter(Q(shop=shop) & Q(offer_id__in=offer_ids)).delete()
