@@ -595,5 +595,5 @@ if admin.site.is_registered(User):
 admin.site.register(User, ManagedUserAdmin)
 
 # The watchlist's admin (issue 17), live offer changes (issue 18) and alerts (issue 16) live
-# in their own modules (read-only).
-from catalog import admin_labels, live_admin, publishing_admin, watch_admin  # noqa: E402, F401
+# in their own modules (read-only); the job queues' entry is superusers' only (rq_admin).
+from catalog import admin_labels, live_admin, publishing_admin, rq_admin, watch_admin  # noqa: E402, F401

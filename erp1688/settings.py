@@ -122,6 +122,9 @@ RQ_QUEUES = {
     for name in ("default", "sync", "upload")
 }
 RQ_SHOW_ADMIN_LINK = True
+# The RQ stats API (/admin/rq/stats.json) for a monitoring probe without a session: open to this
+# bearer token only when one is set (erp1688/rq_gate.py); every other RQ page is superusers' only.
+RQ_API_TOKEN = env.str("RQ_API_TOKEN", "")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
