@@ -9,6 +9,7 @@ refusal is shown as a message, a `PermissionRefused` goes on to the styled 403 p
 import logging
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +24,7 @@ from catalog import product_selectors
 from catalog.models import Channel, PriceStockChange, PushMessage, WatchedOffer
 from catalog.product_views import requires
 from erp1688.refusals import PermissionRefused, Refused
+from erp1688.security import client_ip
 from sync import push, watch
 
 log = logging.getLogger(__name__)
@@ -38,15 +40,26 @@ TABLE_CHANGES = 100
 @csrf_exempt
 def push_http(request):
     """1688 message push over HTTP: a form POST {message, _aop_signature}. 401 on a missing or
-    bad signature, 400 on a body that is not a message; 200 (also for a duplicate) once the
-    message is stored and its re-reads are queued."""
+    bad signature, 429 (body unread) once the address sent too many of those this minute, 400
+    on a body that is not a message, 410 on a message older than the de-duplication memory;
+    200 (also for a duplicate) once the message is stored and its re-reads are queued."""
     if request.method != "POST":
         return JsonResponse({"success": False, "error": "POST a push message"}, status=405)
+    address = client_ip(request)
+    wait = push.forged_retry_after(address)
+    if wait:
+        answer = JsonResponse({"success": False, "error": "too many forged posts"}, status=429)
+        answer["Retry-After"] = str(wait)
+        return answer
     try:
         envelope = push.verify_http_push(request.POST.dict())
     except push.BadPush as bad:
+        if bad.status == 401:
+            push.count_forged(address)
         return JsonResponse({"success": False, "error": str(bad)}, status=bad.status)
-    push.receive(envelope, channel=Channel.PUSH_HTTP)
+    if push.receive(envelope, channel=Channel.PUSH_HTTP).stale:
+        error = f"message older than the {settings.PUSH_MEMORY_DAYS}-day de-duplication memory"
+        return JsonResponse({"success": False, "error": error}, status=410)
     return JsonResponse({"success": True})
 
 

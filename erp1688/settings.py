@@ -222,6 +222,11 @@ OPEN1688_PUSH_WS_URL = env.str(
     "OPEN1688_PUSH_WS_URL",
     "ws://message.1688.com/websocket" if PRODUCTION else "ws://127.0.0.1:8689/websocket",
 )
+# Push de-duplication (sync/push.py): a msgId is remembered this many days, and a message born
+# earlier is refused. Past this many forged posts (bad signature) from one address in a minute,
+# the HTTP endpoint answers 429 without reading the body.
+PUSH_MEMORY_DAYS = env.int("PUSH_MEMORY_DAYS", 7)
+PUSH_FORGED_PER_MINUTE = env.int("PUSH_FORGED_PER_MINUTE", 20)
 
 SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", 30)
 SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", 300)

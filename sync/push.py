@@ -7,6 +7,12 @@ WebSocket worker (sync/push_ws.py) and the replay (`replay`, on start and on sch
 message is stored once per `msgId` (a unique column: a duplicate is answered as received and
 does nothing more); its content is only a hint: the offer is read again (sync/watch.py), the
 stock delta is never applied.
+
+The de-duplication store remembers a msgId for PUSH_MEMORY_DAYS (`forget_old_messages`, run with
+the scheduled replay); a message born before that is refused on every channel, so a captured
+message sent again after its row is forgotten cannot pass as new. Forged HTTP posts (a bad
+signature) are counted per client address and minute in Redis: past PUSH_FORGED_PER_MINUTE the
+endpoint answers 429 before reading the body (`forged_retry_after`, `count_forged`).
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import django_rq
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from catalog.models import Channel, PushMessage, WatchedOffer
 from sync import watch
@@ -34,6 +43,7 @@ PRODUCT_CHANGE = "PRODUCT_RELATION_VIEW_PRODUCT_CHANGE"
 INVENTORY_CHANGE = "PRODUCT_PRODUCT_INVENTORY_CHANGE"
 REPLAY_BATCH = 200
 REPLAY_MAX_BATCHES = 50
+FORGED_WINDOW = 60  # seconds: forged posts are counted per address in windows of a minute
 
 
 class BadPush(Exception):
@@ -70,21 +80,22 @@ def offer_ids_of(envelope: dict) -> list[int]:
     elif envelope.get("type") == INVENTORY_CHANGE:
         changes = data.get("OfferInventoryChangeList") or []
         found = [c.get("offerId") for c in changes if isinstance(c, dict)]
-    ids = []
+    ids: dict[int, None] = {}  # first-seen order; a dict so that de-duplicating is linear
     for value in found:
         try:
             offer_id = int(str(value))
         except ValueError:
             continue
-        if 0 < offer_id < 2**63 and offer_id not in ids:
-            ids.append(offer_id)
-    return ids
+        if 0 < offer_id < 2**63:
+            ids[offer_id] = None
+    return list(ids)
 
 
 @dataclass
 class Received:
     msg_id: int
     duplicate: bool = False
+    stale: bool = False  # born before the de-duplication memory: refused, nothing stored
     rereads: list[int] = field(default_factory=list)
 
 
@@ -98,11 +109,33 @@ def _born(envelope: dict) -> datetime | None:
         return None
 
 
+def memory() -> timedelta:
+    """How long the de-duplication store remembers a msgId."""
+    return timedelta(days=settings.PUSH_MEMORY_DAYS)
+
+
+def is_stale(born: datetime | None, now: datetime | None = None) -> bool:
+    """Born before the store's memory: its msgId may have been forgotten, so it could not be
+    told from a replayed capture. A message without gmtBorn cannot be judged and is let in."""
+    return born is not None and born < (now or timezone.now()) - memory()
+
+
 def receive(envelope: dict, *, channel: str) -> Received:
-    """Store a verified message once and queue a re-read of each watched offer it names."""
+    """Store a verified message once and queue a re-read of each watched offer it names; a
+    message older than the de-duplication memory is refused (`stale`) and stores nothing."""
     result = Received(envelope["msgId"])
-    offer_ids = offer_ids_of(envelope)
     born = _born(envelope)
+    if is_stale(born):
+        result.stale = True
+        log.warning(
+            "push message %s (%s) refused: born %s, older than the %s-day de-duplication memory",
+            envelope["msgId"],
+            channel,
+            born.isoformat() if born else "?",
+            settings.PUSH_MEMORY_DAYS,
+        )
+        return result
+    offer_ids = offer_ids_of(envelope)
     try:
         with transaction.atomic():
             message = PushMessage.objects.create(
@@ -117,18 +150,75 @@ def receive(envelope: dict, *, channel: str) -> Received:
     except IntegrityError:
         result.duplicate = True
         return result
-    watched = WatchedOffer.objects.active().filter(offer_id__in=offer_ids)
-    for offer_id in watched.values_list("offer_id", flat=True):
+    for offer_id in _watched_among(offer_ids):
         watch.enqueue_reread(offer_id, channel, born)
         result.rereads.append(offer_id)
     PushMessage.objects.filter(pk=message.pk).update(processed_at=timezone.now())
     return result
 
 
+def _watched_among(offer_ids: list[int], chunk: int = 2000) -> list[int]:
+    """The watched offers among `offer_ids`, by chunks (a message may name many thousands;
+    one IN of them all would pass database parameter limits)."""
+    active = WatchedOffer.objects.active()
+    found: list[int] = []
+    for start in range(0, len(offer_ids), chunk):
+        part = offer_ids[start : start + chunk]
+        found.extend(active.filter(offer_id__in=part).values_list("offer_id", flat=True))
+    return found
+
+
+def forget_old_messages(now: datetime | None = None) -> int:
+    """Delete the stored messages received before the memory (`is_stale` refuses them if they
+    come again); returns how many."""
+    cutoff = (now or timezone.now()) - memory()
+    deleted, _kinds = PushMessage.objects.filter(received_at__lt=cutoff).delete()
+    return deleted
+
+
+# --- forged posts, per client address -----------------------------------------------------
+
+
+def _forged_key(address: str | None, now: float) -> str:
+    return f"push:forged:{address or 'unknown'}:{int(now // FORGED_WINDOW)}"
+
+
+def forged_retry_after(address: str | None) -> int:
+    """Seconds to wait when `address` sent PUSH_FORGED_PER_MINUTE forged posts in this minute,
+    else 0. Redis away: 0 (the signature check still refuses every forgery)."""
+    now = time.time()
+    try:
+        count = int(django_rq.get_connection("default").get(_forged_key(address, now)) or 0)
+    except (RedisError, ValueError):
+        return 0
+    if count < settings.PUSH_FORGED_PER_MINUTE:
+        return 0
+    return FORGED_WINDOW - int(now % FORGED_WINDOW)
+
+
+def count_forged(address: str | None) -> None:
+    """Count one forged post of `address` in this minute's window."""
+    key = _forged_key(address, time.time())
+    try:
+        with django_rq.get_connection("default").pipeline(transaction=True) as pipe:
+            count, _expired = pipe.incr(key).expire(key, 2 * FORGED_WINDOW).execute()
+    except RedisError as exc:
+        log.warning("push endpoint: forged post from %s not counted (%s)", address, exc)
+        return
+    if count == settings.PUSH_FORGED_PER_MINUTE:
+        log.warning(
+            "push endpoint: %s forged posts from %s within a minute; answering 429 until the "
+            "minute ends",
+            count,
+            address,
+        )
+
+
 @dataclass
 class ReplayResult:
     messages: int = 0
     duplicates: int = 0
+    stale: int = 0
     rereads: int = 0
     error: str = ""
 
@@ -149,6 +239,7 @@ def replay(*, client: Open1688Client | None = None) -> ReplayResult:
                 one = receive(envelope, channel=Channel.REPLAY)
                 result.messages += 1
                 result.duplicates += one.duplicate
+                result.stale += one.stale
                 result.rereads += len(one.rereads)
             if not messages:
                 break
@@ -156,5 +247,6 @@ def replay(*, client: Open1688Client | None = None) -> ReplayResult:
 
 
 def replay_job() -> dict:
-    """RQ cron job (sync/cron.py) and the WebSocket worker's start."""
-    return replay().__dict__
+    """RQ cron job (sync/cron.py): forget messages past the memory, then replay."""
+    forgotten = forget_old_messages()
+    return {**replay().__dict__, "forgotten": forgotten}

@@ -63,10 +63,12 @@ class Stats:
 
 
 def _default_handler(envelope: dict) -> bool:
-    """Store and queue re-reads; True when it was a duplicate."""
+    """Store and queue re-reads; True when there was nothing new: a duplicate, or a message
+    older than the de-duplication memory (refused, and confirmed so that 1688 stops sending it)."""
     from sync import push
 
-    return push.receive(envelope, channel=Channel.PUSH_WS).duplicate
+    result = push.receive(envelope, channel=Channel.PUSH_WS)
+    return result.duplicate or result.stale
 
 
 def _default_replay() -> None:
