@@ -259,6 +259,7 @@ def test_audit_decided_later_is_picked_up_by_the_sync(connected_shop, sandbox):
     assert item.status == UploadItem.Status.PUBLISHED
 
 
+@pytest.mark.system
 def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
     connected_shop, sandbox, redis_conn, settings
 ):
@@ -651,7 +652,8 @@ def test_a_custom_value_marked_is_custom_passes_validation_and_the_add(connected
         item.remote_error_message
     )
     assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1
-    assert item.publish_api == ShopPublishing.Api.LEGACY  # the one that takes isCustom
+    # The schema-driven add carries the mark too: {"value": -1, "text": …, "custom": true}.
+    assert item.publish_api == ShopPublishing.Api.SCHEMA
 
 
 def test_a_sellers_existing_offers_copy_valid_and_publish_once(connected_shop, sandbox):

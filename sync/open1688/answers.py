@@ -648,16 +648,19 @@ def _raise_product_error_if_flat(top: _Reader) -> None:
 
 def parse_new_product(answer: object) -> NewProductResult:
     """alibaba.new.product.add: result.bizData (JSON string) -> dataJson (JSON string or
-    object) -> {itemId, offerStatus}; failure: result.bizCode."""
+    object) -> itemId; offerStatus in dataJson or in bizData.data; failure: result.bizCode."""
     top = _Reader(answer)
     _raise_product_error_if_flat(top)
     result = top.child("result")
     _raise_biz_error(result)
     biz = _Reader(_json_field(result, "bizData"), "result.bizData")
     data = _Reader(_json_field(biz, "dataJson"), "result.bizData.dataJson")
+    status = data.text("offerStatus")
+    if not status and isinstance(biz.raw.get("data"), dict):  # a publisher reads it here
+        status = biz.child("data").text("offerStatus")
     return NewProductResult(
         item_id=data.integer("itemId", required=True),
-        offer_status=data.text("offerStatus"),
+        offer_status=status,
         raw=top.raw,
     )
 

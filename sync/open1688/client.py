@@ -67,7 +67,8 @@ MARKET_APIS = (
     "product.analyze.getPerdaySellQuantityTrendNew",
     "product.analyze.getThirtyDayMedianPriceTrendNew",
 )
-DEFAULT_PUBLISH_SCENE = "cbu_offer"  # alibaba.new.product.* `scene` (docs/protocol.md)
+# alibaba.new.product.* `scene`: required; working publishers send one of these (docs/protocol.md).
+PUBLISH_SCENES = ("cbu", "popular", "industry")
 PHOTO_NAME_MAX = 30  # alibaba.photobank.photo.add: `name` at most 30 characters
 # Business answers that mean "try again shortly" for a read: attribute.get's 500_2 数据准备中
 # (data being prepared) and the schema APIs' SYS_ERROR.
@@ -802,12 +803,18 @@ class Open1688Client:
         return self._read_retrying(api, run)
 
     def get_product_schema(
-        self, access_token: str, category_id: int, *, scene: str = DEFAULT_PUBLISH_SCENE
+        self,
+        access_token: str,
+        category_id: int | None,
+        *,
+        scene: str,
+        offer_id: int | None = None,
     ) -> ProductSchema:
         """alibaba.new.product.getSchema: the publish form of a leaf (result.bizData, a JSON
-        string); SYS_ERROR is retried after 1-3 s."""
+        string), or of one's own offer's leaf by `offer_id` (the SDK requires only `scene`);
+        SYS_ERROR is retried after 1-3 s."""
         api = "alibaba.new.product.getSchema"
-        params = {"catId": category_id, "scene": scene}
+        params = {"catId": category_id, "scene": scene, "offerId": offer_id}
 
         def run() -> ProductSchema:
             answer = self.call(PRODUCT_NAMESPACE, api, params, access_token=access_token)
@@ -823,11 +830,13 @@ class Open1688Client:
         *,
         category_id: int,
         data_body: Mapping,
-        scene: str = DEFAULT_PUBLISH_SCENE,
+        scene: str,
         biz_param: Mapping | None = None,
     ) -> NewProductResult:
-        """alibaba.new.product.add. `data_body`: {"formValues": {"outerId" (the 货号),
-        "title", "catProp", "skuTable", "priceRange", "freight", "cbuSendAddress", ...}}.
+        """alibaba.new.product.add (`scene` required: one of PUBLISH_SCENES). `data_body`:
+        {"formValues": {"outerId" (the 货号), "title", "primaryPicture", "catProp",
+        "skuTable", "priceRange", "freight", "cbuSendAddress", ...}, "global": {...}}
+        (sync/upload/schema_body.py builds it).
         Not idempotent: a lost answer, a server error, an unreadable success and SYS_ERROR
         raise OutcomeUnknownError (reconcile by 货号 before sending again); a refusal raises
         BusinessError whose `code` is the bizCode."""

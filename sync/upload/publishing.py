@@ -9,7 +9,8 @@ shop's photobank, and the item as the parameters of either publish API.
   staged upload, a URL, or another seller's path from the image host), made acceptable
   (Pillow: webp → jpg, transparent PNG flattened, > 2 MB recompressed) and added to the shop's
   album once (content hash → path per shop);
-- `legacy_params(item, paths, ...)` / `schema_form_values(item, paths, ...)`: the payloads.
+- `legacy_params(item, paths, ...)`: the legacy add's payload (the schema-driven add's body:
+  sync/upload/schema_body.py).
 """
 
 import hashlib
@@ -25,12 +26,11 @@ from PIL import Image, UnidentifiedImageError
 
 from catalog.messages import stored as _
 from catalog.models import PhotobankPicture, Shop, ShopPublishing, UploadBatch, UploadItem
-from catalog.validation import is_custom
 from sync.categories import cached_attributes
 from sync.gateway import call_as_shop
 from sync.open1688 import Open1688Client
 from sync.open1688.types import CARGO_NUMBER_ATTRIBUTE
-from sync.upload.payload import item_to_add_params, money
+from sync.upload.payload import item_to_add_params
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +116,6 @@ def choose_api(publishing: ShopPublishing, item: UploadItem, *, shop_id: int) ->
         return publishing.api_choice
     if publishing.api_in_use == Api.LEGACY:
         return Api.LEGACY  # 1688 refused this app the schema-driven add
-    if any(is_custom(a) for a in item.attributes or []):
-        return Api.LEGACY  # the schema form has no mark for a seller's own value; product.add does
     return Api.SCHEMA if cached_attributes(shop_id, item.category_id) else Api.LEGACY
 
 
@@ -319,63 +317,6 @@ def legacy_params(
     if not params["shippingInfo"]:
         del params["shippingInfo"]
     return params
-
-
-def schema_form_values(
-    item: UploadItem, paths: list[str], *, freight: int = 0, address: int = 0
-) -> dict:
-    """alibaba.new.product.add `dataBody.formValues`: outerId = the item's 货号."""
-    cat_prop: dict[str, object] = {}
-    for attribute in item.attributes or []:
-        if str(attribute.get("attributeID")) == str(CARGO_NUMBER_ATTRIBUTE):
-            continue  # 货号 is outerId, the item's own cargo number (the reconciling key)
-        key = f"p-{attribute.get('attributeID')}"
-        value = attribute.get("value")
-        if key in cat_prop:  # a multi-valued attribute comes as several rows
-            previous = cat_prop[key]
-            cat_prop[key] = [*(previous if isinstance(previous, list) else [previous]), value]
-        else:
-            cat_prop[key] = value
-    sku_table = []
-    sale_prop: dict[str, list[str]] = {}
-    for sku in item.skus or []:
-        row = {}
-        for attribute in sku.get("attributes") or []:
-            key = f"p-{attribute.get('attributeID')}"
-            row[key] = attribute.get("attributeValue")
-            values = sale_prop.setdefault(key, [])
-            if row[key] not in values:
-                values.append(row[key])
-        price = sku.get("price") if sku.get("price") is not None else item.price
-        row.update(
-            price=money(price),
-            amountOnSale=int(sku.get("stock") or 0),
-            cargoNumber=sku.get("cargo_number") or "",
-        )
-        sku_table.append(row)
-    ranges = [
-        {"startQuantity": int(t["start_quantity"]), "price": money(t["price"])}
-        for t in item.price_ranges or []
-    ]
-    if not ranges and item.price is not None:
-        ranges = [{"startQuantity": item.min_order_quantity or 1, "price": money(item.price)}]
-    values = {
-        "outerId": item.cargo_number,
-        "title": item.title,
-        "catProp": cat_prop,
-        "priceRange": ranges,
-        "mainImage": paths,
-        "description": item.description,
-        "unit": item.unit,
-        "freight": {"freightTemplateId": freight},
-        "cbuSendAddress": address,
-    }
-    if sku_table:
-        values["saleProp"] = sale_prop
-        values["skuTable"] = sku_table
-    else:
-        values["amountOnSale"] = item.stock or 0
-    return values
 
 
 # --- pre-flight -------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from sync.open1688 import (
 )
 from sync.open1688.types import CARGO_NUMBER_ATTRIBUTE
 from sync.upload import publishing as pub
+from sync.upload import schema_body
 from sync.upload.queue import QUEUE, enqueue_upload, lock_key
 
 log = logging.getLogger(__name__)
@@ -255,12 +256,14 @@ def _send(context: Context, item: UploadItem) -> bool:
         return False
     freight, address = pub.freight_and_address(context.batch, context.publishing)
     if api == pub.Api.SCHEMA:
-        values = pub.schema_form_values(item, paths, freight=freight, address=address)
+        schema = cached_attributes(shop.pk, item.category_id)
+        body = schema_body.data_body(item, paths, schema=schema, freight=freight, address=address)
         call, args = (
             client.add_new_product,
             {
                 "category_id": item.category_id,
-                "data_body": {"formValues": values},
+                "data_body": body,
+                "scene": schema_body.PUBLISH_SCENE,
             },
         )
     else:

@@ -86,28 +86,32 @@ def test_cascades_accept_an_object_and_comma_lists_and_refuse_garbage():
 
 
 def test_new_add_sends_json_strings_and_reads_the_nested_item(gateway, make_client):
-    inner = json.dumps({"itemId": 745000000123456789, "offerStatus": "auditing"})
-    gateway.script(
-        Answer(body={"result": {"success": True, "bizData": json.dumps({"dataJson": inner})}})
-    )
+    # As a publisher that got offer ids back reads it: itemId in dataJson, offerStatus in
+    # bizData.data.
+    biz = {"dataJson": json.dumps({"itemId": 745000000123456789}),
+           "data": {"offerStatus": "auditing"}}  # fmt: skip
+    gateway.script(Answer(body={"result": {"success": True, "bizData": json.dumps(biz)}}))
     body = {"formValues": {"outerId": "A-1", "title": "标题"}}
-    result = make_client().add_new_product(TOKEN, category_id=9, data_body=body, biz_param={"x": 1})
+    result = make_client().add_new_product(
+        TOKEN, category_id=9, data_body=body, scene="popular", biz_param={"x": 1}
+    )
     assert (result.item_id, result.offer_status) == (745000000123456789, "auditing")
     (sent,) = gateway.received
     fields = sent.fields
     assert json.loads(fields["dataBody"]) == body and fields["catId"] == "9"
-    assert fields["scene"] and json.loads(fields["bizParam"]) == {"x": 1}
-    # dataJson as an object is read too
+    assert fields["scene"] == "popular" and json.loads(fields["bizParam"]) == {"x": 1}
+    # dataJson as an object, with the status in it, is read too
     nested = {"dataJson": {"itemId": "5", "offerStatus": "x"}}
     gateway.script(Answer(body={"result": {"success": True, "bizData": nested}}))
-    assert make_client().add_new_product(TOKEN, category_id=9, data_body=body).item_id == 5
+    again = make_client().add_new_product(TOKEN, category_id=9, data_body=body, scene="cbu")
+    assert (again.item_id, again.offer_status) == (5, "x")
 
 
 def test_new_add_refusal_is_a_business_error_with_the_biz_code(gateway, make_client):
     gateway.script(Answer(body={"result": {"success": False, "bizCode": "ATTRIBUTE_REQUIRED",
                                            "bizMessage": "缺少必填属性「面料」"}}))  # fmt: skip
     with pytest.raises(BusinessError) as raised:
-        make_client().add_new_product(TOKEN, category_id=9, data_body={})
+        make_client().add_new_product(TOKEN, category_id=9, data_body={}, scene="popular")
     assert raised.value.code == "ATTRIBUTE_REQUIRED" and "面料" in raised.value.message
 
 
@@ -123,7 +127,7 @@ def test_new_add_refusal_is_a_business_error_with_the_biz_code(gateway, make_cli
 def test_new_add_unknown_outcomes_are_never_retried(gateway, make_client, answer):
     gateway.script(answer, Answer(body={"result": {"success": True}}))
     with pytest.raises(OutcomeUnknownError):
-        make_client().add_new_product(TOKEN, category_id=9, data_body={})
+        make_client().add_new_product(TOKEN, category_id=9, data_body={}, scene="popular")
     assert len(gateway.received) == 1
 
 
@@ -133,8 +137,8 @@ def test_schema_sys_error_is_retried_then_read(gateway, make_client, sleeps):
         Answer(body={"result": {"success": False, "bizCode": "SYS_ERROR"}}),
         Answer(body={"result": {"success": True, "bizData": json.dumps(schema)}}),
     )
-    got = make_client().get_product_schema(TOKEN, 9, scene="cbu_offer")
-    assert got.schema == schema and got.scene == "cbu_offer"
+    got = make_client().get_product_schema(TOKEN, 9, scene="popular")
+    assert got.schema == schema and got.scene == "popular"
     assert len(sleeps) == 1 and 1 <= sleeps[0] <= 3
 
 

@@ -12,9 +12,12 @@ from hypothesis import given, settings
 
 from sync.open1688 import Open1688Error
 from sync.open1688 import answers as parsers
+from tests.fuzz_profiles import examples
 from tests.test_hostile_answers import FUZZ, JSONISH, _assert_clean, shaped
 
-FUZZ = settings(FUZZ, max_examples=60)  # ten parsers: fewer examples each keeps the suite fast
+FUZZ = settings(
+    FUZZ, max_examples=examples(60)
+)  # ten parsers: fewer examples each keeps the suite fast
 ID_FIELDS = {
     "category_id", "attr_id", "item_id", "image_id", "album_id", "template_id", "address_id",
 }  # fmt: skip
@@ -37,7 +40,7 @@ TEMPLATES = {
         {"attributes": [ATTRIBUTE], "attributeLevelMapStr": '{"287:1":"8243"}'},
     ),
     "schema": (
-        partial(parsers.parse_product_schema, category_id=71, scene="cbu_offer"),
+        partial(parsers.parse_product_schema, category_id=71, scene="popular"),
         {"result": {"success": True, "bizData": '{"fields": []}'}},
     ),
     "new_product": (

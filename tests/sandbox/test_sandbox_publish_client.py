@@ -2,12 +2,20 @@
 the client reads is what the sandbox answers, retries only where they are safe."""
 
 import io
+import json
 import threading
 import time
 
 import pytest
 from PIL import Image
-from publishing_kit import T_SHIRT, legacy_offer, ready_seller_via_client
+from publishing_kit import (
+    SCENE,
+    T_SHIRT,
+    legacy_offer,
+    ready_seller_via_client,
+    schema_body,
+    schema_form,
+)
 from sandbox_client import APP_KEY, APP_SECRET
 
 from sync.open1688 import BusinessError, Open1688Client, OutcomeUnknownError
@@ -56,18 +64,14 @@ def token(gateway):
 def data_body(client, token, **changes) -> dict:
     # a 40-character name: the client cuts it to the photobank's 30
     _, photo, template, address = ready_seller_via_client(client, token, name="主图" * 20)
-    values = {
-        "title": "纯棉短袖T恤女",
-        "outerId": "CL-001",
-        "catProp": {"p-2176": "其他", "p-1141": "否", "p-287": "纯棉", "p-122216347": ["夏季"]},
-        "skuTable": [{"p-3216": "白色", "p-450": "M", "price": "19.90", "amountOnSale": 5,
-                      "cargoNumber": "CL-001-W-M"}],
-        "mainImage": [photo],
-        "freight": {"freightTemplateId": template},
-        "cbuSendAddress": address,
-    }  # fmt: skip
+    row = {"sku_props": [{"name": "p-3216", "value": -1, "text": "白色"},
+                         {"name": "p-450", "value": -2, "text": "M"}],
+           "sku_price": 19.9, "sku_amountOnSale": 5, "sku_cargoNumber": "CL-001-W-M"}  # fmt: skip
+    values = schema_form(
+        photo, template, address, title="纯棉短袖T恤女", outerId="CL-001", skuTable=[row]
+    )
     values.update(changes)
-    return {"formValues": values}
+    return json.loads(schema_body(values))
 
 
 def test_category_tree_walk_and_search(client, token, counted):
@@ -123,14 +127,17 @@ def test_schema_sys_error_is_retried(gateway, client, token, sleeps):
     gateway.control(
         "POST", "/_sandbox/faults", api="alibaba.new.product.getSchema", kind="sys_error"
     )
-    schema = client.get_product_schema(token, T_SHIRT)
-    assert schema.category_id == T_SHIRT and schema.schema["catId"] == T_SHIRT
+    schema = client.get_product_schema(token, T_SHIRT, scene=SCENE)
+    assert schema.category_id == T_SHIRT
+    assert schema.schema["global"]["systemParam"]["catId"] == T_SHIRT
     assert len(sleeps) == 1
 
 
 def test_publish_through_the_schema_api_then_audit(gateway, client, token):
     gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.3)
-    result = client.add_new_product(token, category_id=T_SHIRT, data_body=data_body(client, token))
+    result = client.add_new_product(
+        token, category_id=T_SHIRT, data_body=data_body(client, token), scene=SCENE
+    )
     assert result.offer_status == "auditing"
     (found,) = client.find_products_by_cargo_number(token, "CL-001-W-M")
     assert found.product_id == result.item_id
@@ -140,17 +147,17 @@ def test_publish_through_the_schema_api_then_audit(gateway, client, token):
 
 def test_refusals_name_the_attribute(client, token):
     body = data_body(
-        client, token, catProp={"p-2176": "其他", "p-1141": "否", "p-122216347": "夏季"}
+        client, token, catProp={"p-2176": "其他", "p-1141": "否", "p-122216347": ["夏季"]}
     )
     with pytest.raises(BusinessError) as raised:
-        client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+        client.add_new_product(token, category_id=T_SHIRT, data_body=body, scene=SCENE)
     assert raised.value.code == "ATTRIBUTE_REQUIRED" and "面料" in raised.value.message
 
 
 def test_a_rejected_offer_carries_the_reason(gateway, client, token):
     gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0)
     body = data_body(client, token, title="违禁纯棉T恤")
-    result = client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+    result = client.add_new_product(token, category_id=T_SHIRT, data_body=body, scene=SCENE)
     detail = client.get_product(token, result.item_id)
     assert detail.status == "untread" and "违禁" in detail.audit_reason
 
@@ -159,7 +166,7 @@ def test_add_sys_error_is_an_unknown_outcome(gateway, client, token):
     body = data_body(client, token)
     gateway.control("POST", "/_sandbox/faults", api="alibaba.new.product.add", kind="sys_error")
     with pytest.raises(OutcomeUnknownError):
-        client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+        client.add_new_product(token, category_id=T_SHIRT, data_body=body, scene=SCENE)
 
 
 def test_apply_late_add_is_unknown_never_resent_and_appears_later(gateway, client, token, counted):
@@ -169,7 +176,7 @@ def test_apply_late_add_is_unknown_never_resent_and_appears_later(gateway, clien
     )
     counted.calls.clear()
     with pytest.raises(OutcomeUnknownError):
-        client.add_new_product(token, category_id=T_SHIRT, data_body=body)
+        client.add_new_product(token, category_id=T_SHIRT, data_body=body, scene=SCENE)
     assert counted.calls == ["alibaba.new.product.add"]  # not retried
     assert client.find_products_by_cargo_number(token, "CL-001") == ()
     time.sleep(1.2)
