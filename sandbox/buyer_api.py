@@ -49,11 +49,14 @@ def query_product_detail(call: "ApiCall") -> dict:
     try:
         query = json_param(call.params, "offerDetailParam", dict, {})
         offer_id = _offer_id(query.get("offerId"))
+        if not str(query.get("country") or "").strip():
+            raise ParamInvalid("offerDetailParam.country is required (e.g. en)")
     except ParamInvalid as error:
         return _error(error.code, str(error))
     offer = call.store.get_offer(offer_id)
     if offer is None or offer.info.get("status") in GONE_STATUSES:
-        return _error("PRODUCT_NOT_EXIST", f"offer {offer_id} does not exist")
+        # The refusal a practitioner recorded for a missing offer.
+        return {"result": {"success": False, "code": "SP0056", "message": "商品不存在"}}
     seller = call.store.get_seller(offer.member_id)
     result = buyer_detail(offer, call.host_url, seller)
     return {"result": {"success": "true", "code": "200", "message": None, "result": result}}

@@ -88,7 +88,8 @@ class SearchFilter:
     price_min_fen: int | None = None
     price_max_fen: int | None = None
     category_id: int | None = None
-    min_order_max: int | None = None  # filter minOrderQuantity:N (min order at most N)
+    filter_codes: tuple[int, ...] = ()  # places in search_api.FILTER_CODES
+    sales: tuple[tuple[str, int | None, int | None], ...] = ()  # (figure, at least, at most)
     sort_column: str | None = None  # None: by relevance
     descending: bool = True
 
@@ -116,13 +117,15 @@ class SearchFilter:
         if self.category_id is not None:
             clauses.append("category_id = ?")
             params.append(self.category_id)
-        if self.min_order_max is not None:
-            # Last, correlated: read only for rows the cheaper terms kept.
-            clauses.append(
-                "(SELECT coalesce(json_extract(p.payload, '$.saleInfo.minOrderQuantity'), 1)"
-                " FROM offer_payloads p WHERE p.product_id = offers.product_id) <= ?"
-            )
-            params.append(self.min_order_max)
+        for code in self.filter_codes:  # a stable two thirds of the offers have each trait
+            clauses.append(f"((product_id / 7 + {int(code)}) % 3) != 0")
+        for figure, low, high in self.sales:  # figures from search_api.SALE_TYPES only
+            if low is not None:
+                clauses.append(f"{figure} >= ?")
+                params.append(low)
+            if high is not None:
+                clauses.append(f"{figure} <= ?")
+                params.append(high)
         return " AND ".join(clauses), params
 
     def index_hint(self, total: int) -> str:

@@ -25,6 +25,22 @@ IMAGE_PAGE_SIZE_MAX = 50
 # sort: {"price": "asc"} or "price:asc"; fields the sandbox understands (shape not attested).
 _SORT_TEXT = re.compile(r"^(\w+?)[:_ ](asc|desc)$", re.IGNORECASE)
 SORT_COLUMNS = {"price": "price_fen", "monthSold": "month_sold", "modifyDate": "last_update_ms"}
+# keywordQuery's documented `filter` codes; each selects a stable part of the offers (the
+# sandbox has no such facts about its offers). A code not in this list is ignored.
+FILTER_CODES = (
+    "1688Selection", "certifiedFactory", "totalEpScoreLv1", "totalEpScoreLv2",
+    "totalEpScoreLv3", "totalEpScoreLv4", "qrr0", "qrr1", "qrr5", "qrr10", "shipInToday",
+    "shipIn24Hours", "shipIn48Hours", "noReason7DReturn", "isOnePsale", "isOnePsaleFreePost",
+    "new7", "new30", "isQqyx",
+)  # fmt: skip
+# saleFilterList[{saleType, saleStart, saleEnd}]: sales over 7, 14, 30 days or in all, derived
+# from the offer's monthly sales (the sandbox keeps no other figure).
+SALE_TYPES = {
+    "sales7": "month_sold * 7 / 30",
+    "sales14": "month_sold * 14 / 30",
+    "sales30": "month_sold",
+    "totalSales": "month_sold * 12",
+}
 KEYWORD_WORDS_MAX = 10
 KEYWORD_WORD_CHARS_MAX = 50
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -91,28 +107,45 @@ def _keyword_filter(query: dict) -> queries.SearchFilter:
     keywords = list(dict.fromkeys(text.split()))[:KEYWORD_WORDS_MAX]
     if not keywords:
         raise ParamInvalid("offerQueryParam.keyword is required")
+    if not str(query.get("country") or "").strip():
+        raise ParamInvalid("offerQueryParam.country is required (e.g. en)")
     column, descending = _sort(query.get("sort"))
     return queries.SearchFilter(
         keywords=[word[:KEYWORD_WORD_CHARS_MAX] for word in keywords],
         price_min_fen=_fen(query.get("priceStart"), "priceStart"),
         price_max_fen=_fen(query.get("priceEnd"), "priceEnd"),
         category_id=_optional_int(query.get("categoryId"), "categoryId"),
-        min_order_max=_min_order_filter(query.get("filter")),
+        filter_codes=_filter_codes(query.get("filter")),
+        sales=_sale_filters(query.get("saleFilterList")),
         sort_column=column,
         descending=descending,
     )
 
 
-def _min_order_filter(value) -> int | None:
-    """``filter``: comma-separated codes (the platform's list is not public). The sandbox reads
-    ``minOrderQuantity:N`` (minimum order at most N) and ignores codes it does not know."""
-    for code in str(value or "").split(","):
-        name, _, number = code.strip().partition(":")
-        if name == "minOrderQuantity":
-            if not number.strip().isdigit():
-                raise ParamInvalid("filter minOrderQuantity:N needs a whole number N")
-            return int(number)
-    return None
+def _filter_codes(value) -> tuple[int, ...]:
+    """``filter``: comma-separated documented codes, as their places in FILTER_CODES; a code
+    that is not documented (e.g. ``minOrderQuantity:5``) is ignored."""
+    codes = [code.strip() for code in str(value or "").split(",")]
+    return tuple(sorted({FILTER_CODES.index(code) for code in codes if code in FILTER_CODES}))
+
+
+def _sale_filters(value) -> tuple[tuple[str, int | None, int | None], ...]:
+    """``saleFilterList`` (a list, or its JSON string) as (SQL figure, at least, at most);
+    an entry with a saleType that is not documented is ignored."""
+    if value in (None, "", []):
+        return ()
+    if isinstance(value, str):
+        value = json_value(value, "saleFilterList")
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise ParamInvalid("saleFilterList must be a list of {saleType, saleStart, saleEnd}")
+    found = []
+    for item in value:
+        figure = SALE_TYPES.get(str(item.get("saleType") or ""))
+        if figure is not None:
+            low = _optional_int(item.get("saleStart"), "saleStart")
+            high = _optional_int(item.get("saleEnd"), "saleEnd")
+            found.append((figure, low, high))
+    return tuple(found)
 
 
 def _sort(value) -> tuple[str | None, bool]:

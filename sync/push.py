@@ -63,7 +63,8 @@ def verify_http_push(form: dict[str, str], *, secret: str | None = None) -> dict
         raise BadPush("missing _aop_signature", 401)
     fields = {k: v for k, v in form.items() if k != SIGNATURE_PARAM}
     expected = sign("", fields, secret or settings.OPEN1688_APP_SECRET)
-    if not hmac.compare_digest(expected.encode(), given.encode()):
+    # Hex compared case-insensitively, as the official verifier does (docs/protocol.md).
+    if not hmac.compare_digest(expected.upper().encode(), given.upper().encode()):
         raise BadPush("bad _aop_signature", 401)
     text = form.get("message", "")
     try:

@@ -13,7 +13,7 @@ docs/protocol.md ("Reading other sellers' offers", "Search") records the API sha
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
@@ -84,7 +84,7 @@ def _refusal(shop: Shop, exc: Open1688Error) -> Refused:
             _("The authorisation of shop %(shop)s is no longer valid: re-authorise it."),
             params={"shop": shop.name},
         )
-    if isinstance(exc, BusinessError) and exc.code == "PRODUCT_NOT_EXIST":
+    if isinstance(exc, BusinessError) and exc.offer_not_found:
         return Refused("offer.not_found", _("No such offer (or it was deleted)."))
     return Refused("sourcing.failed", _("1688 could not answer: %(error)s"), params={"error": exc})
 
@@ -152,7 +152,7 @@ def search_by_keyword(
     if low is not None and high is not None and low > high:
         raise Refused("search.bad_query", _("The lowest price is above the highest price."))
     page, page_size = _page_numbers(page, page_size)
-    return _call(
+    found = _call(
         shop,
         client,
         "keyword_search",
@@ -163,8 +163,16 @@ def search_by_keyword(
         price_end=query.price_max,
         category_id=query.category_id,
         sort=query.sort or None,
-        filter=None if query.min_order_max is None else f"minOrderQuantity:{query.min_order_max}",
     )
+    if query.min_order_max is None:
+        return found
+    # 1688 has no minimum-order filter: the results' minOrderQuantity is filtered here.
+    kept = tuple(
+        offer
+        for offer in found.items
+        if offer.min_order_quantity is None or offer.min_order_quantity <= query.min_order_max
+    )
+    return replace(found, items=kept)
 
 
 def upload_search_image(

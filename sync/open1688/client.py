@@ -69,6 +69,16 @@ MARKET_APIS = (
 )
 # alibaba.new.product.* `scene`: required; working publishers send one of these (docs/protocol.md).
 PUBLISH_SCENES = ("cbu", "popular", "industry")
+# The buyer-side APIs (queryProductDetail, keywordQuery) require `country`: the language of the
+# answer's translated fields.
+BUYER_COUNTRY = "en"
+# keywordQuery's documented `filter` codes (docs/protocol.md).
+SEARCH_FILTER_CODES = (
+    "1688Selection", "certifiedFactory", "totalEpScoreLv1", "totalEpScoreLv2",
+    "totalEpScoreLv3", "totalEpScoreLv4", "qrr0", "qrr1", "qrr5", "qrr10", "shipInToday",
+    "shipIn24Hours", "shipIn48Hours", "noReason7DReturn", "isOnePsale", "isOnePsaleFreePost",
+    "new7", "new30", "isQqyx",
+)  # fmt: skip
 PHOTO_NAME_MAX = 30  # alibaba.photobank.photo.add: `name` at most 30 characters
 # Business answers that mean "try again shortly" for a read: attribute.get's 500_2 数据准备中
 # (data being prepared) and the schema APIs' SYS_ERROR.
@@ -494,10 +504,13 @@ class Open1688Client:
         category_id: int | None = None,
         sort: str | None = None,
         filter: str | None = None,
-        country: str | None = None,
+        sale_filters: list[dict] | None = None,
+        country: str = BUYER_COUNTRY,
     ) -> SearchPage:
-        """`sort` e.g. "price:asc" / "monthSold:desc"; `filter` a comma list of the platform's
-        filter codes (the sandbox reads `minOrderQuantity:N`, see docs/protocol.md)."""
+        """`sort` e.g. "price:asc" / "monthSold:desc"; `filter` a comma list of the documented
+        filter codes (SEARCH_FILTER_CODES; there is no minimum-order filter: results carry
+        `minOrderQuantity`); `sale_filters` [{saleType: sales7 | sales14 | sales30 |
+        totalSales, saleStart, saleEnd}]; `country` is required by 1688 (docs/protocol.md)."""
         query = {
             "keyword": keyword,
             "beginPage": page,
@@ -507,6 +520,7 @@ class Open1688Client:
             "categoryId": category_id,
             "sort": sort,
             "filter": filter,
+            "saleFilterList": sale_filters or None,
             "country": country,
         }
         return self._search(access_token, "product.search.keywordQuery", query)
@@ -548,7 +562,7 @@ class Open1688Client:
     # -- buyer side: other sellers' offers ---------------------------------------------------
 
     def get_buyer_offer(
-        self, access_token: str, offer_id: int, *, country: str = "en"
+        self, access_token: str, offer_id: int, *, country: str = BUYER_COUNTRY
     ) -> BuyerOfferDetail:
         """Any seller's offer, read from the buyer side (product.search.queryProductDetail);
         alibaba.product.get reads only the token's own offers."""

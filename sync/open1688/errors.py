@@ -75,6 +75,15 @@ class BusinessError(Open1688Error):
         super().__init__(message, **context)
         self.sub_code = sub_code
 
+    @property
+    def offer_not_found(self) -> bool:
+        """The offer does not exist (or was deleted): `PRODUCT_NOT_EXIST` (product.get), or
+        the buyer side's `SP0056` 商品不存在 (docs/protocol.md)."""
+        return self.code in OFFER_NOT_FOUND_CODES
+
+
+OFFER_NOT_FOUND_CODES = ("PRODUCT_NOT_EXIST", "SP0056")
+
 
 class TransportError(Open1688Error):
     """No usable HTTP answer arrived."""

@@ -129,7 +129,7 @@ def copy_offers(
 
 
 def _copy_error(exc: BusinessError) -> str:
-    if exc.code == "PRODUCT_NOT_EXIST":
+    if exc.offer_not_found:
         return _("No such offer (or it was deleted).")
     return _("1688 refused: %(message)s (%(code)s)") % {
         "message": exc.message,

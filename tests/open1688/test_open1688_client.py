@@ -341,7 +341,13 @@ def test_keyword_search(gateway, make_client):
     result = make_client().keyword_search(TOKEN, "玻璃杯", price_start=Decimal("1.00"))
     assert str(result.items[0].price) == "1.20"
     query = json.loads(gateway.received[0].fields["offerQueryParam"])
-    assert query == {"keyword": "玻璃杯", "beginPage": 1, "pageSize": 20, "priceStart": "1.00"}
+    assert query == {
+        "keyword": "玻璃杯",
+        "beginPage": 1,
+        "pageSize": 20,
+        "priceStart": "1.00",
+        "country": "en",  # required by 1688
+    }
 
 
 def test_upload_image_then_image_search(gateway, make_client):

@@ -71,10 +71,17 @@ def test_buyer_detail_reads_another_sellers_offer_that_product_get_refuses(gatew
 def test_buyer_detail_errors(gateway):
     ids = seed(gateway)
     buyer = gateway.token(DEMO_SELLER)
-    assert detail(gateway, 1, buyer)["code"] == "PRODUCT_NOT_EXIST"
+    # the refusal a practitioner recorded for a missing offer
+    assert detail(gateway, 1, buyer) == {
+        "success": False,
+        "code": "SP0056",
+        "message": "商品不存在",
+    }
     assert detail(gateway, "abc", buyer)["code"] == "PARAM_INVALID"
+    no_country = detail(gateway, ids[0], buyer, country="")
+    assert no_country["code"] == "PARAM_INVALID" and "country" in no_country["message"]
     gateway.control("POST", "/_sandbox/offers/update", product_id=ids[0], status="member deleted")
-    assert detail(gateway, ids[0], buyer)["success"] == "false"
+    assert detail(gateway, ids[0], buyer)["code"] == "SP0056"
     missing = gateway.call(
         "product.search.queryProductDetail", {}, namespace=CROSSBORDER, token=buyer
     )
@@ -105,6 +112,7 @@ def test_follow_and_unfollow_per_member(gateway):
 
 
 def search(gateway, query: dict) -> dict:
+    query = {"country": "en", **query}  # required (docs/protocol.md)
     answer = gateway.call(
         "product.search.keywordQuery",
         {"offerQueryParam": json.dumps(query, ensure_ascii=False)},
@@ -147,14 +155,46 @@ def test_keyword_ranking_puts_whole_word_matches_before_piece_matches(gateway):
     assert found[0] == piece_b and set(found) >= {piece_a, whole}
 
 
-def test_keyword_filter_min_order_and_bad_filters(gateway):
+def test_keyword_search_needs_country(gateway):
     seed(gateway)
-    result = search(gateway, {"keyword": "女", "filter": "minOrderQuantity:2", "pageSize": 50})
-    assert all(offer["minOrderQuantity"] <= 2 for offer in result["result"]["data"])
-    bad = search(gateway, {"keyword": "女", "filter": "minOrderQuantity:x"})
-    assert bad["success"] == "false" and "minOrderQuantity" in bad["message"]
-    ignored = search(gateway, {"keyword": "女", "filter": "shipInToday,unknownCode"})
-    assert ignored["success"] == "true"
+    refused = search(gateway, {"keyword": "女", "country": ""})
+    assert refused["success"] == "false" and "country" in refused["message"]
+
+
+def offer_ids(result: dict) -> list[int]:
+    return [offer["offerId"] for offer in result["result"]["data"]]
+
+
+def test_keyword_documented_filter_codes_and_sales_narrow_the_results(gateway):
+    seed(gateway)
+    everything = search(gateway, {"keyword": "女", "pageSize": 50})
+    total = everything["result"]["totalRecords"]
+    for code in ("shipIn48Hours", "certifiedFactory", "1688Selection"):
+        narrowed = search(gateway, {"keyword": "女", "pageSize": 50, "filter": code})
+        assert 0 < narrowed["result"]["totalRecords"] < total, code
+        assert set(offer_ids(narrowed)) <= set(offer_ids(everything))
+    both = search(
+        gateway, {"keyword": "女", "pageSize": 50, "filter": "shipIn48Hours,certifiedFactory"}
+    )
+    assert both["result"]["totalRecords"] <= narrowed["result"]["totalRecords"]
+    sold = [offer["monthSold"] for offer in everything["result"]["data"]]
+    floor = sorted(sold)[len(sold) // 2]
+    sales = [{"saleType": "sales30", "saleStart": floor}]
+    busy = search(gateway, {"keyword": "女", "pageSize": 50, "saleFilterList": sales})
+    assert busy["result"]["data"] and all(o["monthSold"] >= floor for o in busy["result"]["data"])
+    assert busy["result"]["totalRecords"] < total
+
+
+def test_keyword_undocumented_filters_are_ignored(gateway):
+    """The record lists the filter codes but not what an unknown one does: the sandbox ignores
+    it (the invented minOrderQuantity:N among them), never refusing a search for it."""
+    seed(gateway)
+    everything = search(gateway, {"keyword": "女", "pageSize": 50})
+    for codes in ("minOrderQuantity:2", "unknownCode", "minOrderQuantity:x"):
+        same = search(gateway, {"keyword": "女", "pageSize": 50, "filter": codes})
+        assert same["success"] == "true" and offer_ids(same) == offer_ids(everything)
+    odd = search(gateway, {"keyword": "女", "saleFilterList": [{"saleType": "sales99"}]})
+    assert odd["success"] == "true"
     assert search(gateway, {"keyword": "女\x00'; DROP TABLE offers"})["success"] == "true"
 
 

@@ -10,6 +10,8 @@ from sandbox import images
 
 
 def search(gateway, name: str, query: dict, token: str) -> dict:
+    if name == "product.search.keywordQuery":
+        query = {"country": "en", **query}  # required (docs/protocol.md)
     params = {"offerQueryParam": json.dumps(query, ensure_ascii=False)}
     answer = gateway.call(name, params, namespace=CROSSBORDER, token=token)
     assert answer.status_code == 200, answer.text
