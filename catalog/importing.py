@@ -359,13 +359,27 @@ def _count_shared_strings(archive: zipfile.ZipFile, path: str) -> None:
     _scan(archive, path, on_element)
 
 
+def _check_claimed_dimension(reference: str) -> None:
+    """Refuse a sheet that declares more rows or columns than can be imported (`A1:XFD1`
+    claims 16,384 columns); an unreadable claim is ignored."""
+    last = reference.rpartition(":")[2].replace("$", "").upper()
+    match = re.match(r"^([A-Z]{1,3})(\d{1,7})$", last)
+    if not match:
+        return
+    if int(match[2]) > MAX_ROWS + 1:
+        raise _too_many_rows()
+    if _column_number(match[1]) > MAX_COLUMNS:
+        raise _too_many_columns()
+
+
 def _measure_sheet(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
     """Walk the sheet's XML as a stream and return (last row number, last column number).
 
     Row numbers come from `<row r>` (a row without one follows the previous), so blank rows and
     gaps count. Column numbers come from `<c r>` (a cell without one follows the previous).
-    Stops at the first row or column past the limits, before the rest is parsed; the
-    `<dimension ref>` is only a claim and is not trusted either way.
+    Stops at the first row or column past the limits, before the rest is parsed. The
+    `<dimension ref>` (it comes before the cells) is a claim: one beyond the limits is refused
+    at once, one within them is not trusted to be true.
     """
     state = {"elements": 0, "row": 0, "column": 0, "last_row": 0, "last_column": 0}
 
@@ -373,7 +387,9 @@ def _measure_sheet(archive: zipfile.ZipFile, path: str) -> tuple[int, int]:
         state["elements"] += 1
         if state["elements"] > MAX_SHEET_ELEMENTS:
             raise _not_ordinary()
-        if name == "row":
+        if name == "dimension":
+            _check_claimed_dimension(attributes.get("ref", ""))
+        elif name == "row":
             reference = attributes.get("r", "")
             state["row"] = int(reference) if reference.isdigit() else state["row"] + 1
             state["column"] = 0

@@ -55,8 +55,9 @@ COLUMN_LABELS = {
 }
 REQUIRED_FIELDS = ["title", "category_id", "stock", "images"]
 PRICE_FIELDS = ["price", "price_ranges"]  # at least one of them
-# Spreadsheet programs run a cell that starts with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheet programs run a cell that starts with one of these as a formula; some (with a
+# Chinese input method) take the full-width signs as formula signs too.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def normalize_header(text) -> str:

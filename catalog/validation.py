@@ -1,6 +1,7 @@
 """Staging rules for upload items (批量上货): what 1688 accepts, checked before anything is sent.
 
-`validate_item` is pure (no database); `validate_items` adds the cargo-number checks that need
+`validate_item` is pure (no database; picture addresses are resolved, see
+erp1688/guarded_fetch.py); `validate_items` adds the cargo-number checks that need
 the database, in a few queries for any number of items. Messages are English message ids
 stored in `UploadItem.validation_errors` as catalog.messages messages (the English message id and
 its parameters), so each reader sees them in their own language (the catalogue in locale/).
@@ -18,6 +19,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy
 
+from catalog.messages import stored
 from catalog.messages import stored as _
 from catalog.models import (
     VALID_ITEM,
@@ -27,6 +29,7 @@ from catalog.models import (
     UploadItem,
     json_texts,
 )
+from erp1688 import guarded_fetch
 from sync.categories import load_schemas
 from sync.open1688.answers import parse_category_attributes
 from sync.open1688.types import (
@@ -236,6 +239,19 @@ def _check_images(item, errors: ItemErrors) -> None:
                 _("Image %(n)d is not an http(s) URL or an img/ibank/ path: %(value)s")
                 % {"n": number, "value": image},
             )
+        elif "://" in image:  # an http(s) address (_is_image)
+            _check_picture_address(number, image, errors)
+
+
+def _check_picture_address(number: int, url: str, errors: ItemErrors) -> None:
+    """What the guarded fetch would refuse (erp1688/guarded_fetch.py) is refused now, while
+    staging: a private or local address, written as one or a name resolving to one. A name
+    that does not resolve now is left to the publish, which says so then (it can pass)."""
+    problem = guarded_fetch.address_problem(url)
+    if problem is not None:
+        reason = stored(problem.msgid)
+        reason = reason % problem.params if problem.params else reason
+        errors.add("images", _("Image %(n)d: %(reason)s") % {"n": number, "reason": reason})
 
 
 def _valid_id(value) -> bool:

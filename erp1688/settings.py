@@ -260,6 +260,16 @@ OPEN1688_IMAGE_BASE = env.str(
     if "open.1688.com" in OPEN1688_GATEWAY
     else OPEN1688_GATEWAY.rstrip("/") + "/",
 )
+# Server-side downloads (erp1688/guarded_fetch.py) reach public addresses only; these host[:port]
+# entries are the exceptions. "OPEN1688_IMAGE_BASE" stands for that setting's host, read when
+# fetching: the sandbox's pictures on 127.0.0.1 in development and tests. Production: none.
+FETCH_ALLOWED_HOSTS = env.list(
+    "FETCH_ALLOWED_HOSTS", default=[] if PRODUCTION else ["OPEN1688_IMAGE_BASE"]
+)
+FETCH_DEADLINE_SECONDS = env.float("FETCH_DEADLINE_SECONDS", 30.0)  # the whole download
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", 10 * 1024 * 1024)
+# Pictures (erp1688/pictures.py): refused above this many pixels, before they are decoded.
+PICTURE_MAX_PIXELS = env.int("PICTURE_MAX_PIXELS", 40_000_000)
 
 # Error reports (DEBUG 500 page, admin e-mails) hide the client's frames and every known secret.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "erp1688.security.SecretHidingFilter"

@@ -12,14 +12,13 @@ docs/protocol.md ("Reading other sellers' offers", "Search") records the API sha
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, UnidentifiedImageError
 
 from catalog.models import Shop, UploadBatch
+from erp1688 import guarded_fetch, pictures
 from erp1688.refusals import Refused, require
 from sync.gateway import call_as_shop, client_or_new
 from sync.open1688 import (
@@ -37,11 +36,9 @@ PAGE_SIZE_MAX = 50  # image search pages hold at most 50 (docs/protocol.md)
 SORTS = ("price:asc", "price:desc", "monthSold:desc")
 
 # Image search uploads: what staff may give, and what goes to 1688.
-IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "GIF": "image/gif"}
 IMAGE_MAX_BYTES = 10 * 1024 * 1024  # a picture given to search with
-IMAGE_MAX_PIXELS = 40_000_000  # width x height, checked before decoding (no bombs)
-UPLOAD_MAX_BYTES = 300 * 1024  # shrunk to this before upload (docs/protocol.md)
-UPLOAD_MAX_SIDE = 1200
+UPLOAD_MAX_BYTES = pictures.SEARCH_MAX_BYTES  # shrunk to this before upload (docs/protocol.md)
+UPLOAD_MAX_SIDE = pictures.SEARCH_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -196,7 +193,8 @@ def search_by_image(
     client: Open1688Client | None = None,
 ) -> SearchPage:
     """product.search.imageQuery by an uploaded picture's imageId (upload_search_image) or by
-    a picture's address (1688 fetches it; this server never does).
+    a picture's address (1688 fetches it; this server never does). An address the guarded fetch
+    would refuse by itself (scheme, a private or local address) is refused here too.
 
     Refused: `search.bad_query`, and as read_supplier_offer."""
     require(user, SEARCH_PERMISSION)
@@ -209,6 +207,14 @@ def search_by_image(
     elif address.startswith(("http://", "https://")) and not any(c.isspace() for c in address):
         if len(address) > 2000:
             raise Refused("search.bad_query", _("The picture address is too long."))
+        # 1688 fetches it, not this server: the address itself is checked, the name not resolved.
+        problem = guarded_fetch.address_problem(address, resolve_names=False)
+        if problem:
+            raise Refused(
+                "search.bad_query",
+                _("1688 cannot be given that picture address: %(reason)s."),
+                params={"reason": problem.message},
+            )
         found = {"image_address": address}
     else:
         raise Refused("search.bad_query", _("Give the address of a picture (http or https)."))
@@ -216,47 +222,17 @@ def search_by_image(
 
 
 def shrink_for_upload(data: bytes, *, max_bytes: int = UPLOAD_MAX_BYTES) -> bytes:
-    """A JPEG of at most `max_bytes` from a picture staff gave (JPEG, PNG, WebP or GIF).
+    """A JPEG of at most `max_bytes` from a picture staff gave (JPEG, PNG, WebP or GIF), by the
+    one picture module (erp1688/pictures.py: pixels counted before decoding).
 
-    Refused `image.too_large` (over IMAGE_MAX_BYTES or IMAGE_MAX_PIXELS) or `image.invalid`."""
+    Refused `image.too_large` (over IMAGE_MAX_BYTES or PICTURE_MAX_PIXELS) or `image.invalid`."""
     if len(data) > IMAGE_MAX_BYTES:
         raise Refused(
             "image.too_large",
             _("The picture is larger than %(mb)d MB."),
             params={"mb": IMAGE_MAX_BYTES // (1024 * 1024)},
         )
-    try:
-        with Image.open(io.BytesIO(data)) as picture:
-            if picture.format not in IMAGE_TYPES:
-                raise Refused("image.invalid", _("Give a JPEG, PNG, WebP or GIF picture."))
-            if picture.width * picture.height > IMAGE_MAX_PIXELS:
-                raise Refused("image.too_large", _("The picture has too many pixels."))
-            if picture.format == "JPEG" and len(data) <= max_bytes:
-                picture.verify()
-                return data
-            picture.draft("RGB", (UPLOAD_MAX_SIDE, UPLOAD_MAX_SIDE))
-            rgb = _flattened(picture)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise Refused("image.invalid", _("The file is not a picture that can be read.")) from exc
-    rgb.thumbnail((UPLOAD_MAX_SIDE, UPLOAD_MAX_SIDE))
-    while True:
-        for quality in (85, 70, 55, 40):
-            buffer = io.BytesIO()
-            rgb.save(buffer, format="JPEG", quality=quality, optimize=True)
-            if buffer.tell() <= max_bytes:
-                return buffer.getvalue()
-        rgb = rgb.resize((max(1, rgb.width * 3 // 4), max(1, rgb.height * 3 // 4)))
-
-
-def _flattened(picture: Image.Image) -> Image.Image:
-    """RGB on white (transparent pixels would turn black in a JPEG)."""
-    picture.load()
-    if picture.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = picture.convert("RGBA")
-        white = Image.new("RGB", rgba.size, (255, 255, 255))
-        white.paste(rgba, mask=rgba.getchannel("A"))
-        return white
-    return picture.convert("RGB")
+    return pictures.for_search(data, max_bytes=max_bytes)
 
 
 # --- staging found offers -----------------------------------------------------------------

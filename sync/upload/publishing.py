@@ -6,26 +6,27 @@ shop's photobank, and the item as the parameters of either publish API.
 - `api_for(shop, item)`: which API publishes this item (see `choose_api`); `switch_api` records
   a refusal (gw.APIACLDecline / gw.APIUnsupported) and moves the shop to the other API;
 - `pictures_to_photobank(...)`: every picture not yet in the shop's photobank is read (a
-  staged upload, a URL, or another seller's path from the image host), made acceptable
-  (Pillow: webp → jpg, transparent PNG flattened, > 2 MB recompressed) and added to the shop's
-  album once (content hash → path per shop);
+  staged upload, or a URL read through erp1688/guarded_fetch.py: another seller's path from
+  the image host too), made acceptable (erp1688/pictures.py: pixel cap before decoding, webp →
+  jpg, transparent PNG flattened, > 2 MB recompressed) and added to the shop's album once
+  (content hash → path per shop);
 - `legacy_params(item, paths, ...)`: the legacy add's payload (the schema-driven add's body:
   sync/upload/schema_body.py).
 """
 
 import hashlib
-import io
 import logging
 import re
 from pathlib import Path
 
-import requests
 from django.conf import settings
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
+from catalog.messages import stored
 from catalog.messages import stored as _
 from catalog.models import PhotobankPicture, Shop, ShopPublishing, UploadBatch, UploadItem
+from erp1688 import guarded_fetch, pictures
+from erp1688.refusals import Refused
 from sync.categories import cached_attributes
 from sync.gateway import call_as_shop
 from sync.open1688 import Open1688Client
@@ -34,7 +35,7 @@ from sync.upload.payload import item_to_add_params
 
 log = logging.getLogger(__name__)
 
-PHOTO_MAX_BYTES = 2 * 1024 * 1024  # the platform refuses larger pictures
+PHOTO_MAX_BYTES = pictures.PHOTOBANK_MAX_BYTES
 DOWNLOAD_MAX_BYTES = 10 * 1024 * 1024
 DOWNLOAD_MB = DOWNLOAD_MAX_BYTES // 1024 // 1024
 STAGED_PREFIX = "staged:"
@@ -146,15 +147,20 @@ def staged_dir() -> Path:
     return path
 
 
+def _stored(refusal: Refused):
+    """A picture or download refusal as a stored message (shown in each reader's language)."""
+    message = stored(refusal.msgid)
+    return message % refusal.params if refusal.params else message
+
+
 def stage_picture(data: bytes) -> str:
     """Keep an uploaded picture until the job puts it into the photobank; its reference."""
     if len(data) > DOWNLOAD_MAX_BYTES:
         raise PictureError(_("the picture is over %(mb)d MB") % {"mb": DOWNLOAD_MB})
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PictureError(_("the file is not a picture")) from exc
+        pictures.check_picture(data)
+    except pictures.PictureRefused as exc:
+        raise PictureError(_stored(exc)) from exc
     digest = hashlib.sha256(data).hexdigest()
     target = staged_dir() / digest
     if not target.exists():
@@ -168,6 +174,7 @@ def staged_exists(reference: str) -> bool:
 
 
 def picture_bytes(reference: str) -> bytes:
+    """A staged picture's bytes, or the download of an address through the guarded fetch."""
     match = STAGED_PATTERN.match(reference)
     if match:
         path = staged_dir() / match.group(1)
@@ -175,60 +182,20 @@ def picture_bytes(reference: str) -> bytes:
             raise PictureError(_("the uploaded picture is no longer on the server"))
         return path.read_bytes()
     try:
-        with requests.get(reference, timeout=(5, 20), stream=True) as answer:
-            answer.raise_for_status()
-            data = answer.raw.read(DOWNLOAD_MAX_BYTES + 1, decode_content=True)
-    except requests.RequestException as exc:
+        return guarded_fetch.fetch(reference, max_bytes=DOWNLOAD_MAX_BYTES)
+    except guarded_fetch.FetchRefused as exc:
         raise PictureError(
             _("could not download %(url)s: %(error)s")
-            % {"url": reference[:200], "error": str(exc)[:300]}
+            % {"url": reference[:200], "error": _stored(exc)}
         ) from exc
-    if len(data) > DOWNLOAD_MAX_BYTES:
-        raise PictureError(
-            _("%(url)s is over %(mb)d MB") % {"url": reference[:200], "mb": DOWNLOAD_MB}
-        )
-    return data
-
-
-def _has_alpha(image: Image.Image) -> bool:
-    if "transparency" in image.info:
-        return True
-    if image.mode in ("RGBA", "LA"):
-        alpha = image.getchannel("A")
-        return alpha.getextrema()[0] < 255
-    return False
 
 
 def acceptable_picture(data: bytes) -> tuple[bytes, str]:
-    """The picture as 1688 takes it (≤ 2 MB, jpg/gif/bmp/png, no transparency) and its
-    extension: returned as it is when already acceptable."""
+    """The picture as 1688 takes it (erp1688/pictures.py, for_photobank) and its extension."""
     try:
-        image = Image.open(io.BytesIO(data))
-        image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PictureError(_("not a readable picture")) from exc
-    kind = (image.format or "").upper()
-    ok_kind = kind in ("JPEG", "GIF", "BMP") or (kind == "PNG" and not _has_alpha(image))
-    if ok_kind and len(data) <= PHOTO_MAX_BYTES:
-        return data, {"JPEG": "jpg"}.get(kind, kind.lower())
-    if _has_alpha(image) or image.mode in ("P", "LA", "RGBA"):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, (255, 255, 255))
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        image = flat
-    else:
-        image = image.convert("RGB")
-    for quality in (90, 80, 70, 60):
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=quality, optimize=True)
-        if out.tell() <= PHOTO_MAX_BYTES:
-            return out.getvalue(), "jpg"
-    while True:  # still too large: halve the size until it fits
-        image = image.resize((max(1, image.width // 2), max(1, image.height // 2)))
-        out = io.BytesIO()
-        image.save(out, "JPEG", quality=80)
-        if out.tell() <= PHOTO_MAX_BYTES:
-            return out.getvalue(), "jpg"
+        return pictures.for_photobank(data)
+    except pictures.PictureRefused as exc:
+        raise PictureError(_stored(exc)) from exc
 
 
 def _kept_as_path(reference: str) -> str | None:
