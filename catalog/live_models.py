@@ -27,6 +27,8 @@ class LiveEdit(models.Model):
         DRAFT = "draft", _("Preview (not sent)")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
+        # The job ended with lines sent but not confirmed: the minute job reads them again.
+        CONFIRMING = "confirming", _("Waiting for 1688 to confirm")
         DONE = "done", _("Done")
         PARTLY_DONE = "partly_done", _("Done with lines not applied")
         FAILED = "failed", _("Failed")
@@ -64,6 +66,16 @@ class LiveEdit(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    # A draft belongs to its author until a manager takes it over (sync/live_ownership.py).
+    taken_over_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken over by"),
+    )
+    taken_over_at = models.DateTimeField(_("taken over"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     job_id = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -73,7 +85,8 @@ class LiveEdit(models.Model):
         verbose_name_plural = _("live offer changes")
         ordering = ["-created_at", "-id"]
         permissions = [
-            ("change_live_offer", _("Can change live 1688 offers (price, stock, delist, relist)"))
+            ("change_live_offer", _("Can change live 1688 offers (price, stock, delist, relist)")),
+            ("take_over_live_edit", _("Can take over another person's live-edit draft")),
         ]
 
     def __str__(self):
@@ -82,6 +95,15 @@ class LiveEdit(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.PARTLY_DONE, self.Status.FAILED)
+
+    @property
+    def owner_id(self) -> int | None:
+        """Whose draft it is: the manager who took it over, else its author."""
+        return self.taken_over_by_id or self.created_by_id
+
+    @property
+    def owner(self):
+        return self.taken_over_by if self.taken_over_by_id else self.created_by
 
 
 class LiveEditLine(models.Model):
@@ -95,6 +117,9 @@ class LiveEditLine(models.Model):
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
+        # Sent (or maybe sent) without a confirmed outcome: the read-back after the grace
+        # period settles it (sync/live_settle.py).
+        UNKNOWN = "unknown", _("Sent, not confirmed yet")
         APPLIED = "applied", _("Applied")
         UNCHANGED = "unchanged", _("Already so on 1688")
         CONFLICT = "conflict", _("Conflict: changed on 1688")
@@ -120,6 +145,8 @@ class LiveEditLine(models.Model):
         _("result"), max_length=10, choices=Status.choices, default=Status.PLANNED
     )
     reason = models.TextField(_("reason"), blank=True)
+    # When the write was sent: a line planned without it was never sent.
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("live offer change line")

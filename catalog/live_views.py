@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import PriceStockChange, Product
 from erp1688.refusals import Refused, show_refusal
-from sync import live_edits
+from sync import live_edits, live_ownership
 
 VIEW = "catalog.view_liveedit"
 MAX_SHOWN_OFFERS = 200
@@ -167,7 +167,7 @@ def live_new(request):
     return render(request, "catalog/live_new.html", context)
 
 
-def _result_context(operation: LiveEdit) -> dict:
+def _result_context(operation: LiveEdit, user) -> dict:
     lines = list(
         operation.lines.select_related("product", "product__shop").order_by(
             "product_id", "field", "tier_start_quantity", "remote_sku_id", "id"
@@ -189,8 +189,13 @@ def _result_context(operation: LiveEdit) -> dict:
             status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED]
         ).exists()
     )
+    draft = operation.status == LiveEdit.Status.DRAFT
+    mine = operation.owner_id is not None and operation.owner_id == user.pk
     return {
         "operation": operation,
+        "owner_name": live_ownership.owner_name(operation),
+        "mine": mine,
+        "can_take_over": draft and not mine and user.has_perm(live_ownership.TAKE_OVER),
         "rule": _rule_text(operation.params),
         "can_undo": can_undo,
         "undos": list(operation.undos.all()),
@@ -225,16 +230,17 @@ def _rule_text(params: dict) -> str:
 @permission_required(VIEW, raise_exception=True)
 def live_detail(request, pk):
     operation = get_object_or_404(
-        LiveEdit.objects.select_related("created_by", "applied_by", "undo_of"), pk=pk
+        LiveEdit.objects.select_related("created_by", "applied_by", "taken_over_by", "undo_of"),
+        pk=pk,
     )
-    return render(request, "catalog/live_detail.html", _result_context(operation))
+    return render(request, "catalog/live_detail.html", _result_context(operation, request.user))
 
 
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_progress(request, pk):
     operation = get_object_or_404(LiveEdit, pk=pk)
-    return render(request, "catalog/live_result.html", _result_context(operation))
+    return render(request, "catalog/live_result.html", _result_context(operation, request.user))
 
 
 @staff_member_required
@@ -278,6 +284,19 @@ def live_discard(request, pk):
         show_refusal(request, refused)
     else:
         messages.success(request, _("Discarded: nothing was sent to 1688."))
+    return redirect("catalog:live_detail", pk=pk)
+
+
+@staff_member_required
+@require_POST
+def live_take_over(request, pk):
+    operation = get_object_or_404(LiveEdit, pk=pk)
+    try:
+        live_ownership.take_over_live_edit(user=request.user, operation=operation)
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        messages.success(request, _("This draft is now yours: you can apply or discard it."))
     return redirect("catalog:live_detail", pk=pk)
 
 

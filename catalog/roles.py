@@ -43,6 +43,7 @@ MANAGE = [
     "catalog.change_shop",
     "catalog.sync_shop",
     "catalog.resync_shop",
+    "catalog.take_over_live_edit",  # another person's live-edit draft (sync/live_ownership.py)
     "auth.view_user",
     "auth.change_user",
     "auth.view_group",

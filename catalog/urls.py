@@ -41,6 +41,7 @@ urlpatterns = [
     path("live/<int:pk>/check/", live_views.live_check, name="live_check"),
     path("live/<int:pk>/discard/", live_views.live_discard, name="live_discard"),
     path("live/<int:pk>/undo/", live_views.live_undo, name="live_undo"),
+    path("live/<int:pk>/take-over/", live_views.live_take_over, name="live_take_over"),
     path("batches/", batch_views.batch_list, name="batch_list"),
     path("batches/new/", batch_views.batch_create, name="batch_create"),
     path("batches/<int:pk>/", batch_views.batch_detail, name="batch_detail"),

@@ -242,6 +242,9 @@ UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
 # answer was given up: live edits wait this long before they read 1688 to decide whether it
 # took (sync/gateway.py, wait_for_late_apply); the upload has its looks (below).
 OPEN1688_LATE_APPLY_GRACE_SECONDS = env.float("OPEN1688_LATE_APPLY_GRACE_SECONDS", 30.0)
+# A live-edit line sent without a confirmed outcome is read again after that grace by the
+# minute job until it shows on 1688 ("applied late") or this long has passed (sync/live_settle.py).
+LIVE_EDIT_CONFIRM_SECONDS = env.float("LIVE_EDIT_CONFIRM_SECONDS", 600.0)
 # Publishing (sync/upload/run.py): an add without a known outcome is looked for on 1688 this
 # long after it was sent, UPLOAD_RECONCILE_LOOKS times a grace apart, before it is sent again;
 # a look due within UPLOAD_INLINE_WAIT_SECONDS is waited for in the run, a later one re-queues

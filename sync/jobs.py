@@ -4,6 +4,8 @@
 every-minute job of the scheduler process (`sync.cron`) is `enqueue_due_syncs_job`.
 """
 
+import logging
+
 import django_rq
 from django.conf import settings
 from django.utils import timezone
@@ -16,9 +18,12 @@ from catalog.messages import as_text, stored
 from catalog.models import Shop, SyncRun, UploadBatch
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
 from sync.live_edits import fail_dead_operations
+from sync.live_settle import settle_unknown_lines
 from sync.scheduling import QUEUE as SYNC_QUEUE
 from sync.scheduling import shops_to_queue
 from sync.upload import run_upload
+
+log = logging.getLogger(__name__)
 
 
 def _failure(exc_type, exc_value) -> str:
@@ -76,9 +81,14 @@ def enqueue_due_syncs() -> list[SyncRun]:
 
 def enqueue_due_syncs_job() -> int:
     """The scheduler's every-minute job (sync.cron). Returns how many syncs it queued. It also
-    records live edits whose job died (sync.live_edits.fail_dead_operations)."""
+    records live edits whose job died (sync.live_edits.fail_dead_operations) and reads back
+    live-edit lines sent without a confirmed outcome (sync.live_settle)."""
     queued = len(enqueue_due_syncs())  # first: it lets rq fail jobs whose worker died
     fail_dead_operations()
+    try:
+        settle_unknown_lines()
+    except Exception:  # 1688 unreachable: the next minute reads them again
+        log.exception("settling unknown live-edit lines failed")
     return queued
 
 

@@ -33,9 +33,10 @@ from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.messages import Message, as_text, stored
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku
 from erp1688.refusals import Refused, require
-from sync import alerts
+from sync import alerts, live_settle
 from sync.catalog_sync import DELISTED_STATUSES
-from sync.gateway import call_as_shop, client_or_new, wait_for_late_apply
+from sync.gateway import call_as_shop, client_or_new, may_land_later, wait_for_late_apply
+from sync.live_ownership import require_owner
 from sync.open1688 import (
     AuthError,
     BusinessError,
@@ -398,6 +399,7 @@ def apply_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
                 "not_a_draft",
                 gettext_lazy("This change has already been applied or discarded."),
             )
+        require_owner(user, locked)
         if not locked.lines.filter(status=LineStatus.PLANNED).exists():
             raise Refused("nothing_to_apply", gettext_lazy("Nothing in this change is to be sent."))
         locked.status = LiveEdit.Status.QUEUED
@@ -420,9 +422,13 @@ def _enqueue(operation_id: int) -> None:
 
 def discard_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
     _require(user)
-    updated = LiveEdit.objects.filter(pk=operation.pk, status=LiveEdit.Status.DRAFT).update(
-        status=LiveEdit.Status.DISCARDED, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        locked = LiveEdit.objects.select_for_update().filter(pk=operation.pk).first()
+        if locked is not None and locked.status == LiveEdit.Status.DRAFT:
+            require_owner(user, locked)
+        updated = LiveEdit.objects.filter(pk=operation.pk, status=LiveEdit.Status.DRAFT).update(
+            status=LiveEdit.Status.DISCARDED, finished_at=timezone.now()
+        )
     if not updated:
         raise Refused(
             "not_a_draft", gettext_lazy("Only a change not yet applied can be discarded.")
@@ -439,6 +445,7 @@ def check_live_edit(*, user, operation: LiveEdit, client: Open1688Client | None 
     operation = LiveEdit.objects.get(pk=operation.pk)
     if operation.status != LiveEdit.Status.DRAFT:
         raise Refused("not_a_draft", gettext_lazy("Only a preview can be checked."))
+    require_owner(user, operation)
     lines = list(operation.lines.select_related("product__shop").order_by("product_id", "id"))
     offers: dict[int, list[LiveEditLine]] = defaultdict(list)
     for line in lines:
@@ -525,9 +532,12 @@ def run_live_edit_job(operation_id: int) -> dict:
 def mark_live_edit_job_failed(job, connection, exc_type, exc_value, traceback):
     """on_failure callback: a job killed by its timeout never reached its own handler."""
     message = f"{getattr(exc_type, '__name__', exc_type)}: {exc_value}"[:2000]
-    LiveEdit.objects.filter(
+    active = LiveEdit.objects.filter(
         job_id=job.id, status__in=[LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING]
-    ).update(status=LiveEdit.Status.FAILED, finished_at=timezone.now(), last_error=message)
+    )
+    ids = list(active.values_list("pk", flat=True))
+    active.update(status=LiveEdit.Status.FAILED, finished_at=timezone.now(), last_error=message)
+    live_settle.close_dead(ids)  # sent lines stay unknown until read back
 
 
 def fail_dead_operations() -> int:
@@ -561,16 +571,7 @@ def fail_dead_operations() -> int:
                 ),
             ):
                 continue
-            operation.lines.filter(status=LineStatus.PLANNED).update(
-                status=LineStatus.FAILED,
-                reason=as_text(
-                    _why(
-                        gettext_noop(
-                            "Not confirmed: the worker stopped. Sync the shop and check this offer."
-                        )
-                    )
-                ),
-            )
+            live_settle.close_dead([operation.pk])  # sent lines stay unknown until read back
         dead += 1
     return dead
 
@@ -622,13 +623,16 @@ def run_live_edit(operation_id: int, *, client: Open1688Client | None = None) ->
         operation.status, operation.last_error = LiveEdit.Status.FAILED, f"{exc}"[:2000]
         operation.finished_at = timezone.now()
         operation.save(update_fields=["status", "last_error", "finished_at"])
+        live_settle.close_dead([operation.pk])
         raise
     return _finish(operation)
 
 
 def _finish(operation: LiveEdit) -> LiveEdit:
     statuses = set(operation.lines.values_list("status", flat=True))
-    if statuses <= {LineStatus.APPLIED, LineStatus.UNCHANGED}:
+    if LineStatus.UNKNOWN in statuses:  # the minute job settles them (sync/live_settle.py)
+        operation.status = LiveEdit.Status.CONFIRMING
+    elif statuses <= {LineStatus.APPLIED, LineStatus.UNCHANGED}:
         operation.status = LiveEdit.Status.DONE
     elif LineStatus.APPLIED in statuses:
         operation.status = LiveEdit.Status.PARTLY_DONE
@@ -660,48 +664,37 @@ def _apply_offer(operation: LiveEdit, product: Product, lines: list[LiveEditLine
         _close(lines, *_refusal(exc))
         return
     to_send = _compare(lines, remote_values(detail))
-    LiveEditLine.objects.bulk_update(lines, ["status", "reason", "found"])
+    # Marked before the call: if the worker dies from here on, the line may be on 1688, and
+    # only a read-back can tell (a line still planned was never sent).
+    live_settle.mark_sent(to_send)
+    LiveEditLine.objects.bulk_update(lines, ["status", "reason", "found", "sent_at"])
     if not to_send:
         return
+    may_be_late = False
     try:
         _write(operation, shop, client, detail, to_send)
     except (OutcomeUnknownError, TransportError, ServerError) as exc:
         # No answer (a delta), or none after the retries of an idempotent write (expire, edit,
         # a set): 1688 may have applied it all the same, so what it shows now decides.
         log.warning("live edit %s: outcome unknown for %s, re-reading", operation.pk, product)
+        may_be_late = may_land_later(exc)
         wait_for_late_apply(exc)  # after a timeout 1688 may still apply it
     except Open1688Error as exc:
-        _close(to_send, *_refusal(exc))
+        try:
+            outcome = _refusal(exc)
+        except _Stop as stop:  # refused: not applied
+            _close(to_send, LineStatus.FAILED, stop.reason)
+            raise
+        _close(to_send, *outcome)
         return
     try:
         fresh = _read(shop, client, product)
-    except Open1688Error as exc:
-        reason = _refusal(exc)[1]
-        _close(
-            to_send,
-            LineStatus.FAILED,
-            _why(gettext_noop("Sent, but not read back: %(reason)s"), reason=reason),
-        )
+    except (Open1688Error, _Stop) as exc:
+        live_settle.not_read_back(to_send, exc)
+        if isinstance(exc, _Stop):
+            raise
         return
-    now_values = remote_values(fresh)
-    applied = []
-    for line in to_send:
-        line.found = _text(now_values.get(_key(line)))
-        if _same(line, line.found, line.after):
-            line.status, line.reason = LineStatus.APPLIED, ""
-            applied.append(line)
-        else:
-            line.status = LineStatus.FAILED
-            line.reason = as_text(
-                _why(
-                    gettext_noop("1688 did not take the change: it shows %(found)s."),
-                    found=line.found or "—",
-                )
-            )
-    with transaction.atomic():
-        LiveEditLine.objects.bulk_update(to_send, ["status", "reason", "found"])
-        _mirror(product, fresh, applied)
-        _log_changes(operation, product, fresh, applied)
+    live_settle.read_back(operation, product, fresh, to_send, may_be_late=may_be_late)
 
 
 def _compare(lines: list[LiveEditLine], current: dict) -> list[LiveEditLine]:

@@ -456,7 +456,9 @@ NOT_TAKEN = "did not take the change"
 # A delta is not idempotent: after an unknown outcome it is never sent again, 1688 is re-read.
 LIVE_CASES = {
     "http500": (1, "failed", NOT_TAKEN),
-    "isp_timeout": (1, "failed", NOT_TAKEN),
+    # Timed out and not showing after the grace: unknown, read again by the minute job
+    # (tests/test_live_edit_truth.py follows it to its end).
+    "isp_timeout": (1, "unknown", "checked again"),
     "http502_html": (1, "failed", NOT_TAKEN),
     "drop": (1, "failed", NOT_TAKEN),
     "malformed": (1, "failed", NOT_TAKEN),
@@ -517,6 +519,8 @@ def test_live_stock_edit_meets_a_persistent_fault(
     assert line.status == line_status, line.reason
     if line_status == "applied":
         assert operation.status == LiveEdit.Status.DONE
+    elif line_status == "unknown":
+        assert operation.status == LiveEdit.Status.CONFIRMING
     else:
         assert operation.status == LiveEdit.Status.FAILED
     if kind == "unauthorized":

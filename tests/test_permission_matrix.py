@@ -59,6 +59,7 @@ TABLE = [
     ("catalog:live_apply", "post", "live", None, ("catalog.change_live_offer",)),
     ("catalog:live_undo", "post", "live", None, ("catalog.change_live_offer",)),
     ("catalog:live_discard", "post", "live", None, ("catalog.change_live_offer",)),
+    ("catalog:live_take_over", "post", "live", None, ("catalog.take_over_live_edit",)),
     ("catalog:batch_list", "get", None, None, VIEW_BATCHES),
     ("catalog:batch_create", "get", None, None, ("catalog.add_uploadbatch",)),
     ("catalog:batch_create", "post", None, "batch", ("catalog.add_uploadbatch",)),
