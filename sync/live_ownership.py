@@ -45,11 +45,8 @@ def take_over_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
     """Make another person's draft `user`'s own (managers only), recording who and when."""
     require(user, TAKE_OVER)
     with transaction.atomic():
-        locked = (
-            LiveEdit.objects.select_for_update()
-            .select_related("created_by", "taken_over_by")
-            .get(pk=operation.pk)
-        )
+        # No joins: PostgreSQL cannot lock the nullable side of an outer join.
+        locked = LiveEdit.objects.select_for_update().get(pk=operation.pk)
         if locked.status != LiveEdit.Status.DRAFT:
             raise Refused(
                 "not_a_draft",
