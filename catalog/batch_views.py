@@ -21,12 +21,14 @@ from catalog import item_schema, selectors, services, textformats
 from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import ShopPublishing, UploadBatch, UploadItem
+from catalog.staging import locked_reason
 from catalog.validation import IMAGES_MAX
 from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
 from sync import services as sync_services
 from sync.categories import attributes_for, cached_attributes, category_name, search
 from sync.open1688 import Open1688Error
 from sync.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
+from sync.workers import waiting_note
 
 ITEMS_PER_PAGE = 100
 VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
@@ -143,6 +145,8 @@ def batch_submit(request, pk):
         show_refusal(request, refused)
     else:
         messages.success(request, _("The batch was submitted for upload."))
+        if note := waiting_note("upload"):
+            messages.warning(request, note)
     return _detail(pk)
 
 
@@ -156,6 +160,8 @@ def batch_retry(request, pk):
         show_refusal(request, refused)
     else:
         messages.success(request, _("Failed items will be uploaded again."))
+        if note := waiting_note("upload"):
+            messages.warning(request, note)
     return _detail(pk)
 
 
@@ -366,7 +372,7 @@ def item_create(request, pk):
     batch = get_object_or_404(UploadBatch, pk=pk)
     require(request.user, "catalog.add_uploaditem")
     if batch.is_locked:
-        messages.error(request, _("The batch is being uploaded and cannot be changed now."))
+        messages.error(request, locked_reason(batch))
         return _detail(pk)
     return _item_page(request, batch, UploadItem(batch=batch))
 
@@ -376,7 +382,7 @@ def item_edit(request, pk, item_pk):
     item = get_object_or_404(UploadItem.objects.select_related("batch"), pk=item_pk, batch_id=pk)
     require(request.user, "catalog.change_uploaditem")
     if item.batch.is_locked:
-        messages.error(request, _("The batch is being uploaded and cannot be changed now."))
+        messages.error(request, locked_reason(item.batch))
         return _detail(pk)
     if item.status not in UploadItem.NOT_UPLOADED:
         messages.error(request, _("Only pending or failed items can be changed."))

@@ -28,6 +28,7 @@ from catalog.product_views import requires
 from erp1688.refusals import PermissionRefused, Refused
 from sync import alerts
 from sync import services as sync_services
+from sync.workers import waiting_note
 
 ACTIVE_RUN = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 FAILURES_SINCE = timedelta(days=7)
@@ -255,4 +256,6 @@ def shop_sync(request, pk):
         messages.error(request, refused.message)
     else:
         messages.success(request, _("A sync of %(shop)s is queued.") % {"shop": shop.name})
+        if note := waiting_note("sync"):
+            messages.warning(request, note)
     return redirect("catalog:shop_detail", pk=shop.pk)

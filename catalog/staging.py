@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.models import UploadBatch, UploadItem
 from erp1688.refusals import Refused
+from sync.workers import worker_health
 
 # Kept for callers that import it from here; the rule lives on the model.
 LOCKED_BATCH_STATUSES = UploadBatch.LOCKED_STATUSES
@@ -16,7 +17,20 @@ LOCKED_BATCH_STATUSES = UploadBatch.LOCKED_STATUSES
 def check_batch_open(batch: UploadBatch) -> None:
     """Refused `batch.locked` while the upload job owns the batch."""
     if batch.is_locked:
-        raise Refused("batch.locked", _("The batch is being uploaded and cannot be changed now."))
+        raise Refused("batch.locked", locked_reason(batch))
+
+
+def locked_reason(batch: UploadBatch):
+    """Why a batch the upload job owns cannot be changed, and what it waits for."""
+    if not worker_health().serves("upload"):
+        return _(
+            "The batch waits for a worker and cannot be changed now; no worker is running, so "
+            "it waits until one starts."
+        )
+    return _(
+        "The batch is being uploaded by a worker and cannot be changed now; try again when it "
+        "finishes."
+    )
 
 
 def check_item_editable(item: UploadItem, batch: UploadBatch | None = None) -> None:

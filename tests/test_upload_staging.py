@@ -366,7 +366,7 @@ def test_uploaded_items_cannot_be_edited_and_unknown_ids_are_404(staff_client):
 def test_a_batch_being_uploaded_is_not_changed(staff_client):
     batch = UploadBatchFactory(status=UploadBatch.Status.RUNNING)
     answer = staff_client.get(reverse("catalog:item_create", args=[batch.pk]), follow=True)
-    assert "批次正在上传，暂时不能修改" in answer.content.decode()
+    assert "这个批次" in answer.content.decode() and "现在不能修改" in answer.content.decode()
     progress = reverse("catalog:batch_progress", args=[batch.pk])
     page = staff_client.get(reverse("catalog:batch_detail", args=[batch.pk])).content.decode()
     assert f'hx-get="{progress}"' in page  # the counters poll while the job runs

@@ -18,6 +18,7 @@ from catalog.messages import render
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.validation import refresh_batch_counts, validate_batch
 from erp1688.refusals import Refused
+from sync.workers import worker_health
 
 # By dotted path: sync.jobs imports the run module, so naming the job here by reference would
 # be an import cycle (jobs → upload → jobs).
@@ -25,6 +26,7 @@ JOB_FUNC = "sync.jobs.upload_batch_job"
 ON_FAILURE = "sync.jobs.mark_upload_job_failed"
 QUEUE = "upload"
 LIVE_JOB = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+RUNNING, QUEUED = "running", "queued"
 
 
 def lock_key(batch_id: int) -> str:
@@ -93,32 +95,55 @@ def enqueue_upload(batch: UploadBatch, *, delay: int | None = None) -> str:
     return job.id
 
 
-def upload_in_progress(batch: UploadBatch) -> bool:
-    """A job of this batch is queued/scheduled/running, or a run holds the batch lock."""
+def upload_state(batch: UploadBatch) -> str:
+    """RUNNING when a run holds the batch lock or its job has started, QUEUED when its job
+    waits (queued, scheduled, deferred), else ""."""
     connection = django_rq.get_connection("default")
     if connection.exists(lock_key(batch.pk)):
-        return True
+        return RUNNING
     # From the database: a rate-limited run may have scheduled a new job since `batch` was read.
     job_id = UploadBatch.objects.filter(pk=batch.pk).values_list("job_id", flat=True).first()
     if not job_id:
-        return False
+        return ""
     try:
         job = Job.fetch(job_id, connection=django_rq.get_queue(QUEUE).connection)
     except NoSuchJobError:
-        return False
-    return job.get_status(refresh=True) in LIVE_JOB
+        return ""
+    status = job.get_status(refresh=True)
+    if status not in LIVE_JOB:
+        return ""
+    return RUNNING if status == JobStatus.STARTED else QUEUED
+
+
+def upload_in_progress(batch: UploadBatch) -> bool:
+    """A job of this batch is queued/scheduled/running, or a run holds the batch lock."""
+    return bool(upload_state(batch))
 
 
 def refuse_if_busy(batch: UploadBatch) -> None:
-    if upload_in_progress(batch):
-        raise Refused(
-            "batch.busy",
-            _(
-                "An upload of this batch is already queued or running (if a worker was just "
-                "stopped, try again in %(seconds)d s)."
-            ),
-            params={"seconds": int(settings.LOCK_TTL_SECONDS)},
+    """Refused `batch.busy`, saying what the batch waits for: the worker publishing it, a free
+    worker, or a worker to start at all (then "try again soon" would never come true)."""
+    state = upload_state(batch)
+    if not state:
+        return
+    alive = worker_health().serves(QUEUE)
+    if state == RUNNING and alive:
+        message = _("The batch is being published by a worker; try again when it finishes.")
+    elif state == RUNNING:
+        message = _(
+            "The batch was being published by a worker that no longer answers; its hold on the "
+            "batch ends within %(seconds)d s, then try again."
         )
+    elif alive:
+        message = _(
+            "The batch's upload is queued and starts when a worker is free; try again when it "
+            "finishes."
+        )
+    else:
+        message = _(
+            "The batch's upload is queued, but no worker is running: it waits until one starts."
+        )
+    raise Refused("batch.busy", message, params={"seconds": int(settings.LOCK_TTL_SECONDS)})
 
 
 def resume_stalled_uploads() -> list[int]:
