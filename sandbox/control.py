@@ -68,6 +68,7 @@ class Control:
             ("DELETE", "/_sandbox/faults"): self.clear_faults,
             ("GET", "/_sandbox/stats"): lambda body, request: self.stats.snapshot(),
             ("POST", "/_sandbox/stats/reset"): self.reset_stats,
+            ("GET", "/_sandbox/stats/arrivals"): lambda body, request: self.stats.arrivals(),
             ("GET", "/_sandbox/follows"): lambda body, request: {
                 "follows": buyer_api.followed(
                     self.store, request.query.get("app_key", ""), request.query.get("member_id")

@@ -1,7 +1,11 @@
-"""Gateway call counters per API name (for /_sandbox/stats)."""
+"""Gateway call counters per API name (for /_sandbox/stats), and when each call arrived (for
+/_sandbox/stats/arrivals: a rate limit is judged by the times its calls reached the gateway)."""
 
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
+
+ARRIVALS_KEPT = 200_000
 
 
 class CallStats:
@@ -9,10 +13,20 @@ class CallStats:
         self._lock = threading.Lock()
         self._calls: Counter[str] = Counter()
         self._refused: Counter[str] = Counter()  # gateway refusals by code (e.g. quota)
+        self._arrivals: deque[float] = deque(maxlen=ARRIVALS_KEPT)
 
     def count(self, api_name: str) -> None:
+        arrived = time.monotonic()
         with self._lock:
             self._calls[api_name] += 1
+            self._arrivals.append(arrived)
+
+    def arrivals(self) -> dict:
+        """Each call's arrival, in seconds since the first one kept (the last ARRIVALS_KEPT)."""
+        with self._lock:
+            times = list(self._arrivals)
+        first = times[0] if times else 0.0
+        return {"arrivals": [round(t - first, 6) for t in times]}
 
     def refuse(self, code: str) -> None:
         with self._lock:
@@ -29,3 +43,4 @@ class CallStats:
         with self._lock:
             self._calls.clear()
             self._refused.clear()
+            self._arrivals.clear()

@@ -8,8 +8,19 @@ import pytest
 import requests
 from django.conf import settings
 
-# The scoreboard line at the end of the suite and its `scoreboard` fixture (issue 19).
+import tests.fuzz_profiles  # noqa: F401 - loads the Hypothesis profile before any test module
+
+# The scoreboard line at the end of the suite and its `scoreboard` fixture.
 pytest_plugins = ["tests.scoreboard"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_redis():
+    """Start this test process's embedded Redis (its own data folder under xdist,
+    tests/isolation.py), unless the run is against REDIS_URL. Settings never start it."""
+    from erp1688.embedded_redis import ensure_embedded_redis_for_settings
+
+    ensure_embedded_redis_for_settings()
 
 
 class SandboxGateway:
@@ -124,3 +135,13 @@ def staff_user(db):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every Hypothesis test is a `fuzz` test, so `make test-fast` can leave them out."""
+    from hypothesis import is_hypothesis_test
+
+    fuzz = pytest.mark.fuzz
+    for item in items:
+        if is_hypothesis_test(getattr(item, "obj", None)):
+            item.add_marker(fuzz)

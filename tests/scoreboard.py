@@ -6,8 +6,9 @@
 Tests count what they did through the `scoreboard` fixture; `compare()` is the one way a test
 checks a mirror against an independent walk of the sandbox, so "rows compared / lost /
 duplicates" are counted where the comparison is made (and the test still fails on a loss).
-Loaded by tests/conftest.py (`pytest_plugins`); the suite runs in one process, so plain
-counters suffice.
+Loaded by tests/conftest.py (`pytest_plugins`). In a parallel run (pytest-xdist) each worker
+counts in its own process and hands its counts to the controller when it finishes, which adds
+them up and prints the one line.
 """
 
 from collections import Counter
@@ -72,12 +73,29 @@ def scoreboard() -> Scoreboard:
     return BOARD
 
 
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "load: the load test (20 shops, 4 workers, ~40 s; tests/test_load.py)"
-    )
+def _is_xdist_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _is_xdist_worker(session.config):
+        session.config.workeroutput["scoreboard"] = dict(BOARD.counts)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """A worker finished (xdist, in the controller): add its counts."""
+    BOARD.counts.update(getattr(node, "workeroutput", {}).get("scoreboard", {}))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if _is_xdist_worker(config):
+        return
+    from hypothesis import settings as hypothesis_settings
+
     terminalreporter.write_sep("-", "scoreboard")
     terminalreporter.write_line(BOARD.line())
+    terminalreporter.write_line(
+        f"hypothesis profile: {hypothesis_settings.get_current_profile_name()} "
+        f"(default {hypothesis_settings.default.max_examples} examples a test)"
+    )

@@ -47,6 +47,7 @@ def test_dashboard_is_staff_only(staff_client):
     assert "永康五金旗舰店" in page.content.decode()
 
 
+@pytest.mark.system
 def test_production_settings_refuse_missing_secrets(tmp_path):
     env = {"ERP_ENV": "production", "PATH": "/usr/bin:/bin", "ERP_DATA_DIR": str(tmp_path)}
     proc = subprocess.run(

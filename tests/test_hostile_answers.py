@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from sync.open1688 import Open1688Client, Open1688Error
 from sync.open1688 import answers as parsers
+from tests.fuzz_profiles import examples
 from tests.open1688.scripted_gateway import APP_KEY, APP_SECRET, Answer, ScriptedGateway
 
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
@@ -179,7 +180,7 @@ def _clean_or_typed(parser, answer) -> None:
 
 
 FUZZ = settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=2000,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -193,6 +194,7 @@ def test_template_answers_parse(parser):
     )
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("parser", list(TEMPLATES), ids=lambda p: p.__name__)
 def test_hostile_shaped_answers_give_a_value_or_a_typed_error(parser):
     @FUZZ
@@ -234,7 +236,7 @@ def _list_over_http(gateway, client, body: bytes) -> None:
         client.list_products("token-" + "x" * 30)
 
 
-@settings(max_examples=100, deadline=3000, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(100), deadline=3000, suppress_health_check=list(HealthCheck))
 @given(
     body=st.one_of(
         st.binary(max_size=200),

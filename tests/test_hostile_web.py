@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.factories import UserFactory
+from tests.fuzz_profiles import examples
 from tests.test_permission_matrix import rows, world
 
 # Writes queue their jobs on commit (django-rq), so requests run in committed transactions.
@@ -87,7 +88,7 @@ def site(client, redis_conn, sandbox):
 
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     database=None,

@@ -36,7 +36,7 @@ from tests.factories import UserFactory
 from tests.test_fault_matrix import local_skus, sandbox_skus
 from tests.test_reliability_redis import own_redis  # noqa: F401 - the fixture
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 STOCK = "alibaba.product.modifyStock"
 GET = "alibaba.product.get"
 LOCK_TTL = 2

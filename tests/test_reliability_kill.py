@@ -18,7 +18,7 @@ from sync.gateway import make_client
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
 from tests.child_processes import LOCK_TTL, ROOT, child_env, horse_of, wait_for
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 
 def sandbox_truth(sandbox, shop) -> tuple[set[int], dict]:

@@ -23,7 +23,7 @@ from sync.locks import LockLost, held_lock, holder
 from sync.scheduling import fail_dead_runs
 from tests.conftest import run_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parent.parent
 
 

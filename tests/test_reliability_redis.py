@@ -21,7 +21,7 @@ from erp1688.embedded_redis import AOF_NAME, RDB_NAME, ensure_embedded_redis, st
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
 from tests.conftest import run_worker
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
 
 class EmbeddedRedis:

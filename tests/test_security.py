@@ -220,6 +220,7 @@ def _check_deploy(env: dict[str, str]) -> subprocess.CompletedProcess:
         ({"FIELD_ENCRYPTION_KEY": "notakey"}, "FIELD_ENCRYPTION_KEY: key 1 of 1 is not a valid"),
     ],
 )
+@pytest.mark.system
 def test_production_check_deploy_refuses(tmp_path, overrides, message):
     proc = _check_deploy(_production_env(tmp_path, **overrides))
     assert proc.returncode != 0
@@ -229,6 +230,7 @@ def test_production_check_deploy_refuses(tmp_path, overrides, message):
         assert overrides["FIELD_ENCRYPTION_KEY"] not in proc.stderr  # a key is never echoed
 
 
+@pytest.mark.system
 def test_production_check_deploy_is_clean_with_good_settings(tmp_path):
     """What .ci/run runs: secure cookies, HSTS, SSL redirect... no warning at all."""
     env = _production_env(tmp_path)

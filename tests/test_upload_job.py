@@ -211,6 +211,7 @@ def test_server_error_that_did_not_apply_is_sent_once_more_after_checking(sandbo
     assert_one_offer_per_item(sandbox, batch)
 
 
+@pytest.mark.system
 @pytest.mark.usefixtures("instant_audit")
 def test_worker_killed_during_add_leaves_no_duplicate_after_rerun(
     sandbox, connected_shop, redis_conn

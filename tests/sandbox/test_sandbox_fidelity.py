@@ -243,6 +243,7 @@ def test_bad_switches_are_refused(gateway):
         assert "error" in answer
 
 
+@pytest.mark.system
 def test_serve_flags_set_the_default_switches(tmp_path):
     command = [
         sys.executable, "-m", "sandbox", "serve", "--port", "0",

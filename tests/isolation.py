@@ -1,0 +1,50 @@
+"""Each test worker of a parallel run (pytest-xdist) gets its own world.
+
+Loaded with `-p tests.isolation` (pyproject addopts), so it runs before pytest-django reads the
+settings. In a worker process (PYTEST_XDIST_WORKER = gw0, gw1, ...) it points:
+
+- ERP_DATA_DIR at a folder of the worker's own, so each worker has its own embedded Redis,
+  SQLite test database and staged pictures;
+- REDIS_URL, when the run is against a real Redis server, at database 1 + the worker's number
+  (database 0 stays the app's), so one worker's flush never empties another's queues.
+
+pytest-django names each worker's test database itself (test_..._gw0), and each worker starts
+its own sandbox gateway (tests/conftest.py), so nothing else is shared. Without xdist nothing
+changes.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+REDIS_DATABASES = 16  # redis-server's default `databases`
+
+
+def redis_url_for_database(url: str, number: int) -> str:
+    """`url` with its database number replaced (redis://host:port/N or unix://path?db=N)."""
+    parts = urlsplit(url)
+    if parts.scheme == "unix":
+        query = dict(parse_qsl(parts.query))
+        query["db"] = str(number)
+        return f"unix://{parts.path}?{urlencode(query)}"
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+def isolate(environ) -> None:
+    worker = environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    number = int(worker.removeprefix("gw"))
+    base = Path(environ.get("ERP_DATA_DIR") or ROOT / "data" / "test")
+    environ["ERP_DATA_DIR"] = str(base / worker)
+    if environ.get("REDIS_URL"):
+        if number + 1 >= REDIS_DATABASES:
+            raise RuntimeError(
+                f"{worker}: a shared Redis server has {REDIS_DATABASES} databases; "
+                "run fewer test workers (-n)"
+            )
+        environ["REDIS_URL"] = redis_url_for_database(environ["REDIS_URL"], number + 1)
+
+
+isolate(os.environ)
