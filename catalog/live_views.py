@@ -22,6 +22,7 @@ from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import PriceStockChange, Product
 from erp1688.refusals import Refused, show_refusal
 from sync import live_edits, live_ownership
+from sync.workers import waiting_note
 
 VIEW = "catalog.view_liveedit"
 MAX_SHOWN_OFFERS = 200
@@ -253,6 +254,8 @@ def live_apply(request, pk):
         show_refusal(request, refused)
     else:
         messages.success(request, _("Sent to the queue: 1688 is being updated."))
+        if note := waiting_note(live_edits.QUEUE):
+            messages.warning(request, note)
     return redirect("catalog:live_detail", pk=pk)
 
 

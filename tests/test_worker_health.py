@@ -21,6 +21,7 @@ from catalog.live_models import LiveEdit
 from catalog.models import UploadBatch
 from catalog.staging import check_batch_open
 from erp1688.refusals import Refused
+from sync.catalog_sync import start_run, sync_shop
 from sync.upload.queue import enqueue_upload, lock_key, refuse_if_busy
 from sync.workers import HEARTBEAT_GRACE, worker_health
 from tests.child_processes import ROOT, child_env, wait_for
@@ -169,6 +170,22 @@ def test_sync_now_and_submit_say_the_work_waits_for_a_worker(client, world, redi
     )
     shown = [str(m) for m in answer.context["messages"]]
     assert any("is queued" in m for m in shown) and NO_WORKER in shown
+
+
+def test_applying_a_live_edit_says_it_waits_for_a_worker(client, sandbox, connected_shop):
+    from tests.test_live_edit_truth import draft, stock_skus
+
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 3, "seed": 29})
+    assert sync_shop(start_run(connected_shop, kind="full")).status == "succeeded"
+    author = UserFactory(username="health-operator", roles=["operator"])
+    operation = draft(author, stock_skus(connected_shop, 1)[0])
+    client.force_login(author)
+    answer = client.post(
+        reverse("catalog:live_apply", args=[operation.pk]), HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    shown = [str(m) for m in answer.context["messages"]]
+    assert any("Sent to the queue" in m for m in shown) and NO_WORKER in shown
+    assert "worker-warning" in answer.content.decode()  # the result page says it too
 
 
 # --- refusals that name what they wait for ----------------------------------------------------
