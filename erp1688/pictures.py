@@ -47,7 +47,7 @@ def unreadable() -> PictureRefused:
 
 
 def too_many_pixels(width: int = 0, height: int = 0) -> PictureRefused:
-    maximum = f"{settings.PICTURE_MAX_PIXELS / 1_000_000:g}"
+    maximum = f"{settings.PICTURE_MAX_PIXELS / 1_000_000:.10g}"
     if not (width and height):  # Pillow itself refused it, beyond its own limit
         return PictureRefused(
             "image.too_large",
