@@ -126,6 +126,7 @@ RQ_QUEUES = {
     for name in ("default", "sync", "upload")
 }
 RQ_SHOW_ADMIN_LINK = True
+RQ = {"WORKER_CLASS": "sync.worker_class.Worker"}
 # The RQ stats API (/admin/rq/stats.json) for a monitoring probe without a session: open to this
 # bearer token only when one is set (erp1688/rq_gate.py); every other RQ page is superusers' only.
 RQ_API_TOKEN = env.str("RQ_API_TOKEN", "")

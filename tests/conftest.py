@@ -114,7 +114,7 @@ def connected_shop(sandbox, db):
 
 def run_worker(*queues: str) -> None:
     """Run a real RQ worker in burst mode until the queues are empty (no fork: same process)."""
-    from rq import SimpleWorker
+    from sync.worker_class import SimpleWorker
 
     connection = django_rq.get_connection("default")
     names = queues or ("default", "sync", "upload")

@@ -325,7 +325,7 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
             "upload",
             "--burst",
             "--worker-class",
-            "rq.SimpleWorker",
+            "sync.worker_class.SimpleWorker",
         ],  # fmt: skip
         cwd=ROOT,
         env={

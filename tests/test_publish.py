@@ -295,7 +295,7 @@ def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
             "upload",
             "--burst",
             "--worker-class",
-            "rq.SimpleWorker",
+            "sync.worker_class.SimpleWorker",
         ],  # fmt: skip
         cwd=ROOT,
         env={**child_env(sandbox), "ERP_DATA_DIR": str(settings.DATA_DIR)},
