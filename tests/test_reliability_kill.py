@@ -56,7 +56,8 @@ def test_sigkilled_sync_is_failed_requeued_and_finished_by_a_fresh_worker(
     killed_run = enqueue_sync(shop)
     command = [sys.executable, "manage.py", "rqworker", "sync", "--burst"]
     if victim == "worker":
-        command += ["--worker-class", "sync.worker_class.SimpleWorker"]  # the job runs in this very process
+        # The job runs in this very process.
+        command += ["--worker-class", "sync.worker_class.SimpleWorker"]
     env = child_env(sandbox)
     child = subprocess.Popen(  # noqa: S603
         command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
