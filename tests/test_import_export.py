@@ -41,6 +41,7 @@ from catalog.importing import (
 from catalog.models import UploadBatch, UploadItem
 from catalog.resources import COLUMN_NAMES
 from erp1688.refusals import PermissionRefused, Refused
+from tests.child_processes import wait_for
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory, UserFactory
 from tests.fuzz_profiles import examples
 
@@ -589,8 +590,7 @@ def test_an_abandoned_preview_expires_and_leaves_nothing(importer, storage, sett
     batch = UploadBatchFactory()
     preview = preview_import(user=importer, batch=batch, upload=upload(csv_bytes([row()])))
     assert storage.keys() != []
-    time.sleep(1.3)
-    assert storage.keys() == []
+    wait_for(lambda: storage.keys() == [], 10, "the preview to expire")
     with pytest.raises(Refused) as refused:
         confirm_import(user=importer, batch=batch, name=preview.name)
     assert refused.value.code == "import.expired"

@@ -19,6 +19,7 @@ from django.utils import translation
 from catalog.models import Product, SyncRun
 from erp1688.embedded_redis import AOF_NAME, RDB_NAME, ensure_embedded_redis, stop_embedded_redis
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
+from tests.child_processes import wait_for
 from tests.conftest import run_worker
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
@@ -45,6 +46,13 @@ class EmbeddedRedis:
             except ProcessLookupError:
                 return
             time.sleep(0.05)
+
+    def has_written(self, data: bytes) -> bool:
+        """Whether the append-only file (one file, or Redis 7's folder of them) holds `data`."""
+        aof = self.folder / AOF_NAME
+        files = [aof] if aof.is_file() else [f for f in aof.glob("*") if f.is_file()]
+        files += list(self.folder.glob("appendonlydir/*"))
+        return any(data in f.read_bytes() for f in files)
 
     def start(self) -> None:
         assert ensure_embedded_redis(self.folder) == self.url
@@ -94,7 +102,11 @@ def test_a_queued_job_survives_a_crash_of_the_server(
 ):
     seed(sandbox, connected_shop)
     run = enqueue_sync(connected_shop)
-    time.sleep(1.5)  # appendfsync everysec: at most the last second can be lost
+    # appendfsync everysec: at most the last second can be lost. A SIGKILL of the server (not
+    # of the machine) keeps what it has written, so wait until the job is in its append-only file.
+    wait_for(
+        lambda: own_redis.has_written(run.job_id.encode()), 10, "the job in the append-only file"
+    )
     own_redis.crash()
     scoreboard.kill()
     own_redis.start()
