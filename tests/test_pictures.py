@@ -151,3 +151,18 @@ def test_both_paths_flatten_transparency_on_white():
 def test_an_acceptable_picture_is_kept_as_it_is():
     opaque = png()
     assert publishing.acceptable_picture(opaque) == (opaque, "png")
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://127.0.0.1:6379/a.jpg", "http://2130706433/a.jpg", "http://[::ffff:a9fe:a9fe]/x"],
+)
+def test_image_search_refuses_an_address_into_the_machine_before_any_call(address, scoreboard):
+    """1688 fetches the address of an image search, not this server; the address itself is
+    still checked like the guarded fetch's (no name is resolved: x.test stays acceptable)."""
+    scoreboard.hostile()
+    with pytest.raises(Refused) as refused, translation.override("en"):
+        sourcing.search_by_image(user=None, image_url=address)
+    assert refused.value.code == "search.bad_query"
+    with translation.override("en"):
+        assert "is a private, local or reserved address" in refused.value.message
