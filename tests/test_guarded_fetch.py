@@ -302,7 +302,7 @@ def test_a_slow_server_is_cut_off_at_the_total_deadline(route, every, reachable,
     seconds = time.monotonic() - started
     print(f"\n{route} every {every} s: refused after {seconds:.2f} s")
     assert refused.code == "fetch.deadline"
-    assert 1.9 <= seconds < 2.5
+    assert 1.9 <= seconds < 3.0  # the deadline, plus a loaded machine's wake-up
     with translation.override("en"):
         assert refused.message == "the download did not finish within 2 seconds"
 
@@ -312,7 +312,7 @@ def test_the_deadline_counts_every_hop_of_a_redirect_chain(reachable, settings, 
     started = time.monotonic()
     to = reachable.url("/slow?every=0.5")
     refused = refusal(reachable.url(f"/redirect?to={to}"))
-    assert refused.code == "fetch.deadline" and time.monotonic() - started < 2.5
+    assert refused.code == "fetch.deadline" and time.monotonic() - started < 3.0
 
 
 def test_an_endless_body_is_cut_at_the_byte_cap(reachable, settings, scoreboard):
@@ -466,7 +466,7 @@ def test_a_tls_handshake_dripped_slowly_is_cut_at_the_deadline(names, settings, 
         stop.set()
         listener.close()
     assert refused.code == "fetch.deadline"
-    assert 1.9 <= time.monotonic() - started < 2.5
+    assert 1.9 <= time.monotonic() - started < 3.0
 
 
 # --- end to end: staging, then the publish job -----------------------------------------------
