@@ -281,7 +281,7 @@ class ProductAdmin(RefusingActionsMixin, admin.ModelAdmin):
         node = CategoryNode.objects.filter(
             shop_id=product.shop_id, category_id=product.category_id
         ).first()
-        name = str(node) if node else (product.raw or {}).get("categoryName", "")
+        name = str(node) if node else product_selectors.category_name(product.raw)
         return f"{name} ({product.category_id})" if name else (product.category_id or "—")
 
     @admin.display(description=_("Price ranges"))

@@ -178,6 +178,7 @@ class Product(models.Model):
                 fields=["status", "remote_modified_at", "id"], name="product_status_modified"
             ),
             models.Index(fields=["delisted_at"], name="product_delisted"),
+            models.Index(fields=["category_id"], name="product_category"),
         ]
 
     def __str__(self):

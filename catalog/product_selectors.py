@@ -33,7 +33,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import PriceStockChange, Product, Sku
+from catalog.models import CategoryNode, PriceStockChange, Product, Sku
 from sync.open1688.types import image_url
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -109,6 +109,7 @@ def product_list_queryset() -> QuerySet[Product]:
             ),
             high_price=Coalesce(_tier_price(0), _sku_figure(Max, "price")),
             last_change_at=last_change,
+            category_name=_category_name_expression(),
         )
     )
 
@@ -163,12 +164,43 @@ def filter_changed_within(products: QuerySet[Product], days: int) -> QuerySet[Pr
     )
 
 
+CATEGORY_NODE_LIMIT = 500  # category ids a name may stand for (a tree holds a few thousand)
+
+
+def category_name(raw) -> str:
+    """The category name 1688 sent with the offer, in the shape the sync stored it.
+
+    A detail answer (alibaba.product.get) nests it under `productInfo`; a list item, or a
+    buyer-side detail, carries it at the top level; a list item of the seller's own list may
+    carry none (then the category tree, CategoryNode, names the id)."""
+    if not isinstance(raw, dict):
+        return ""
+    info = raw.get("productInfo")
+    name = info.get("categoryName") if isinstance(info, dict) else None
+    return str(name or raw.get("categoryName") or "")
+
+
+def _category_name_expression():
+    return Coalesce(KT("raw__productInfo__categoryName"), KT("raw__categoryName"))
+
+
 def filter_category(products: QuerySet[Product], text: str) -> QuerySet[Product]:
-    """By the category name 1688 sent with the offer (or its numeric id)."""
+    """By the category's name (the one sent with the offer, or the cached category tree's) or
+    its numeric id. Each name test is its own OR branch so each can use its own index
+    (migrations 0010 and 0019 on PostgreSQL)."""
     text = text.strip()
     if text.isdigit() and len(text) <= 18:
         return products.filter(category_id=int(text))
-    return products.filter(raw__categoryName__icontains=text)
+    named = Q(raw__productInfo__categoryName__icontains=text) | Q(raw__categoryName__icontains=text)
+    from_tree = list(
+        CategoryNode.objects.filter(Q(name__icontains=text) | Q(path__icontains=text))
+        .order_by()
+        .values_list("category_id", flat=True)
+        .distinct()[:CATEGORY_NODE_LIMIT]
+    )
+    if from_tree:
+        named |= Q(category_id__in=from_tree)
+    return products.filter(named)
 
 
 def money(value) -> str:

@@ -310,3 +310,39 @@ def test_sku_prices_as_1688_has_them(viewer):
     assert prices[priced.pk] == "¥12.00"
     assert prices[own.pk] == "≥1件 ¥9.50"
     assert prices[shared.pk] not in ("—", "")  # "the offer's tiers", in the page's language
+
+
+@pytest.mark.django_db(transaction=True)
+def test_category_filter_matches_offers_as_the_sync_stored_them(sandbox, connected_shop, client):
+    """Synced over HTTP: a detail answer nests categoryName under productInfo; a list item
+    carries none, and the shop's category tree names its id."""
+    from catalog.models import CategoryNode, Product
+    from sandbox.catalog_gen import CATEGORIES
+    from sync.categories import refresh_tree
+    from sync.jobs import enqueue_sync
+    from tests.conftest import run_worker
+
+    names = {category.category_id: category.name for category in CATEGORIES}
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 12, "seed": 29})
+    enqueue_sync(connected_shop)
+    run_worker("sync")
+    products = list(Product.objects.filter(shop=connected_shop))
+    assert len(products) == 12
+    assert all("categoryName" not in p.raw for p in products)  # not at the top level
+    client.force_login(UserFactory(username="boss", is_superuser=True))
+    category_id = products[0].category_id
+    name = names[category_id]
+    expected = {p.pk for p in products if name in names[p.category_id]}
+    response = client.get(LIST, {"category": name})
+    assert {p.pk for p in records(response)} == expected
+    assert name in response.content.decode()  # the rows name their category
+    assert {p.pk for p in records(client.get(LIST, {"category": str(category_id)}))} == {
+        p.pk for p in products if p.category_id == category_id
+    }
+
+    # A list-shaped raw answer without the name: the category tree, read from 1688, names it.
+    Product.objects.filter(pk=products[0].pk).update(raw={"productID": products[0].offer_id})
+    assert products[0].pk not in {p.pk for p in records(client.get(LIST, {"category": name}))}
+    refresh_tree(connected_shop)
+    assert CategoryNode.objects.filter(category_id=category_id).exists()
+    assert products[0].pk in {p.pk for p in records(client.get(LIST, {"category": name}))}
