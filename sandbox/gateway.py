@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from . import (
     buyer_api,
     category_api,
+    increment_edit,
     logistics,
     new_product,
     oauth,
@@ -80,6 +81,10 @@ APIS: dict[tuple[str, str], Api] = {
     (PRODUCT, "alibaba.product.get"): Api(product_api.get_product, required=("productID",)),
     (PRODUCT, "alibaba.product.add"): Api(product_api.add_product),
     (PRODUCT, "alibaba.product.edit"): Api(product_api.edit_product, required=("productID",)),
+    # No `alibaba.` prefix, as practitioners call it (sandbox/increment_edit.py).
+    (PRODUCT, "product.increment.editInfo"): Api(
+        increment_edit.edit_info, required=("catId", "scene", "offerId", "dataBody")
+    ),
     (PRODUCT, "alibaba.product.modifyStock"): Api(
         product_api.modify_stock, required=("productStockChange",)
     ),
