@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from catalog.models import Alert, PriceStockChange, Product, Shop, SyncRun, UploadBatch
 from catalog.product_views import requires
 from erp1688.refusals import PermissionRefused, Refused
-from sync import alerts
+from sync import alerts, live_edit_writes
 from sync import services as sync_services
 from sync.workers import waiting_note
 
@@ -240,6 +240,7 @@ def shop_detail(request, pk):
         run.problem = alerts.explain(run)
     problems = list(shop.data_problems.order_by("-last_seen_at", "offer_id")[:DATA_PROBLEMS_SHOWN])
     context = {"row": shop_rows([shop])[0], "runs": runs, "data_problems": problems}
+    context["edit_api"] = live_edit_writes.edit_api_for(shop)
     return render(request, "catalog/shop_detail.html", context)
 
 

@@ -3,7 +3,8 @@ before → after per SKU, tier or offer), apply it (a job), undo it (another pre
 
 The job, per offer: re-read the offer (`alibaba.product.get`); a line whose value on 1688 is no
 longer the one the plan started from was changed on 1688 since the last sync — a conflict,
-left alone; write the other lines (`product.edit` for prices, `modifyStock` for stock,
+left alone; write the other lines (tier prices by `product.increment.editInfo` where the shop
+may, SKU prices by a full `product.edit`: sync/live_edit_writes.py; `modifyStock` for stock,
 `expire`/`republish` for delist/relist), every call through the shared rate limit
 (sync.gateway); re-read to confirm; mirror the confirmed values and write one change-log row
 per value, marked as made by this ERP for the user who applied it. The local modify stamp is
@@ -33,7 +34,7 @@ from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.messages import Message, as_text, stored
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku
 from erp1688.refusals import Refused, require
-from sync import alerts, live_settle
+from sync import alerts, live_edit_writes, live_settle
 from sync.catalog_sync import DELISTED_STATUSES
 from sync.gateway import call_as_shop, client_or_new, may_land_later, wait_for_late_apply
 from sync.live_ownership import require_owner
@@ -766,8 +767,8 @@ def _write(operation, shop, client, detail: ProductDetail, lines: list[LiveEditL
         increment = operation.params.get("mode") == "adjust"
         change = stock_change(detail, lines, increment=increment)
         call_as_shop(shop, client, client.modify_stock, [change], increment=increment)
-    else:
-        call_as_shop(shop, client, client.edit_product, offer_id, price_edit(detail, lines))
+    else:  # tier prices alone by the incremental edit where granted (sync/live_edit_writes.py)
+        live_edit_writes.write_prices(shop, client, detail, lines)
 
 
 def stock_change(detail: ProductDetail, lines: list[LiveEditLine], *, increment: bool) -> dict:
@@ -789,37 +790,6 @@ def stock_change(detail: ProductDetail, lines: list[LiveEditLine], *, increment:
     else:
         change["productAmountChange"] = amount(lines[0])
     return change
-
-
-def price_edit(detail: ProductDetail, lines: list[LiveEditLine]) -> dict:
-    """`alibaba.product.edit` fields: the SKUs as 1688 just gave them with the new prices, or
-    the offer's tiers with the new prices. Only the changed structure is sent (an edit keeps
-    what it does not name: docs/protocol.md)."""
-    sku_prices = {line.remote_sku_id: line.after for line in lines if line.field == Field.PRICE}
-    tier_prices = {
-        line.tier_start_quantity: line.after for line in lines if line.field == Field.TIER_PRICE
-    }
-    fields: dict = {}
-    if sku_prices:
-        info = (detail.raw.get("productInfo") or {}) if isinstance(detail.raw, dict) else {}
-        skus = []
-        for raw in info.get("skuInfos") or []:
-            sku = dict(raw)
-            if int(sku.get("skuId") or 0) in sku_prices:
-                sku["price"] = sku_prices[int(sku["skuId"])]
-            skus.append(sku)
-        fields["skuInfos"] = skus
-    if tier_prices:
-        fields["saleInfo"] = {
-            "priceRanges": [
-                {
-                    "startQuantity": tier.start_quantity,
-                    "price": tier_prices.get(tier.start_quantity, str(tier.price)),
-                }
-                for tier in detail.price_ranges
-            ]
-        }
-    return fields
 
 
 # Platform refusals in plain words. Codes beyond the gateway's are not attested: matched by
