@@ -21,7 +21,7 @@ from catalog import item_schema, selectors, services, textformats
 from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import ShopPublishing, UploadBatch, UploadItem
-from catalog.staging import locked_reason
+from catalog.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
 from catalog.validation import IMAGES_MAX
 from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
 from sync import services as sync_services
@@ -84,7 +84,7 @@ def batch_detail(request, pk):
         "show": show,
         "filters": filters,
         "locked": batch.is_locked,
-        "editable": list(UploadItem.NOT_UPLOADED),
+        "editable": list(EDITABLE),
         "bulk_form": BulkEditForm(batch=batch),
         "publishing": ShopPublishing.objects.filter(shop_id=batch.shop_id).first(),
     }
@@ -160,6 +160,22 @@ def batch_retry(request, pk):
         show_refusal(request, refused)
     else:
         messages.success(request, _("Failed items will be uploaded again."))
+        if note := waiting_note("upload"):
+            messages.warning(request, note)
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
+def batch_resubmit(request, pk):
+    """Items rejected in 1688's audit, corrected, go back to 1688 as edits of their offers."""
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        sync_services.resubmit_rejected(user=request.user, batch=batch)
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        messages.success(request, _("Rejected items are sent to 1688's audit again."))
         if note := waiting_note("upload"):
             messages.warning(request, note)
     return _detail(pk)
@@ -384,8 +400,8 @@ def item_edit(request, pk, item_pk):
     if item.batch.is_locked:
         messages.error(request, locked_reason(item.batch))
         return _detail(pk)
-    if item.status not in UploadItem.NOT_UPLOADED:
-        messages.error(request, _("Only pending or failed items can be changed."))
+    if item.status not in EDITABLE:
+        messages.error(request, NOT_EDITABLE_MESSAGE)
         return _detail(pk)
     return _item_page(request, item.batch, item)
 
@@ -399,7 +415,13 @@ def item_delete(request, pk, item_pk):
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        messages.success(request, _("Item deleted."))
+        rejected = item.status == UploadItem.Status.REJECTED
+        messages.success(
+            request,
+            _("Item removed from the batch; its rejected offer stays in 1688's seller centre.")
+            if rejected
+            else _("Item deleted."),
+        )
     return _detail(pk)
 
 

@@ -10,6 +10,7 @@ copying offers, syncing and connecting shops (they talk to 1688 or queue jobs) �
 """
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from catalog.bulk_edit import bulk_edit
 from catalog.messages import render_errors
@@ -47,6 +48,12 @@ def save_item(*, user, item: UploadItem) -> UploadItem:
             batch = locked_batch(stored.batch_id)
             stored = UploadItem.objects.select_for_update().get(pk=item.pk)
             check_item_editable(stored, batch)
+            if stored.remote_offer_id and item.cargo_number != stored.cargo_number:
+                # The 货号 finds the item's (rejected) offer on 1688 again: it stays.
+                raise Refused(
+                    "item.cargo_locked",
+                    _("The cargo number of an item already on 1688 cannot change."),
+                )
         item.batch = batch
         # Checked again under the batch lock: another request may have taken the cargo number.
         errors = validate_items([item])[0]
@@ -63,7 +70,8 @@ def save_item(*, user, item: UploadItem) -> UploadItem:
 
 
 def delete_item(*, user, item: UploadItem) -> None:
-    """Delete a staged item not yet sent. Refused: `batch.locked`, `item.not_editable`."""
+    """Delete a staged item not yet sent, or one rejected in audit (its offer stays on 1688,
+    rejected, for the seller centre). Refused: `batch.locked`, `item.not_editable`."""
     require(user, "catalog.delete_uploaditem")
     with transaction.atomic():
         batch = locked_batch(item.batch_id)
@@ -97,8 +105,6 @@ def set_batch_publishing(
     """Override the shop's default freight template and send-goods address for one batch
     (None: the shop's default). Only ids 1688 listed for the shop (freight template 0 and 1 are
     everyone's). Refused: `batch.locked`, `batch.bad_publishing`."""
-    from django.utils.translation import gettext_lazy as _
-
     from catalog.models import ShopPublishing
 
     require(user, "catalog.change_uploadbatch")

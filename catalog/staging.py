@@ -12,6 +12,10 @@ from sync.workers import worker_health
 
 # Kept for callers that import it from here; the rule lives on the model.
 LOCKED_BATCH_STATUSES = UploadBatch.LOCKED_STATUSES
+# What staff may change or remove: not yet sent, or rejected in 1688's audit (corrected, then
+# resubmitted as an edit of its offer: sync/upload/resubmit.py).
+EDITABLE = (*UploadItem.NOT_UPLOADED, UploadItem.Status.REJECTED)
+NOT_EDITABLE_MESSAGE = _("Only pending, failed or rejected items can be changed.")
 
 
 def check_batch_open(batch: UploadBatch) -> None:
@@ -36,8 +40,8 @@ def locked_reason(batch: UploadBatch):
 def check_item_editable(item: UploadItem, batch: UploadBatch | None = None) -> None:
     """Refused `batch.locked`, or `item.not_editable` for an item already sent."""
     check_batch_open(batch or item.batch)
-    if item.status not in UploadItem.NOT_UPLOADED:
-        raise Refused("item.not_editable", _("Only pending or failed items can be changed."))
+    if item.status not in EDITABLE:
+        raise Refused("item.not_editable", NOT_EDITABLE_MESSAGE)
 
 
 def locked_batch(batch_id: int) -> UploadBatch:

@@ -49,6 +49,7 @@ urlpatterns = [
     path("batches/<int:pk>/validate/", batch_views.batch_validate, name="batch_validate"),
     path("batches/<int:pk>/submit/", batch_views.batch_submit, name="batch_submit"),
     path("batches/<int:pk>/retry/", batch_views.batch_retry, name="batch_retry"),
+    path("batches/<int:pk>/resubmit/", batch_views.batch_resubmit, name="batch_resubmit"),
     path("batches/<int:pk>/import/", import_views.batch_import, name="batch_import"),
     path(
         "batches/<int:pk>/import/confirm/",

@@ -205,10 +205,15 @@ def edit_product(call: "ApiCall") -> dict | Response:
         offer = store.load_offer(conn, product_id)
         if offer is None or offer.member_id != call.member_id:
             return not_found(product_id)
+        failed_audit = offer.info.get("status") in AUDIT_FAILED_STATUSES
         try:
             _apply_edit(store, conn, offer, fields)
         except OfferInvalid as error:
             return product_error(error.code, error.message)
+        if failed_audit:
+            from . import publish  # it imports this module
+
+            publish.reaudit(store, conn, offer, call.switches)
         offer.last_update_ms = store.clock.next_stamp(offer.last_update_ms)
         store.replace_offer(conn, offer)
     return {"success": True}

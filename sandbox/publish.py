@@ -290,6 +290,26 @@ def create_offer(call: "ApiCall", fields: dict, sale: dict, skus: list) -> Offer
     return offer
 
 
+def reaudit(store: Store, conn, offer: Offer, switches) -> None:
+    """An edit of an offer that failed audit puts it back into audit (the seller centre's
+    "修改后重新提交审核"), judged again on its edited title."""
+    verdict, reason = _verdict(offer.info.get("subject", ""), switches)
+    offer.info.pop(AUDIT_REASON_KEY, None)
+    seconds = float(switches.audit_seconds)
+    if seconds <= 0:
+        offer.info["status"] = verdict
+        if verdict == UNTREAD:
+            offer.info[AUDIT_REASON_KEY] = reason
+        return
+    offer.info["status"] = AUDITING
+    due = store.clock.now_ms() + int(seconds * 1000)
+    conn.execute(
+        "INSERT OR REPLACE INTO audits VALUES (?, ?, ?, ?)",
+        (offer.product_id, due, verdict, reason),
+    )
+    _note_due(store, due)
+
+
 def _verdict(subject: str, switches) -> tuple[str, str]:
     for word in switches.audit_reject_words:
         if word and word in subject:

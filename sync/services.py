@@ -46,6 +46,17 @@ def retry_failed(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
     return upload.enqueue_upload(batch) if queue else None
 
 
+def resubmit_rejected(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
+    """Queue the items rejected in 1688's audit again, as edits of their offers (never a second
+    offer under the same 货号: sync/upload/resubmit.py).
+
+    Refused: as submit_batch, and `batch.nothing_to_resubmit`.
+    """
+    require(user, "catalog.submit_uploadbatch")
+    upload.prepare_batch(batch, user=user, resubmit=True)
+    return upload.enqueue_upload(batch) if queue else None
+
+
 def copy_offers(
     *, user, batch: UploadBatch, offer_refs: str, client: Open1688Client | None = None
 ) -> upload.CopyResult:

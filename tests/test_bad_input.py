@@ -32,6 +32,7 @@ BATCH_URLS = [
     ("catalog:batch_validate", True),
     ("catalog:batch_submit", True),
     ("catalog:batch_retry", True),
+    ("catalog:batch_resubmit", True),
     ("catalog:batch_import", False),
     ("catalog:batch_import_confirm", True),
     ("catalog:batch_copy", False),
@@ -988,7 +989,7 @@ def test_an_uploaded_item_cannot_be_edited(staff_client):
     item = UploadItemFactory(status=UploadItem.Status.PUBLISHED, remote_offer_id=653120459876)
     url = reverse("catalog:item_edit", args=[item.batch.pk, item.pk])
     response = staff_client.post(url, {**GOOD_ITEM, "title": "改"}, follow=True)
-    assert "只能修改待上传或上传失败的商品" in messages_of(response)
+    assert "只能修改待上传、上传失败或审核未通过的商品" in messages_of(response)
     item.refresh_from_db()
     assert item.title != "改"
 

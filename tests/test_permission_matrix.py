@@ -106,6 +106,7 @@ TABLE = [
     ("django_rq:home", "get", None, None, SUPERUSER),
     ("catalog:batch_submit", "post", "batch", None, ("catalog.submit_uploadbatch",)),
     ("catalog:batch_retry", "post", "batch", None, ("catalog.submit_uploadbatch",)),
+    ("catalog:batch_resubmit", "post", "batch", None, ("catalog.submit_uploadbatch",)),
     # Shop health, alerts, the watchlist (issues 16 and 18).
     ("catalog:shop_list", "get", None, None, ("catalog.view_shop",)),
     ("catalog:shop_detail", "get", "shop", None, ("catalog.view_shop",)),

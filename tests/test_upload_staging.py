@@ -352,7 +352,7 @@ def test_uploaded_items_cannot_be_edited_and_unknown_ids_are_404(staff_client):
     answer = staff_client.get(
         reverse("catalog:item_edit", args=[item.batch_id, item.pk]), follow=True
     )
-    assert "只能修改待上传或上传失败的商品" in answer.content.decode()
+    assert "只能修改待上传、上传失败或审核未通过的商品" in answer.content.decode()
     assert staff_client.get(reverse("catalog:batch_detail", args=[999999])).status_code == 404
     other = UploadBatchFactory()
     assert (

@@ -33,11 +33,15 @@ def lock_key(batch_id: int) -> str:
     return f"upload:batch:{batch_id}"
 
 
-def prepare_batch(batch: UploadBatch, *, user=None, retry: bool = False) -> UploadBatch:
-    """The checks and state change of a submit (or a retry), without queueing.
+def prepare_batch(
+    batch: UploadBatch, *, user=None, retry: bool = False, resubmit: bool = False
+) -> UploadBatch:
+    """The checks and state change of a submit (or a retry, or a resubmit of rejected items),
+    without queueing.
 
     Refused: `shop.not_connected`, `batch.busy`, `batch.nothing_to_retry`,
-    `batch.nothing_to_upload`. The command's --inline runs it, then run_upload() in-process.
+    `batch.nothing_to_resubmit`, `batch.nothing_to_upload`. The command's --inline runs it,
+    then run_upload() in-process.
     """
     shop = Shop.objects.get(pk=batch.shop_id)
     if not shop.is_connected:
@@ -47,6 +51,10 @@ def prepare_batch(batch: UploadBatch, *, user=None, retry: bool = False) -> Uplo
             params={"shop": shop.name, "reason": render(shop.status_reason)},
         )
     refuse_if_busy(batch)
+    if resubmit:
+        from sync.upload.resubmit import reset_rejected  # it imports the run, which imports us
+
+        reset_rejected(batch)
     validate_batch(batch)  # also after a failure: staff may have fixed the item
     if retry:
         _reset_failed(batch)

@@ -234,25 +234,14 @@ def _upload_item(context: Context, item: UploadItem) -> None:
 def _send(context: Context, item: UploadItem) -> bool:
     """One publish of the item; True when it must be tried again at once (the shop switched to
     the other publish API because 1688 refused this app the first)."""
+    if item.remote_offer_id:  # a rejected offer resubmitted: edited, never added twice
+        from sync.upload.resubmit import resend_by_edit  # it uses this module's helpers
+
+        return resend_by_edit(context, item)
     shop, client = context.shop, context.client
     api = context.api or pub.choose_api(context.publishing, item, shop_id=shop.pk)
-    try:
-        _fetch_settings(context)  # both APIs need the freight template and address
-        paths = pub.pictures_to_photobank(shop, client, item, context.publishing)
-    except pub.PictureError as exc:
-        _set(
-            item,
-            status=S.FAILED,
-            remote_error_code="picture",
-            remote_error_message=as_text(exc.message),
-        )
-        return False
-    except (QuotaError, RateLimitTimeout) as exc:
-        raise _rate_limited(exc) from exc
-    except (AuthError, SignatureError, PermissionDeniedError) as exc:
-        raise UploadStopped(auth_reason(shop, exc)) from exc
-    except Open1688Error as exc:  # nothing was published: the item can be retried
-        _set(item, status=S.FAILED, remote_error_code="photobank", remote_error_message=str(exc))
+    paths = pictures(context, item)
+    if paths is None:
         return False
     freight, address = pub.freight_and_address(context.batch, context.publishing)
     if api == pub.Api.SCHEMA:
@@ -322,6 +311,28 @@ def _send(context: Context, item: UploadItem) -> bool:
     else:
         _adopt_after_read(context, item, answer)
     return False
+
+
+def pictures(context: Context, item: UploadItem) -> list[str] | None:
+    """The item's photobank paths, None when the item failed on its pictures."""
+    shop = context.shop
+    try:
+        _fetch_settings(context)  # both APIs need the freight template and address
+        return pub.pictures_to_photobank(shop, context.client, item, context.publishing)
+    except pub.PictureError as exc:
+        _set(
+            item,
+            status=S.FAILED,
+            remote_error_code="picture",
+            remote_error_message=as_text(exc.message),
+        )
+    except (QuotaError, RateLimitTimeout) as exc:
+        raise _rate_limited(exc) from exc
+    except (AuthError, SignatureError, PermissionDeniedError) as exc:
+        raise UploadStopped(auth_reason(shop, exc)) from exc
+    except Open1688Error as exc:  # nothing was published: the item can be retried
+        _set(item, status=S.FAILED, remote_error_code="photobank", remote_error_message=str(exc))
+    return None
 
 
 def _fetch_settings(context: Context) -> None:
