@@ -10,14 +10,12 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
-from django.core.paginator import EmptyPage
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tables2 import RequestConfig
-from django_tables2.paginators import LazyPaginator
 
+from catalog import product_pages as pages
 from catalog import product_selectors as selectors
 from catalog.filters import ProductFilter
 from catalog.models import Product, Shop, UploadBatch
@@ -29,9 +27,7 @@ try:  # the export helpers' formula escaping (one rule for every export)
 except ImportError:  # pragma: no cover - where it lived before
     from catalog.resources import escape_cell
 
-PER_PAGE = 50
 MAX_SELECTED = 500
-MAX_PAGE = 2000  # deeper than this, narrow the filters (an OFFSET that deep is a table scan)
 EXPORT_CHUNK = 2000
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows, less the header
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -52,12 +48,6 @@ def requires(permission: str):
     return decorate
 
 
-def page_number(request) -> int:
-    text = request.GET.get("page", "1")
-    number = int(text) if text.isdigit() and len(text) < 7 else 1
-    return min(max(number, 1), MAX_PAGE)
-
-
 def filtered_products(request) -> ProductFilter:
     return ProductFilter(request.GET or None, queryset=selectors.product_list_queryset())
 
@@ -68,29 +58,90 @@ def _products(filterset: ProductFilter):
     return filterset.qs
 
 
+def _is_filtered(filterset: ProductFilter) -> bool:
+    if not filterset.is_bound:
+        return False
+    if not filterset.is_valid():
+        return True  # an empty list: its total is counted (nothing to count)
+    return any(value not in (None, "") for value in filterset.form.cleaned_data.values())
+
+
+PAGE_PARAMS = ("after", "before", "last", "n", "page")
+
+
+def _link(request, **params) -> str:
+    """This list's address with the paging parameters replaced."""
+    query = request.GET.copy()
+    for name in PAGE_PARAMS:
+        query.pop(name, None)
+    for name, value in params.items():
+        if value not in (None, ""):
+            query[name] = value
+    return "?" + query.urlencode()
+
+
+def _number(request) -> int:
+    text = request.GET.get("n", "1")
+    return int(text) if text.isdigit() and len(text) < 7 else 1
+
+
 @requires("catalog.view_product")
 def product_list(request):
     filterset = filtered_products(request)
-    table = ProductTable(_products(filterset), order_by=("-modified",))
-    RequestConfig(request, paginate=False).configure(table)  # the sort order only
-    try:
-        table.paginate(paginator_class=LazyPaginator, page=page_number(request), per_page=PER_PAGE)
-    except EmptyPage:  # past the last page (the filters changed, or an old link): the first
-        table.paginate(paginator_class=LazyPaginator, page=1, per_page=PER_PAGE)
-    rows = [selectors.product_row(row.record) for row in table.page.object_list]
+    sort = pages.parse_sort(request.GET.get("sort"))
+    size = pages.parse_size(request.GET.get("size"))
+    table = ProductTable([], order_by=sort)  # headers and sort links only: rows come from pages
+    products = _products(filterset)
+    page = pages.product_page(
+        products,
+        sort=sort,
+        size=size,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+        last_page=request.GET.get("last") == "1",
+    )
+    if not page.rows and (request.GET.get("after") or request.GET.get("before")):
+        page = pages.product_page(products, sort=sort, size=size)  # a stale key: the first page
+    last_page = request.GET.get("last") == "1"
+    number = None if last_page else (_number(request) if page.has_previous else 1)
+    total = pages.product_total(products, filtered=_is_filtered(filterset))
     query = request.GET.copy()
-    query.pop("page", None)
+    for name in PAGE_PARAMS:
+        query.pop(name, None)
+    pager = {
+        "number": number,
+        "size": size,
+        "sizes": [(choice, _link(request, size=choice)) for choice in pages.PAGE_SIZES],
+        "total": total,
+        "first": _link(request) if page.has_previous else "",
+        "previous": _link(request, before=page.first.text(), n=number and max(number - 1, 1))
+        if page.has_previous
+        else "",
+        "next": _link(request, after=page.last.text(), n=number and number + 1)
+        if page.has_next
+        else "",
+        "last": _link(request, last=1) if page.has_next else "",
+    }
     context = {
         "filter": filterset,
         "table": table,
-        "rows": rows,
+        "page": page,
+        "pager": pager,
+        "rows": [selectors.product_row(product) for product in page.rows],
         "open_batches": UploadBatch.objects.filter(
             status__in=[UploadBatch.Status.DRAFT, UploadBatch.Status.VALIDATED]
         ).select_related("shop")[:50],
         "query": query.urlencode(),
+        "sort_query": _sort_query(query),
         "export_query": request.GET.urlencode(),
     }
     return render(request, "catalog/product_list.html", context)
+
+
+def _sort_query(query) -> str:
+    query = query.copy()
+    query.pop("sort", None)
+    return query.urlencode()
 
 
 @requires("catalog.view_product")

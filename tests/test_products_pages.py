@@ -40,7 +40,7 @@ def viewer(client):
 
 
 def records(response) -> list:
-    return [row.record for row in response.context["table"].page.object_list]
+    return list(response.context["page"].rows)
 
 
 def shown(response) -> list[str]:
@@ -163,12 +163,13 @@ def test_pages_without_count_and_constant_queries(viewer):
         PriceStockChangeFactory(sku=SkuFactory(product=product))
     fifty = page_queries()
     assert len(ten) == len(fifty)
-    assert not any(q["sql"].upper().startswith("SELECT COUNT(") for q in fifty)
+    counts = [q["sql"].upper() for q in fifty if "COUNT(" in q["sql"].upper()]
+    assert all("LIMIT" in sql for sql in counts)  # a small list is counted, never past a bound
     for n in range(50, 60):
         ProductFactory(shop=shop, subject=f"p{n}")
     response = viewer.get(LIST)
-    assert len(shown(response)) == 50 and response.context["table"].page.has_next()
-    assert len(shown(viewer.get(LIST, {"page": "2"}))) == 10
+    assert len(shown(response)) == 50 and response.context["page"].has_next
+    assert len(shown(viewer.get(LIST + response.context["pager"]["next"]))) == 10
 
 
 def test_export_holds_the_filtered_products(viewer):
