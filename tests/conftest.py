@@ -23,6 +23,16 @@ def embedded_redis():
     ensure_embedded_redis_for_settings()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Django's PBKDF2 (a million rounds) costs 0.3 s of CPU for every user a factory makes; no
+    test is about the strength of the hash, so the suite stores passwords with a fast one."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 class SandboxGateway:
     """The sandbox gateway running in a thread of the test process, reached over real HTTP."""
 
