@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from catalog import product_selectors, services
+from catalog.admin_scale import CountingPaginator
 from catalog.forms import ITEM_FIELDS, UploadItemForm
 from catalog.import_admin import UploadItemImportMixin
 from catalog.messages import render, render_errors
@@ -239,7 +240,7 @@ class ProductAdmin(RefusingActionsMixin, admin.ModelAdmin):
     search_fields = ["subject", "=offer_id", "cargo_number"]
     list_select_related = ["shop"]
     inlines = [SkuInline]
-    show_full_result_count = False
+    show_full_result_count, paginator = False, CountingPaginator  # no COUNT over a search
     # The JSON columns as tables and pictures (raw JSON is not for reading).
     fields = [
         "shop", "offer_id", "subject", "status_shown", "category_shown", "unit",
@@ -333,11 +334,10 @@ class ProductAdmin(RefusingActionsMixin, admin.ModelAdmin):
 class PriceStockChangeAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["product", "sku", "field", "old", "new", "delta", "observed_at"]
     list_filter = ["field", "shop"]
-    # No date_hierarchy: its year/month links scan every row (1M+); the staff change log
-    # filters by date.
+    # No date_hierarchy: its year/month links scan every row (1M+); the change log has dates.
     search_fields = ["=product__offer_id", "product__subject"]
     list_select_related = ["product", "sku"]
-    show_full_result_count = False
+    show_full_result_count, paginator = False, CountingPaginator
 
     @admin.display(description=_("old value"))
     def old(self, obj):
@@ -358,10 +358,9 @@ class SyncRunAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelAdmin)
         "shop", "kind", "status", "started_at", "duration_shown", "pages", "requests_made",
         "offers_seen", "offers_created", "offers_updated", "changes_written",
     ]  # fmt: skip
-    list_filter = ["status", "kind", "shop"]
-    date_hierarchy = "created_at"
+    list_filter = ["status", "kind", "shop"]  # no date_hierarchy: it scans every run's date
     list_select_related = ["shop"]
-    show_full_result_count = False
+    show_full_result_count, paginator = False, CountingPaginator
 
     @admin.display(description=_("Duration"))
     def duration_shown(self, run):

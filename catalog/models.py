@@ -284,7 +284,11 @@ class SyncRun(models.Model):
         verbose_name = _("sync run")
         verbose_name_plural = _("sync runs")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["shop", "-created_at"], name="syncrun_shop_created")]
+        indexes = [
+            models.Index(fields=["shop", "-created_at"], name="syncrun_shop_created"),
+            # The admin's newest-first list, without a sort of every run.
+            models.Index(fields=["-created_at", "-id"], name="syncrun_created"),
+        ]
 
     def __str__(self):
         return f"{self.shop} {self.get_kind_display()} {self.get_status_display()}"
@@ -954,6 +958,7 @@ class Alert(models.Model):
 # Live offer edits (issue 18) live in their own module; imported here so Django registers them.
 # Offers left out of the mirror because their answer is outside 1688's domain.
 from catalog.data_problem_models import OfferDataProblem  # noqa: E402, F401
+from catalog.sync_history_models import SyncRunDay  # noqa: E402, F401
 from catalog.live_models import LiveEdit, LiveEditLine  # noqa: E402, F401
 
 # Publishing (issue 15): category/schema caches, photobank pictures, shop publishing settings.

@@ -174,14 +174,18 @@ class Total:
 
 
 def product_total(products: QuerySet[Product], *, filtered: bool) -> Total:
+    return estimated_total(products, filtered=filtered)
+
+
+def estimated_total(products: QuerySet, *, filtered: bool) -> Total:
     """Exact when it is cheap to be exact; the planner's figure, and said so, when not.
 
-    The whole list: the table's row estimate (PostgreSQL's pg_class.reltuples, SQLite's
+    The whole table: its row estimate (PostgreSQL's pg_class.reltuples, SQLite's
     sqlite_stat1 once ANALYZE ran), no COUNT. A filtered list: counted up to EXACT_COUNT_LIMIT
     rows; past that, PostgreSQL's EXPLAIN estimate, else "more than" the limit."""
     connection = connections[products.db]
     if not filtered:
-        estimate = table_estimate(connection, Product._meta.db_table)
+        estimate = table_estimate(connection, products.model._meta.db_table)
         if estimate is not None and estimate > EXACT_COUNT_LIMIT:
             return Total(estimate, exact=False)
     bounded = products.order_by().values("pk")[: EXACT_COUNT_LIMIT + 1].count()
@@ -212,7 +216,7 @@ def table_estimate(connection, table: str) -> int | None:
     return None
 
 
-def _explain_rows(products: QuerySet[Product]) -> int | None:
+def _explain_rows(products: QuerySet) -> int | None:
     try:
         plan = json.loads(products.order_by().values("pk").explain(format="json"))
         return int(plan[0]["Plan"]["Plan Rows"])

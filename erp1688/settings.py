@@ -236,6 +236,9 @@ PUSH_FORGED_PER_MINUTE = env.int("PUSH_FORGED_PER_MINUTE", 20)
 SYNC_INTERVAL_MINUTES = env.int("SYNC_INTERVAL_MINUTES", 30)
 SYNC_OVERLAP_SECONDS = env.int("SYNC_OVERLAP_SECONDS", 300)
 SYNC_JOB_TIMEOUT = env.int("SYNC_JOB_TIMEOUT", 3600)
+# Finished sync runs are kept this many days, then folded into day summaries (sync/retention.py);
+# 0 keeps every run.
+SYNC_RUN_RETENTION_DAYS = env.int("SYNC_RUN_RETENTION_DAYS", 90)
 # Per-shop sync and per-batch upload locks: renewed every third of this while their holder works,
 # so a killed worker's lock ends within this many seconds (sync/locks.py).
 LOCK_TTL_SECONDS = env.float("LOCK_TTL_SECONDS", 60)

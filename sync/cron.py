@@ -6,6 +6,7 @@ from sync.alerts import check_authorisations_job
 from sync.gateway import postpone_expiring_tokens
 from sync.jobs import enqueue_due_syncs_job
 from sync.push import replay_job as push_replay_job
+from sync.retention import prune_job as prune_sync_runs_job
 from sync.upload.queue import resume_stalled_uploads_job
 from sync.watch import poll_due_job as watch_poll_job
 
@@ -25,3 +26,5 @@ cron.register(push_replay_job, queue_name="default", interval=10 * 60)
 cron.register(check_authorisations_job, queue_name="default", interval=3600)
 # Upload batches whose worker died are queued again (sync/upload/queue.py).
 cron.register(resume_stalled_uploads_job, queue_name="upload", interval=60)
+# Finished sync runs past SYNC_RUN_RETENTION_DAYS become day summaries (sync/retention.py).
+cron.register(prune_sync_runs_job, queue_name="default", interval=24 * 3600)
