@@ -87,7 +87,13 @@ def fill(scale: float, seed: int = 1688) -> dict:
                     ],
                     images=[f"img/ibank/2026/{n % 1000:03d}/{n}/1.jpg"],
                     attributes=[{"attributeID": 287, "attributeName": "材质", "value": "棉"}],
-                    raw={"categoryName": CATEGORIES[n % len(CATEGORIES)], "subject": title},
+                    # As the sync stores a detail answer (alibaba.product.get): under productInfo.
+                    raw={
+                        "productInfo": {
+                            "categoryName": CATEGORIES[n % len(CATEGORIES)],
+                            "subject": title,
+                        }
+                    },
                     remote_modified_at=now - timedelta(minutes=rng.randrange(0, 60 * 24 * 180)),
                     delisted_at=now if n % 500 == 0 else None,
                 )
@@ -176,17 +182,22 @@ def pages() -> list[tuple[str, str]]:
     from django.urls import reverse
 
     from catalog.models import PriceStockChange, Product, Shop
+    from catalog.product_pages import Key
 
     product = Product.objects.order_by("id")[Product.objects.count() // 2]
     shop = Shop.objects.order_by("id").first()
     change = PriceStockChange.objects.order_by("-observed_at", "-id")[150]
     products = reverse("catalog:product_list")
+    middle = Product.objects.order_by("-remote_modified_at", "-id")[Product.objects.count() // 2]
+    deep = Key(middle.remote_modified_at, middle.pk).text()
     changes = reverse("catalog:change_list")
     after = f"{change.observed_at.isoformat()}_{change.pk}"
     listed = [
         ("dashboard", reverse("home")),
         ("products", products),
-        ("products page 20", products + "?page=20"),
+        ("products deep page (by key)", products + f"?after={deep}&n=1000"),
+        ("products last page", products + "?last=1"),
+        ("products searched (2 chars)", products + "?q=纯棉"),
         ("products searched (title)", products + "?q=保温杯"),
         ("products searched (SKU 货号)", products + f"?q=HB-{product.pk:06d}-1"),
         ("products searched (offer id)", products + f"?q={product.offer_id}"),
@@ -274,7 +285,8 @@ def main(argv=None) -> int:
 
     try:
         wanted = max(10, int(PRODUCTS * args.scale))
-        if args.refill or Product.objects.count() != wanted:
+        stale = not Product.objects.filter(raw__has_key="productInfo").exists()
+        if args.refill or stale or Product.objects.count() != wanted:
             empty()
             get_user_model().objects.filter(username="bench").delete()
             made = fill(args.scale)

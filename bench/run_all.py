@@ -7,7 +7,9 @@ at a scale that fits about 15 minutes on a 2-core machine, prints their output a
 writes bench/RESULTS.md: machine, date, commit, load, each benchmark's command, table and time,
 then bench/notes.md (the targets, and what the figures mean; written by hand).
 PostgreSQL parts run when BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/bench)
-answers; that database is dropped and created again.
+answers; that database is dropped and created again. It is the one database setting of every
+part: the pages benchmark keeps its (slow to fill) data in the same server under the same name
+with `_pages` added. Paths in RESULTS.md are relative to the checkout.
 """
 
 import argparse
@@ -23,7 +25,16 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 POSTGRES = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench")
-PAGES_POSTGRES = POSTGRES.rsplit("/", 1)[0] + "/bench_pages"
+
+
+def pages_url(url: str) -> str:
+    """The pages benchmark's database: BENCH_DATABASE_URL's, its name followed by `_pages`."""
+    base, _slash, name = url.rpartition("/")
+    name, mark, options = name.partition("?")
+    return f"{base}/{name}_pages{mark}{options}"
+
+
+PAGES_POSTGRES = pages_url(POSTGRES)
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING) ")
 
 
@@ -89,6 +100,11 @@ def plan(quick: bool, with_postgres: bool) -> list[tuple[str, str, list[str], di
     return runs
 
 
+def relative(text: str) -> str:
+    """Paths of this machine written relative to the checkout (RESULTS.md is committed)."""
+    return text.replace(str(ROOT) + os.sep, "").replace(str(ROOT), ".")
+
+
 def git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -111,8 +127,8 @@ def main() -> int:
         if args.only and args.only != section:
             continue
         shown = " ".join(
-            [*(f"{k}={v}" for k, v in env.items()), ".venv/bin/python", f"bench/{command[0]}",
-             *command[1:]]
+            [*(f"{k}={relative(v)}" for k, v in env.items()), ".venv/bin/python",
+             f"bench/{command[0]}", *command[1:]]
         )  # fmt: skip
         print(f"\n=== {title}\n$ {shown}", flush=True)
         began = time.time()
@@ -127,7 +143,7 @@ def main() -> int:
         lines = []
         for line in child.stdout:
             print(line, end="", flush=True)
-            lines.append(line.rstrip("\n"))
+            lines.append(relative(line.rstrip("\n")))
         child.wait()
         took = time.time() - began
         sections.append((title, shown, lines, took, child.returncode))
