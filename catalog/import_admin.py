@@ -113,6 +113,8 @@ class UploadItemImportMixin(ImportExportMixin):
                 form.add_error("import_file", refusal.message)
             else:
                 context["result"] = preview.result
+                if preview.rejects_name:  # the admin's page shows the rows; no file to give
+                    ImportStorage(name=preview.rejects_name).remove()
                 if preview.name:
                     upload.tmp_storage_name = preview.name
                     context["confirm_form"] = self.create_confirm_form(request, import_form=form)

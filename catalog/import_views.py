@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from catalog import item_schema
 from catalog.exporting import COLUMN_HELP, FORMATS, import_template
 from catalog.forms import ImportConfirmForm, ImportFileForm
+from catalog.import_partial import rejects_file
 from catalog.importing import ImportInvalid, confirm_import, preview_import
 from catalog.models import UploadBatch
 from catalog.resources import COLUMN_LABELS, COLUMNS
@@ -73,6 +74,24 @@ def batch_import_confirm(request, pk):
         return redirect("catalog:batch_import", pk=pk)
     messages.success(request, _("Imported %(n)d items.") % {"n": created})
     return redirect("catalog:batch_detail", pk=pk)
+
+
+@staff_member_required
+def batch_import_rejects(request, pk, token):
+    """The rows a preview left out, with the reason, as an XLSX to fix and import again."""
+    require(request.user, "catalog.add_uploaditem")
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        data = rejects_file(user=request.user, batch=batch, name=token)
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("catalog:batch_import", pk=pk)
+    return FileResponse(
+        ContentFile(data),
+        as_attachment=True,
+        filename=f"rows-with-errors-{batch.pk}.xlsx",
+        content_type=FORMATS["xlsx"],
+    )
 
 
 @staff_member_required

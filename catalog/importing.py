@@ -76,6 +76,9 @@ MAX_SHEET_ELEMENTS = 3 * (MAX_ROWS + 1) * 20 + 10_000
 PREVIEW_SECONDS = 3600
 XLSX_MAGIC = b"PK\x03\x04"
 OLD_XLS_MAGIC = b"\xd0\xcf\x11\xe0"
+# The column the file of rows left out adds (catalog/import_partial.py); ignored on re-import.
+REASON_HEADER = "错误原因 Reason"
+REASON_HEADERS = {normalize_header(name) for name in (REASON_HEADER, "错误原因", "Reason")}
 CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 
@@ -214,24 +217,32 @@ class SpreadsheetFormat(Format):
         return False
 
     def create_dataset(self, in_stream, **kwargs) -> tablib.Dataset:
-        data = in_stream if isinstance(in_stream, bytes) else bytes(in_stream or b"")
-        if len(data) > settings.IMPORT_MAX_BYTES:
-            raise _too_large()
-        if not data.strip():
-            raise _empty()
-        if data.startswith(XLSX_MAGIC):
-            headers, rows = _read_xlsx(data)
-        elif data.startswith(OLD_XLS_MAGIC):
-            raise Refused(
-                "import.not_a_spreadsheet",
-                gettext_lazy(
-                    "Old .xls files and password-protected files are not supported: save as "
-                    ".xlsx or CSV without a password."
-                ),
-            )
-        else:
-            headers, rows = _read_csv(_decode(data))
-        return _to_dataset(headers, rows)
+        return _to_dataset(*read_table(in_stream))
+
+
+def read_table(in_stream) -> tuple[list, list[list]]:
+    """The file's header row and rows as text cells, in the file's own layout."""
+    from catalog.import_partial import refuse_other_file_types
+
+    data = in_stream if isinstance(in_stream, bytes) else bytes(in_stream or b"")
+    if len(data) > settings.IMPORT_MAX_BYTES:
+        raise _too_large()
+    if not data.strip():
+        raise _empty()
+    refuse_other_file_types(data)
+    if data.startswith(XLSX_MAGIC):
+        headers, rows = _read_xlsx(data)
+    elif data.startswith(OLD_XLS_MAGIC):
+        raise Refused(
+            "import.not_a_spreadsheet",
+            gettext_lazy(
+                "Old .xls files and password-protected files are not supported: save as "
+                ".xlsx or CSV without a password."
+            ),
+        )
+    else:
+        headers, rows = _read_csv(_decode(data))
+    return headers, rows
 
 
 def _decode(data: bytes) -> str:
@@ -461,6 +472,9 @@ def _to_dataset(headers: list, rows: list[list]) -> tablib.Dataset:
     fields, unknown = [], []
     for number, header in enumerate(headers, 1):
         name = lookup.get(normalize_header(header))
+        if normalize_header(header) in REASON_HEADERS:  # our file of rows left out, fixed
+            fields.append(None)
+            continue
         if name is None and str(header or "").strip():
             unknown.append(str(header).strip()[:100])
         elif name is None and any(number <= len(row) and row[number - 1].strip() for row in rows):
@@ -610,7 +624,8 @@ class PreviewRow:
 class ImportPreview:
     rows: list[PreviewRow]
     result: Result  # import-export's dry-run result (the admin's preview renders it)
-    name: str = ""  # the kept dataset, when every row is valid
+    name: str = ""  # the kept dataset of the valid rows (catalog/import_partial.py)
+    rejects_name: str = ""  # the rows with errors, as an XLSX in the file's layout
 
     @property
     def invalid_count(self) -> int:
@@ -697,17 +712,18 @@ def _run(resource: UploadItemResource, dataset: tablib.Dataset, *, user, dry_run
 
 def preview_import(*, user, batch: UploadBatch, upload) -> ImportPreview:
     """Dry run of an uploaded file into `batch`: every row with its errors, nothing written.
-    When every row is valid the dataset is kept for confirm_import under `preview.name`."""
+    The valid rows are kept for confirm_import under `preview.name`, the others given back as
+    a file (`preview.rejects_name`)."""
+    from catalog.import_partial import keep_rows
+
     require(user, IMPORT_PERMISSION)
     check_batch_open(batch)
-    dataset = _with_cargo_numbers(SpreadsheetFormat().create_dataset(read_upload(upload)))
+    data = read_upload(upload)
+    dataset = _with_cargo_numbers(SpreadsheetFormat().create_dataset(data))
     resource = UploadItemResource(batch=batch)
     result, rows = _run(resource, dataset, user=user, dry_run=True)
     preview = ImportPreview(rows=rows, result=result)
-    if preview.is_valid:
-        storage = ImportStorage()
-        storage.save(_dump(batch, user, dataset))
-        preview.name = storage.name
+    keep_rows(preview, dataset, data, batch=batch, user=user)
     return preview
 
 

@@ -52,6 +52,11 @@ urlpatterns = [
     path("batches/<int:pk>/resubmit/", batch_views.batch_resubmit, name="batch_resubmit"),
     path("batches/<int:pk>/import/", import_views.batch_import, name="batch_import"),
     path(
+        "batches/<int:pk>/import/rows-with-errors/<str:token>.xlsx",
+        import_views.batch_import_rejects,
+        name="batch_import_rejects",
+    ),
+    path(
         "batches/<int:pk>/import/confirm/",
         import_views.batch_import_confirm,
         name="batch_import_confirm",

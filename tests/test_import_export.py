@@ -507,9 +507,10 @@ def test_random_cells_give_a_refusal_or_a_clean_preview(importer, redis_conn, ce
     assert preview.rows
     for shown in preview.rows:
         assert shown.is_valid or all(shown.messages)
-    assert bool(preview.name) == preview.is_valid
-    if preview.name:
-        ImportStorage(name=preview.name).remove()
+    assert bool(preview.name) == bool(preview.valid_count)
+    assert bool(preview.rejects_name) == bool(preview.invalid_count)
+    for name in (preview.name, preview.rejects_name):
+        ImportStorage(name=name).remove()
     assert not batch.items.exists()
 
 
@@ -527,7 +528,9 @@ def test_duplicate_cargo_numbers_are_row_errors_and_nothing_is_saved(importer, s
     assert "重复出现" in preview.rows[0].errors["cargo_number"][0]
     assert "已被本批次的其他商品使用" in preview.rows[2].errors["cargo_number"][0]
     assert preview.result.has_validation_errors()  # import-export's own dry-run result
-    assert not preview.name and storage.keys() == []  # nothing kept for a preview with errors
+    # No valid row: nothing kept to import, only the rows with errors as a file to download.
+    assert not preview.name and preview.rejects_name
+    assert storage.keys() == [f"erp1688:import-preview:{preview.rejects_name}".encode()]
     assert batch.items.count() == 1
 
 
@@ -635,17 +638,19 @@ def test_importing_needs_the_add_item_permission(client, storage):
     assert storage.keys() == [] and not batch.items.exists()
 
 
-def test_staff_preview_with_errors_has_no_confirm_button(importer_client, storage):
+def test_staff_preview_with_errors_offers_the_valid_rows_and_gives_back_the_rest(
+    importer_client, storage
+):
     batch = UploadBatchFactory()
     page = importer_client.post(
         reverse("catalog:batch_import", args=[batch.pk]),
         {"file": upload(xlsx_bytes([row(title=""), row()]), "items.xlsx")},
     )
     html = page.content.decode()
-    assert page.context["confirm_form"] is None
+    assert page.context["confirm_form"] is not None
     assert "标题必填" in html
-    assert "所有行都有效后才能导入" in html
-    assert storage.keys() == []
+    assert "1 行有错误，不会导入" in html and "导入 1 个有效商品" in html
+    assert len(storage.keys()) == 2  # the valid row, and the file of rows with errors
 
 
 @pytest.mark.parametrize("page", ["staff", "admin"])
