@@ -14,11 +14,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import (
+    BooleanField,
     Count,
     DecimalField,
     Exists,
     F,
+    Func,
     IntegerField,
     Max,
     Min,
@@ -27,6 +30,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
@@ -133,9 +137,14 @@ def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]
         exact = products.filter(offer_id=int(text))
         if exact.exists():
             return exact
-    by_title = Product.objects.filter(subject__icontains=text).order_by().values_list("pk")
-    by_cargo = Product.objects.filter(cargo_number__icontains=text).order_by().values_list("pk")
-    by_sku = Sku.objects.filter(cargo_number__icontains=text).order_by().values_list("product_id")
+    by_title = Product.objects.filter(_contains(Product, "subject", text))
+    by_cargo = Product.objects.filter(_contains(Product, "cargo_number", text))
+    by_sku = Sku.objects.filter(_contains(Sku, "cargo_number", text))
+    by_title, by_cargo = (
+        by_title.order_by().values_list("pk"),
+        by_cargo.order_by().values_list("pk"),
+    )
+    by_sku = by_sku.order_by().values_list("product_id")
     # UNION ALL streams: the database stops after SEARCH_ID_LIMIT + 1 ids (repeats are harmless).
     ids = [pk for (pk,) in by_title.union(by_cargo, by_sku, all=True)[: SEARCH_ID_LIMIT + 1]]
     if len(ids) <= SEARCH_ID_LIMIT:
@@ -146,6 +155,29 @@ def search_products(products: QuerySet[Product], text: str) -> QuerySet[Product]
         | Q(cargo_number__icontains=text)
         | Exists(Sku.objects.filter(product=OuterRef("pk"), cargo_number__icontains=text))
     )
+
+
+class _HasPiece(Func):
+    """erp_bigrams(column) @> ARRAY[UPPER(term)]: the column has this two-character piece."""
+
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra):
+        (column, column_params), (term, term_params) = (
+            compiler.compile(expression) for expression in self.get_source_expressions()
+        )
+        sql = f"erp_bigrams({column}) @> ARRAY[UPPER({term})]::text[]"
+        return sql, (*column_params, *term_params)
+
+
+def _contains(model, column: str, text: str):
+    """`column` contains `text`, case-insensitively, in the form its index can answer.
+
+    On PostgreSQL a two-character term is looked up among the column's two-character pieces
+    (a GIN index on erp_bigrams, migration 0021): a trigram index needs three characters."""
+    if len(text) == 2 and connections[model.objects.db].vendor == "postgresql":
+        return _HasPiece(F(column), Value(text))
+    return Q(**{f"{column}__icontains": text})
 
 
 def filter_price(products: QuerySet[Product], low, high) -> QuerySet[Product]:

@@ -172,3 +172,31 @@ def test_a_big_filtered_list_is_estimated_or_a_floor(viewer, many, monkeypatch):
         assert not total.floor and total.number > 20
     else:
         assert total.floor and total.number == 20
+
+
+def test_two_character_terms_find_titles_and_cargo_numbers(viewer):
+    cotton = ProductFactory(subject="夏季纯棉短袖T恤", cargo_number="AB-1")
+    SkuFactory(product=ProductFactory(subject="保温杯"), cargo_number="xy-500")
+    ProductFactory(subject="雨伞", cargo_number="CD-2")
+
+    def found(term):
+        return {p.subject for p in viewer.get(LIST, {"q": term}).context["page"].rows}
+
+    assert found("纯棉") == {cotton.subject}
+    assert found("短袖") == {cotton.subject}
+    assert found("ab") == {cotton.subject}  # any case, as icontains
+    assert found("XY") == {"保温杯"}
+    assert found("棉短") == {cotton.subject}
+    assert found("棉伞") == set()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the bigram index is PostgreSQL's")
+def test_two_character_terms_are_served_by_an_index():
+    from catalog.models import Product, Sku
+    from catalog.product_selectors import _contains
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for model, column in ((Product, "subject"), (Product, "cargo_number"), (Sku, "cargo_number")):
+        plan = model.objects.filter(_contains(model, column, "纯棉")).explain()
+        assert any("Index Scan on" in line and "_bigrams" in line for line in plan.splitlines())
