@@ -11,7 +11,7 @@ from django.conf import settings
 import tests.fuzz_profiles  # noqa: F401 - loads the Hypothesis profile before any test module
 
 # The scoreboard line at the end of the suite and its `scoreboard` fixture.
-pytest_plugins = ["tests.scoreboard"]
+pytest_plugins = ["tests.scoreboard", "tests.worker_databases"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -31,6 +31,12 @@ def redis_url_for_database(url: str, number: int) -> str:
     return urlunsplit(parts._replace(path=f"/{number}"))
 
 
+def shared_data_dir() -> Path:
+    """The data folder every worker's own folder sits in (data/test by default)."""
+    here = Path(os.environ.get("ERP_DATA_DIR") or ROOT / "data" / "test")
+    return here.parent if os.environ.get("PYTEST_XDIST_WORKER") else here
+
+
 def isolate(environ) -> None:
     worker = environ.get("PYTEST_XDIST_WORKER")
     if not worker:

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from catalog.models import PriceStockChange, SyncRun, UploadBatch
 from catalog.templatetags.erp_format import duration, yuan
@@ -143,10 +143,14 @@ def test_viewer_without_shop_permission_sees_no_shop_rows(client):
 
 
 def test_durations_and_money_for_people():
-    assert duration(timedelta(seconds=65.031594)) == "1 min 5 s"
-    assert duration(timedelta(seconds=3.2)) == "3.2 s"
-    assert duration(timedelta(hours=2, minutes=3, seconds=4)) == "2 h 3 min"
-    assert duration(timedelta(days=3, hours=5)) == "3 d 5 h"
+    # In English explicitly: the words follow the active language, which no test may assume.
+    with translation.override("en"):
+        assert duration(timedelta(seconds=65.031594)) == "1 min 5 s"
+        assert duration(timedelta(seconds=3.2)) == "3.2 s"
+        assert duration(timedelta(hours=2, minutes=3, seconds=4)) == "2 h 3 min"
+        assert duration(timedelta(days=3, hours=5)) == "3 d 5 h"
+    with translation.override("zh-hans"):
+        assert duration(timedelta(seconds=65.031594)) == "1 分 5 秒"
     assert duration(None) == ""
     assert yuan(Decimal("9.9")) == "¥9.90" and yuan(None) == "—" and yuan("x") == "—"
 

@@ -1,0 +1,127 @@
+"""One migration per run: parallel test workers clone a migrated template database.
+
+Without xdist pytest-django creates the test database by migrating it, as usual. Under xdist
+each worker would migrate its own (about 6 s of CPU each, all at once on two cores); instead
+the first worker to get the lock migrates a template once per run (`manage.py migrate` in a
+child process, so the template is what a real deployment gets), and every worker copies it:
+the file on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL (what Django's own parallel
+runner does). The lock also keeps PostgreSQL's copies one at a time, as it requires.
+"""
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.isolation import ROOT, shared_data_dir
+
+
+@contextmanager
+def _locked(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _database_url(settings_dict: dict, name: str) -> str:
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{name}"
+    auth = settings_dict["USER"] + (
+        f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
+    )
+    host = settings_dict["HOST"] or "127.0.0.1"
+    return f"postgres://{auth}@{host}:{settings_dict['PORT'] or 5432}/{name}"
+
+
+def _migrate(settings_dict: dict, name: str) -> None:
+    done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": _database_url(settings_dict, name)},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise RuntimeError(f"migrating the template database failed:\n{done.stderr[-3000:]}")
+
+
+def _drop(connection, name: str) -> None:
+    if connection.vendor == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
+        return
+    with connection._nodb_cursor() as cursor:
+        # FORCE (PostgreSQL 13+): a thread a test left behind must not keep the database alive.
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _template(connection, run: str) -> str:
+    """This run's migrated template (made by whichever worker comes first)."""
+    base = shared_data_dir()
+    if connection.vendor == "sqlite":
+        name = str(base / "template-erp1688.sqlite3")
+    else:
+        name = f"test_{connection.settings_dict['NAME']}_template"
+    marker = base / "template.run"
+    if not (marker.exists() and marker.read_text() == f"{run} {name}"):
+        _drop(connection, name)
+        if connection.vendor != "sqlite":
+            with connection._nodb_cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{name}"')
+        _migrate(connection.settings_dict, name)
+        marker.write_text(f"{run} {name}")
+    return name
+
+
+def _copy(connection, template: str, name: str) -> None:
+    _drop(connection, name)
+    if connection.vendor == "sqlite":
+        shutil.copyfile(template, name)
+        return
+    with connection._nodb_cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+):
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield from _migrated_by_django(request, django_db_blocker)
+        return
+    from django.conf import settings
+    from django.db import connections
+
+    connection = connections["default"]
+    name = connection.settings_dict["TEST"]["NAME"]  # pytest-django suffixed it per worker
+    with django_db_blocker.unblock():
+        with _locked(shared_data_dir() / "template.lock"):
+            template = _template(connection, os.environ["PYTEST_XDIST_TESTRUNUID"])
+            _copy(connection, template, name)
+        # What Django's create_test_db does once the database exists: point every user at it.
+        connection.close()
+        settings.DATABASES["default"]["NAME"] = name
+        connection.settings_dict["NAME"] = name
+        connection.ensure_connection()
+    yield
+    with django_db_blocker.unblock():
+        connection.close()
+        _drop(connection, name)
+
+
+def _migrated_by_django(request, django_db_blocker):
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=request.config.option.verbose, interactive=False, serialized_aliases=set()
+        )
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(config, verbosity=request.config.option.verbose)
