@@ -16,6 +16,7 @@ client fits: ``SandboxClient`` (tests/sandbox/sandbox_client.py, raw HTTP) throu
 
 import io
 import json
+import time
 from typing import NamedTuple
 
 from PIL import Image
@@ -33,6 +34,17 @@ class Seller(NamedTuple):
     photo: str
     template: int
     address: int
+
+
+def eventually(read, expected, timeout: float = 10.0):
+    """Read until the value is `expected` (an audit or a late apply settles on the sandbox's
+    clock): the value read last, to assert on; no fixed sleep guessing how long it takes."""
+    deadline = time.monotonic() + timeout
+    value = read()
+    while value != expected and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = read()
+    return value
 
 
 def ok(answer) -> dict:

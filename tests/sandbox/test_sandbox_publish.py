@@ -9,6 +9,7 @@ import pytest
 from publishing_kit import (
     SCENE,
     T_SHIRT,
+    eventually,
     legacy_fields,
     ok,
     picture,
@@ -220,9 +221,13 @@ def test_the_attested_body_publishes_with_a_custom_brand_and_sku_pictures(gatewa
     assert [float(sku["price"]) for sku in info["skuInfos"]] == [19.9, 21.9]
     assert info["skuInfos"][0]["attributes"][0]["skuImageUrl"] == photo
     assert info["saleInfo"]["quoteType"] == 1 and info["saleInfo"]["unit"] == "件"
-    time.sleep(0.6)
-    detail = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))
-    assert detail["productInfo"]["status"] == "published"
+    status = eventually(
+        lambda: ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))[
+            "productInfo"
+        ]["status"],
+        "published",
+    )
+    assert status == "published"
 
 
 def test_an_offer_without_skus_by_quantity_tiers_publishes(gateway, seller):
@@ -399,8 +404,14 @@ def test_audit_rejects_a_banned_word_with_a_reason(gateway, seller):
     gateway.control("POST", "/_sandbox/switches", app_key=APP_KEY, audit_seconds=0.3)
     body = ok(add_new(gateway, token, form(photo, template, address, title="高仿纯棉T恤女")))
     item = item_of(body)
-    time.sleep(0.4)
-    info = ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))["productInfo"]
+
+    def read():
+        return ok(gateway.call("alibaba.product.get", {"productID": item}, token=token))[
+            "productInfo"
+        ]
+
+    eventually(lambda: read()["status"], "untread")
+    info = read()
     assert info["status"] == "untread"
     assert "高仿" in info["auditFailReason"]
 
@@ -485,8 +496,7 @@ def test_slow_add_past_the_read_timeout_still_applies_once(gateway, seller):
             timeout=0.3,
         )
     assert offers_with(gateway, "H11-TS-001", token) == []  # still running
-    time.sleep(1.2)
-    assert len(offers_with(gateway, "H11-TS-001", token)) == 1
+    assert eventually(lambda: len(offers_with(gateway, "H11-TS-001", token)), 1) == 1
 
 
 def test_drop_after_apply_creates_the_offer_and_answers_nothing(gateway, seller):
@@ -509,9 +519,14 @@ def test_control_offer_listing_shows_settled_audits(gateway, seller):
     listed = gateway.control("GET", f"/_sandbox/offers?member_id={DEMO_SELLER}")["offers"]
     assert [o["status"] for o in listed] == ["auditing"]
     assert listed[0]["cargoNumber"] == "H11-TS-001"  # the 1398 attribute
-    time.sleep(0.4)
-    listed = gateway.control("GET", f"/_sandbox/offers?member_id={DEMO_SELLER}")["offers"]
-    assert [o["status"] for o in listed] == ["published"]
+    statuses = eventually(
+        lambda: [
+            o["status"]
+            for o in gateway.control("GET", f"/_sandbox/offers?member_id={DEMO_SELLER}")["offers"]
+        ],
+        ["published"],
+    )
+    assert statuses == ["published"]
 
 
 def test_a_value_given_by_its_id_alone_counts(gateway, seller):

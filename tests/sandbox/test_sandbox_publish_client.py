@@ -11,6 +11,7 @@ from PIL import Image
 from publishing_kit import (
     SCENE,
     T_SHIRT,
+    eventually,
     legacy_offer,
     ready_seller_via_client,
     schema_body,
@@ -141,8 +142,8 @@ def test_publish_through_the_schema_api_then_audit(gateway, client, token):
     assert result.offer_status == "auditing"
     (found,) = client.find_products_by_cargo_number(token, "CL-001-W-M")
     assert found.product_id == result.item_id
-    time.sleep(0.4)
-    assert client.get_product(token, result.item_id).status == "published"
+    status = eventually(lambda: client.get_product(token, result.item_id).status, "published")
+    assert status == "published"
 
 
 def test_refusals_name_the_attribute(client, token):
@@ -179,8 +180,8 @@ def test_apply_late_add_is_unknown_never_resent_and_appears_later(gateway, clien
         client.add_new_product(token, category_id=T_SHIRT, data_body=body, scene=SCENE)
     assert counted.calls == ["alibaba.new.product.add"]  # not retried
     assert client.find_products_by_cargo_number(token, "CL-001") == ()
-    time.sleep(1.2)
-    assert len(client.find_products_by_cargo_number(token, "CL-001")) == 1
+    found = eventually(lambda: len(client.find_products_by_cargo_number(token, "CL-001")), 1)
+    assert found == 1
 
 
 def test_photo_rules_reach_the_client_as_business_errors(client, token):
