@@ -21,6 +21,7 @@ from catalog import item_schema, selectors, services, textformats
 from catalog.exporting import FORMATS, export_batch
 from catalog.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
 from catalog.models import ShopPublishing, UploadBatch, UploadItem
+from catalog.operator_words import problem_words
 from catalog.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
 from catalog.validation import IMAGES_MAX
 from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
@@ -377,7 +378,8 @@ def batch_preflight(request, pk):
         return _detail(pk)
     except Open1688Error as exc:
         messages.error(
-            request, _("1688 could not be asked for the pre-flight: %(error)s") % {"error": exc}
+            request,
+            _("The pre-flight check could not ask 1688: %(what)s") % {"what": problem_words(exc)},
         )
         return _detail(pk)
     return render(request, "catalog/batch_preflight.html", {"batch": batch, "results": results})

@@ -360,7 +360,8 @@ UPLOAD_CASES = {
     "malformed": (4, "failed", "partly_failed", GAVE_UP),
     "wrong_shape": (4, "failed", "partly_failed", GAVE_UP),
     "drop_after_apply": (2, "sent", "done", ""),
-    "business_error": (2, "failed", "partly_failed", "SANDBOX_REJECTED"),
+    # Staff read 1688's refusal as a sentence; the code is for superusers' details only.
+    "business_error": (2, "failed", "partly_failed", "1688 refused the item"),
     "quota": (1 + RETRIES, "pending", "submitted", RATE),
     "api_quota": (1 + RETRIES, "pending", "submitted", RATE),
     "request_limit": (1 + RETRIES, "pending", "submitted", RATE),

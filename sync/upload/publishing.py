@@ -318,5 +318,7 @@ def preflight(batch: UploadBatch, *, client: Open1688Client) -> list[dict]:
         except PictureError as exc:
             entry["problem"] = str(exc)
         except Exception as exc:  # noqa: BLE001 - any 1688 answer is shown, never a 500
-            entry["problem"] = f"{type(exc).__name__}: {exc}"
+            from catalog.operator_words import problem_words
+
+            entry["problem"], entry["detail"] = problem_words(exc), f"{type(exc).__name__}: {exc}"
     return results

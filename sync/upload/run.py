@@ -110,8 +110,15 @@ def run_upload(
         except LockLost as exc:
             # Another run may hold the batch now: leave the batch's state to it.
             log.error("upload of batch %s stopped: %s", batch.pk, exc)
-        except Exception as exc:
-            _finish(batch, f"Upload stopped by an error: {type(exc).__name__}: {exc}")
+        except Exception:
+            # The detail goes to the log (the job's failure); staff read what to do.
+            _finish(
+                batch,
+                _(
+                    "The upload stopped on an unexpected error, recorded for the administrator: "
+                    "submit the batch again to go on; items already sent are not sent twice."
+                ),
+            )
             raise
     return batch
 
@@ -533,13 +540,14 @@ def _rate_limited(exc: Open1688Error) -> UploadStopped:
 def auth_reason(shop: Shop, exc: Open1688Error):
     """Why 1688 refused the shop's call, as a stored message (catalog.messages): str() of it is
     the text in the active language."""
+    log.warning("shop %s: 1688 refused the call: %s", shop.pk, exc)  # the detail, for the log
     if isinstance(exc, AuthError):
-        message = _(
-            "The authorisation of shop %(shop)s is no longer valid: re-authorise it, then retry. "
-            "(%(error)s)"
-        )
-        return message % {"shop": shop.name, "error": str(exc.message)[:500]}
-    return _("1688 refused the app's call: %(error)s") % {"error": str(exc)[:500]}
+        message = _("The authorisation of shop %(shop)s is no longer valid: re-authorise it.")
+        return message % {"shop": shop.name}
+    return _(
+        "1688 refused the app for shop %(shop)s: the app lacks a permission on 1688. Ask the "
+        "administrator to check the app's permissions, then retry."
+    ) % {"shop": shop.name}
 
 
 def _mark_uploading(item: UploadItem, api: str) -> None:
