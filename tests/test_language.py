@@ -61,8 +61,8 @@ SKIPPED_ARGS = {"csv", "batch_csv", "unknown"}
 
 class _VisibleText(HTMLParser):
     """The text a reader sees: no scripts, styles, templates, comments or visually hidden parts
-    (screen-reader captions of Django's admin), and not the language switch (each language
-    names itself there)."""
+    (screen-reader captions of Django's admin), not the language switch (each language names
+    itself there), and not a superuser's closed technical toggle."""
 
     HIDDEN = {"script", "style", "template", "title"}
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
@@ -81,6 +81,8 @@ class _VisibleText(HTMLParser):
             or "hidden" in attributes
             or "visually-hidden" in (attributes.get("class") or "").split()
             or (tag == "select" and attributes.get("name") == "language")
+            # A superuser's closed "details" toggle: the technical text, API names and codes.
+            or (tag == "details" and "technical" in (attributes.get("class") or "").split())
         )
         self.stack.append((tag, hidden or bool(self.stack and self.stack[-1][1])))
 

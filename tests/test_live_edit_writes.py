@@ -137,8 +137,15 @@ def test_with_edit_info_declined_the_full_edit_writes_and_the_shop_page_says_why
     )
     text = page.content.decode()
     assert page.status_code == 200
-    assert f'<code class="edit-api">{EDIT_API}</code>' in text
-    assert "gw.APIACLDecline" in text and "refused this app product.increment.editInfo" in text
+    assert 'data-way="whole"' in text and "refused this app its incremental edit" in text
+    assert EDIT_API not in text and "gw.APIACLDecline" not in text  # operator words only
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    staff_client.force_login(superuser)
+    text = staff_client.get(
+        reverse("catalog:shop_detail", args=[catalog.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert f'<code class="edit-api">{EDIT_API}</code>' in text  # behind "Details"
+    assert "gw.APIACLDecline" in text
 
     # From now on the shop goes straight to the full edit: editInfo is not asked again.
     sandbox.reset_stats()
@@ -164,6 +171,7 @@ def test_with_edit_info_declined_the_full_edit_writes_and_the_shop_page_says_why
         reverse("catalog:shop_detail", args=[catalog.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
     )
     assert f'<code class="edit-api">{INCREMENT_API}</code>' in page.content.decode()
+    assert 'data-way="incremental"' in page.content.decode()
 
 
 def test_the_sandbox_refuses_fields_edit_info_does_not_take(catalog):
