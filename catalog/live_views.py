@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import PriceStockChange, Product
-from erp1688.refusals import Refused, show_refusal
+from erp1688.refusals import Refused, require, show_refusal
 from sync import live_edits, live_ownership
 from sync.workers import waiting_note
 
@@ -135,6 +135,8 @@ def live_list(request):
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_new(request):
+    # Refused before the form: filling it in only to be refused at the preview wastes the work.
+    require(request.user, "catalog.change_live_offer")
     ids = _selected_ids(request)
     products = list(
         Product.objects.filter(pk__in=ids[:MAX_SHOWN_OFFERS])

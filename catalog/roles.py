@@ -63,6 +63,13 @@ ROLE_NAMES = {
 }
 
 
+def roles_allowed(permissions) -> list[str]:
+    """The names people read of the roles that hold every one of `permissions`."""
+    if not permissions:
+        return []
+    return [str(ROLE_NAMES[r]) for r, held in ROLES.items() if set(permissions) <= set(held)]
+
+
 def _split(permission: str) -> tuple[str, str]:
     app_label, codename = permission.split(".", 1)
     return app_label, codename

@@ -194,7 +194,7 @@ def _results_context(request, results, **extra) -> dict:
         "links": _page_links(request, results),
         "batches": list(sourcing.draft_batches()[:50]) if can_stage and results else [],
         "can_stage": can_stage,
-        "watch_url": _watch_url(),
+        "watch_url": _watch_url() if request.user.has_perm("catalog.watch_offer") else None,
         "here": request.get_full_path(),
         "offer_url": OFFER_URL,
         **extra,

@@ -40,6 +40,11 @@ def home(request):
 def refused(request, exception=None):
     """handler403: the styled refusal page, in the user's language, for a `PermissionRefused`
     from a service and for Django's own `PermissionDenied` alike."""
+    from catalog.roles import roles_allowed
+
     message = exception.message if isinstance(exception, Refused) else ""
     code = exception.code if isinstance(exception, Refused) else "permission_denied"
-    return render(request, "refusal.html", {"message": message, "code": code}, status=403)
+    needed = getattr(exception, "permissions", ())
+    context = {"message": message, "code": code, "needed": bool(needed)}
+    context["roles"] = "、".join(roles_allowed(needed)) if needed else ""
+    return render(request, "refusal.html", context, status=403)

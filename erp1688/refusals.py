@@ -50,10 +50,12 @@ def require(user, *permissions: str) -> None:
         return
     if user.is_active and user.has_perms(permissions):
         return
-    raise PermissionRefused(
+    refusal = PermissionRefused(
         "permission_denied",
         _("You do not have permission to do this. Ask a manager for the right role."),
     )
+    refusal.permissions = permissions  # the refusal page names the roles that hold them
+    raise refusal
 
 
 def show_refusal(request, refused: Refused) -> None:

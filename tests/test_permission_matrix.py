@@ -51,7 +51,8 @@ TABLE = [
     ("catalog:change_list", "get", None, None, ("catalog.view_pricestockchange",)),
     ("catalog:change_export", "get", "csv", None, ("catalog.view_pricestockchange",)),
     ("catalog:live_list", "get", None, None, ("catalog.view_liveedit",)),
-    ("catalog:live_new", "get", None, None, ("catalog.view_liveedit",)),
+    # Refused at once to whoever may not change live offers: no form to fill in for nothing.
+    ("catalog:live_new", "get", None, None, ("catalog.view_liveedit", "catalog.change_live_offer")),
     ("catalog:live_new", "post", None, "live_plan", ("catalog.change_live_offer",)),
     ("catalog:live_detail", "get", "live", None, ("catalog.view_liveedit",)),
     ("catalog:live_progress", "get", "live", None, ("catalog.view_liveedit",)),
