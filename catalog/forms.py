@@ -132,6 +132,9 @@ class BatchCreateForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["shop"].queryset = Shop.objects.exclude(status=Shop.Status.DISABLED)
+        shops = list(self.fields["shop"].queryset.values_list("pk", flat=True)[:2])
+        if len(shops) == 1 and not self.is_bound:  # the only shop: nothing to choose
+            self.initial.setdefault("shop", shops[0])
 
 
 class ImportFileForm(forms.Form):

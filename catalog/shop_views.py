@@ -77,6 +77,9 @@ def latest_finished_runs(shop_ids) -> dict[int, SyncRun]:
     return {run.shop_id: run for run in SyncRun.objects.filter(pk__in=ids)}
 
 
+OVERDUE_AFTER = timedelta(minutes=3)
+
+
 def next_sync(shop: Shop, latest: SyncRun | None, now) -> dict:
     """When the scheduler syncs the shop next (sync/scheduling.py `due_shops`): {"at", "note"}."""
     if shop.status != Shop.Status.ACTIVE:
@@ -88,7 +91,17 @@ def next_sync(shop: Shop, latest: SyncRun | None, now) -> dict:
     if latest is None:
         return {"at": None, "note": _("within a minute")}
     due = latest.created_at + timedelta(minutes=settings.SYNC_INTERVAL_MINUTES)
-    if due <= now:
+    late = now - due
+    if late >= OVERDUE_AFTER:  # the scheduler ticks every minute: this late, it is not ticking
+        return {
+            "at": None,
+            "overdue": True,
+            "note": _(
+                "overdue by %(minutes)d minutes: check that the scheduler is running, or sync now"
+            )
+            % {"minutes": late.total_seconds() // 60},
+        }
+    if due - now < timedelta(minutes=1):  # "in 0 minutes" reads like an error
         return {"at": None, "note": _("within a minute")}
     return {"at": due, "note": ""}
 

@@ -129,6 +129,7 @@ TABLE = [
 # URL names outside the table, and why.
 NOT_STAFF_PAGES = {
     "healthz",  # public health check (tests/test_bad_input.py)
+    "favicon",  # a redirect to the static icon
     "logout",
     "set_language",
     "push_1688",  # 1688's signed push, no login (its own tests)
