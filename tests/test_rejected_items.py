@@ -122,3 +122,19 @@ def test_a_viewer_cannot_resubmit(connected_shop, client):
     assert answer.status_code == 403
     item.refresh_from_db()
     assert item.status == UploadItem.Status.REJECTED
+
+
+def test_an_offer_id_gone_from_1688_is_looked_for_by_cargo_number_before_any_add(
+    connected_shop, sandbox
+):
+    from sync import services
+
+    item = rejected_item(connected_shop)
+    offer_id = item.remote_offer_id
+    UploadItem.objects.filter(pk=item.pk).update(remote_offer_id=990000000001)  # unknown id
+    services.resubmit_rejected(user=None, batch=item.batch)
+    run_worker("upload")
+    item.refresh_from_db()
+    # Found again by its 货号, rejected as it was: adopted, no second offer.
+    assert item.remote_offer_id == offer_id and item.status == UploadItem.Status.REJECTED
+    assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1

@@ -7,10 +7,12 @@ a second `add` would make two offers of one item. The path instead:
     pending with an offer id --(the run)--> uploading --alibaba.product.edit of that offer-->
         auditing | published | rejected (read back), or unknown (reconciled by 货号 like an add)
 
-Only an offer gone from 1688 since (`PRODUCT_NOT_EXIST`) is published afresh by `add`.
+Only an offer gone from 1688 since (`PRODUCT_NOT_EXIST`), and not found by its 货号 either, is
+published afresh by `add`.
 An edit sets a state, so a replay after a lost answer cannot duplicate anything.
 """
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -68,8 +70,17 @@ def resend_by_edit(context: "run.Context", item: UploadItem) -> bool:
         call_as_shop(shop, client, client.edit_product, item.remote_offer_id, params)
     except BusinessError as exc:
         if exc.offer_not_found:
+            # Gone under that id: one look by 货号 (another offer may carry it) before an add.
             run._not_sent(item)
-            run._set(item, remote_offer_id=None, offer_status="")
+            last_look = max(0, settings.UPLOAD_RECONCILE_LOOKS - 1)
+            run._set(
+                item,
+                status=S.UNKNOWN,
+                remote_offer_id=None,
+                offer_status="",
+                looks=last_look,
+                next_check_at=None,
+            )
             return True
         run._failed(item, exc)
         return False
