@@ -531,7 +531,13 @@ def settle_from_mirror(*, shop_id: int) -> int:
 
 def _rate_limited(exc: Open1688Error) -> UploadStopped:
     if isinstance(exc, QuotaSpentError):  # the paid quota: a timer cannot help, so no retry_in
-        return UploadStopped(str(exc))  # "the app's paid call quota is spent (...)"
+        log.warning("upload stopped: %s", exc)
+        return UploadStopped(
+            _(
+                "1688 says the app's paid call quota is spent: ask the administrator to renew "
+                "it, then submit the batch again."
+            )
+        )
     delay = settings.UPLOAD_QUOTA_DELAY_SECONDS
     message = _("1688 rate limit reached; the upload resumes automatically in %(delay)d s.")
     return UploadStopped(message % {"delay": delay}, retry_in=delay)
