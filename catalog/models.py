@@ -958,7 +958,6 @@ class Alert(models.Model):
 # Live offer edits (issue 18) live in their own module; imported here so Django registers them.
 # Offers left out of the mirror because their answer is outside 1688's domain.
 from catalog.data_problem_models import OfferDataProblem  # noqa: E402, F401
-from catalog.sync_history_models import SyncRunDay  # noqa: E402, F401
 from catalog.live_models import LiveEdit, LiveEditLine  # noqa: E402, F401
 
 # Publishing (issue 15): category/schema caches, photobank pictures, shop publishing settings.
@@ -968,3 +967,4 @@ from catalog.publishing_models import (  # noqa: E402, F401
     PhotobankPicture,
     ShopPublishing,
 )
+from catalog.sync_history_models import SyncRunDay  # noqa: E402, F401

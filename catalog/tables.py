@@ -1,8 +1,9 @@
 """The product list's columns (django-tables2): headers, which ones sort and by which index.
 
-django-tables2 draws the header links; the sort and the pages by key are
-catalog.product_pages (no OFFSET, no COUNT of the whole table). The cells are plain rows (catalog.product_selectors.product_row) drawn by
-the page template: rendering each cell through the table costs ~2 ms a row, a third of the page.
+django-tables2 draws the header links; the sort and the pages by key are catalog.product_pages
+(no OFFSET, no COUNT of the whole table). The cells are plain rows
+(catalog.product_selectors.product_row) drawn by the page template: rendering each cell through
+the table costs ~2 ms a row, a third of the page.
 """
 
 import django_tables2 as tables
