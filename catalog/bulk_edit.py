@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from catalog.messages import render_errors
 from catalog.models import UploadBatch, UploadItem
+from catalog.staging import EDITABLE
 from catalog.validation import CENT, prefetch_schemas, refresh_batch_counts, validate_items
 from erp1688.refusals import Refused
 
@@ -82,7 +83,7 @@ def bulk_edit(
         prefetch_schemas({(shop, category_id) for shop in shops})
     with transaction.atomic():
         items = list(
-            items_qs.not_uploaded()
+            items_qs.filter(status__in=EDITABLE)  # rejected ones too: corrected, then resubmitted
             .exclude(batch__status__in=UploadBatch.LOCKED_STATUSES)
             .select_related("batch")
             .select_for_update(of=("self",))

@@ -138,3 +138,14 @@ def test_an_offer_id_gone_from_1688_is_looked_for_by_cargo_number_before_any_add
     # Found again by its 货号, rejected as it was: adopted, no second offer.
     assert item.remote_offer_id == offer_id and item.status == UploadItem.Status.REJECTED
     assert len(offers_of(sandbox, connected_shop, item.cargo_number)) == 1
+
+
+def test_a_rejected_item_can_be_bulk_edited_with_the_pending_ones(connected_shop, staff_client):
+    item = rejected_item(connected_shop)
+    answer = staff_client.post(
+        reverse("catalog:batch_bulk_edit", args=[item.batch_id]),
+        {"items": [item.pk], "stock": "7"},
+    )
+    assert answer.status_code == 302
+    item.refresh_from_db()
+    assert item.stock == 7 and item.status == UploadItem.Status.REJECTED
