@@ -15,7 +15,9 @@ Modules, one job each:
   switches the shop), pictures into the photobank once per shop and content (Pillow makes
   them acceptable), both payloads, and the pre-flight (validation + add.preview);
 - `sync.upload.payload` — an UploadItem as `alibaba.product.add` parameters;
-- `sync.upload.copying` — copying existing 1688 offers into a batch.
+- `sync.upload.copying` — copying existing 1688 offers into a batch;
+- `sync.upload.resubmit` — items rejected in 1688's audit, corrected by staff, sent again as an
+  edit of their rejected offer (never a second offer under the same 货号).
 
 The writes staff start (submit, retry, copy) are services in `sync/services.py`, which check the
 acting user's permission and call these modules.
@@ -59,6 +61,10 @@ layer                      where                      what is retried, and when
 7 staff retry              sync.services.retry_failed failed items back to pending (unknown
                                                       ones are reconciled first); succeeded
                                                       items are never sent again.
+8 staff resubmit           sync.services.             rejected items back to pending with their
+                           resubmit_rejected          offer id: sent as alibaba.product.edit of
+                                                      that offer; an id gone from 1688 is looked
+                                                      for by 货号 before any add.
 
 `run_upload()` must run outside any transaction (it commits per item), as a job or a command does.
 """
