@@ -186,7 +186,8 @@ def _result_context(operation: LiveEdit, user) -> dict:
     )
     working = operation.status in (LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING)
     can_undo = (
-        operation.is_finished
+        user.has_perm("catalog.change_live_offer")  # no button that only leads to a refusal
+        and operation.is_finished
         and counts[LiveEditLine.Status.APPLIED] > 0
         and not operation.undos.exclude(
             status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED]

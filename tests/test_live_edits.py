@@ -393,6 +393,10 @@ def test_the_pages_preview_apply_show_the_change_log_and_undo(catalog, operator,
     result = client.get(f"/catalog/live/{operation.pk}/progress/").content.decode()
     assert 'id="live-changes"' in result and 'class="made-by">yunying<' in result
     assert "hx-get" not in result
+    assert 'id="live-undo"' in result
+    client.force_login(UserFactory(username="kanke", roles=["viewer"]))  # no undo to be refused
+    assert 'id="live-undo"' not in client.get(f"/catalog/live/{operation.pk}/").content.decode()
+    client.force_login(operator)
 
     undo = client.post(f"/catalog/live/{operation.pk}/undo/")
     undo_op = LiveEdit.objects.get(undo_of=operation)
