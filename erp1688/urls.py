@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
 from catalog import views as catalog_views
@@ -17,7 +18,8 @@ handler403 = catalog_views.refused
 urlpatterns = [
     path("healthz", catalog_views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (the admin's): no 404.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg")), name="favicon"),
+    # Resolved when asked, not at import: production's manifest exists only after collectstatic.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg")), name="favicon"),
     path("", catalog_views.home, name="home"),
     path("catalog/", include("catalog.urls")),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
