@@ -9,6 +9,7 @@ from catalog import (
     product_views,
     shop_views,
     sourcing_views,
+    supplier_store_views,
     watch_views,
 )
 
@@ -80,6 +81,7 @@ urlpatterns = [
     path("sourcing/", sourcing_views.sourcing_search, name="sourcing_search"),
     path("sourcing/image/", sourcing_views.sourcing_image, name="sourcing_image"),
     path("sourcing/stage/", sourcing_views.sourcing_stage, name="sourcing_stage"),
+    path("sourcing/supplier/", supplier_store_views.supplier_store, name="supplier_store"),
     # Shop health, dashboard jobs and alerts (issue 16)
     path("shops/", shop_views.shop_list, name="shop_list"),
     path("shops/<int:pk>/", shop_views.shop_detail, name="shop_detail"),

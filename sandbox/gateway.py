@@ -24,6 +24,7 @@ from . import (
     publish,
     push,
     search_api,
+    seller_offers,
 )
 from .errors import gateway_error
 from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
@@ -100,6 +101,9 @@ APIS: dict[tuple[str, str], Api] = {
     ),
     (CROSSBORDER, "product.image.upload"): Api(
         search_api.upload_image, required=("uploadImageParam",)
+    ),
+    (CROSSBORDER, seller_offers.API): Api(
+        seller_offers.query_seller_offer_list, required=("offerQueryParam",)
     ),
     (CROSSBORDER, "product.search.queryProductDetail"): Api(
         buyer_api.query_product_detail, required=("offerDetailParam",)
