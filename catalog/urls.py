@@ -4,6 +4,7 @@ from catalog import (
     alert_views,
     batch_views,
     changelog_views,
+    image_batch_views,
     import_views,
     live_views,
     product_views,
@@ -82,6 +83,7 @@ urlpatterns = [
     path("sourcing/image/", sourcing_views.sourcing_image, name="sourcing_image"),
     path("sourcing/stage/", sourcing_views.sourcing_stage, name="sourcing_stage"),
     path("sourcing/supplier/", supplier_store_views.supplier_store, name="supplier_store"),
+    path("sourcing/images/", image_batch_views.sourcing_images, name="sourcing_images"),
     # Shop health, dashboard jobs and alerts (issue 16)
     path("shops/", shop_views.shop_list, name="shop_list"),
     path("shops/<int:pk>/", shop_views.shop_detail, name="shop_detail"),

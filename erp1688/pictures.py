@@ -6,7 +6,8 @@ pixel is decoded, so a small file that unpacks to gigabytes (a 12,000 × 12,000 
 is refused in milliseconds. Conversion flattens transparency on white and writes JPEG:
 - `for_photobank(data)`: as 1688's photobank takes it (≤ 2 MB; JPEG, GIF, BMP or opaque PNG
   kept as they are, anything else made JPEG, shrunk only when quality alone is not enough);
-- `for_search(data)`: a JPEG of at most 300 KB and 1,200 px a side, for image search.
+- `for_search(data)`: a JPEG of at most 300 KB and 1,200 px a side, for image search;
+  `cropped_for_search(data, box)` the same of a region of it (the object, not the background).
 Refusals are `PictureRefused` (codes `image.invalid`, `image.too_large`) with a sentence for
 staff; `msgid` and `params` let publishing keep it as a stored message.
 """
@@ -157,6 +158,41 @@ def for_search(data: bytes, *, max_bytes: int = SEARCH_MAX_BYTES) -> bytes:
         picture.draft("RGB", (SEARCH_MAX_SIDE, SEARCH_MAX_SIDE))  # JPEG: decode at a smaller size
         picture.load()
         flat = flattened(picture)
+    except UNREADABLE as exc:
+        raise unreadable() from exc
+    finally:
+        picture.close()
+    flat.thumbnail((SEARCH_MAX_SIDE, SEARCH_MAX_SIDE))
+    return shrunk_jpeg(flat, max_bytes=max_bytes, qualities=(85, 70, 55, 40), shrink=0.75)
+
+
+def region_outside(width: int, height: int) -> PictureRefused:
+    return PictureRefused(
+        "image.bad_region",
+        _(
+            "The region to search is not inside the picture, which is %(width)d × %(height)d "
+            "pixels."
+        ),
+        params={"width": width, "height": height},
+    )
+
+
+def cropped_for_search(
+    data: bytes, box: tuple[int, int, int, int], *, max_bytes: int = SEARCH_MAX_BYTES
+) -> bytes:
+    """The region `box` = (x, y, width, height) in pixels from the top left of the picture, as
+    `for_search` makes it: the object searched for, not its background. Refused as open_picture,
+    and `image.bad_region` when the region is empty or not inside the picture."""
+    x, y, width, height = box
+    picture = open_picture(data, SEARCH_KINDS)
+    try:
+        full_width, full_height = picture.size
+        if x < 0 or y < 0 or width < 1 or height < 1:
+            raise region_outside(full_width, full_height)
+        if x + width > full_width or y + height > full_height:
+            raise region_outside(full_width, full_height)
+        picture.load()
+        flat = flattened(picture.crop((x, y, x + width, y + height)))
     except UNREADABLE as exc:
         raise unreadable() from exc
     finally:

@@ -89,6 +89,7 @@ TABLE = [
     ("catalog:sourcing_image", "get", None, None, ("catalog.view_product",)),
     ("catalog:sourcing_stage", "post", None, "stage", ("catalog.add_uploaditem",)),
     ("catalog:supplier_store", "get", None, None, ("catalog.view_product",)),
+    ("catalog:sourcing_images", "get", None, None, ("catalog.view_product",)),
     ("sync:connect", "post", None, None, ("catalog.connect_shop",)),
     ("sync:oauth_callback", "get", None, None, ("catalog.connect_shop",)),
     ("admin:index", "get", None, None, STAFF),
