@@ -8,7 +8,6 @@ catalog/import_views.py.
 """
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
@@ -25,6 +24,7 @@ from catalog.operator_words import problem_words
 from catalog.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
 from catalog.validation import IMAGES_MAX
 from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
+from erp1688.staff_access import staff_member_required
 from sync import services as sync_services
 from sync.categories import attributes_for, cached_attributes, category_name, search
 from sync.open1688 import Open1688Error

@@ -5,7 +5,6 @@ form, call one service and render; a refusal is shown as the form's or the page'
 """
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.core.files.base import ContentFile
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,6 +19,7 @@ from catalog.importing import ImportInvalid, confirm_import, preview_import
 from catalog.models import UploadBatch
 from catalog.resources import COLUMN_LABELS, COLUMNS
 from erp1688.refusals import PermissionRefused, Refused, require
+from erp1688.staff_access import staff_member_required
 from sync.categories import cached_attributes
 
 

@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db.models import Count
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import PriceStockChange, Product
 from erp1688.refusals import Refused, require, show_refusal
+from erp1688.staff_access import staff_member_required
 from sync import live_edits, live_ownership
 from sync.workers import waiting_note
 

@@ -9,7 +9,6 @@ import tempfile
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -21,6 +20,7 @@ from catalog.filters import ProductFilter
 from catalog.models import Product, Shop, UploadBatch
 from catalog.tables import ProductTable
 from erp1688.refusals import Refused, require
+from erp1688.staff_access import staff_member_required
 
 try:  # the export helpers' formula escaping (one rule for every export)
     from catalog.exporting import escape_cell

@@ -7,8 +7,9 @@ codename here. Services check the permissions (erp1688.refusals.require), not th
 
 - operator 运营: stage, edit, import, bulk edit, copy offers, validate, submit, retry;
 - manager 主管: everything an operator does, plus connect shops, sync, full resync and manage
-  users' groups (the admin lets a manager change only the groups and the active flag of users
-  who are not superusers);
+  staff on the users page (add, role, active flag, password; catalog/staff_users.py) — never a
+  superuser (the admin lets a manager change only the groups and the active flag of users who
+  are not superusers);
 - viewer 只读: sees every page, changes nothing.
 """
 
@@ -45,6 +46,7 @@ MANAGE = [
     "catalog.resync_shop",
     "catalog.take_over_live_edit",  # another person's live-edit draft (sync/live_ownership.py)
     "auth.view_user",
+    "auth.add_user",  # the users page (catalog/user_views.py); the admin adds for superusers only
     "auth.change_user",
     "auth.view_group",
 ]

@@ -11,7 +11,6 @@ business refusal is shown on the page; a `PermissionRefused` goes on to the styl
 
 from django import forms
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import CategoryNode, Shop, UploadBatch
 from erp1688.refusals import Refused, show_refusal
+from erp1688.staff_access import staff_member_required
 from sync import sourcing
 
 SEARCH = sourcing.SEARCH_PERMISSION

@@ -11,6 +11,7 @@ from catalog import (
     shop_views,
     sourcing_views,
     supplier_store_views,
+    user_views,
     watch_views,
 )
 
@@ -85,6 +86,10 @@ urlpatterns = [
     path("sourcing/supplier/", supplier_store_views.supplier_store, name="supplier_store"),
     path("sourcing/images/", image_batch_views.sourcing_images, name="sourcing_images"),
     # Shop health, dashboard jobs and alerts (issue 16)
+    path("users/", user_views.user_list, name="user_list"),
+    path("users/new/", user_views.user_add, name="user_add"),
+    path("users/<int:pk>/", user_views.user_edit, name="user_edit"),
+    path("users/<int:pk>/password/", user_views.user_password, name="user_password"),
     path("shops/", shop_views.shop_list, name="shop_list"),
     path("shops/<int:pk>/", shop_views.shop_detail, name="shop_detail"),
     path("shops/<int:pk>/sync/", shop_views.shop_sync, name="shop_sync"),

@@ -1,5 +1,4 @@
 import django_rq
-from django.contrib.admin.views.decorators import staff_member_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -8,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from catalog import shop_views
 from erp1688.refusals import Refused
+from erp1688.staff_access import staff_member_required
 
 
 @require_GET

@@ -154,9 +154,9 @@ AXES_HTTP_RESPONSE_CODE = 429
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
 AXES_CLIENT_IP_CALLABLE = "erp1688.security.client_ip"
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "login"  # the staff login page (erp1688/staff_access.py); the admin keeps its own
 LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "admin:login"
+LOGOUT_REDIRECT_URL = "login"
 
 # Alert emails (sync/alerts.py): EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587;
 # by default they are printed by the process that raised them. SITE_URL makes their links.

@@ -8,6 +8,7 @@ from django.views.generic import RedirectView
 from catalog import views as catalog_views
 from catalog.watch_views import push_http
 from erp1688.rq_gate import rq_urlpatterns
+from erp1688.staff_access import StaffLoginView
 
 # Every django-rq page behind the superuser gate (the stats API also opens to a configured API
 # token): erp1688/rq_gate.py.
@@ -22,6 +23,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg")), name="favicon"),
     path("", catalog_views.home, name="home"),
     path("catalog/", include("catalog.urls")),
+    path("accounts/login/", StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("shops/", include("sync.urls")),

@@ -7,7 +7,6 @@ Thin shells over sync.services.start_connect / finish_connect, which check the a
 import logging
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -15,10 +14,13 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
 from erp1688.refusals import PermissionRefused, Refused
+from erp1688.staff_access import staff_member_required
 from sync import services
 
 log = logging.getLogger(__name__)
 STATE_KEY = "open1688_oauth_state"
+# Where the answer lands: the staff shop pages, or the admin's shop form when started there.
+RETURN_KEY = "open1688_oauth_return"
 
 
 def _callback_url(request) -> str:
@@ -30,6 +32,7 @@ def _callback_url(request) -> str:
 def connect_start(request):
     url, state = services.start_connect(user=request.user, callback_url=_callback_url(request))
     request.session[STATE_KEY] = state
+    request.session[RETURN_KEY] = "admin" if request.POST.get("from") == "admin" else "staff"
     return redirect(url)
 
 
@@ -38,6 +41,7 @@ def connect_start(request):
 @sensitive_variables("code", "expected")
 def oauth_callback(request):
     expected = request.session.pop(STATE_KEY, None)
+    admin = request.session.pop(RETURN_KEY, "staff") == "admin"
     code = request.GET.get("code", "")
     try:
         shop = services.finish_connect(
@@ -53,6 +57,6 @@ def oauth_callback(request):
             raise
         log.warning("connecting a shop refused: %s", refused.code)
         messages.error(request, refused.message)
-        return redirect("admin:catalog_shop_changelist")
+        return redirect("admin:catalog_shop_changelist" if admin else "catalog:shop_list")
     messages.success(request, _("Shop %(shop)s is connected.") % {"shop": shop.name})
-    return redirect("admin:catalog_shop_change", shop.pk)
+    return redirect("admin:catalog_shop_change" if admin else "catalog:shop_detail", shop.pk)

@@ -126,12 +126,21 @@ TABLE = [
     ("catalog:watch_remove", "post", "unknown", None, ("catalog.watch_offer",), NOT_FOUND),
     ("catalog:alert_rule_delete", "post", "unknown", None, ("catalog.view_product",), NOT_FOUND),
     ("catalog:item_delete", "post", "item", None, ("catalog.delete_uploaditem",)),
+    # The users page (managers).
+    ("catalog:user_list", "get", None, None, ("auth.view_user",)),
+    ("catalog:user_add", "get", None, None, ("auth.add_user",)),
+    ("catalog:user_add", "post", None, "user_add", ("auth.add_user",)),
+    ("catalog:user_edit", "get", "user", None, ("auth.change_user",)),
+    ("catalog:user_edit", "post", "user", "user_role", ("auth.change_user",)),
+    ("catalog:user_password", "get", "user", None, ("auth.change_user",)),
+    ("catalog:user_password", "post", "user", "user_password", ("auth.change_user",)),
 ]
 
 # URL names outside the table, and why.
 NOT_STAFF_PAGES = {
     "healthz",  # public health check (tests/test_bad_input.py)
     "favicon",  # a redirect to the static icon
+    "login",  # the staff login page (tests/test_staff_accounts.py)
     "logout",
     "set_language",
     "push_1688",  # 1688's signed push, no login (its own tests)
@@ -150,6 +159,13 @@ def world() -> dict:
     return {"shop": shop, "product": product, "batch": batch, "item": item, "live": live}
 
 
+def _staff_account(objects: dict):
+    """The account the users page's rows change (never the one sending the request)."""
+    if "user" not in objects:
+        objects["user"] = UserFactory(username="matrix-target", roles=["viewer"])
+    return objects["user"]
+
+
 def url_of(name: str, args_key: str | None, objects: dict) -> str:
     args = {
         None: [],
@@ -163,6 +179,7 @@ def url_of(name: str, args_key: str | None, objects: dict) -> str:
         "shop": [objects["shop"].pk],
         "admin_item": [objects["item"].pk],
         "unknown": [999999],
+        "user": [_staff_account(objects).pk],
     }[args_key]
     return reverse(name, args=args)
 
@@ -193,6 +210,14 @@ def post_data(key: str | None, objects: dict) -> dict:
         "stage": {"offer_id": "1", "batch": batch.pk},
         "watch": {"offer_refs": "123", "shop": shop.pk},
         "admin_shop": {"name": "改名的店", "sync_enabled": "on"},
+        "user_add": {
+            "username": "matrix-new",
+            "password1": "Tall-ladder-5521",
+            "password2": "Tall-ladder-5521",
+            "role": "viewer",
+        },
+        "user_role": {"role": "operator", "is_active": "on"},
+        "user_password": {"new_password1": "Tall-ladder-5521", "new_password2": "Tall-ladder-5521"},
     }[key]
 
 
