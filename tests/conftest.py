@@ -33,6 +33,15 @@ def fast_password_hashing():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _machine_share(request):
+    """Tests marked `exclusive` have the machine to themselves (tests/isolation.py)."""
+    from tests.isolation import machine_share
+
+    with machine_share(exclusive=request.node.get_closest_marker("exclusive") is not None):
+        yield
+
+
 class SandboxGateway:
     """The sandbox gateway running in a thread of the test process, reached over real HTTP."""
 

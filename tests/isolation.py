@@ -13,7 +13,9 @@ its own sandbox gateway (tests/conftest.py), so nothing else is shared. Without 
 changes.
 """
 
+import fcntl
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -54,3 +56,28 @@ def isolate(environ) -> None:
 
 
 isolate(os.environ)
+
+
+@contextmanager
+def machine_share(exclusive: bool):
+    """Under xdist: an `exclusive` test runs with no other test running on this machine (it
+    measures time, e.g. pages answering while real workers sync); every other test holds a
+    shared hold meanwhile. A turnstile makes a waiting exclusive test go first, so the steady
+    stream of short tests cannot starve it. Without xdist: nothing to share."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        yield
+        return
+    base = shared_data_dir()
+    base.mkdir(parents=True, exist_ok=True)
+    with open(base / "tests.turnstile", "a") as turnstile, open(base / "tests.share", "a") as share:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(share, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            if not exclusive:
+                fcntl.flock(turnstile, fcntl.LOCK_UN)
+        try:
+            yield
+        finally:
+            fcntl.flock(share, fcntl.LOCK_UN)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)

@@ -22,7 +22,13 @@ from tests.child_processes import ROOT, child_env
 from tests.factories import UserFactory
 from tests.test_fault_matrix import local_skus, sandbox_skus
 
-pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True), pytest.mark.load]
+# Exclusive: the pages are timed, so no other test may share the two cores meanwhile.
+pytestmark = [
+    pytest.mark.system,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.load,
+    pytest.mark.exclusive,
+]
 
 SHOPS = 20
 OFFERS = 12
