@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from catalog import textformats
+from catalog.category_names import CategoryField, leaf_paths
 from catalog.exporting import COLUMN_HELP
 from catalog.messages import render_errors
 from catalog.models import Shop, UploadBatch, UploadItem, new_cargo_number
@@ -203,13 +204,15 @@ class BulkEditForm(forms.Form):
     stock = forms.IntegerField(label=_("Set stock"), required=False, min_value=0)
     prefix = forms.CharField(label=_("Title prefix"), required=False, max_length=64, strip=False)
     suffix = forms.CharField(label=_("Title suffix"), required=False, max_length=64, strip=False)
-    category_id = forms.IntegerField(label=_("Set category ID"), required=False, min_value=1)
+    category_id = CategoryField(label=_("Set category"), datalist="bulk-category-names")
 
     CHANGES = ["multiply", "add", "round_to", "stock", "prefix", "suffix", "category_id"]
 
     def __init__(self, *args, batch: UploadBatch, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["items"].queryset = batch.items.all()
+        self.fields["category_id"].shop_ids = (batch.shop_id,)
+        self.category_paths = leaf_paths([batch.shop_id])  # the category input's datalist
 
     def clean(self):
         cleaned = super().clean()

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from catalog import product_pages as pages
 from catalog import product_selectors as selectors
+from catalog.category_names import category_label
 from catalog.filters import ProductFilter
 from catalog.models import Product, Shop, UploadBatch
 from catalog.tables import ProductTable
@@ -155,6 +156,9 @@ def product_detail(request, pk):
         "status": selectors.status_text(product),
         "price": selectors.price_text(product),
         "stock": selectors.total_stock(product),
+        "category": category_label(
+            shop_id=product.shop_id, category_id=product.category_id, raw=product.raw
+        ),
     }
     return render(request, "catalog/product_detail.html", context)
 

@@ -2,8 +2,8 @@
 picture's address or an uploaded picture, and "stage into batch" for any result.
 
 Searching needs a connected shop's authorisation: staff pick the shop (the first active shop by
-default). The category filter is the category id, offered by name from the shop's cached
-category tree (sync/categories.py) where there is one.
+default). The category filter takes a category by its path or name from the shop's cached
+category tree (sync/categories.py; catalog/category_names.py), or by its id.
 
 Each view parses its input with a form, calls one service of sync/sourcing.py and renders. A
 business refusal is shown on the page; a `PermissionRefused` goes on to the styled 403 page.
@@ -20,7 +20,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from catalog.models import CategoryNode, Shop, UploadBatch
+from catalog.category_names import UNKNOWN as UNKNOWN_CATEGORY
+from catalog.category_names import category_from_text, category_label, leaf_paths
+from catalog.models import Shop, UploadBatch
 from erp1688.refusals import Refused, show_refusal
 from erp1688.staff_access import staff_member_required
 from sync import sourcing
@@ -30,7 +32,6 @@ PAGE_SIZE = 20
 PAGE_MAX = 100  # deep pages say little; the platform pages only so far
 OFFER_ID_MAX = 2**63 - 1
 OFFER_URL = "https://detail.1688.com/offer/{}.html"
-CATEGORY_CHOICES_MAX = 3000  # cached leaf categories offered by name (a datalist)
 
 
 def shop_field() -> forms.ModelChoiceField:
@@ -60,12 +61,11 @@ class KeywordSearchForm(forms.Form):
         max_digits=12,
         decimal_places=2,
     )
-    category = forms.IntegerField(
-        label=gettext_lazy("Category id"),
+    category = forms.CharField(  # a path, a name or an id (resolved in clean)
+        label=gettext_lazy("Category"),
         required=False,
-        min_value=1,
-        max_value=OFFER_ID_MAX,
-        widget=forms.NumberInput(attrs={"list": "category-names"}),
+        max_length=600,
+        widget=forms.TextInput(attrs={"list": "category-names"}),
     )
     min_order = forms.IntegerField(
         label=gettext_lazy("Minimum order at most"),
@@ -90,6 +90,12 @@ class KeywordSearchForm(forms.Form):
         low, high = data.get("price_min"), data.get("price_max")
         if low is not None and high is not None and low > high:
             raise forms.ValidationError(_("The lowest price is above the highest price."))
+        if data.get("category"):
+            shop = data.get("shop") or self.fields["shop"].queryset.first()
+            shops = [shop.pk] if shop else []
+            data["category"] = category_from_text(data["category"], shop_ids=shops)
+            if not data["category"] or data["category"] > OFFER_ID_MAX:
+                self.add_error("category", UNKNOWN_CATEGORY)
         return data
 
     def query(self) -> sourcing.KeywordQuery:
@@ -179,12 +185,9 @@ def _chosen_shop(form) -> Shop | None:
     return form.fields["shop"].queryset.first()
 
 
-def _category_names(shop: Shop | None) -> list[tuple[int, str]]:
-    """(id, path) of the shop's cached leaf categories, for the category input's datalist."""
-    if shop is None:
-        return []
-    leaves = CategoryNode.objects.filter(shop=shop, is_leaf=True).order_by("path", "category_id")
-    return [(node.category_id, str(node)) for node in leaves[:CATEGORY_CHOICES_MAX]]
+def _category_names(shop: Shop | None) -> list[str]:
+    """The paths of the shop's cached leaf categories, for the category input's datalist."""
+    return leaf_paths([shop.pk]) if shop is not None else []
 
 
 def _results_context(request, results, **extra) -> dict:
@@ -227,7 +230,7 @@ def sourcing_search(request):
         form=form,
         mode="keyword",
         category_names=category_names,
-        category_name=dict(category_names).get(chosen, "") if chosen else "",
+        category_name=category_label(shop_id=shop and shop.pk, category_id=chosen),
     )
     return render(request, "catalog/sourcing_search.html", context)
 

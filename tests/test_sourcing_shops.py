@@ -86,9 +86,16 @@ def test_the_category_filter_is_offered_by_name_from_the_cached_tree(
     page = operator_client.get(url, {"keyword": "T恤", "category": "1031910"})
     html = page.content.decode()
     assert '<datalist id="category-names">' in html
-    assert '<option value="1031910" label="女装 &gt; 上衣 &gt; 女式T恤">' in html
-    assert 'value="10166"' not in html  # leaves only
+    assert '<option value="女装 &gt; 上衣 &gt; 女式T恤">' in html  # picked by its name
+    assert 'value="女装 &gt; 上衣"' not in html  # leaves only
     assert page.context["category_name"] == "女装 > 上衣 > 女式T恤"
+    # Typed or picked by its path or name, it searches by that category's id.
+    for typed in ["女装 > 上衣 > 女式T恤", "女式T恤"]:
+        page = operator_client.get(url, {"keyword": "T恤", "category": typed})
+        assert page.context["form"].cleaned_data["category"] == 1031910
+        assert page.context["category_name"] == "女装 > 上衣 > 女式T恤"
+    page = operator_client.get(url, {"keyword": "T恤", "category": "没有的类目"})
+    assert page.context["form"].errors["category"] and page.context["results"] is None
     # Another shop's cache is not offered for this shop.
     other = ShopFactory(name="别的店")
     page = operator_client.get(url, {"keyword": "T恤", "shop": other.pk}, follow=True)
