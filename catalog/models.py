@@ -603,6 +603,19 @@ class UploadItemQuerySet(models.QuerySet):
         """What an upload run works on, in order: valid items not yet succeeded."""
         return self.valid().filter(status__in=UploadItem.TO_UPLOAD).order_by("position", "id")
 
+    def back_to_pending(self) -> int:
+        """Send these items again from the start (a retry, a resubmit): pending, no sends or
+        looks counted, no 1688 error kept; the offer id stays. Returns how many."""
+        return self.update(
+            status=UploadItem.Status.PENDING,
+            sends=0,
+            looks=0,
+            next_check_at=None,
+            remote_error_code="",
+            remote_error_message="",
+            updated_at=timezone.now(),
+        )
+
 
 class UploadItem(models.Model):
     class Status(models.TextChoices):

@@ -76,15 +76,7 @@ def _reset_failed(batch: UploadBatch) -> None:
     if not retryable.valid().exists():
         raise Refused("batch.nothing_to_retry", _("No failed item to retry."))
     # Unknown items keep their status: the run asks 1688 about them before sending anything.
-    retryable.filter(status=UploadItem.Status.FAILED).update(
-        status=UploadItem.Status.PENDING,
-        sends=0,
-        looks=0,
-        next_check_at=None,
-        remote_error_code="",
-        remote_error_message="",
-        updated_at=timezone.now(),
-    )
+    retryable.filter(status=UploadItem.Status.FAILED).back_to_pending()
 
 
 def enqueue_upload(batch: UploadBatch, *, delay: int | None = None) -> str:

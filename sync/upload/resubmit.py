@@ -41,15 +41,7 @@ def reset_rejected(batch: UploadBatch) -> int:
     """Rejected items back to pending, keeping their offer id (so the run edits that offer);
     returns how many. Refused `batch.nothing_to_resubmit`."""
     rejected = batch.items.filter(status=S.REJECTED, remote_offer_id__isnull=False)
-    count = rejected.update(
-        status=S.PENDING,
-        sends=0,
-        looks=0,
-        next_check_at=None,
-        remote_error_code="",
-        remote_error_message="",
-        updated_at=timezone.now(),
-    )
+    count = rejected.back_to_pending()
     if not count:
         raise Refused("batch.nothing_to_resubmit", gettext_lazy("No rejected item to resubmit."))
     return count
