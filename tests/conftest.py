@@ -34,6 +34,17 @@ def fast_password_hashing():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the app's default language, as a fresh process does: a request of an
+    earlier test leaves its language active in the thread (LocaleMiddleware never resets it)."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _machine_share(request):
     """Tests marked `exclusive` have the machine to themselves (tests/isolation.py)."""
     from tests.isolation import machine_share
