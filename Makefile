@@ -8,9 +8,10 @@ export ERP_DATA_DIR ?= $(CURDIR)/data
 # computes, so more workers than this machine's two cores pay off. Each worker has its own data
 # folder, Redis database and sandbox (tests/isolation.py).
 TEST_WORKERS ?= 4
-# Tests that start processes (system), drive chromium (browser) or fuzz (fuzz) are left out of
-# test-fast, the edit loop; `make test` (what CI runs) runs everything.
-FAST_MARKERS := not system and not browser and not fuzz
+# Tests that start processes (system), drive chromium (browser), fuzz (fuzz) or walk a whole
+# table of cases (matrix) are left out of test-fast, the edit loop; `make test` (what CI runs)
+# runs everything.
+FAST_MARKERS := not system and not browser and not fuzz and not matrix
 
 .PHONY: run test test-fast install lint format check stop clean bench
 

@@ -63,6 +63,7 @@ def all_staff_urls(batch, item):
 # --- who may ask ---------------------------------------------------------------------------
 
 
+@pytest.mark.matrix
 @pytest.mark.parametrize("who", ["anonymous", "not staff"])
 def test_every_staff_url_sends_others_to_the_login_page(client, who):
     item = UploadItemFactory()

@@ -28,7 +28,7 @@ from sync.open1688 import Open1688Error
 from sync.upload import run_upload
 from tests.factories import UploadBatchFactory, UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.matrix, pytest.mark.django_db(transaction=True)]
 
 LIST = "alibaba.product.list.get"
 GET = "alibaba.product.get"

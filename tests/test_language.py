@@ -207,6 +207,7 @@ def render_page(client, url: str, language: str) -> str:
     return response.content.decode()
 
 
+@pytest.mark.matrix
 def test_every_staff_page_speaks_one_language(client, boss, redis_conn):
     objects = sample_world()
     assert raise_alerts(boss) >= 2  # the inbox and the dashboard show alerts

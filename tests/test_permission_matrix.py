@@ -27,7 +27,7 @@ from tests.factories import (
 )
 
 # Writes queue jobs on commit (django-rq), so the requests run in committed transactions.
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.matrix, pytest.mark.django_db(transaction=True)]
 
 VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
 STAFF = ()  # any signed-in staff member

@@ -196,6 +196,7 @@ def test_a_spoofed_forwarded_for_does_not_dodge_the_throttle(client, settings, r
     assert statuses == [401] * 5 + [429] * 3
 
 
+@pytest.mark.system
 @pytest.mark.django_db(transaction=True)
 def test_500_forged_posts_over_real_http_are_mostly_answered_429(
     live_server, settings, redis_conn, scoreboard

@@ -18,7 +18,8 @@ from rq.job import Job
 
 from tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)  # enqueueing waits for the commit
+# enqueueing waits for the commit
+pytestmark = [pytest.mark.matrix, pytest.mark.django_db(transaction=True)]
 
 ROLES = [None, "staff", "viewer", "operator", "manager"]  # None: anonymous
 HEADERS = [{}, {"HTTP_AUTHORIZATION": "Bearer anything"}, {"HTTP_AUTHORIZATION": "Bearer "}]
