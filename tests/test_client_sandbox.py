@@ -257,6 +257,7 @@ print(json.dumps(stamps))
 """
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 @pytest.mark.system
 def test_two_processes_share_the_rate_limit(redis_conn):
     procs = [

@@ -60,6 +60,7 @@ def test_proxy_settings_are_read_once_for_the_gateway(monkeypatch):
     assert os.environ["HTTPS_PROXY"] == "http://elsewhere.example:1"
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_run_at_the_gateways_limit_draws_no_quota_error(sandbox, seller, redis_conn):
     """The sandbox allows 10 calls/s (a one-second bucket, full at start, like 1688); the
     shared limiter at 10/s used to grant a full second at once and then keep pace, so the

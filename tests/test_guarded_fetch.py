@@ -291,6 +291,7 @@ def test_at_most_three_redirects_each_checked(reachable, scoreboard):
     ]  # fmt: skip
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 @pytest.mark.parametrize("every", [0.3, 15.0])
 @pytest.mark.parametrize("route", ["/slow", "/slow-headers"])
 def test_a_slow_server_is_cut_off_at_the_total_deadline(route, every, reachable, scoreboard):

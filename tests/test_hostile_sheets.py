@@ -34,6 +34,7 @@ def _measured(data: bytes):
         (b"A1:XFD1048576", "import.too_many_rows"),
     ],
 )
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_sheet_declaring_too_many_rows_or_columns_is_refused_by_its_claim(
     dimension, code, scoreboard
 ):
@@ -43,6 +44,7 @@ def test_a_sheet_declaring_too_many_rows_or_columns_is_refused_by_its_claim(
     assert seconds < 0.5
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_million_columns_behind_a_wide_claim_cost_no_parsing(scoreboard):
     """The probe's sheet: a million cells in one row behind `A1:XFD1` (a 109 KB file cost 21.5 s
     of CPU). Refused by the claim, before the first cell."""

@@ -240,6 +240,7 @@ def test_a_file_that_cannot_be_imported_is_refused_with_a_code_and_a_clear_reaso
     assert message in refused.message
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_ten_megabytes_of_garbage_are_refused_quickly_and_nothing_is_kept(importer_client, storage):
     batch = UploadBatchFactory()
     garbage = os.urandom(10 * 1024 * 1024)
@@ -395,6 +396,7 @@ BOMBS = {
 }
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 @pytest.mark.parametrize("name", list(BOMBS))
 def test_a_zip_bomb_is_refused_within_5_seconds_and_200_mb(name):
     make, code = BOMBS[name]
@@ -403,6 +405,7 @@ def test_a_zip_bomb_is_refused_within_5_seconds_and_200_mb(name):
     assert seconds < SECONDS and peak < PEAK_BYTES
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_sheet_claiming_a_larger_dimension_is_read_as_the_rows_it_has():
     """openpyxl pads rows up to the sheet's claimed <dimension>; the reader bounds it by the
     rows it counted (a claim beyond the limits is refused: tests/test_hostile_sheets.py).
@@ -417,6 +420,7 @@ def _rss_bytes() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_the_largest_file_allowed_is_read_within_the_bounds():
     """5,000 full rows (the row limit) in openpyxl's inline strings, the slowest cell kind.
     Measured: this 44 KB XLSX read in 1.2–2.7 s, peak resident memory (getrusage) +91 MB over the
@@ -434,6 +438,7 @@ def test_the_largest_file_allowed_is_read_within_the_bounds():
     assert seconds < SECONDS and peak < resident_before + PEAK_BYTES
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_zip_bomb_posted_to_the_staff_page_is_a_form_error(importer_client, storage):
     batch = UploadBatchFactory()
     started = time.monotonic()
@@ -814,6 +819,7 @@ def test_admin_import_previews_with_the_same_rules_then_imports(admin_client_, s
     assert storage.keys() == []
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 @pytest.mark.parametrize("page", ["admin", "staff"])
 def test_a_50_mb_file_is_refused_fast_and_never_written_anywhere(
     page, admin_client_, storage, tmp_path, monkeypatch, settings

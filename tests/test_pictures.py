@@ -68,6 +68,7 @@ PATHS = {
 }
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 @pytest.mark.parametrize("path", list(PATHS))
 def test_a_pixel_bomb_is_refused_before_decoding_on_every_path(path, scoreboard):
     bomb = pixel_bomb()

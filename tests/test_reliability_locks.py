@@ -73,6 +73,7 @@ def test_the_lock_is_released_when_the_block_raises(redis_conn):
     assert not redis_conn.exists("erp1688:test:raise")
 
 
+@pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_killed_holders_lock_ends_within_its_ttl(redis_conn):
     """A real process takes the lock and is SIGKILLed: nobody releases it, it simply ends."""
     code = (
