@@ -29,7 +29,7 @@ from sync import services as sync_services
 from sync.categories import attributes_for, cached_attributes, category_name, search
 from sync.open1688 import Open1688Error
 from sync.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
-from sync.workers import waiting_note
+from sync.workers import announce_queued
 
 ITEMS_PER_PAGE = 100
 VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
@@ -145,9 +145,7 @@ def batch_submit(request, pk):
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        messages.success(request, _("The batch was submitted for upload."))
-        if note := waiting_note("upload"):
-            messages.warning(request, note)
+        announce_queued(request, _("The batch was submitted for upload."), "upload")
     return _detail(pk)
 
 
@@ -160,9 +158,7 @@ def batch_retry(request, pk):
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        messages.success(request, _("Failed items will be uploaded again."))
-        if note := waiting_note("upload"):
-            messages.warning(request, note)
+        announce_queued(request, _("Failed items will be uploaded again."), "upload")
     return _detail(pk)
 
 
@@ -176,9 +172,7 @@ def batch_resubmit(request, pk):
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        messages.success(request, _("Rejected items are sent to 1688's audit again."))
-        if note := waiting_note("upload"):
-            messages.warning(request, note)
+        announce_queued(request, _("Rejected items are sent to 1688's audit again."), "upload")
     return _detail(pk)
 
 

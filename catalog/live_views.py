@@ -22,7 +22,7 @@ from catalog.models import PriceStockChange, Product
 from erp1688.refusals import Refused, require, show_refusal
 from erp1688.staff_access import staff_member_required
 from sync import live_edits, live_ownership
-from sync.workers import waiting_note
+from sync.workers import announce_queued
 
 VIEW = "catalog.view_liveedit"
 MAX_SHOWN_OFFERS = 200
@@ -256,9 +256,7 @@ def live_apply(request, pk):
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        messages.success(request, _("Sent to the queue: 1688 is being updated."))
-        if note := waiting_note(live_edits.QUEUE):
-            messages.warning(request, note)
+        announce_queued(request, _("Sent to the queue: 1688 is being updated."), live_edits.QUEUE)
     return redirect("catalog:live_detail", pk=pk)
 
 

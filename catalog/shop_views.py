@@ -28,7 +28,7 @@ from catalog.product_views import requires
 from erp1688.refusals import PermissionRefused, Refused
 from sync import alerts, live_edit_writes
 from sync import services as sync_services
-from sync.workers import waiting_note
+from sync.workers import announce_queued
 
 ACTIVE_RUN = (SyncRun.Status.QUEUED, SyncRun.Status.RUNNING)
 FAILURES_SINCE = timedelta(days=7)
@@ -269,7 +269,5 @@ def shop_sync(request, pk):
     except Refused as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, _("A sync of %(shop)s is queued.") % {"shop": shop.name})
-        if note := waiting_note("sync"):
-            messages.warning(request, note)
+        announce_queued(request, _("A sync of %(shop)s is queued.") % {"shop": shop.name}, "sync")
     return redirect("catalog:shop_detail", pk=shop.pk)

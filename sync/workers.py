@@ -88,3 +88,12 @@ def worker_health(*, connection=None, now: datetime | None = None) -> WorkerHeal
 def waiting_note(queue: str) -> str:
     """The sentence to add to "queued" when no live worker serves `queue`, else ""."""
     return worker_health().warning((queue,))
+
+
+def announce_queued(request, text: str, queue: str) -> None:
+    """Tell staff their work is queued on `queue`, and warn when no live worker serves it."""
+    from django.contrib import messages
+
+    messages.success(request, text)
+    if note := waiting_note(queue):
+        messages.warning(request, note)
