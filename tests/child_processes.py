@@ -11,19 +11,24 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCK_TTL = 2  # seconds, in the children and here, so a test waits seconds instead of a minute
 
 
+def database_url(settings_dict: dict, name: str | None = None) -> str:
+    """DATABASE_URL for a child process: the database of `settings_dict`, or `name` on its
+    server."""
+    name = name or settings_dict["NAME"]
+    if settings_dict["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{name}"
+    auth = settings_dict["USER"] + (
+        f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
+    )
+    host, port = settings_dict["HOST"] or "127.0.0.1", settings_dict["PORT"] or 5432
+    return f"postgres://{auth}@{host}:{port}/{name}"
+
+
 def child_env(sandbox) -> dict:
     """The environment of a child `manage.py` sharing this test's database, Redis and sandbox."""
-    db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        database_url = f"sqlite:///{db['NAME']}"
-    else:
-        auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-        database_url = (
-            f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-        )
     return {
         **os.environ,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url(connection.settings_dict),
         "REDIS_URL": settings.REDIS_URL,
         "OPEN1688_GATEWAY": sandbox.url,
         "OPEN1688_IMAGE_BASE": sandbox.url + "/",  # it serves /img/ pictures

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.child_processes import database_url
 from tests.isolation import ROOT, shared_data_dir
 
 
@@ -29,21 +30,11 @@ def _locked(path: Path):
         yield
 
 
-def _database_url(settings_dict: dict, name: str) -> str:
-    if settings_dict["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{name}"
-    auth = settings_dict["USER"] + (
-        f":{settings_dict['PASSWORD']}" if settings_dict["PASSWORD"] else ""
-    )
-    host = settings_dict["HOST"] or "127.0.0.1"
-    return f"postgres://{auth}@{host}:{settings_dict['PORT'] or 5432}/{name}"
-
-
 def _migrate(settings_dict: dict, name: str) -> None:
     done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": _database_url(settings_dict, name)},
+        env={**os.environ, "DATABASE_URL": database_url(settings_dict, name)},
         capture_output=True,
         text=True,
     )
