@@ -7,7 +7,7 @@ then requests each page through Django's test client as a superuser and prints a
     DATABASE_URL=postgres://user:pass@127.0.0.1:5432/bench .venv/bin/python bench/pages_bench.py
 
 The data stays in its own folder (data/bench-pages, or the given database) and is reused by the
-next run of the same scale; --refill starts over. Target (issue 20): p95 <= 300 ms on PostgreSQL
+next run of the same scale; --refill starts over. Target: p95 <= 300 ms on PostgreSQL
 at full scale, and queries per page that do not depend on the data.
 """
 

@@ -7,7 +7,7 @@ The sandbox gateway enforces 10 calls/s for the app (a one-second bucket, full a
 its own client (own HTTP session) sharing the limiter in Redis, as worker processes do; each
 reads offer details as fast as the limiter lets it, for `--seconds`, retries off (a refusal
 counts, it is not hidden by a retry). Use % = calls answered / (limit × seconds).
-The last row is the limiter as it was before issue 20 (a full second's burst at start).
+The last row is the limiter as it was before it was paced (a full second's burst at start).
 """
 
 import argparse

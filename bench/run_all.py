@@ -150,7 +150,7 @@ def main() -> int:
     total = time.time() - started
 
     out = [
-        "# Benchmarks (issue 20)",
+        "# Benchmarks",
         "",
         "Written by `make bench` (bench/run_all.py); every figure below is from that run.",
         "",

@@ -593,6 +593,6 @@ if admin.site.is_registered(User):
     admin.site.unregister(User)
 admin.site.register(User, ManagedUserAdmin)
 
-# The watchlist's admin (issue 17), live offer changes (issue 18) and alerts (issue 16) live
+# The watchlist's admin, live offer changes and alerts live
 # in their own modules (read-only); the job queues' entry is superusers' only (rq_admin).
 from catalog import admin_labels, live_admin, publishing_admin, rq_admin, watch_admin  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""The staff item form's structured part (issue 15): the category's attributes as inputs and the
+"""The staff item form's structured part: the category's attributes as inputs and the
 SKU grid, turned into the item's `attributes` / `skus` lists (the same shapes the text format of
 catalog.textformats gives, so CSV import keeps working).
 

@@ -1,4 +1,4 @@
-"""Admin views of live offer changes (issue 18) and of alerts (issue 16).
+"""Admin views of live offer changes and of alerts.
 
 - A live edit and its lines are the record of what this ERP sent to 1688 (sync/live_edits.py
   writes them; staff preview, apply and undo on /catalog/live/): append-only here, like the

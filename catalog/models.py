@@ -706,7 +706,7 @@ class UploadItem(models.Model):
         return self.title or self.cargo_number
 
 
-# --- Watching suppliers (issue 17): offers of other sellers, read from the buyer side --------
+# --- Watching suppliers: offers of other sellers, read from the buyer side --------
 
 
 class Channel(models.TextChoices):
@@ -837,7 +837,7 @@ class PushMessage(models.Model):
         return f"{self.topic} {self.msg_id}"
 
 
-# --- Alerts (issue 16): rules staff set, and the alerts they raise (sync/alerts.py) ----------
+# --- Alerts: rules staff set, and the alerts they raise (sync/alerts.py) ----------
 
 
 class AlertRule(models.Model):
@@ -968,12 +968,12 @@ class Alert(models.Model):
         return self.params.get("kind", "")
 
 
-# Live offer edits (issue 18) live in their own module; imported here so Django registers them.
+# Live offer edits live in their own module; imported here so Django registers them.
 # Offers left out of the mirror because their answer is outside 1688's domain.
 from catalog.data_problem_models import OfferDataProblem  # noqa: E402, F401
 from catalog.live_models import LiveEdit, LiveEditLine  # noqa: E402, F401
 
-# Publishing (issue 15): category/schema caches, photobank pictures, shop publishing settings.
+# Publishing: category/schema caches, photobank pictures, shop publishing settings.
 from catalog.publishing_models import (  # noqa: E402, F401
     AttributeSchemaCache,
     CategoryNode,

@@ -1,4 +1,4 @@
-"""Admin for the shops' publishing settings (issue 15): which publish API is in use and why, the
+"""Admin for the shops' publishing settings: which publish API is in use and why, the
 photobank album, the default freight template and send-goods address (chosen among what 1688
 listed for the shop; a batch may override the last two), and the photobank pictures kept."""
 

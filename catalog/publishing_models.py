@@ -1,4 +1,4 @@
-"""Publishing (issue 15): what the ERP keeps about a shop's side of publishing.
+"""Publishing: what the ERP keeps about a shop's side of publishing.
 
 - `ShopPublishing`: the shop's publishing settings (album, freight template, send-goods address,
   which publish API is in use) and the choices read from 1688 for them;

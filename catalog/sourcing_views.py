@@ -154,7 +154,7 @@ class StageForm(forms.Form):
 
 
 def _watch_url() -> str | None:
-    """The watchlist's "add" URL once it exists (issue 17's watchlist adds `catalog:watch_add`,
+    """The watchlist's "add" URL once it exists (the watchlist adds `catalog:watch_add`,
     a POST of `offer_id` and `next`); until then no watch button is drawn."""
     try:
         return reverse("catalog:watch_add")

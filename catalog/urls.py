@@ -85,7 +85,7 @@ urlpatterns = [
     path("sourcing/stage/", sourcing_views.sourcing_stage, name="sourcing_stage"),
     path("sourcing/supplier/", supplier_store_views.supplier_store, name="supplier_store"),
     path("sourcing/images/", image_batch_views.sourcing_images, name="sourcing_images"),
-    # Shop health, dashboard jobs and alerts (issue 16)
+    # Shop health, dashboard jobs and alerts
     path("users/", user_views.user_list, name="user_list"),
     path("users/new/", user_views.user_add, name="user_add"),
     path("users/<int:pk>/", user_views.user_edit, name="user_edit"),

@@ -1,4 +1,4 @@
-"""Admin views of the watchlist (issue 17): watched offers and the raw push messages as
+"""Admin views of the watchlist: watched offers and the raw push messages as
 received. Both are written by the system (sync/watch.py, sync/push.py): read-only here."""
 
 from django.contrib import admin

@@ -29,7 +29,7 @@ class _DroppingServerHandler(ServerHandler):
 
 class _RequestHandler(WSGIRequestHandler):
     # HTTP/1.1 keep-alive, as the real gateway: one connection serves a client's many calls
-    # instead of a new TCP connection per call (issue 20). An idle connection is closed after
+    # instead of a new TCP connection per call. An idle connection is closed after
     # `timeout` seconds.
     protocol_version = "HTTP/1.1"
     timeout = 30

@@ -1,4 +1,4 @@
-"""Alerts (issue 16): rules staff set, evaluated as change rows arrive, and a run's failure in
+"""Alerts: rules staff set, evaluated as change rows arrive, and a run's failure in
 plain words.
 
 Evaluation is called by the writers themselves, inside their transaction:

@@ -132,7 +132,7 @@ def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") ->
     if status == SyncRun.Status.SUCCEEDED:
         from sync.upload.run import settle_from_mirror  # upload imports the sync's modules
 
-        settle_from_mirror(shop_id=run.shop_id)  # staged items in audit move on (issue 15)
+        settle_from_mirror(shop_id=run.shop_id)  # staged items in audit move on
 
 
 def _run(run: SyncRun, client: Open1688Client, progress) -> None:
@@ -151,7 +151,7 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     run.cursor_before, run.window_start, run.window_end = shop.sync_cursor, window.start, window.end
     run.save()
 
-    pending_at_start = set(shop.pending_offers)  # read again after the window (issue 14)
+    pending_at_start = set(shop.pending_offers)  # read again after the window
     seen: set[int] = set()
     for _pass in range(MAX_PASSES):
         if _read_window(run, shop, client, window, seen, progress):
@@ -343,7 +343,7 @@ def _product_values(detail: ProductDetail, now: datetime) -> dict:
 
 def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict) -> None:
     """Write one page's offers: one INSERT ... ON CONFLICT DO UPDATE for new and changed offers
-    together (bulk_update's CASE per row and field cost 60-70 % of an incremental run, issue 20),
+    together (bulk_update's CASE per row and field cost 60-70 % of an incremental run),
     then their SKUs the same way, then the change rows. An offer whose answer is outside
     1688's domain is left out and listed as a data problem of the shop (sync/answer_domain.py)."""
     details = answer_domain.quarantine(shop, details)
@@ -383,7 +383,7 @@ def _upsert_rows(model, rows: list, unique: list[str], fields: list[str] | None)
     `fields`: ON CONFLICT DO NOTHING (rows already there are left as they are).
 
     Written out here rather than by bulk_create(update_conflicts=True): the SQL is the same,
-    but the ORM's per-value compilation was most of an ingest's time (issue 20). Values are
+    but the ORM's per-value compilation was most of an ingest's time. Values are
     still prepared by each field (pre_save, get_db_prep_save), as the ORM does."""
     if not rows:
         return

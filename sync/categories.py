@@ -1,4 +1,4 @@
-"""The category tree and leaves' attribute schemas, cached per shop (issue 15).
+"""The category tree and leaves' attribute schemas, cached per shop.
 
 - `refresh_tree(shop)` reads the whole tree (one call per category: run it in a job or on
   demand) and replaces the shop's cached nodes;

@@ -1,4 +1,4 @@
-"""The suite's scoreboard (issue 19): one line at the end of every run, e.g.
+"""The suite's scoreboard: one line at the end of every run, e.g.
 
     scoreboard: faults injected 212, kills survived 6, hostile inputs tried 1480, rows compared
     5120, rows lost 0, duplicates 0

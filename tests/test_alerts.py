@@ -1,4 +1,4 @@
-"""Alerts (issue 16): rules fire as the real sync writes change rows, once per product and
+"""Alerts: rules fire as the real sync writes change rows, once per product and
 state, by email once per alert; the inbox and its unread count."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""The dashboard (home, issue 16): running jobs with live progress, failures with their reason
+"""The dashboard (home): running jobs with live progress, failures with their reason
 and link, alerts, recent changes, the shared rate limit, counts per shop; a constant number of
 queries whatever the amount of data; durations, money and dates for people."""
 

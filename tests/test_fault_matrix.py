@@ -1,4 +1,4 @@
-"""The fault matrix (issue 19): every fault the sandbox can inject, against each path that talks
+"""The fault matrix: every fault the sandbox can inject, against each path that talks
 to 1688 — the catalog sync, the batch upload, live offer edits and the token refresh.
 
 For each (path, fault) the test checks, over real HTTP against the sandbox:

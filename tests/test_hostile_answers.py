@@ -1,4 +1,4 @@
-"""Hostile 1688 answers, fuzzed with hypothesis (issue 19): every parser of
+"""Hostile 1688 answers, fuzzed with hypothesis: every parser of
 sync/open1688/answers.py, and the client's whole answer path over real HTTP, either return a clean
 value or raise a typed Open1688Error (MalformedResponseError, BusinessError, ...), never another
 exception, and within a bounded time."""

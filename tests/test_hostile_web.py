@@ -1,4 +1,4 @@
-"""Hostile input at every staff URL (issue 19), fuzzed with hypothesis: random query parameters
+"""Hostile input at every staff URL, fuzzed with hypothesis: random query parameters
 on every page, random form data on every form, sent by a signed-in manager (who may do
 everything, so the input reaches the forms and services) → never a server error.
 

@@ -1,4 +1,4 @@
-"""Kills and restarts not covered elsewhere (issue 19). Real `manage.py rqworker` processes,
+"""Kills and restarts not covered elsewhere. Real `manage.py rqworker` processes,
 the sandbox over HTTP; the end state is compared row by row with an independent walk of the
 sandbox and must equal what an uninterrupted run leaves.
 

@@ -1,4 +1,4 @@
-"""Language done right (issue 16): every staff page speaks one language.
+"""Language done right: every staff page speaks one language.
 
 Every page a staff member opens (each GET URL of the staff site and the admin changelists, with
 sample data on them) is rendered in Chinese and in English, and its visible text — tags, scripts

@@ -1,4 +1,4 @@
-"""Every role against every URL (issue 19): a table of (URL, method, the permissions it needs),
+"""Every role against every URL: a table of (URL, method, the permissions it needs),
 and each role of catalog/roles.py — plus a staff member with no role, and someone not signed
 in — sends each request. Expected: a role holding the permissions is let through (any answer
 but the permission refusal, never a 5xx); one lacking them gets the styled refusal page (403,

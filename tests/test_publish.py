@@ -1,4 +1,4 @@
-"""Publishing what the real 1688 accepts (issue 15), against the sandbox over real HTTP with a
+"""Publishing what the real 1688 accepts, against the sandbox over real HTTP with a
 real RQ worker on real Redis: the category's attribute schema at validation, pictures into the
 photobank before the add, both publish APIs, exactly one offer whatever the answer, audit."""
 

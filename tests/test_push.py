@@ -1,4 +1,4 @@
-"""1688 message push (issue 17): the signed HTTP endpoint, dedupe on msgId, a re-read instead of
+"""1688 message push: the signed HTTP endpoint, dedupe on msgId, a re-read instead of
 the delta, the sandbox delivering pushes (duplicated, out of order) to the running app, the
 scheduled poll when push is off, and the replay APIs. Real sandbox over HTTP, real Redis, a
 real RQ worker."""

@@ -1,4 +1,4 @@
-"""Security by default (issue 19): error pages, production start-up checks, login throttling,
+"""Security by default: error pages, production start-up checks, login throttling,
 cookies, and no secret in logs, the database or Redis."""
 
 import contextlib

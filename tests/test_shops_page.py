@@ -1,4 +1,4 @@
-"""The staff shops page (issue 16): connection, token expiry countdown, next scheduled sync, the
+"""The staff shops page: connection, token expiry countdown, next scheduled sync, the
 last run's failure in plain words (classified auth / quota / data / platform / worker, with what
 to do), "sync now", "authorise again", and the APIs 1688 refused this app."""
 

@@ -1,4 +1,4 @@
-"""Sourcing as a buyer (issue 17): the buyer-side detail of other sellers' offers, follow,
+"""Sourcing as a buyer: the buyer-side detail of other sellers' offers, follow,
 keyword and image search, staging found offers, all against the sandbox over HTTP."""
 
 import io

@@ -1,4 +1,4 @@
-"""Watching suppliers (issue 17): watch offers of another seller, read them from the buyer side,
+"""Watching suppliers: watch offers of another seller, read them from the buyer side,
 log their moves in the shop sync's change log (source "watch"), poll through a Redis cache.
 Everything against the sandbox over HTTP, with real Redis."""
 

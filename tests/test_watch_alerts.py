@@ -1,4 +1,4 @@
-"""Watched suppliers' offers feed the same alerts and the same chart as own offers (issue 17:
+"""Watched suppliers' offers feed the same alerts and the same chart as own offers (
 "every price, tier and stock move goes into the same change log ..., feeding the same alerts
 and charts"). Against the sandbox over HTTP, with real Redis."""
 

@@ -1,4 +1,4 @@
-"""The watchlist's staff pages (issue 17): add by id/link in bulk or from a search result, the
+"""The watchlist's staff pages: add by id/link in bulk or from a search result, the
 list with freshness and channel, a watched offer's page with its supplier and market figures
 (or "not granted"), remove and read again, the dashboard block, refusals and bad input."""
 

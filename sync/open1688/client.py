@@ -264,7 +264,7 @@ class Open1688Client:
     def _new_session(gateway: str) -> requests.Session:
         """A keep-alive session to the gateway. The environment's proxy and CA settings
         (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE, ...) are read once here, for the gateway;
-        requests would otherwise look them (and ~/.netrc) up again on every call (issue 20)."""
+        requests would otherwise look them (and ~/.netrc) up again on every call."""
         session = requests.Session()
         # Retries are ours (only we know what is idempotent), so the adapter never retries.
         adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)

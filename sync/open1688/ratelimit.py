@@ -6,7 +6,7 @@ round trip and sleeps until it; no polling, so several workers together use the 
 
 By default there is no burst: a run's first calls are spaced at the rate like the rest, so a
 gateway counting calls per second (1688's gw.QosAppFrequencyLimit) never sees a run start with a
-second's worth of calls at once (issue 20: each run used to draw one quota error at start).
+second's worth of calls at once (each run used to draw one quota error at start).
 
 When the rate is high (the limit "lifted", e.g. benchmarks), one round trip reserves a lease of
 several consecutive slots, spent by this process within LEASE_SECONDS; at ordinary rates

@@ -1,4 +1,4 @@
-"""Alerts, shops page and dashboard in a real browser (issue 16): set an alert, mutate the
+"""Alerts, shops page and dashboard in a real browser: set an alert, mutate the
 sandbox, sync, see the alert (nav count, inbox, email); the shop's health in plain words; the
 import preview's errors visible at 1400 px."""
 

@@ -1,4 +1,4 @@
-"""Language in a real browser (issue 16): the staff pages in Chinese show no English label and in
+"""Language in a real browser: the staff pages in Chinese show no English label and in
 English no Chinese one (the page's rendered text, product data aside), with a screenshot of each
 page in each language; the django-rq pages load without a JavaScript error and their
 select-all box works.

@@ -41,7 +41,7 @@ def test_a_configured_burst_is_granted_at_once(r):
 
 
 def test_no_burst_by_default_even_on_a_fresh_bucket(r):
-    # issue 20: a run must not start with a second's worth of calls at once
+    # a run must not start with a second's worth of calls at once
     limiter = RedisRateLimiter(r, "app1", rate=5)
     assert timed(lambda: limiter.acquire("alibaba.product.get"), 5) >= 0.75
 
