@@ -8,6 +8,8 @@ export ERP_DATA_DIR ?= $(CURDIR)/data
 # computes, so more workers than this machine's two cores pay off. Each worker has its own data
 # folder, Redis database and sandbox (tests/isolation.py).
 TEST_WORKERS ?= 4
+# Where the suite keeps its files (each worker a subfolder); two runs at once need two of these.
+TEST_DATA_DIR ?= $(CURDIR)/data/test
 # Tests that start processes (system), drive chromium (browser), fuzz (fuzz) or walk a whole
 # table of cases (matrix) are left out of test-fast, the edit loop; `make test` (what CI runs)
 # runs everything.
@@ -32,11 +34,11 @@ run: install
 	$(BIN)/honcho start -f Procfile
 
 test: install
-	ERP_DATA_DIR=$(CURDIR)/data/test $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal \
+	ERP_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal \
 	  --durations=25 $(PYTEST_ARGS)
 
 test-fast: install
-	ERP_DATA_DIR=$(CURDIR)/data/test HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest \
+	ERP_DATA_DIR=$(TEST_DATA_DIR) HYPOTHESIS_PROFILE=dev $(BIN)/python -m pytest \
 	  -n $(TEST_WORKERS) --dist worksteal -m "$(FAST_MARKERS)" -q $(PYTEST_ARGS)
 
 # Every benchmark (bench/), about 15 minutes; writes bench/RESULTS.md. PostgreSQL parts run when
