@@ -8,11 +8,11 @@ import threading
 import time
 
 from . import DEMO_MEMBER_ID
-from .control import DEFAULT_RATE_PER_SEC
-from .seeding import mutate_catalog, seed_catalog
-from .server import make_server
-from .store import Store
-from .switches import NESTINGS, TOTAL_KEYS, Switches
+from .apis.switches import NESTINGS, TOTAL_KEYS, Switches
+from .server.control import DEFAULT_RATE_PER_SEC
+from .server.httpd import make_server
+from .world.seeding import mutate_catalog, seed_catalog
+from .world.store import Store
 
 DEFAULT_DB = "data/sandbox.sqlite3"
 
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=0,
         metavar="PORT",
-        help="serve message push over WebSocket on PORT for --app-key (0: off; sandbox/push.py)",
+        help="serve message push over WebSocket on PORT for --app-key (0: off; server/push.py)",
     )
 
     shapes = serve.add_argument_group("answer shapes (docs/sandbox-control.md, switches)")
@@ -123,7 +123,7 @@ def serve(args: argparse.Namespace) -> None:
     if args.churn > 0:
         threading.Thread(target=_churn, args=(server.store, args.churn), daemon=True).start()
     if args.push_ws_port:
-        from . import push
+        from .server import push
 
         push.hub_for(server.store).configure(
             args.app_key, {"websocket": True}, ws_port=args.push_ws_port

@@ -88,7 +88,7 @@ class SandboxGateway:
 
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
-    from sandbox.server import make_server
+    from sandbox.server.httpd import make_server
 
     db_path = Path(tmp_path_factory.mktemp("sandbox")) / "sandbox.sqlite3"
     server = make_server("127.0.0.1", 0, str(db_path))

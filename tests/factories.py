@@ -16,7 +16,7 @@ from catalog.models import (
     UploadBatch,
     UploadItem,
 )
-from sandbox import categories as sandbox_categories
+from sandbox.world import categories as sandbox_categories
 from sync.management.commands.demo_setup import DEMO_ATTRIBUTES, DEMO_CATEGORY
 
 # 女式T恤, a leaf of the sandbox's (and 1688's) 女装 > T恤, and the attributes 1688 requires of

@@ -318,7 +318,7 @@ def test_category_filter_matches_offers_as_the_sync_stored_them(sandbox, connect
     """Synced over HTTP: a detail answer nests categoryName under productInfo; a list item
     carries none, and the shop's category tree names its id."""
     from catalog.models import CategoryNode, Product
-    from sandbox.catalog_gen import CATEGORIES
+    from sandbox.world.catalog_gen import CATEGORIES
     from sync.categories import refresh_tree
     from sync.jobs import enqueue_sync
     from tests.conftest import run_worker

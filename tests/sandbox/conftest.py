@@ -6,7 +6,7 @@ import pytest
 from publishing_kit import Seller, ready_seller
 from sandbox_client import APP_KEY, APP_SECRET, SandboxClient
 
-from sandbox.server import make_server
+from sandbox.server.httpd import make_server
 
 
 @pytest.fixture(scope="module")

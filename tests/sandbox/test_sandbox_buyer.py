@@ -8,7 +8,7 @@ from PIL import Image
 from publishing_kit import add_legacy, instant_audit, ready_seller
 from sandbox_client import APP_KEY, CROSSBORDER, DEMO_SELLER
 
-from sandbox import images
+from sandbox.world import images
 
 OTHER = "b2b-2200000077"
 

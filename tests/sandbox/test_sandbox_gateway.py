@@ -4,7 +4,7 @@ import time
 
 from sandbox_client import APP_KEY, APP_SECRET, test_signature
 
-from sandbox import signing
+from sandbox.server import signing
 
 OFFICIAL_PATH = "param2/1/system/currentTime/1000000"
 OFFICIAL_SIGNATURE = "33E54F4F7B989E3E0E912D3FBD2F1A03CA7CCE88"

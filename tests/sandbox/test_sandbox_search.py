@@ -6,7 +6,7 @@ import json
 import requests
 from sandbox_client import CROSSBORDER, DEMO_SELLER
 
-from sandbox import images
+from sandbox.world import images
 
 
 def search(gateway, name: str, query: dict, token: str) -> dict:

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from . import DEMO_LOGIN_ID, DEMO_MEMBER_ID, DEMO_SELLER_NAME, images
-from .timefmt import MonotonicClock, format_1688
+from .. import DEMO_LOGIN_ID, DEMO_MEMBER_ID, DEMO_SELLER_NAME
+from ..wire.timefmt import MonotonicClock, format_1688
+from . import images
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS apps (
@@ -91,7 +92,7 @@ CREATE TABLE IF NOT EXISTS api_declines (
     api TEXT NOT NULL,
     PRIMARY KEY (app_key, api)
 );
--- alibaba.product.follow: who (app + member) follows which offer (sandbox/buyer_api.py).
+-- alibaba.product.follow: who (app + member) follows which offer (sandbox/buyer.py).
 CREATE TABLE IF NOT EXISTS follows (
     app_key TEXT NOT NULL,
     member_id TEXT NOT NULL,
@@ -110,8 +111,8 @@ CREATE TABLE IF NOT EXISTS republished (
     PRIMARY KEY (member_id, day)
 );
 """
-# Publishing (sandbox/publish.py, photobank.py): SKU cargo numbers the list's cargoNumber filter
-# also matches, photobank albums and photos, and audits that settle later.
+# Publishing (sandbox/apis/publish.py, photobank.py): SKU cargo numbers the list's cargoNumber
+# filter also matches, photobank albums and photos, and audits that settle later.
 PUBLISH_SCHEMA = """
 CREATE TABLE IF NOT EXISTS sku_cargo_numbers (
     member_id TEXT NOT NULL,

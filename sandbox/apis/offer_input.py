@@ -8,7 +8,7 @@ SKU attribute combinations). Error codes here are the sandbox's own (not atteste
 
 from decimal import Decimal
 
-from .catalog_gen import price_number, sku_combination, spec_id
+from ..world.catalog_gen import price_number, sku_combination, spec_id
 from .params import ParamInvalid, decimal_value, json_value
 
 SUBJECT_MAX_CHARS = 128

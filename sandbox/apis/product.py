@@ -2,16 +2,19 @@
 
 Answer shapes follow docs/protocol.md: list.get wraps its page in
 ``result.result.pageResult`` (the SDK model) or ``result.pageResult`` (what four real parsers
-read), as the app's switches say (sandbox/switches.py); get/add/edit/... answer flat
+read), as the app's switches say (sandbox/apis/switches.py); get/add/edit/... answer flat
 ``{"success", "errorCode", "errorMsg"}``.
 """
 
 import random
 from typing import TYPE_CHECKING
 
-from . import offer_input, queries
-from .errors import gateway_error
-from .http import Response
+from ..wire.errors import gateway_error
+from ..wire.http import Response
+from ..wire.timefmt import format_1688
+from ..world import queries
+from ..world.store import Offer
+from . import offer_input
 from .offer_input import OfferInvalid
 from .params import (
     ParamInvalid,
@@ -22,11 +25,9 @@ from .params import (
     string_list_param,
     time_param,
 )
-from .store import Offer
-from .timefmt import format_1688
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 LIST_PAGE_SIZE_MAX = 20
 YEAR_MS = 365 * 86_400_000
@@ -142,7 +143,7 @@ def get_product(call: "ApiCall") -> dict:
 
 # --- alibaba.product.add ---------------------------------------------------------------
 def add_product(call: "ApiCall") -> dict:
-    if call.switches.strict_publish:  # checked like 1688, audited (sandbox/publish.py)
+    if call.switches.strict_publish:  # checked like 1688, audited (sandbox/apis/publish.py)
         from . import publish
 
         return publish.add_legacy(call)
@@ -238,7 +239,7 @@ def _apply_edit(store, conn, offer: Offer, fields: dict) -> None:
 
 # --- who may change offers: API ACL and audit -------------------------------------------
 def acl_declined(call: "ApiCall", api: str) -> Response | None:
-    """gw.APIACLDecline (sandbox/errors.py) for an app the control API marked as not granted
+    """gw.APIACLDecline (sandbox/wire/errors.py) for an app the control API marked as not granted
     ``api`` (some apps are refused product.edit: docs/protocol.md), before the offer is looked
     at."""
     if not call.store.is_api_declined(call.app_key, api):

@@ -3,11 +3,11 @@
 import threading
 from dataclasses import dataclass
 
-from .errors import gateway_error
-from .http import Response, html_response, json_response
+from ..wire.errors import gateway_error
+from ..wire.http import Response, html_response, json_response
 
 ANY_API = "*"
-# Kinds answered with a gateway error of sandbox/errors.py: kind -> error code.
+# Kinds answered with a gateway error of sandbox/wire/errors.py: kind -> error code.
 GATEWAY_ERROR_KINDS = {
     "http500": "gw.ISPInvokeError",
     "isp_timeout": "gw.ISPInvokeTimeout",

@@ -11,9 +11,9 @@ import sqlite3
 from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
-from .http import Request, Response, html_response, json_response, redirect
-from .store import Store
-from .timefmt import format_1688
+from ..wire.http import Request, Response, html_response, json_response, redirect
+from ..wire.timefmt import format_1688
+from ..world.store import Store
 
 if TYPE_CHECKING:
     from .gateway import GatewayPath

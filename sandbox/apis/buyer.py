@@ -17,14 +17,14 @@ import hashlib
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from . import images
-from .catalog_gen import CATEGORIES
+from ..wire.timefmt import format_search
+from ..world import images
+from ..world.catalog_gen import CATEGORIES
+from ..world.store import Offer
 from .params import ParamInvalid, json_param
-from .store import Offer
-from .timefmt import format_search
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 GONE_STATUSES = ("member deleted", "deleted")
 CATEGORY_NAMES = {category.category_id: category.name for category in CATEGORIES}

@@ -88,7 +88,7 @@ class SearchFilter:
     price_min_fen: int | None = None
     price_max_fen: int | None = None
     category_id: int | None = None
-    filter_codes: tuple[int, ...] = ()  # places in search_api.FILTER_CODES
+    filter_codes: tuple[int, ...] = ()  # places in FILTER_CODES (apis/search.py)
     sales: tuple[tuple[str, int | None, int | None], ...] = ()  # (figure, at least, at most)
     sort_column: str | None = None  # None: by relevance
     descending: bool = True
@@ -119,7 +119,7 @@ class SearchFilter:
             params.append(self.category_id)
         for code in self.filter_codes:  # a stable two thirds of the offers have each trait
             clauses.append(f"((product_id / 7 + {int(code)}) % 3) != 0")
-        for figure, low, high in self.sales:  # figures from search_api.SALE_TYPES only
+        for figure, low, high in self.sales:  # figures from SALE_TYPES (apis/search.py) only
             if low is not None:
                 clauses.append(f"{figure} >= ?")
                 params.append(low)

@@ -4,7 +4,7 @@ queued faults, then the API itself.
 URL: ``/openapi/{protocol}/{version}/{namespace}/{name}/{appKey}``; the signature's path
 factor is everything after ``/openapi/``. As strict as 1688, never stricter: ``_aop_timestamp``
 is optional (the official generated Python SDK sends it for 3 of its 125 APIs) and checked
-only when present; error codes come from the one table in sandbox/errors.py.
+only when present; error codes come from the one table in sandbox/wire/errors.py.
 """
 
 import threading
@@ -12,29 +12,28 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import (
-    buyer_api,
-    category_api,
+from ..apis import (
+    buyer,
+    category,
     increment_edit,
     logistics,
     new_product,
-    oauth,
     photobank,
-    product_api,
+    product,
     publish,
-    push,
-    search_api,
+    search,
     seller_offers,
 )
-from .errors import gateway_error
+from ..apis.switches import SwitchBoard, Switches
+from ..wire.errors import gateway_error
+from ..wire.http import DropConnection, Request, Response, json_response
+from ..wire.timefmt import format_1688
+from ..world.store import Store
+from . import oauth, push
 from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
-from .http import DropConnection, Request, Response, json_response
 from .ratelimit import RateLimiter
 from .signing import SIGNATURE_PARAM, signature_matches
 from .stats import CallStats
-from .store import Store
-from .switches import SwitchBoard, Switches
-from .timefmt import format_1688
 
 TIMESTAMP_PARAM = "_aop_timestamp"
 TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000
@@ -78,46 +77,44 @@ LOGISTICS = "com.alibaba.logistics"
 PUSH = "cn.alibaba.open"
 APIS: dict[tuple[str, str], Api] = {
     ("system", "currentTime"): Api(current_time, needs_token=False),
-    (PRODUCT, "alibaba.product.list.get"): Api(product_api.list_products),
-    (PRODUCT, "alibaba.product.get"): Api(product_api.get_product, required=("productID",)),
-    (PRODUCT, "alibaba.product.add"): Api(product_api.add_product),
-    (PRODUCT, "alibaba.product.edit"): Api(product_api.edit_product, required=("productID",)),
-    # No `alibaba.` prefix, as practitioners call it (sandbox/increment_edit.py).
+    (PRODUCT, "alibaba.product.list.get"): Api(product.list_products),
+    (PRODUCT, "alibaba.product.get"): Api(product.get_product, required=("productID",)),
+    (PRODUCT, "alibaba.product.add"): Api(product.add_product),
+    (PRODUCT, "alibaba.product.edit"): Api(product.edit_product, required=("productID",)),
+    # No `alibaba.` prefix, as practitioners call it (sandbox/apis/increment_edit.py).
     (PRODUCT, "product.increment.editInfo"): Api(
         increment_edit.edit_info, required=("catId", "scene", "offerId", "dataBody")
     ),
     (PRODUCT, "alibaba.product.modifyStock"): Api(
-        product_api.modify_stock, required=("productStockChange",)
+        product.modify_stock, required=("productStockChange",)
     ),
-    (PRODUCT, "alibaba.product.expire"): Api(product_api.expire_products, required=("productIds",)),
+    (PRODUCT, "alibaba.product.expire"): Api(product.expire_products, required=("productIds",)),
     (PRODUCT, "alibaba.product.republish"): Api(
-        product_api.republish_products, required=("productIds",)
+        product.republish_products, required=("productIds",)
     ),
     (CROSSBORDER, "product.search.keywordQuery"): Api(
-        search_api.keyword_query, required=("offerQueryParam",)
+        search.keyword_query, required=("offerQueryParam",)
     ),
     (CROSSBORDER, "product.search.imageQuery"): Api(
-        search_api.image_query, required=("offerQueryParam",)
+        search.image_query, required=("offerQueryParam",)
     ),
-    (CROSSBORDER, "product.image.upload"): Api(
-        search_api.upload_image, required=("uploadImageParam",)
-    ),
+    (CROSSBORDER, "product.image.upload"): Api(search.upload_image, required=("uploadImageParam",)),
     (CROSSBORDER, seller_offers.API): Api(
         seller_offers.query_seller_offer_list, required=("offerQueryParam",)
     ),
     (CROSSBORDER, "product.search.queryProductDetail"): Api(
-        buyer_api.query_product_detail, required=("offerDetailParam",)
+        buyer.query_product_detail, required=("offerDetailParam",)
     ),
-    (PRODUCT, "alibaba.product.follow"): Api(buyer_api.follow, required=("productId",)),
-    # Publishing (sandbox/publish.py, category_api.py, photobank.py, logistics.py)
+    (PRODUCT, "alibaba.product.follow"): Api(buyer.follow, required=("productId",)),
+    # Publishing (sandbox/apis/publish.py, category.py, photobank.py, logistics.py)
     # The official SDK: category.get need_auth() False (no token), photo.add need_sign() False,
     # getSchema requires only scene (catId or offerId), new.product.add catId, scene, dataBody.
-    (PRODUCT, "alibaba.category.get"): Api(category_api.get_category, needs_token=False),
+    (PRODUCT, "alibaba.category.get"): Api(category.get_category, needs_token=False),
     (PRODUCT, "alibaba.category.searchByKeyword"): Api(
-        category_api.search_by_keyword, required=("keyword",)
+        category.search_by_keyword, required=("keyword",)
     ),
     (PRODUCT, "alibaba.category.attribute.get"): Api(
-        category_api.get_attributes, required=("categoryID",)
+        category.get_attributes, required=("categoryID",)
     ),
     (PRODUCT, "alibaba.new.product.getSchema"): Api(new_product.get_schema, required=("scene",)),
     (PRODUCT, "alibaba.new.product.add"): Api(
@@ -134,8 +131,8 @@ APIS: dict[tuple[str, str], Api] = {
     (LOGISTICS, "alibaba.logistics.mySendGoodsAddress.list.get"): Api(
         logistics.list_send_goods_addresses
     ),
-    (PRODUCT, "alibaba.product.unfollow"): Api(buyer_api.unfollow, required=("productId",)),
-    # Message push replay (sandbox/push.py; no token) and market figures (not attested).
+    (PRODUCT, "alibaba.product.unfollow"): Api(buyer.unfollow, required=("productId",)),
+    # Message push replay (sandbox/server/push.py; no token) and market figures (not attested).
     (PUSH, "push.query.messageList"): Api(push.query_message_list, needs_token=False),
     (PUSH, "push.cursor.messageList"): Api(push.cursor_message_list, needs_token=False),
     (PUSH, "push.message.confirm"): Api(

@@ -13,12 +13,12 @@ unknown ``sellerOpenId`` an empty listing.
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import queries
-from .buyer_api import open_id
+from ..world import queries
+from ..world.queries import _escape_like
+from .buyer import open_id
 from .params import ParamInvalid, json_param
-from .product_api import acl_declined
-from .queries import _escape_like
-from .search_api import (
+from .product import acl_declined
+from .search import (
     KEYWORD_WORD_CHARS_MAX,
     KEYWORD_WORDS_MAX,
     _fen,
@@ -33,7 +33,7 @@ from .search_api import (
 )
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 API = "product.search.querySellerOfferList"
 PAGE_SIZE_MAX = 50  # as imageQuery's documented cap (the sandbox's choice here)
@@ -117,7 +117,7 @@ def query_seller_offer_list(call: "ApiCall") -> dict:
 
 
 def _member_for(call: "ApiCall", seller_open_id: str) -> str | None:
-    """The seller whose opaque id this is (buyer_api.open_id), or None."""
+    """The seller whose opaque id this is (buyer.open_id), or None."""
     with call.store.connection() as conn:
         members = [row[0] for row in conn.execute("SELECT DISTINCT member_id FROM offers")]
     return next((m for m in members if open_id(m) == seller_open_id), None)

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
-from . import images
+from ..world import images
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
-    from .store import Store
+    from ..server.gateway import ApiCall
+    from ..world.store import Store
 
 MAX_BYTES = 2 * 1024 * 1024
 NAME_MAX = 30

@@ -3,7 +3,7 @@
 import json
 from decimal import Decimal
 
-from .timefmt import parse_1688
+from ..wire.timefmt import parse_1688
 
 
 class ParamInvalid(ValueError):

@@ -2,7 +2,7 @@
 
 Three levels (a root category, a sub-category, a leaf), a few hundred leaves with the names a
 1688 seller sees; offers may be published to leaves only. The ten categories the offer
-generator uses (sandbox/catalog_gen.py) are leaves here with the same ids. Attribute ids
+generator uses (sandbox/world/catalog_gen.py) are leaves here with the same ids. Attribute ids
 follow the generator's where it has them (3216 颜色, 450 尺码, 100017 型号, 7869 容量,
 1627207 规格, 100000691 尺寸, 2176 品牌, 287 材质) and 1398 for 货号; the rest are the
 sandbox's own.

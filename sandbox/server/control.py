@@ -4,15 +4,17 @@ See docs/sandbox-control.md."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import buyer_api, publish, push, seeding
+from ..apis import buyer, publish
+from ..apis.switches import SwitchBoard
+from ..wire.http import Request, Response, json_response
+from ..wire.timefmt import format_1688
+from ..world import seeding
+from ..world.store import Store
+from . import push
 from .faults import FaultQueue
-from .http import Request, Response, json_response
 from .oauth import ACCESS_LIFE_S, REFRESH_LIFE_S, token_answer
 from .ratelimit import RateLimiter
 from .stats import CallStats
-from .store import Store
-from .switches import SwitchBoard
-from .timefmt import format_1688
 
 DEFAULT_RATE_PER_SEC = 50.0
 OFFER_LISTING_LIMIT = 1000
@@ -70,7 +72,7 @@ class Control:
             ("POST", "/_sandbox/stats/reset"): self.reset_stats,
             ("GET", "/_sandbox/stats/arrivals"): lambda body, request: self.stats.arrivals(),
             ("GET", "/_sandbox/follows"): lambda body, request: {
-                "follows": buyer_api.followed(
+                "follows": buyer.followed(
                     self.store, request.query.get("app_key", ""), request.query.get("member_id")
                 )
             },
@@ -228,7 +230,7 @@ class Control:
 
     def set_push(self, body: dict, request: Request) -> dict:
         """{app_key, url, websocket, enabled, duplicate, reorder, drop_websockets}: message
-        push delivery for an app (sandbox/push.py)."""
+        push delivery for an app (sandbox/server/push.py)."""
         hub = push.hub_for(self.store)
         dropped = hub.drop_websockets() if body.get("drop_websockets") else 0
         values = {k: v for k, v in body.items() if k not in ("app_key", "drop_websockets")}

@@ -10,10 +10,10 @@ whose childIDs are the top-level categories. searchByKeyword answers ``{"product
 import json
 from typing import TYPE_CHECKING
 
-from . import categories
+from ..world import categories
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 
 def category_error(code: str, message: str) -> dict:

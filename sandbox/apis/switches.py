@@ -26,7 +26,7 @@ class Switches:
     # API names this app was not granted: calls answer gw.APIACLDecline (each "solution" an
     # app subscribes to grants its own API set).
     denied_apis: tuple[str, ...] = ()
-    # Publishing (sandbox/publish.py): the legacy alibaba.product.add checked like 1688 (leaf,
+    # Publishing (sandbox/apis/publish.py): the legacy alibaba.product.add checked like 1688 (leaf,
     # required and cascading attributes, photobank pictures, own freight template and
     # address) and audited; off (`serve --lenient-publish`): an unchecked add published at
     # once, for tests whose subject is not publishing. The schema-driven add and the preview

@@ -40,11 +40,11 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
-from .params import ParamInvalid, json_param
+from ..apis.params import ParamInvalid, json_param
 
 if TYPE_CHECKING:
+    from ..world.store import Store
     from .gateway import ApiCall
-    from .store import Store
 
 log = logging.getLogger("sandbox.push")
 
@@ -126,7 +126,7 @@ def _stock_of(info: dict) -> dict[str, int]:
 
 def detect(store: "Store") -> int:
     """Write messages for followed offers that changed since last seen; returns how many."""
-    from .store import Store
+    from ..world.store import Store
 
     written = 0
     with store.write() as conn:

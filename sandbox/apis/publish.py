@@ -1,5 +1,5 @@
 """Publishing as strict as 1688 (and no stricter): checks shared by both publish APIs
-(the schema-driven add reads its form in sandbox/new_product.py), alibaba.product.add.preview,
+(the schema-driven add reads its form in sandbox/apis/new_product.py), alibaba.product.add.preview,
 the strict path of the legacy alibaba.product.add, and the audit every new offer goes through.
 
 What is checked (docs/sandbox-control.md, "Publishing"): the category is a leaf; the leaf's
@@ -25,12 +25,13 @@ import threading
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
-from . import categories, logistics, offer_input, photobank
+from ..world import categories
+from ..world.store import Offer, Store
+from . import logistics, offer_input, photobank
 from .offer_input import OfferInvalid
-from .store import Offer, Store
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 AUDITING = "auditing"
 PUBLISHED = "published"
@@ -265,16 +266,16 @@ def _plain(value):
 
 
 def create_offer(call: "ApiCall", fields: dict, sale: dict, skus: list) -> Offer:
-    from . import product_api  # the legacy add's id and productInfo helpers
+    from . import product  # the legacy add's id and productInfo helpers
 
     store = call.store
     switches = call.switches
     verdict, reason = _verdict(fields.get("subject", ""), switches)
     with store.write() as conn:
-        product_id = store.reserve_ids(conn, "product_id", product_api._id_gaps.randint(1, 99))
-        sku_ids = product_api._reserve_sku_ids(store, conn, len(skus))
+        product_id = store.reserve_ids(conn, "product_id", product._id_gaps.randint(1, 99))
+        sku_ids = product._reserve_sku_ids(store, conn, len(skus))
         now = store.clock.next_stamp()
-        info = product_api._new_info(product_id, fields, sale, skus, sku_ids)
+        info = product._new_info(product_id, fields, sale, skus, sku_ids)
         seconds = float(switches.audit_seconds)
         info["status"] = AUDITING if seconds > 0 else verdict
         if seconds <= 0 and verdict == UNTREAD:
@@ -382,7 +383,7 @@ def preview(call: "ApiCall") -> dict:
     return {"success": True, "errorMsg": None}
 
 
-# --- the schema-driven APIs' refusal (sandbox/new_product.py) -------------------------------
+# --- the schema-driven APIs' refusal (sandbox/apis/new_product.py) -------------------------------
 
 
 def biz_error(code: str, message: str) -> dict:

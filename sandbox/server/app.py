@@ -4,16 +4,17 @@ import json
 import logging
 import uuid
 
-from . import images, oauth
+from ..apis.switches import SwitchBoard, Switches
+from ..wire.errors import gateway_error
+from ..wire.http import JSON_TYPE, DropConnection, Request, Response, json_response
+from ..world import images
+from ..world.store import Store
+from . import oauth
 from .control import Control
-from .errors import gateway_error
 from .faults import FaultQueue
 from .gateway import Gateway
-from .http import JSON_TYPE, DropConnection, Request, Response, json_response
 from .ratelimit import RateLimiter
 from .stats import CallStats
-from .store import Store
-from .switches import SwitchBoard, Switches
 
 log = logging.getLogger("sandbox")
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, UnidentifiedImageError
 
-from . import images, queries
+from ..wire.timefmt import format_search
+from ..world import images, queries
+from ..world.store import Offer, list_price
 from .params import ParamInvalid, decimal_value, json_param, json_value
-from .store import Offer, list_price
-from .timefmt import format_search
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 KEYWORD_PAGE_SIZE_MAX = 50  # documented for image search; the sandbox uses it for both
 IMAGE_PAGE_SIZE_MAX = 50
@@ -149,7 +149,7 @@ def _sale_filters(value) -> tuple[tuple[str, int | None, int | None], ...]:
 
 
 def _sort(value) -> tuple[str | None, bool]:
-    """Default: by relevance (sandbox/queries.py). Accepts {"price": "asc"} (also as a JSON
+    """Default: by relevance (sandbox/world/queries.py). Accepts {"price": "asc"} (also as a JSON
     string) and the string forms "price:asc", "price_asc", "price asc"."""
     if not value:
         return None, True
@@ -233,6 +233,6 @@ def _query_hash(call: "ApiCall", query: dict) -> int:
         return image_hash
     address = str(query.get("imageAddress") or "")
     if address:
-        # Any address works: the picture at a path is a function of the path (see images.py).
+        # Any address works: the picture at a path is a function of the path (world/images.py).
         return images.pattern_for_path(address)
     raise ParamInvalid("offerQueryParam needs imageId or imageAddress")

@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING
 from . import offer_input
 from .new_product import SCENES
 from .offer_input import OfferInvalid
-from .product_api import acl_declined
+from .product import acl_declined
 from .publish import TITLE_WEIGHT_MAX, title_weight
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 API = "product.increment.editInfo"
 TAKEN = ("title", "description", "priceRange", "totalSales", "skuTable")

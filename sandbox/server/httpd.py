@@ -5,11 +5,11 @@ from socketserver import ThreadingMixIn
 from wsgiref.handlers import SimpleHandler
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from ..apis.switches import Switches
+from ..wire.http import MAX_BODY_BYTES, DropConnection
+from ..world.store import Store
 from .app import SandboxApp
 from .control import DEFAULT_RATE_PER_SEC
-from .http import MAX_BODY_BYTES, DropConnection
-from .store import Store
-from .switches import Switches
 
 
 class _DroppingServerHandler(ServerHandler):
@@ -111,7 +111,7 @@ def make_server(
 ) -> SandboxServer:
     """The sandbox on ``host:port`` (0 picks a free port, see ``server.server_port``) with its
     schema and demo seller ready; registers the app when ``app_key``/``app_secret`` are given.
-    ``switches``: the default answer shapes (sandbox/switches.py)."""
+    ``switches``: the default answer shapes (sandbox/apis/switches.py)."""
     store = Store(db_path)
     if app_key and app_secret:
         store.put_app(app_key, app_secret, rate_per_sec)

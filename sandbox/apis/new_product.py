@@ -13,19 +13,20 @@ sku_status}]``, ``priceRange[{pricerange_beginAmount, pricerange_price}]``,
 does not model (volume, batchSale, mixBatch, officialLogistics, ...) are accepted and ignored.
 
 The form is turned into the legacy add's fields so both APIs share the checks of
-sandbox/publish.py. Refusal codes are the sandbox's own (not attested).
+sandbox/apis/publish.py. Refusal codes are the sandbox's own (not attested).
 """
 
 import json
 import re
 from typing import TYPE_CHECKING
 
-from . import categories, logistics, photobank, publish
+from ..world import categories
+from . import logistics, photobank, publish
 from .offer_input import OfferInvalid
 from .publish import PublishRefused, biz_error
 
 if TYPE_CHECKING:
-    from .gateway import ApiCall
+    from ..server.gateway import ApiCall
 
 # `scene` values seen in working publishers' code; no public source shows another.
 SCENES = ("cbu", "popular", "industry")

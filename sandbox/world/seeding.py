@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from ..wire.timefmt import wall_ms
 from . import catalog_gen
 from .store import Offer, Store
-from .timefmt import wall_ms
 
 PRODUCT_ID_SPAN = 100  # ids reserved per offer (ids grow with gaps, like real offer ids)
 SKU_ID_SPAN = 12  # at most 12 SKUs per generated offer
