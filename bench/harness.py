@@ -85,8 +85,8 @@ class Bench:
         from django.conf import settings
         from django.utils import timezone
 
-        from sync.gateway import connect_shop
-        from sync.open1688.answers import parse_token
+        from catalog.shops.clients import connect_shop
+        from open1688.answers import parse_token
 
         self.control("sellers", {"member_id": member_id, "login_id": member_id, "name": name})
         token = self.control(

@@ -59,8 +59,8 @@ class ReplaySession:
 
 
 def sync_once(shop, session) -> tuple[float, object]:
+    from catalog.shops.clients import make_client
     from sync.catalog_sync import start_run, sync_shop
-    from sync.gateway import make_client
 
     run = start_run(shop)
     with make_client(session=session) as client:
@@ -94,8 +94,8 @@ def store_only(shop, answers: dict[tuple, bytes]) -> float:
     from django.db import transaction
 
     from catalog.models import SyncRun
+    from open1688.answers import parse_product_detail
     from sync.catalog_sync import _products_by_offer_id, _upsert, start_run
-    from sync.open1688.answers import parse_product_detail
 
     details = [
         parse_product_detail(json.loads(body, parse_float=Decimal))

@@ -181,8 +181,8 @@ def pages() -> list[tuple[str, str]]:
     from django.contrib import admin
     from django.urls import reverse
 
+    from catalog.mirror.pages import Key
     from catalog.models import PriceStockChange, Product, Shop
-    from catalog.product_pages import Key
 
     product = Product.objects.order_by("id")[Product.objects.count() // 2]
     shop = Shop.objects.order_by("id").first()

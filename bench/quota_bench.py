@@ -37,8 +37,8 @@ def measure_all(bench: Bench, seconds: float) -> list[list]:
     import django_rq
     from django.conf import settings
 
-    from sync.gateway import make_client
-    from sync.open1688 import Open1688Error, RedisRateLimiter
+    from catalog.shops.clients import make_client
+    from open1688 import Open1688Error, RedisRateLimiter
 
     shop = bench.connected_shop("b2b-bench0004", "限流压测")
     ids = bench.control("seed", {"member_id": shop.member_id, "count": 50, "seed": 4})

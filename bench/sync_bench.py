@@ -21,8 +21,8 @@ NAIVE_SLEEP = 0.5
 def naive_pull(shop) -> None:
     """Every run reads everything: list pages with a polite sleep, a detail per offer."""
     from catalog.models import Product, Sku
+    from catalog.shops.clients import make_client
     from sync.catalog_sync import tiers_json
-    from sync.gateway import make_client
 
     with make_client() as client:
         page_no = 1

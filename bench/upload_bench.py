@@ -29,9 +29,9 @@ def main() -> None:
 
 def measure(bench: Bench, args) -> None:
     from catalog.models import UploadBatch, UploadItem
-    from catalog.validation import validate_batch
+    from catalog.publishing.upload import run_upload
+    from catalog.publishing.validation import validate_batch
     from sync.management.commands.demo_setup import DEMO_ATTRIBUTES, DEMO_CATEGORY
-    from sync.upload import run_upload
 
     shop = bench.connected_shop("b2b-bench0002", "上货压测")
     batch = UploadBatch.objects.create(shop=shop, name="bench")

@@ -5,7 +5,8 @@
 - Sync runs and the price/stock change log are the audit trail: append-only (no add, no change,
   no delete), except for superusers, who may delete.
 - A batch's status and counters are read-only; its actions call the services.
-- Upload items are saved and deleted through catalog.services (the staging lock): an item of a
+- Upload items are saved and deleted through catalog.publishing.services (the staging lock): an item
+of a
   batch being uploaded, or an item already sent, is shown read-only.
 - Actions declare `allowed_permissions`; posting an action the user may not run is answered with
   the styled refusal page, not silently ignored.
@@ -24,15 +25,16 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from catalog import product_selectors, services
-from catalog.admin_scale import CountingPaginator
-from catalog.forms import ITEM_FIELDS, UploadItemForm
-from catalog.import_admin import UploadItemImportMixin
-from catalog.messages import render, render_errors
+from catalog.common.admin_scale import CountingPaginator
+from catalog.mirror import selectors as product_selectors
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
-from catalog.publishing_models import CategoryNode
-from catalog.staging import check_item_editable
+from catalog.models.publishing import CategoryNode
+from catalog.publishing import services
+from catalog.publishing.forms import ITEM_FIELDS, UploadItemForm
+from catalog.publishing.import_admin import UploadItemImportMixin
+from catalog.publishing.staging import check_item_editable
 from catalog.templatetags import erp_format
+from erp1688.messages import render, render_errors
 from erp1688.refusals import PermissionRefused, Refused
 from sync import services as sync_services
 
@@ -104,7 +106,8 @@ class ShopAdmin(RefusingActionsMixin, admin.ModelAdmin):
 
     @admin.display(description=_("APIs not granted to this app"))
     def declined_apis_shown(self, shop):
-        """What 1688 refused with gw.APIACLDecline, newest first (sync.gateway records it)."""
+        """What 1688 refused with gw.APIACLDecline, newest first
+        (recorded by catalog.shops.clients)."""
         if not shop.declined_apis:
             return "—"
         rows = (
@@ -469,7 +472,8 @@ class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
 
 @admin.register(UploadItem)
 class UploadItemAdmin(RefusingActionsMixin, UploadItemImportMixin, admin.ModelAdmin):
-    # Import and export: catalog.import_admin (the one import pipeline of catalog.importing).
+    # Import and export: catalog.publishing.import_admin (the one import pipeline of
+    # catalog.publishing.importing).
     form = UploadItemForm
     list_display = ["title", "batch", "status", "cargo_number", "remote_offer_id", "attempts"]
     list_filter = ["status", "batch__shop"]
@@ -483,7 +487,7 @@ class UploadItemAdmin(RefusingActionsMixin, UploadItemImportMixin, admin.ModelAd
     # item added here had no batch, and saving it was a database error).
     fields = ["batch", *ITEM_FIELDS, *readonly_fields]
 
-    # Stored as message ids (catalog.messages): shown in the reader's language, not as JSON.
+    # Stored as message ids (erp1688.messages): shown in the reader's language, not as JSON.
     @admin.display(description=_("validation errors"))
     def errors_shown(self, obj):
         errors = render_errors(obj.validation_errors)
@@ -595,4 +599,7 @@ admin.site.register(User, ManagedUserAdmin)
 
 # The watchlist's admin, live offer changes and alerts live
 # in their own modules (read-only); the job queues' entry is superusers' only (rq_admin).
-from catalog import admin_labels, live_admin, publishing_admin, rq_admin, watch_admin  # noqa: E402, F401
+from catalog.common import admin_labels, rq_admin  # noqa: E402, F401
+from catalog.live_edits import admin as live_edits_admin  # noqa: E402, F401
+from catalog.publishing import admin as publishing_admin  # noqa: E402, F401
+from catalog.watch import admin as watch_admin  # noqa: E402, F401

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
-from catalog.roles import on_post_migrate
+from erp1688.roles import on_post_migrate
 
 
 class CatalogConfig(AppConfig):
@@ -11,5 +11,5 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalog")
 
     def ready(self):
-        # Keeps the role groups' permissions equal to catalog.roles.ROLES after every migrate.
-        post_migrate.connect(on_post_migrate, dispatch_uid="catalog.roles.sync")
+        # Keeps the role groups' permissions equal to erp1688.roles.ROLES after every migrate.
+        post_migrate.connect(on_post_migrate, dispatch_uid="erp1688.roles.sync")

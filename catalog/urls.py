@@ -1,19 +1,16 @@
 from django.urls import path, register_converter
 
-from catalog import (
-    alert_views,
-    batch_views,
-    changelog_views,
-    image_batch_views,
-    import_views,
-    live_views,
-    product_views,
-    shop_views,
-    sourcing_views,
-    supplier_store_views,
-    user_views,
-    watch_views,
-)
+from catalog.alerts import views as alert_views
+from catalog.live_edits import views as live_views
+from catalog.mirror import changelog_views
+from catalog.mirror import views as product_views
+from catalog.publishing import batch_views, import_views
+from catalog.shops import views as shop_views
+from catalog.sourcing import image_batch_views
+from catalog.sourcing import views as sourcing_views
+from catalog.staff import views as user_views
+from catalog.watch import supplier_store_views
+from catalog.watch import views as watch_views
 
 
 class FormatConverter:

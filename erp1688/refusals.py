@@ -37,7 +37,7 @@ class Refused(Exception):
 class PermissionRefused(Refused, PermissionDenied):
     """The acting user may not do this. Also a Django `PermissionDenied`, so wherever it is
     raised (a view, an admin action) Django answers 403 through `handler403`, the styled refusal
-    page (catalog.views.refused) that shows this message."""
+    page (erp1688.views.refused) that shows this message."""
 
 
 def require(user, *permissions: str) -> None:

@@ -7,7 +7,8 @@ superuser's session, and the stats API alone also opens to the API token (settin
 a monitoring probe without a session. Without a configured token a token-looking header or
 URL changes nothing.
 
-Used by erp1688/urls.py (/admin/rq/) and catalog/rq_admin.py (the admin's "Job queues" entry).
+Used by erp1688/urls.py (/admin/rq/) and catalog/common/rq_admin.py (the admin's "Job queues"
+entry).
 """
 
 from __future__ import annotations

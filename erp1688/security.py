@@ -1,6 +1,6 @@
 """Error reports (the DEBUG 500 page, the admin e-mails) that never show a secret.
 
-The 1688 client (sync/open1688/) imports no Django, so `sensitive_variables` cannot mark it; the
+The 1688 client (open1688/) imports no Django, so `sensitive_variables` cannot mark it; the
 filter below hides every local of its frames and of the shop-token helpers instead, and both the
 filter and the reporter cleanse any value that holds a known secret: the app secret, the Django
 and field-encryption keys, and the access/refresh tokens of every shop, token answer and client
@@ -18,13 +18,13 @@ from django.utils.html import escape
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 # Frames whose locals are hidden whole: the client package and the token helpers.
-HIDDEN_MODULES = ("sync.open1688",)
+HIDDEN_MODULES = ("open1688",)
 HIDDEN_FUNCTIONS = {
-    ("sync.gateway", "make_client"),
-    ("sync.gateway", "save_token"),
-    ("sync.gateway", "connect_shop"),
-    ("sync.gateway", "access_token_for"),
-    ("sync.gateway", "call_as_shop"),
+    ("catalog.shops.clients", "make_client"),
+    ("catalog.shops.clients", "save_token"),
+    ("catalog.shops.clients", "connect_shop"),
+    ("catalog.shops.clients", "access_token_for"),
+    ("catalog.shops.clients", "call_as_shop"),
 }
 SECRET_KEYS = ("access_token", "refresh_token", "app_secret", "_app_secret", "code_verifier")
 # Query parameters that carry secrets: the OAuth callback's authorisation code and state.

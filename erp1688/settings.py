@@ -158,7 +158,7 @@ LOGIN_URL = "login"  # the staff login page (erp1688/staff_access.py); the admin
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Alert emails (sync/alerts.py): EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587;
+# Alert emails (catalog/alerts/services.py): EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587;
 # by default they are printed by the process that raised them. SITE_URL makes their links.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "erp1688@localhost")
@@ -192,7 +192,7 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 # Uploads keep at most UPLOAD_MAX_BYTES (the largest file any form takes: the sourcing picture,
 # 10 MB), dropping the rest as it arrives; never a named temporary file.
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
-FILE_UPLOAD_HANDLERS = ["catalog.importing.BoundedUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["catalog.publishing.importing.BoundedUploadHandler"]
 
 
 def _dev_field_key(secret: str) -> str:
@@ -218,7 +218,8 @@ OPEN1688_API_RATES = {k: float(v) for k, v in env.dict("OPEN1688_API_RATES", def
 OPEN1688_CONNECT_TIMEOUT = env.float("OPEN1688_CONNECT_TIMEOUT", 3.05)
 OPEN1688_READ_TIMEOUT = env.float("OPEN1688_READ_TIMEOUT", 20.0)
 OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
-# Watching suppliers (sync/watch.py): the buyer-side detail is cached this long in Redis (the
+# Watching suppliers (catalog/watch/services.py): the buyer-side detail is cached this long in Redis
+# (the
 # scheduled poll reads through it), and each watched offer is polled at least this often.
 WATCH_CACHE_SECONDS = env.int("WATCH_CACHE_SECONDS", 300)
 WATCH_POLL_MINUTES = env.float("WATCH_POLL_MINUTES", 30)
@@ -227,7 +228,8 @@ OPEN1688_PUSH_WS_URL = env.str(
     "OPEN1688_PUSH_WS_URL",
     "ws://message.1688.com/websocket" if PRODUCTION else "ws://127.0.0.1:8689/websocket",
 )
-# Push de-duplication (sync/push.py): a msgId is remembered this many days, and a message born
+# Push de-duplication (catalog/watch/push.py): a msgId is remembered this many days, and a message
+# born
 # earlier is refused. Past this many forged posts (bad signature) from one address in a minute,
 # the HTTP endpoint answers 429 without reading the body.
 PUSH_MEMORY_DAYS = env.int("PUSH_MEMORY_DAYS", 7)
@@ -248,12 +250,14 @@ UPLOAD_JOB_TIMEOUT = env.int("UPLOAD_JOB_TIMEOUT", 3600)
 UPLOAD_QUOTA_DELAY_SECONDS = env.int("UPLOAD_QUOTA_DELAY_SECONDS", 60)
 # A write that timed out (ours or gw.ISPInvokeTimeout) may still be applied by 1688 after the
 # answer was given up: live edits wait this long before they read 1688 to decide whether it
-# took (sync/gateway.py, wait_for_late_apply); the upload has its looks (below).
+# took (catalog/shops/clients.py, wait_for_late_apply); the upload has its looks (below).
 OPEN1688_LATE_APPLY_GRACE_SECONDS = env.float("OPEN1688_LATE_APPLY_GRACE_SECONDS", 30.0)
 # A live-edit line sent without a confirmed outcome is read again after that grace by the
-# minute job until it shows on 1688 ("applied late") or this long has passed (sync/live_settle.py).
+# minute job until it shows on 1688 ("applied late") or this long has passed
+# (catalog/live_edits/settle.py).
 LIVE_EDIT_CONFIRM_SECONDS = env.float("LIVE_EDIT_CONFIRM_SECONDS", 600.0)
-# Publishing (sync/upload/run.py): an add without a known outcome is looked for on 1688 this
+# Publishing (catalog/publishing/upload/run.py): an add without a known outcome is looked for on
+# 1688 this
 # long after it was sent, UPLOAD_RECONCILE_LOOKS times a grace apart, before it is sent again;
 # a look due within UPLOAD_INLINE_WAIT_SECONDS is waited for in the run, a later one re-queues
 # the job. Offers in audit are read again after UPLOAD_AUDIT_CHECK_SECONDS (doubling).

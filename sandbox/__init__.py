@@ -1,7 +1,7 @@
 """A local imitation of the 1688 Open Platform gateway (dev, demo, tests and benchmarks only).
 
 Standalone on purpose: stdlib + Pillow, no Django, and no code shared with the client in
-``sync/open1688`` so that a protocol bug cannot hide by being wrong on both sides.
+``open1688`` so that a protocol bug cannot hide by being wrong on both sides.
 See docs/sandbox-control.md for the CLI and the control API.
 """
 

@@ -15,10 +15,10 @@ from decimal import Decimal
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.messages import Message
-from catalog.messages import stored as _
 from catalog.models import OfferDataProblem, Shop
-from sync.open1688.types import ProductDetail
+from erp1688.messages import Message
+from erp1688.messages import stored as _
+from open1688.types import ProductDetail
 
 PRICE_MAX = Decimal("99999999.99")
 COUNT_MAX = 2**31 - 1

@@ -32,14 +32,15 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.messages import render
+from catalog.alerts import services as alerts
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
+from catalog.shops.clients import call_as_shop, client_or_new
+from erp1688.messages import render
 from erp1688.refusals import Refused
-from sync import alerts, answer_domain
-from sync.gateway import call_as_shop, client_or_new
+from open1688 import BusinessError, Open1688Client
+from open1688.types import PriceRange, ProductDetail, ProductSummary, SkuInfo
+from sync import answer_domain
 from sync.locks import held_lock, holder
-from sync.open1688 import BusinessError, Open1688Client
-from sync.open1688.types import PriceRange, ProductDetail, ProductSummary, SkuInfo
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,9 @@ def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") ->
     run.save(update_fields=["status", "error", "error_kind", "finished_at"])
     alerts.on_run_finished(run=run)  # sync failing / recovered, offers gone, authorisation
     if status == SyncRun.Status.SUCCEEDED:
-        from sync.upload.run import settle_from_mirror  # upload imports the sync's modules
+        from catalog.publishing.upload.run import (
+            settle_from_mirror,  # upload imports the sync's modules
+        )
 
         settle_from_mirror(shop_id=run.shop_id)  # staged items in audit move on
 
@@ -374,7 +377,7 @@ def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict)
     # Unique per remote change: a row a re-run finds again is left alone (DO NOTHING).
     _upsert_rows(PriceStockChange, changes, [], None)
     run.changes_written += len(changes)
-    alerts.on_changes(changes=changes)  # price change %, stock below N (sync/alerts.py)
+    alerts.on_changes(changes=changes)  # price change %, stock below N (catalog/alerts/services.py)
 
 
 def _upsert_rows(model, rows: list, unique: list[str], fields: list[str] | None) -> None:
@@ -436,7 +439,8 @@ def _change(run, product: Product, sku: Sku | None, remote_sku_id: int, stamp, n
 
 def change_maker(stamp, now, **row):
     """A factory of change rows for one subject (`row`: the PriceStockChange fields naming
-    it: own offer and SKU, or a watched offer (sync/watch.py), and the source); a missing value
+    it: own offer and SKU, or a watched offer (catalog/watch/services.py), and the source); a
+    missing value
     is "unknown": None on either side writes nothing."""
 
     def make(field: str, before, after, tier_start_quantity: int = 0):

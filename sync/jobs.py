@@ -14,14 +14,14 @@ from django.utils.translation import gettext_noop
 from rq import Callback
 from rq.exceptions import AbandonedJobError
 
-from catalog.messages import as_text, stored
+from catalog.live_edits.edits import fail_dead_operations
+from catalog.live_edits.settle import settle_unknown_lines
 from catalog.models import Shop, SyncRun, UploadBatch
+from catalog.publishing.upload import run_upload
+from erp1688.messages import as_text, stored
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
-from sync.live_edits import fail_dead_operations
-from sync.live_settle import settle_unknown_lines
 from sync.scheduling import QUEUE as SYNC_QUEUE
 from sync.scheduling import shops_to_queue
-from sync.upload import run_upload
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,8 @@ def enqueue_due_syncs() -> list[SyncRun]:
 
 def enqueue_due_syncs_job() -> int:
     """The scheduler's every-minute job (sync.cron). Returns how many syncs it queued. It also
-    records live edits whose job died (sync.live_edits.fail_dead_operations) and reads back
-    live-edit lines sent without a confirmed outcome (sync.live_settle)."""
+    records live edits whose job died (catalog.live_edits.edits.fail_dead_operations) and reads back
+    live-edit lines sent without a confirmed outcome (catalog.live_edits.settle)."""
     queued = len(enqueue_due_syncs())  # first: it lets rq fail jobs whose worker died
     fail_dead_operations()
     try:

@@ -18,7 +18,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from catalog.models import SyncRun
-from catalog.sync_history_models import SUMMED, SyncRunDay
+from catalog.models.sync_history import SUMMED, SyncRunDay
 
 FINISHED = (SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED, SyncRun.Status.SKIPPED)
 BATCH = 1000

@@ -1,7 +1,8 @@
 """Writes that talk to 1688 or queue jobs: submit and retry a batch upload, copy offers into a
 batch, queue a sync or a full resync, connect a shop (OAuth2 code flow).
 
-Like catalog/services.py: keyword-only, the acting user is an argument (`user=None` is the
+Like catalog/publishing/services.py: keyword-only, the acting user is an argument (`user=None` is
+the
 system: the scheduler, a job, a command run without --as), the permission is checked here, and a
 refusal is `erp1688.refusals.Refused` with a stable code.
 """
@@ -11,10 +12,10 @@ import secrets
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Shop, SyncRun, UploadBatch
+from catalog.publishing import upload
+from catalog.shops.clients import connect_shop, make_client
 from erp1688.refusals import Refused, require
-from sync import upload
-from sync.gateway import connect_shop, make_client
-from sync.open1688 import Open1688Client, Open1688Error
+from open1688 import Open1688Client, Open1688Error
 
 try:  # enqueueing moves next to the jobs (sync.jobs); older trees had it in sync.scheduling
     from sync.jobs import enqueue_sync
@@ -27,7 +28,8 @@ except ImportError:  # pragma: no cover - depends on the tree's state
 
 def submit_batch(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
     """Validate the batch and queue its upload; returns the job id (None with queue=False, for
-    a caller that runs `sync.upload.run_upload` itself, as `upload_batch --inline` does).
+    a caller that runs `catalog.publishing.upload.run_upload` itself, as `upload_batch --inline`
+    does).
 
     Refused: `shop.not_connected`, `batch.busy`, `batch.nothing_to_upload`.
     """
@@ -48,7 +50,7 @@ def retry_failed(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
 
 def resubmit_rejected(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
     """Queue the items rejected in 1688's audit again, as edits of their offers (never a second
-    offer under the same 货号: sync/upload/resubmit.py).
+    offer under the same 货号: catalog/publishing/upload/resubmit.py).
 
     Refused: as submit_batch, and `batch.nothing_to_resubmit`.
     """
@@ -136,9 +138,10 @@ def finish_connect(
 
 
 def preflight_batch(*, user, batch: UploadBatch) -> list[dict]:
-    """Validation and 1688's add.preview per item before submit (sync/upload/publishing.py)."""
+    """Validation and 1688's add.preview per item before submit
+    (catalog/publishing/upload/publishing.py)."""
     require(user, "catalog.change_uploadbatch")
-    from sync.upload.publishing import preflight
+    from catalog.publishing.upload.publishing import preflight
 
     with make_client() as client:
         return preflight(batch, client=client)
@@ -146,9 +149,9 @@ def preflight_batch(*, user, batch: UploadBatch) -> list[dict]:
 
 def refresh_publishing_settings(*, user, shop: Shop):
     """Read the shop's photobank albums, freight templates and send-goods addresses from 1688
-    and choose defaults where none is chosen (sync/upload/publishing.py)."""
+    and choose defaults where none is chosen (catalog/publishing/upload/publishing.py)."""
     require(user, "catalog.change_shop")
-    from sync.upload.publishing import publishing_for
+    from catalog.publishing.upload.publishing import publishing_for
 
     with make_client() as client:
         return publishing_for(shop, client=client, refresh=True)
@@ -156,9 +159,9 @@ def refresh_publishing_settings(*, user, shop: Shop):
 
 def refresh_categories(*, user, shop: Shop) -> int:
     """Read the whole category tree from 1688 into the shop's cache (one call per category:
-    a few hundred); returns its size (sync/categories.py)."""
+    a few hundred); returns its size (catalog/publishing/categories.py)."""
     require(user, "catalog.change_shop")
-    from sync.categories import refresh_tree
+    from catalog.publishing.categories import refresh_tree
 
     with make_client() as client:
         return refresh_tree(shop, client=client)

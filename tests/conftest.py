@@ -135,8 +135,8 @@ def connected_shop(sandbox, db):
     """A Shop connected to a fresh sandbox seller through a real token answer."""
     from django.utils import timezone
 
-    from sync.gateway import connect_shop
-    from sync.open1688.answers import parse_token
+    from catalog.shops.clients import connect_shop
+    from open1688.answers import parse_token
 
     answer = sandbox.new_seller("b2b-2209000001", "义乌测试店")
     return connect_shop(parse_token(answer, timezone.now()), name="义乌测试店")
@@ -154,7 +154,7 @@ def run_worker(*queues: str) -> None:
 
 @pytest.fixture
 def staff_user(db):
-    """A staff member with the manager role (catalog.roles): may do everything staff pages do.
+    """A staff member with the manager role (erp1688.roles): may do everything staff pages do.
     tests/test_permissions.py checks the narrower roles."""
     from tests.factories import UserFactory
 

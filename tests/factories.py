@@ -57,7 +57,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def roles(user, create, extracted, **kwargs):
-        """`UserFactory(roles=["operator"])`: put the user in these role groups (catalog.roles)."""
+        """`UserFactory(roles=["operator"])`: put the user in these role groups (erp1688.roles)."""
         if create and extracted:
             from django.contrib.auth.models import Group
 

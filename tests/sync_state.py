@@ -4,7 +4,7 @@ A key is (offer id, remote SKU id (0: the offer), field, tier start quantity (0:
 """
 
 from catalog.models import PriceStockChange
-from sync.gateway import make_client
+from catalog.shops.clients import make_client
 
 
 def remote_values(shop, product_ids) -> dict[tuple, object]:

@@ -13,8 +13,8 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.alerts import services as alerts
 from catalog.models import Alert, OfferDataProblem, PriceStockChange, Product, Sku, SyncRun
-from sync import alerts
 from sync.catalog_sync import start_run, sync_shop
 from tests.factories import PriceStockChangeFactory
 

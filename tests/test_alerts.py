@@ -9,8 +9,8 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from catalog.alerts import services as alerts
 from catalog.models import Alert, AlertRule, Product, Shop, Sku, SyncRun
-from sync import alerts
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, SyncRunFactory, UserFactory

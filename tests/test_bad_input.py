@@ -13,12 +13,12 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.messages import render_errors
 from catalog.models import Shop, SyncRun, UploadBatch, UploadItem
-from catalog.validation import validate_item
+from catalog.publishing.validation import validate_item
+from erp1688.messages import render_errors
+from open1688 import MalformedResponseError
+from open1688.answers import parse_token
 from sync.catalog_sync import start_run, sync_shop
-from sync.open1688 import MalformedResponseError
-from sync.open1688.answers import parse_token
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -599,7 +599,7 @@ def add_offer_with_nul(sandbox, shop) -> int:
     1688 itself would refuse 棉 with a NUL as a value of 面料, so the add is the sandbox's unchecked
     one (switch strict_publish off, docs/sandbox-control.md): this test's subject is the answer
     read back, not publishing."""
-    from sync.gateway import make_client
+    from catalog.shops.clients import make_client
 
     sandbox.control(
         "switches", {"app_key": django_settings.OPEN1688_APP_KEY, "strict_publish": False}
@@ -631,7 +631,8 @@ def test_an_offer_with_nul_characters_is_copied_and_synced(sandbox, connected_sh
     assert response.status_code == 302
     item = batch.items.get()
     assert (item.title, item.unit, item.description) == ("纯棉T恤", "件", "宽松版型")
-    # 棉 is not one of 面料's values: the seller's own, kept and marked so (sync/upload/copying.py)
+    # 棉 is not one of 面料's values: the seller's own, kept and marked so
+    # (catalog/publishing/upload/copying.py)
     assert item.attributes == [
         {"attributeID": 287, "attributeName": "材质", "value": "棉", "isCustom": True}
     ]

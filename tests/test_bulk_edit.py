@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from catalog.bulk_edit import new_price
 from catalog.models import UploadBatch, UploadItem
-from catalog.services import bulk_edit_items
+from catalog.publishing.bulk_edit import new_price
+from catalog.publishing.services import bulk_edit_items
 from erp1688.refusals import PermissionRefused, Refused
 from tests.factories import UploadBatchFactory, UploadItemFactory, UserFactory, cache_schema
 

@@ -14,12 +14,13 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from catalog.messages import as_text
 from catalog.models import PushMessage, WatchedOffer
+from catalog.publishing.upload.copying import copy_offers
+from catalog.sourcing import services as sourcing
+from catalog.watch import services as watch
+from erp1688.messages import as_text
 from erp1688.refusals import Refused
-from sync import sourcing, watch
-from sync.open1688 import Open1688Client
-from sync.upload.copying import copy_offers
+from open1688 import Open1688Client
 from tests.factories import UploadBatchFactory
 
 MISSING = 999_999_999_001

@@ -9,10 +9,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
+from catalog.shops.clients import make_client
+from open1688 import RefreshTokenExpiredError
 from sync.catalog_sync import DELISTED_STATUSES, SyncRefused, start_run, sync_shop
-from sync.gateway import make_client
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
-from sync.open1688 import RefreshTokenExpiredError
 from sync.scheduling import due_shops
 from tests.conftest import run_worker
 from tests.sync_state import expected_changes, logged_changes, remote_values

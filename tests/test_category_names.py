@@ -5,7 +5,7 @@ of a batch takes a category by its path or name (offered from the tree) as well 
 import pytest
 from django.urls import reverse
 
-from catalog.category_names import category_from_text, category_label
+from catalog.common.category_names import category_from_text, category_label
 from catalog.models import CategoryNode, UploadItem
 from tests.factories import ProductFactory, UploadItemFactory, UserFactory, cache_schema
 

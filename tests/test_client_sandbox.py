@@ -12,8 +12,8 @@ import pytest
 import requests
 from django.conf import settings
 
-from sync.gateway import make_client
-from sync.open1688 import (
+from catalog.shops.clients import make_client
+from open1688 import (
     AuthError,
     BusinessError,
     MalformedResponseError,
@@ -24,7 +24,7 @@ from sync.open1688 import (
     ServerError,
     SignatureError,
 )
-from sync.open1688.answers import parse_token
+from open1688.answers import parse_token
 from tests.sandbox.publishing_kit import (
     CARGO_ATTRIBUTE,
     legacy_offer,
@@ -247,7 +247,7 @@ def test_dropped_connection_on_a_read_is_retried(client, seller, sandbox):
 LIMITER_SCRIPT = """
 import json, sys, time
 import redis
-from sync.open1688 import RedisRateLimiter
+from open1688 import RedisRateLimiter
 limiter = RedisRateLimiter(redis.Redis.from_url(sys.argv[1]), "shared-app", rate=10.0, burst=1)
 stamps = []
 for _ in range(12):

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from catalog.alerts import services as alerts
 from catalog.models import PriceStockChange, SyncRun, UploadBatch
+from catalog.shops.clients import make_client
 from catalog.templatetags.erp_format import duration, yuan
-from sync import alerts
-from sync.gateway import make_client
 from tests.factories import (
     PriceStockChangeFactory,
     ProductFactory,

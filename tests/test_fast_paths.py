@@ -9,9 +9,9 @@ import time
 import pytest
 from django.conf import settings
 
-from sync.gateway import make_client
-from sync.open1688 import RedisRateLimiter
-from sync.open1688.client import Open1688Client
+from catalog.shops.clients import make_client
+from open1688 import RedisRateLimiter
+from open1688.client import Open1688Client
 
 pytestmark = pytest.mark.django_db
 

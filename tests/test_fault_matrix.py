@@ -20,19 +20,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape
 
-from catalog.messages import render
 from catalog.models import Product, Shop, Sku, SyncRun, UploadBatch, UploadItem
+from catalog.publishing.upload import run_upload
+from catalog.shops.clients import make_client
+from erp1688.messages import render
+from open1688 import Open1688Error
 from sync.catalog_sync import start_run, sync_shop
-from sync.gateway import make_client
-from sync.open1688 import Open1688Error
-from sync.upload import run_upload
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.matrix, pytest.mark.django_db(transaction=True)]
 
 LIST = "alibaba.product.list.get"
 GET = "alibaba.product.get"
-# Staged against the leaf's schema, items go by the schema-driven add (sync/upload/publishing.py).
+# Staged against the leaf's schema, items go by the schema-driven add
+# (catalog/publishing/upload/publishing.py).
 ADD = "alibaba.new.product.add"
 LEGACY_ADD = "alibaba.product.add"
 TOKEN = "getToken"
@@ -488,8 +489,8 @@ def live_catalog(fast, connected_shop):
 def test_live_stock_edit_meets_a_persistent_fault(
     fast, live_catalog, client, scoreboard, kind, settings
 ):
-    from catalog.live_models import LiveEdit
-    from sync.live_edits import apply_live_edit, plan_live_edit
+    from catalog.live_edits.edits import apply_live_edit, plan_live_edit
+    from catalog.models.live_edits import LiveEdit
     from tests.conftest import run_worker
 
     calls_expected, line_status, words = LIVE_CASES[kind]
@@ -553,7 +554,7 @@ def test_a_watched_offer_read_under_a_fault_keeps_its_snapshot_and_says_why(
     fast, connected_shop, client, scoreboard, kind
 ):
     from catalog.models import PriceStockChange, WatchedOffer
-    from sync import watch
+    from catalog.watch import services as watch
 
     fast.new_seller(SUPPLIER, "义乌源头工厂")
     ids = fast.control("seed", {"member_id": SUPPLIER, "count": 4, "seed": 7})["product_ids"]
@@ -603,7 +604,7 @@ OTHER_WRITES = {
     "price": ("alibaba.product.edit", (1,)),
     "tier_price": ("product.increment.editInfo", (0, 2)),
 }
-# editInfo refused to the app: the full edit writes instead (sync/live_edit_writes.py).
+# editInfo refused to the app: the full edit writes instead (catalog/live_edits/writes.py).
 FALLS_BACK = {("tier_price", "acl_decline"): "applied"}
 OTHER_CASES = {
     "http500": "failed",
@@ -621,7 +622,7 @@ OTHER_CASES = {
 def test_live_delist_and_price_edits_meet_a_persistent_fault(
     fast, live_catalog, scoreboard, kind, operation_kind
 ):
-    from sync.live_edits import apply_live_edit, plan_live_edit
+    from catalog.live_edits.edits import apply_live_edit, plan_live_edit
     from tests.conftest import run_worker
 
     api, quote_types = OTHER_WRITES[operation_kind]

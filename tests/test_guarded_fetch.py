@@ -17,9 +17,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import translation
 
-from catalog.messages import render
 from erp1688 import guarded_fetch
 from erp1688.guarded_fetch import FetchRefused, address_problem, fetch
+from erp1688.messages import render
 from tests.test_pictures import pixel_bomb, png
 
 PICTURE = png((32, 32))
@@ -476,7 +476,7 @@ PRIVATE = "is a private, local or reserved address: the server downloads only fr
 
 
 def _item(connected_shop, **fields):
-    from sync.categories import attributes_for
+    from catalog.publishing.categories import attributes_for
     from tests.test_publish import TEE, staged_item
 
     return staged_item(connected_shop, attributes_for(connected_shop, TEE), **fields)
@@ -506,7 +506,7 @@ def _error(item, language="en") -> str:
 def test_a_picture_into_the_machine_is_refused_while_staging(
     connected_shop, hostile, names, scoreboard
 ):
-    from catalog.validation import validate_batch
+    from catalog.publishing.validation import validate_batch
 
     names["pictures.example"] = ["127.0.0.1"]
     urls = [

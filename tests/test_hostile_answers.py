@@ -1,5 +1,5 @@
 """Hostile 1688 answers, fuzzed with hypothesis: every parser of
-sync/open1688/answers.py, and the client's whole answer path over real HTTP, either return a clean
+open1688/answers.py, and the client's whole answer path over real HTTP, either return a clean
 value or raise a typed Open1688Error (MalformedResponseError, BusinessError, ...), never another
 exception, and within a bounded time."""
 
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sync.open1688 import Open1688Client, Open1688Error
-from sync.open1688 import answers as parsers
+from open1688 import Open1688Client, Open1688Error
+from open1688 import answers as parsers
 from tests.fuzz_profiles import examples
 from tests.open1688.scripted_gateway import APP_KEY, APP_SECRET, Answer, ScriptedGateway
 
@@ -295,7 +295,7 @@ def test_deeply_nested_answers_are_a_typed_error(gateway, client, depth, leaf):
     ],
 )
 def test_token_answers_out_of_range_are_malformed(token_answer):
-    from sync.open1688 import MalformedResponseError
+    from open1688 import MalformedResponseError
 
     with pytest.raises(MalformedResponseError):
         parsers.parse_token(token_answer, NOW)
@@ -304,7 +304,7 @@ def test_token_answers_out_of_range_are_malformed(token_answer):
 @pytest.mark.parametrize("stock", [2**63, -(2**63) - 1, "9223372036854775808", Decimal("1E+19")])
 def test_integers_past_64_bits_are_malformed(stock):
     """A stock of 10**19 used to reach the database and fail the sync with OverflowError."""
-    from sync.open1688 import MalformedResponseError
+    from open1688 import MalformedResponseError
 
     answer = {"productInfo": {"productID": 1, "saleInfo": {"amountOnSale": stock}}}
     with pytest.raises(MalformedResponseError, match="saleInfo.amountOnSale is out of the 64-bit"):

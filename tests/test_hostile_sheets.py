@@ -9,9 +9,9 @@ import openpyxl
 import pytest
 import tablib
 
-from catalog.exporting import export_batch
-from catalog.importing import MAX_COLUMNS, MAX_ROWS, parse_upload_bytes
-from catalog.resources import escape_cell, unescape_cell
+from catalog.publishing.exporting import export_batch
+from catalog.publishing.importing import MAX_COLUMNS, MAX_ROWS, parse_upload_bytes
+from catalog.publishing.resources import escape_cell, unescape_cell
 from erp1688.refusals import Refused
 from tests.factories import UploadBatchFactory, UploadItemFactory
 from tests.test_import_export import _read, bomb, repeated

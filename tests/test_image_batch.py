@@ -11,10 +11,10 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import UploadItem, WatchedOffer
+from catalog.shops.clients import make_client
+from catalog.sourcing import image_batch
 from erp1688 import pictures
 from erp1688.refusals import Refused
-from sync import image_batch
-from sync.gateway import make_client
 from tests.factories import UploadBatchFactory
 
 SUPPLIER = "b2b-2209500088"

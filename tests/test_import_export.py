@@ -27,8 +27,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from catalog.exporting import export_batch, import_template
-from catalog.importing import (
+from catalog.models import UploadBatch, UploadItem
+from catalog.publishing.exporting import export_batch, import_template
+from catalog.publishing.importing import (
     MAX_ROWS,
     ImportInvalid,
     ImportStorage,
@@ -38,8 +39,7 @@ from catalog.importing import (
     parse_upload_bytes,
     preview_import,
 )
-from catalog.models import UploadBatch, UploadItem
-from catalog.resources import COLUMN_NAMES
+from catalog.publishing.resources import COLUMN_NAMES
 from erp1688.refusals import PermissionRefused, Refused
 from tests.child_processes import wait_for
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory, UserFactory

@@ -24,12 +24,12 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from catalog.live_models import LiveEdit, LiveEditLine
-from catalog.messages import render
+from catalog.live_edits.edits import apply_live_edit, plan_live_edit
 from catalog.models import Product, Sku, SyncRun
+from catalog.models.live_edits import LiveEdit, LiveEditLine
+from erp1688.messages import render
 from sync.catalog_sync import lock_key, start_run, sync_shop
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
-from sync.live_edits import apply_live_edit, plan_live_edit
 from sync.locks import holder
 from tests.child_processes import ROOT, child_env, horse_of, wait_for
 from tests.factories import UserFactory
@@ -302,9 +302,9 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
     from rq.job import Job
 
     from catalog.models import UploadBatch
+    from catalog.publishing.upload import lock_key
     from erp1688.refusals import Refused
     from sync import services
-    from sync.upload import lock_key
     from tests.conftest import run_worker
     from tests.factories import UploadBatchFactory, UploadItemFactory
     from tests.test_fault_matrix import SENT, remote_by_cargo

@@ -19,7 +19,6 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.live_models import LiveEdit
 from catalog.models import (
     AttributeSchemaCache,
     CategoryNode,
@@ -31,8 +30,9 @@ from catalog.models import (
     UploadBatch,
     UploadItem,
 )
-from catalog.validation import validate_batch
-from sync.open1688.answers import parse_category_attributes
+from catalog.models.live_edits import LiveEdit
+from catalog.publishing.validation import validate_batch
+from open1688.answers import parse_category_attributes
 from tests.factories import (
     PriceStockChangeFactory,
     ProductFactory,
@@ -126,7 +126,7 @@ def sample_world() -> dict:
 
 def raise_alerts(user) -> int:
     """Alerts in `user`'s inbox: the sample's price changes, and its failed sync."""
-    from sync import alerts
+    from catalog.alerts import services as alerts
 
     alerts.create_rule(user=user, kind="price_change", threshold=1)
     alerts.create_rule(user=user, kind="sync_failing")
@@ -365,7 +365,7 @@ def test_an_invalid_item_is_refused_with_readable_messages():
     """save_item validates again under the batch lock; its refusal reads in the language."""
     from django.utils import translation
 
-    from catalog import services
+    from catalog.publishing import services
     from erp1688.refusals import Refused
 
     batch = UploadBatchFactory(name="批次")

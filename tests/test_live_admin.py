@@ -8,10 +8,10 @@ import pytest
 from django.core.paginator import UnorderedObjectListWarning
 from django.urls import reverse
 
-from catalog.live_models import LiveEdit, LiveEditLine
-from catalog.messages import as_text, stored
+from catalog.alerts import services as alerts
 from catalog.models import Alert, AlertRule
-from sync import alerts
+from catalog.models.live_edits import LiveEdit, LiveEditLine
+from erp1688.messages import as_text, stored
 from tests.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

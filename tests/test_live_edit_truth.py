@@ -1,5 +1,5 @@
-"""Live-edit drafts belong to their author (sync/live_ownership.py), and every line of a live
-edit ends in a true state (sync/live_settle.py), over the real sandbox:
+"""Live-edit drafts belong to their author (catalog/live_edits/ownership.py), and every line
+of a live edit ends in a true state (catalog/live_edits/settle.py), over the real sandbox:
 - another operator may look at a draft but not apply, check or discard it (a translated
   sentence naming the owner); a manager takes it over (who and when recorded), then it is the
   manager's;
@@ -20,22 +20,22 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from catalog.live_models import LiveEdit, LiveEditLine
-from catalog.messages import render
-from catalog.models import PriceStockChange, Product, Sku, SyncRun
-from erp1688.refusals import Refused
-from sync.catalog_sync import start_run, sync_shop
-from sync.gateway import make_client
-from sync.jobs import enqueue_due_syncs_job
-from sync.live_edits import (
+from catalog.live_edits.edits import (
     apply_live_edit,
     check_live_edit,
     discard_live_edit,
     plan_live_edit,
     run_live_edit,
 )
-from sync.live_ownership import take_over_live_edit
-from sync.live_settle import settle_unknown_lines
+from catalog.live_edits.ownership import take_over_live_edit
+from catalog.live_edits.settle import settle_unknown_lines
+from catalog.models import PriceStockChange, Product, Sku, SyncRun
+from catalog.models.live_edits import LiveEdit, LiveEditLine
+from catalog.shops.clients import make_client
+from erp1688.messages import render
+from erp1688.refusals import Refused
+from sync.catalog_sync import start_run, sync_shop
+from sync.jobs import enqueue_due_syncs_job
 from tests.child_processes import ROOT, child_env, horse_of, wait_for
 from tests.conftest import run_worker
 from tests.factories import UserFactory

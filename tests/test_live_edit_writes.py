@@ -10,13 +10,13 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.live_models import LiveEdit
+from catalog.live_edits.writes import EDIT_API, INCREMENT_API, edit_api_for, retitle_offer
 from catalog.models import Product, Shop
+from catalog.models.live_edits import LiveEdit
+from catalog.shops.clients import make_client
 from erp1688.refusals import Refused
-from sync.gateway import make_client
-from sync.live_edit_writes import EDIT_API, INCREMENT_API, edit_api_for, retitle_offer
-from sync.open1688 import BusinessError
-from sync.open1688.increment_edit import increment_edit_info
+from open1688 import BusinessError
+from open1688.increment_edit import increment_edit_info
 from tests.factories import UserFactory
 from tests.test_live_edits import apply_and_work, offer_with, remote, resync
 
@@ -44,7 +44,7 @@ def decline(sandbox, settings, *apis):
 
 
 def raise_tiers(operator, product) -> LiveEdit:
-    from sync.live_edits import plan_live_edit
+    from catalog.live_edits.edits import plan_live_edit
 
     operation = plan_live_edit(user=operator, product_ids=[product.pk], kind="price", add="2")
     return apply_and_work(operator, operation)

@@ -9,21 +9,21 @@ from django.contrib.auth.models import Permission
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from catalog.live_models import LiveEdit, LiveEditLine
-from catalog.messages import render
-from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
-from catalog.roles import ROLES
-from erp1688.refusals import PermissionRefused, Refused
-from sync.catalog_sync import start_run, sync_shop
-from sync.gateway import make_client
-from sync.live_edits import (
+from catalog.live_edits.edits import (
     apply_live_edit,
     discard_live_edit,
     plan_live_edit,
     plan_undo,
     run_live_edit,
 )
-from sync.open1688 import BusinessError
+from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
+from catalog.models.live_edits import LiveEdit, LiveEditLine
+from catalog.shops.clients import make_client
+from erp1688.messages import render
+from erp1688.refusals import PermissionRefused, Refused
+from erp1688.roles import ROLES
+from open1688 import BusinessError
+from sync.catalog_sync import start_run, sync_shop
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 

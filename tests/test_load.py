@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import SyncRun
-from sync.gateway import connect_shop
+from catalog.shops.clients import connect_shop
+from open1688.answers import parse_token
 from sync.jobs import enqueue_sync
-from sync.open1688.answers import parse_token
 from tests.child_processes import ROOT, child_env
 from tests.factories import UserFactory
 from tests.test_fault_matrix import local_skus, sandbox_skus

@@ -4,9 +4,9 @@ no API name, no internal code; the detail is behind a "details" toggle for super
 import pytest
 from django.urls import reverse
 
+from catalog.common.operator_words import problem_words
 from catalog.models import UploadItem
-from catalog.operator_words import problem_words
-from sync.open1688 import BusinessError, ConnectionFailed
+from open1688 import BusinessError, ConnectionFailed
 from tests.factories import UploadBatchFactory, UploadItemFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """Every role against every URL: a table of (URL, method, the permissions it needs),
-and each role of catalog/roles.py — plus a staff member with no role, and someone not signed
+and each role of erp1688/roles.py — plus a staff member with no role, and someone not signed
 in — sends each request. Expected: a role holding the permissions is let through (any answer
 but the permission refusal, never a 5xx); one lacking them gets the styled refusal page (403,
 `data-code="permission_denied"`); the anonymous visitor is sent to the login page.
@@ -14,8 +14,8 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
-from catalog.live_models import LiveEdit
-from catalog.roles import ROLES
+from catalog.models.live_edits import LiveEdit
+from erp1688.roles import ROLES
 from tests.factories import (
     PriceStockChangeFactory,
     ProductFactory,

@@ -12,9 +12,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import PriceStockChange, Shop, SyncRun, UploadBatch, UploadItem
-from catalog.roles import ROLES, sync_role_permissions
-from catalog.services import create_batch, delete_item, save_item, validate_batch
+from catalog.publishing.services import create_batch, delete_item, save_item, validate_batch
 from erp1688.refusals import PermissionRefused, Refused
+from erp1688.roles import ROLES, sync_role_permissions
 from sync import services as sync_services
 from tests.factories import (
     PriceStockChangeFactory,

@@ -13,11 +13,11 @@ import pytest
 from django.utils import translation
 from PIL import Image
 
-from catalog.messages import render
+from catalog.publishing.upload import publishing
+from catalog.sourcing import services as sourcing
 from erp1688 import pictures
+from erp1688.messages import render
 from erp1688.refusals import Refused
-from sync import sourcing
-from sync.upload import publishing
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import product_pages
+from catalog.mirror import pages as product_pages
 from tests.factories import (
     PriceStockChangeFactory,
     ProductFactory,
@@ -192,8 +192,8 @@ def test_two_character_terms_find_titles_and_cargo_numbers(viewer):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the bigram index is PostgreSQL's")
 def test_two_character_terms_are_served_by_an_index():
+    from catalog.mirror.selectors import _contains
     from catalog.models import Product, Sku
-    from catalog.product_selectors import _contains
 
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")

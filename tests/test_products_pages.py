@@ -287,7 +287,7 @@ def test_tier_price_changes_get_their_own_line_in_the_chart(viewer):
 
 
 def test_search_with_many_matches_pages_along_the_list_order(viewer, monkeypatch):
-    from catalog import product_selectors
+    from catalog.mirror import selectors as product_selectors
 
     monkeypatch.setattr(product_selectors, "SEARCH_ID_LIMIT", 1)  # "many" = more than one
     for n in range(3):
@@ -318,8 +318,8 @@ def test_category_filter_matches_offers_as_the_sync_stored_them(sandbox, connect
     """Synced over HTTP: a detail answer nests categoryName under productInfo; a list item
     carries none, and the shop's category tree names its id."""
     from catalog.models import CategoryNode, Product
+    from catalog.publishing.categories import refresh_tree
     from sandbox.world.catalog_gen import CATEGORIES
-    from sync.categories import refresh_tree
     from sync.jobs import enqueue_sync
     from tests.conftest import run_worker
 

@@ -10,14 +10,14 @@ from django.urls import reverse
 from django.utils import translation
 from PIL import Image
 
-from catalog.messages import render
 from catalog.models import PhotobankPicture, ShopPublishing, UploadBatch, UploadItem
-from catalog.validation import validate_batch
+from catalog.publishing.categories import attributes_for, search
+from catalog.publishing.upload.publishing import stage_picture
+from catalog.publishing.validation import validate_batch
+from erp1688.messages import render
+from open1688.types import INPUT_DATE, INPUT_NUMBER, INPUT_TEXT
 from sync import services
 from sync.catalog_sync import sync_shop
-from sync.categories import attributes_for, search
-from sync.open1688.types import INPUT_DATE, INPUT_NUMBER, INPUT_TEXT
-from sync.upload.publishing import stage_picture
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UploadItemFactory
 
@@ -272,8 +272,8 @@ def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
     import sys
     import time
 
-    from sync.upload import lock_key
-    from sync.upload.queue import resume_stalled_uploads
+    from catalog.publishing.upload import lock_key
+    from catalog.publishing.upload.queue import resume_stalled_uploads
     from tests.child_processes import ROOT, child_env, wait_for
 
     settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.5
@@ -454,8 +454,8 @@ def test_shop_page_says_which_publish_api_is_in_use(connected_shop, client, staf
 def test_batch_overrides_the_shops_freight_template_and_address(
     connected_shop, sandbox, client, staff_user
 ):
-    from sync.gateway import make_client
-    from sync.upload.publishing import freight_and_address, publishing_for
+    from catalog.publishing.upload.publishing import freight_and_address, publishing_for
+    from catalog.shops.clients import make_client
 
     with make_client() as api:
         publishing = publishing_for(connected_shop, client=api)
@@ -503,8 +503,8 @@ def test_import_template_for_a_category_round_trips(connected_shop, sandbox, cli
     text format; imported back as it is, the row passes validation against the schema."""
     import tablib
 
-    from catalog import textformats
-    from catalog.resources import COLUMN_NAMES
+    from catalog.publishing import textformats
+    from catalog.publishing.resources import COLUMN_NAMES
 
     attributes_for(connected_shop, TEE)
     batch = UploadBatchFactory(shop=connected_shop)
@@ -577,7 +577,7 @@ def test_a_picture_over_2_mb_is_recompressed_before_the_photobank(connected_shop
     """1688 refuses pictures over 2 MB: a 3 MB noisy PNG goes in as a JPEG under the limit."""
     import os
 
-    from sync.upload.publishing import PHOTO_MAX_BYTES, acceptable_picture
+    from catalog.publishing.upload.publishing import PHOTO_MAX_BYTES, acceptable_picture
 
     noisy = Image.frombytes("RGB", (1100, 1100), os.urandom(1100 * 1100 * 3))
     out = io.BytesIO()

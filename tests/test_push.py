@@ -12,7 +12,8 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Channel, PriceStockChange, PushMessage, WatchedOffer
-from sync import push, watch
+from catalog.watch import push
+from catalog.watch import services as watch
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 
@@ -253,7 +254,7 @@ def test_missed_messages_are_replayed_with_the_cursor_api(sandbox, watched, push
 
 @pytest.mark.django_db(transaction=True)
 def test_query_replay_pages_without_confirming_until_confirmed(sandbox, watched, pushed_to):
-    from sync.gateway import make_client
+    from catalog.shops.clients import make_client
 
     offer_id, skus = watched
     pushed_to(enabled=False)

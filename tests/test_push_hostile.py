@@ -1,5 +1,6 @@
-"""Hostile pushes (sync/push.py, catalog/watch_views.py push_http, sync/push_ws.py): a message
-naming 200k offer ids is de-duplicated in linear time, in order; a signed message older than the
+"""Hostile pushes (catalog/watch/push.py, catalog/watch/views.py push_http,
+catalog/watch/push_ws.py): a message naming 200k offer ids is de-duplicated in linear time, in
+order; a signed message older than the
 de-duplication memory is refused on every channel (410 over HTTP, confirmed and dropped over
 the WebSocket) and the store forgets rows past that memory; forged posts are throttled per
 client address (429 before the body is read), over the test client and real HTTP, with real
@@ -15,8 +16,8 @@ import requests
 from django.utils import timezone
 
 from catalog.models import Channel, PushMessage
-from sync import push
-from sync.push_ws import PushChannel
+from catalog.watch import push
+from catalog.watch.push_ws import PushChannel
 from tests.test_push import product_message, signed
 
 URL = "/push/1688/"
@@ -85,7 +86,7 @@ def test_a_signed_message_30_days_old_is_refused_410_and_logged(
 ):
     settings.PUSH_MEMORY_DAYS = 7
     old = product_message(7101, 555, born_ms=born_days_ago(30))
-    with caplog.at_level(logging.WARNING, logger="sync.push"):
+    with caplog.at_level(logging.WARNING, logger="catalog.watch.push"):
         answer = client.post(URL, signed(old, settings.OPEN1688_APP_SECRET))
     assert answer.status_code == 410
     assert "7-day de-duplication memory" in answer.json()["error"]
@@ -155,7 +156,7 @@ def test_forged_posts_are_throttled_per_address_before_verifying(
     settings.TRUSTED_PROXY_COUNT = 0
     within_one_window(seconds=5)
     statuses = []
-    with caplog.at_level(logging.WARNING, logger="sync.push"):
+    with caplog.at_level(logging.WARNING, logger="catalog.watch.push"):
         for n in range(60):
             statuses.append(client.post(URL, _forged(n), REMOTE_ADDR=ATTACKER).status_code)
     assert statuses == [401] * 20 + [429] * 40

@@ -1,5 +1,6 @@
-"""The WebSocket push worker (sync/push_ws.py) against the sandbox's channel: CONNECT with the
-MD5 sign, CONNECT_ACK, heartbeats, SERVER_PUSH stored and CONFIRMed, a reconnect after the
+"""The WebSocket push worker (catalog/watch/push_ws.py) against the sandbox's channel:
+CONNECT with the MD5 sign, CONNECT_ACK, heartbeats, SERVER_PUSH stored and CONFIRMed, a
+reconnect after the
 server drops the connection, a refused sign. Real sandbox, real Redis, a real RQ worker."""
 
 import hashlib
@@ -10,8 +11,8 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Channel, PriceStockChange, PushMessage, WatchedOffer
-from sync import watch
-from sync.push_ws import ConnectRefused, PushChannel, connect_frame
+from catalog.watch import services as watch
+from catalog.watch.push_ws import ConnectRefused, PushChannel, connect_frame
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 

@@ -5,10 +5,10 @@ dashboard and the batch list. Against the sandbox over HTTP with a real RQ worke
 import pytest
 from django.urls import reverse
 
-from catalog import services as catalog_services
 from catalog.models import UploadBatch, UploadItem
+from catalog.publishing import services as catalog_services
+from catalog.publishing.categories import attributes_for
 from erp1688.refusals import Refused
-from sync.categories import attributes_for
 from tests.conftest import run_worker
 from tests.test_publish import TEE, offers_of, staged_item, submit
 

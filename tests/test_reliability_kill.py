@@ -14,7 +14,7 @@ from django.utils import translation
 from rq.job import Job, JobStatus
 
 from catalog.models import PriceStockChange, Product, Sku, SyncRun
-from sync.gateway import make_client
+from catalog.shops.clients import make_client
 from sync.jobs import enqueue_due_syncs_job, enqueue_sync
 from tests.child_processes import LOCK_TTL, ROOT, child_env, horse_of, wait_for
 

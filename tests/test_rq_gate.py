@@ -1,5 +1,6 @@
 """Every django-rq URL is behind the superuser gate, whatever headers come (erp1688/rq_gate.py,
-catalog/rq_admin.py). The URLs are walked from the resolver, not listed by hand: the dashboard
+catalog/common/rq_admin.py). The URLs are walked from the resolver, not listed by hand: the
+dashboard
 under /admin/rq/ and whatever django-rq's own admin registration adds under /admin/. Each is
 asked as anonymous, a staff member without a role, viewer, operator and manager, with and
 without a bearer header, plain and with a suffix, by GET and POST: all refused, nothing in the

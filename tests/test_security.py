@@ -23,10 +23,10 @@ from django.views.debug import (
 )
 
 from catalog.models import Shop, SyncRun, UploadItem
+from catalog.shops.clients import call_as_shop, make_client
 from erp1688.deploy_checks import fernet_keys_problem, gateway_problem
 from erp1688.security import SecretHidingFilter, client_ip
-from sync.gateway import call_as_shop, make_client
-from sync.open1688.client import PRODUCT_NAMESPACE
+from open1688.client import PRODUCT_NAMESPACE
 from tests.conftest import run_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,7 +113,7 @@ def test_debug_500_page_shows_no_token_or_secret(connected_shop, settings):
         )
         tb = tb.tb_next
     stars = hidden.cleansed_substitute
-    client_frames = [v for (module, _), v in frames.items() if module.startswith("sync.open1688")]
+    client_frames = [v for (module, _), v in frames.items() if module.startswith("open1688")]
     assert client_frames and all(set(v.values()) == {stars} for v in client_frames)
     mine = frames[(__name__, "_failing_call")]
     assert mine["token"] == stars and mine["shop"] == stars
@@ -381,8 +381,8 @@ def _database_dump() -> bytes:
 def test_sync_and_upload_leave_no_secret_in_logs_database_or_redis(
     sandbox, connected_shop, redis_conn, caplog
 ):
+    from catalog.publishing.upload import enqueue_upload, prepare_batch
     from sync.jobs import enqueue_sync
-    from sync.upload import enqueue_upload, prepare_batch
     from tests.factories import UploadBatchFactory, UploadItemFactory
 
     for name in ("", "open1688", "sync", "catalog", "rq", "urllib3", "django", "axes"):

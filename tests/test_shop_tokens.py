@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Shop
-from sync.gateway import postpone_expiring_tokens
-from sync.open1688 import Open1688Client
+from catalog.shops.clients import postpone_expiring_tokens
+from open1688 import Open1688Client
 from tests.factories import ShopFactory
 from tests.open1688.scripted_gateway import APP_KEY, APP_SECRET, Answer, ScriptedGateway
 

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from catalog.alerts import services as alerts
 from catalog.models import Shop, SyncRun
-from sync import alerts
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, SyncRunFactory, UserFactory

@@ -11,11 +11,11 @@ from django.urls import reverse
 from PIL import Image
 
 from catalog.models import UploadBatch, UploadItem
+from catalog.shops.clients import make_client
+from catalog.sourcing import services as sourcing
 from erp1688.refusals import PermissionRefused, Refused
-from sync import sourcing
-from sync.gateway import make_client
-from sync.open1688 import BusinessError
-from sync.open1688.client import SEARCH_NAMESPACE
+from open1688 import BusinessError
+from open1688.client import SEARCH_NAMESPACE
 from tests.factories import UploadBatchFactory, UserFactory
 from tests.sandbox.publishing_kit import Seller, legacy_offer, ready_seller_via_client
 

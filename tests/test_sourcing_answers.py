@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from sync.open1688 import BusinessError, MalformedResponseError
-from sync.open1688.answers import check_follow_answer, parse_buyer_detail, parse_image_id
+from open1688 import BusinessError, MalformedResponseError
+from open1688.answers import check_follow_answer, parse_buyer_detail, parse_image_id
 
 
 def answer(offer: dict, **envelope) -> dict:

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import translation
 
 from catalog.models import UploadItem, WatchedOffer
-from sync.gateway import make_client
-from sync.open1688 import PermissionDeniedError
-from sync.open1688.seller_offers import API, query_seller_offers
+from catalog.shops.clients import make_client
+from open1688 import PermissionDeniedError
+from open1688.seller_offers import API, query_seller_offers
 from tests.factories import UploadBatchFactory
 
 SUPPLIER = "b2b-2209500077"

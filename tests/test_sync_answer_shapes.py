@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
-from sync.gateway import make_client
-from sync.open1688 import BusinessError
+from catalog.shops.clients import make_client
+from open1688 import BusinessError
 from tests.conftest import run_worker
 from tests.sync_state import expected_changes, logged_changes, remote_values
 
@@ -159,7 +159,7 @@ def test_transient_not_exist_of_a_new_offer_is_read_by_the_next_run(
     assert Shop.objects.get(pk=connected_shop.pk).pending_offers == {}
 
 
-# -- the platform's errors, over HTTP (the one table: sync/open1688/errors.py) -----------------
+# -- the platform's errors, over HTTP (the one table: open1688/errors.py) -----------------
 
 
 def test_unauthorised_answer_refreshes_once_and_the_call_is_retried(sandbox, connected_shop):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog import product_pages
+from catalog.mirror import pages as product_pages
 from catalog.models import PriceStockChange, SyncRun, SyncRunDay
 from sync.retention import prune_sync_runs
 from tests.factories import (

@@ -13,10 +13,10 @@ from django.utils import translation
 from rq.job import Job
 
 from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.publishing.upload import lock_key, parse_offer_refs
+from catalog.shops.clients import call_as_shop, make_client
 from erp1688.refusals import Refused
 from sync import services
-from sync.gateway import call_as_shop, make_client
-from sync.upload import lock_key, parse_offer_refs
 from tests.child_processes import ROOT, child_env, wait_for
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory
@@ -51,7 +51,8 @@ def refused_code(call, *args) -> str:
 
 
 # Staged items carry their leaf's required attributes and its schema is cached (tests/factories.py),
-# so the run publishes them by the schema-driven add (sync/upload/publishing.py choose_api), after
+# so the run publishes them by the schema-driven add (catalog/publishing/upload/publishing.py
+# choose_api), after
 # putting their pictures into the shop's photobank and reading its freight settings once.
 ADD = "alibaba.new.product.add"
 LIST = "alibaba.product.list.get"

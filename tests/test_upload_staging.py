@@ -6,10 +6,15 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from catalog import textformats
-from catalog.messages import render_errors
 from catalog.models import UploadBatch, UploadItem
-from catalog.validation import refresh_batch_counts, validate_batch, validate_item, validate_items
+from catalog.publishing import textformats
+from catalog.publishing.validation import (
+    refresh_batch_counts,
+    validate_batch,
+    validate_item,
+    validate_items,
+)
+from erp1688.messages import render_errors
 from tests.factories import ProductFactory, ShopFactory, UploadBatchFactory, UploadItemFactory
 
 pytestmark = pytest.mark.django_db

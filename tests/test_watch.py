@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import ChangeSource, Channel, PriceStockChange, WatchedOffer
+from catalog.watch import services as watch
 from erp1688.refusals import PermissionRefused, Refused
-from sync import watch
 from tests.factories import UserFactory
 
 SUPPLIER = "b2b-2209600001"

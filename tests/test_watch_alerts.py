@@ -10,9 +10,10 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from catalog.alerts import services as alerts
 from catalog.models import Alert, AlertRule, Channel, PriceStockChange, WatchedOffer
+from catalog.watch import services as watch
 from erp1688.refusals import Refused
-from sync import alerts, watch
 from tests.factories import UserFactory
 
 SUPPLIER = "b2b-2209700001"

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from catalog.models import Channel, PriceStockChange, WatchedOffer
-from sync import watch
+from catalog.watch import services as watch
 from tests.factories import UserFactory
 
 SUPPLIER = "b2b-2209900001"

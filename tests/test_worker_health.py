@@ -17,12 +17,12 @@ from django.utils import timezone, translation
 from rq import SimpleWorker
 from rq.utils import utcformat
 
-from catalog.live_models import LiveEdit
 from catalog.models import UploadBatch
-from catalog.staging import check_batch_open
+from catalog.models.live_edits import LiveEdit
+from catalog.publishing.staging import check_batch_open
+from catalog.publishing.upload.queue import enqueue_upload, lock_key, refuse_if_busy
 from erp1688.refusals import Refused
 from sync.catalog_sync import start_run, sync_shop
-from sync.upload.queue import enqueue_upload, lock_key, refuse_if_busy
 from sync.workers import HEARTBEAT_GRACE, worker_health
 from tests.child_processes import ROOT, child_env, wait_for
 from tests.factories import ShopFactory, UploadBatchFactory, UserFactory

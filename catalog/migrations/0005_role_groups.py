@@ -1,4 +1,4 @@
-"""The role groups (operator 运营, manager 主管, viewer 只读) of catalog/roles.py.
+"""The role groups (operator 运营, manager 主管, viewer 只读) of erp1688/roles.py.
 
 Permissions of a fresh database are created after the migrations run, so the groups' permissions
 are set (and kept in step with ROLES) by the post_migrate handler in catalog/apps.py; this
@@ -7,7 +7,7 @@ migration creates the groups and gives them the permissions that already exist.
 
 from django.db import migrations
 
-from catalog.roles import ROLES, sync_role_permissions
+from erp1688.roles import ROLES, sync_role_permissions
 
 
 def create_groups(apps, schema_editor):

@@ -1,4 +1,4 @@
-"""The product list's category filter (catalog.product_selectors.filter_category): an index on
+"""The product list's category filter (catalog.mirror.selectors.filter_category): an index on
 the category id (a name from the category tree stands for ids), and on PostgreSQL a trigram
 (pg_trgm GIN) index on the name a detail answer nests under productInfo, the shape the sync
 stores. Skipped where pg_trgm is not available (migration 0009 creates it when it may)."""

@@ -2,7 +2,7 @@
 (migration 0009) cannot serve a term shorter than three characters, so such a search read every
 title and every SKU's 货号. Here an IMMUTABLE function lists a text's two-character pieces,
 and GIN indexes on it answer `erp_bigrams(col) @> ARRAY[term]`, which for a two-character term
-is exactly "contains" (catalog.product_selectors.search_products). Nothing on SQLite."""
+is exactly "contains" (catalog.mirror.selectors.search_products). Nothing on SQLite."""
 
 from django.db import migrations
 

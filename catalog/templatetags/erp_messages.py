@@ -1,8 +1,8 @@
-"""`stored_message`: a message kept in the database (catalog.messages) in the reader's language."""
+"""`stored_message`: a message kept in the database (erp1688.messages) in the reader's language."""
 
 from django import template
 
-from catalog.messages import render
+from erp1688.messages import render
 
 register = template.Library()
 

@@ -1,11 +1,12 @@
-"""Failures in words for staff (catalog.operator_words); the raw detail for superusers only."""
+"""Failures in words for staff (catalog.common.operator_words); the raw
+detail for superusers only."""
 
 from django import template
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from catalog import operator_words
-from catalog.messages import render
+from catalog.common import operator_words
+from erp1688.messages import render
 
 register = template.Library()
 

@@ -1,5 +1,6 @@
 """The dashboard's "watched suppliers" block: how fresh each watched offer is and through
-which channel it last changed (sync/watch.py). `{% load watch_tags %}{% watched_freshness %}`;
+which channel it last changed (catalog/watch/services.py). `{% load watch_tags %}{%
+watched_freshness %}`;
 the block runs its query only for those who may view watched offers."""
 
 from django import template

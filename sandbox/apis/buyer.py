@@ -24,7 +24,7 @@ from ..world.store import Offer
 from .params import ParamInvalid, json_param
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 GONE_STATUSES = ("member deleted", "deleted")
 CATEGORY_NAMES = {category.category_id: category.name for category in CATEGORIES}

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..world import categories
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 
 def category_error(code: str, message: str) -> dict:

@@ -27,7 +27,7 @@ from .product import acl_declined
 from .publish import TITLE_WEIGHT_MAX, title_weight
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 API = "product.increment.editInfo"
 TAKEN = ("title", "description", "priceRange", "totalSales", "skuTable")

@@ -9,7 +9,7 @@ import hashlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 # freightTemplateID 0 = freight explained separately, 1 = the seller pays (docs/protocol.md):
 # any seller may use them.

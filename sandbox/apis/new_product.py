@@ -26,7 +26,7 @@ from .offer_input import OfferInvalid
 from .publish import PublishRefused, biz_error
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 # `scene` values seen in working publishers' code; no public source shows another.
 SCENES = ("cbu", "popular", "industry")

@@ -16,7 +16,7 @@ from PIL import Image, UnidentifiedImageError
 from ..world import images
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
     from ..world.store import Store
 
 MAX_BYTES = 2 * 1024 * 1024

@@ -27,7 +27,7 @@ from .params import (
 )
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 LIST_PAGE_SIZE_MAX = 20
 YEAR_MS = 365 * 86_400_000

@@ -31,7 +31,7 @@ from . import logistics, offer_input, photobank
 from .offer_input import OfferInvalid
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 AUDITING = "auditing"
 PUBLISHED = "published"

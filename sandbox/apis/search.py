@@ -18,7 +18,7 @@ from ..world.store import Offer, list_price
 from .params import ParamInvalid, decimal_value, json_param, json_value
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 KEYWORD_PAGE_SIZE_MAX = 50  # documented for image search; the sandbox uses it for both
 IMAGE_PAGE_SIZE_MAX = 50

@@ -33,7 +33,7 @@ from .search import (
 )
 
 if TYPE_CHECKING:
-    from ..server.gateway import ApiCall
+    from .call import ApiCall
 
 API = "product.search.querySellerOfferList"
 PAGE_SIZE_MAX = 50  # as imageQuery's documented cap (the sandbox's choice here)

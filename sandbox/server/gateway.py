@@ -10,26 +10,16 @@ only when present; error codes come from the one table in sandbox/wire/errors.py
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from ..apis import (
-    buyer,
-    category,
-    increment_edit,
-    logistics,
-    new_product,
-    photobank,
-    product,
-    publish,
-    search,
-    seller_offers,
-)
-from ..apis.switches import SwitchBoard, Switches
+from ..apis import publish
+from ..apis.call import Api, ApiCall
+from ..apis.switches import SwitchBoard
+from ..apis.table import APIS
 from ..wire.errors import gateway_error
 from ..wire.http import DropConnection, Request, Response, json_response
-from ..wire.timefmt import format_1688
 from ..world.store import Store
-from . import oauth, push
+from . import oauth
 from .faults import ANSWERING_KINDS, FaultQueue, fault_answer
 from .ratelimit import RateLimiter
 from .signing import SIGNATURE_PARAM, signature_matches
@@ -39,112 +29,6 @@ TIMESTAMP_PARAM = "_aop_timestamp"
 TIMESTAMP_TOLERANCE_MS = 15 * 60 * 1000
 SIGNED_PROTOCOL = "param2"
 TOKEN_PROTOCOLS = ("http", "param2")  # getToken: code exchange on http, refresh on param2
-
-
-@dataclass
-class ApiCall:
-    """What an API handler gets: the parsed call plus the seller the token stands for."""
-
-    store: Store
-    params: dict[str, str]
-    files: dict[str, bytes]
-    host_url: str
-    app_key: str
-    member_id: str | None = None
-    switches: Switches = field(default_factory=Switches)
-
-
-Handler = Callable[[ApiCall], dict | Response]
-
-
-@dataclass(frozen=True)
-class Api:
-    handler: Handler
-    needs_token: bool = True
-    required: tuple[str, ...] = field(default=())
-    # False where the official generated SDK sends no signature (`need_sign()`): a signature
-    # is then checked only when one is sent.
-    needs_sign: bool = True
-
-
-def current_time(call: ApiCall) -> dict:
-    return {"result": format_1688(call.store.clock.now_ms())}
-
-
-PRODUCT = "com.alibaba.product"
-CROSSBORDER = "com.alibaba.fenxiao.crossborder"
-LOGISTICS = "com.alibaba.logistics"
-PUSH = "cn.alibaba.open"
-APIS: dict[tuple[str, str], Api] = {
-    ("system", "currentTime"): Api(current_time, needs_token=False),
-    (PRODUCT, "alibaba.product.list.get"): Api(product.list_products),
-    (PRODUCT, "alibaba.product.get"): Api(product.get_product, required=("productID",)),
-    (PRODUCT, "alibaba.product.add"): Api(product.add_product),
-    (PRODUCT, "alibaba.product.edit"): Api(product.edit_product, required=("productID",)),
-    # No `alibaba.` prefix, as practitioners call it (sandbox/apis/increment_edit.py).
-    (PRODUCT, "product.increment.editInfo"): Api(
-        increment_edit.edit_info, required=("catId", "scene", "offerId", "dataBody")
-    ),
-    (PRODUCT, "alibaba.product.modifyStock"): Api(
-        product.modify_stock, required=("productStockChange",)
-    ),
-    (PRODUCT, "alibaba.product.expire"): Api(product.expire_products, required=("productIds",)),
-    (PRODUCT, "alibaba.product.republish"): Api(
-        product.republish_products, required=("productIds",)
-    ),
-    (CROSSBORDER, "product.search.keywordQuery"): Api(
-        search.keyword_query, required=("offerQueryParam",)
-    ),
-    (CROSSBORDER, "product.search.imageQuery"): Api(
-        search.image_query, required=("offerQueryParam",)
-    ),
-    (CROSSBORDER, "product.image.upload"): Api(search.upload_image, required=("uploadImageParam",)),
-    (CROSSBORDER, seller_offers.API): Api(
-        seller_offers.query_seller_offer_list, required=("offerQueryParam",)
-    ),
-    (CROSSBORDER, "product.search.queryProductDetail"): Api(
-        buyer.query_product_detail, required=("offerDetailParam",)
-    ),
-    (PRODUCT, "alibaba.product.follow"): Api(buyer.follow, required=("productId",)),
-    # Publishing (sandbox/apis/publish.py, category.py, photobank.py, logistics.py)
-    # The official SDK: category.get need_auth() False (no token), photo.add need_sign() False,
-    # getSchema requires only scene (catId or offerId), new.product.add catId, scene, dataBody.
-    (PRODUCT, "alibaba.category.get"): Api(category.get_category, needs_token=False),
-    (PRODUCT, "alibaba.category.searchByKeyword"): Api(
-        category.search_by_keyword, required=("keyword",)
-    ),
-    (PRODUCT, "alibaba.category.attribute.get"): Api(
-        category.get_attributes, required=("categoryID",)
-    ),
-    (PRODUCT, "alibaba.new.product.getSchema"): Api(new_product.get_schema, required=("scene",)),
-    (PRODUCT, "alibaba.new.product.add"): Api(
-        new_product.add_new, required=("catId", "scene", "dataBody")
-    ),
-    (PRODUCT, "alibaba.product.add.preview"): Api(publish.preview),
-    (PRODUCT, "alibaba.photobank.album.getList"): Api(photobank.list_albums),
-    (PRODUCT, "alibaba.photobank.photo.add"): Api(
-        photobank.add_photo, required=("albumID",), needs_sign=False
-    ),
-    (LOGISTICS, "alibaba.logistics.myFreightTemplate.list.get"): Api(
-        logistics.list_freight_templates
-    ),
-    (LOGISTICS, "alibaba.logistics.mySendGoodsAddress.list.get"): Api(
-        logistics.list_send_goods_addresses
-    ),
-    (PRODUCT, "alibaba.product.unfollow"): Api(buyer.unfollow, required=("productId",)),
-    # Message push replay (sandbox/server/push.py; no token) and market figures (not attested).
-    (PUSH, "push.query.messageList"): Api(push.query_message_list, needs_token=False),
-    (PUSH, "push.cursor.messageList"): Api(push.cursor_message_list, needs_token=False),
-    (PUSH, "push.message.confirm"): Api(
-        push.confirm_messages, needs_token=False, required=("msgIdList",)
-    ),
-    (CROSSBORDER, "product.analyze.getPerdaySellQuantityTrendNew"): Api(
-        push.market_sales, required=("offerId",)
-    ),
-    (CROSSBORDER, "product.analyze.getThirtyDayMedianPriceTrendNew"): Api(
-        push.market_median_price, required=("offerId",)
-    ),
-}
 
 
 @dataclass
@@ -203,7 +87,7 @@ class Gateway:
         self.stats.count(target.name)
         if target.is_get_token and target.protocol in TOKEN_PROTOCOLS:
             return self._with_fault(
-                target.name, lambda: oauth.get_token(self.store, request, target)
+                target.name, lambda: oauth.get_token(self.store, request, target.app_key)
             )
         if target.is_server_time:
             # Unsigned, no app check; the SDK json-decodes the body to an int (epoch ms).

@@ -8,15 +8,11 @@ timeout). Errors use the OAuth2 shape ``{"error", "error_description"}`` (docs/p
 
 import html
 import sqlite3
-from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from ..wire.http import Request, Response, html_response, json_response, redirect
 from ..wire.timefmt import format_1688
 from ..world.store import Store
-
-if TYPE_CHECKING:
-    from .gateway import GatewayPath
 
 CODE_LIFE_MS = 10 * 60 * 1000
 ACCESS_LIFE_S = 36_000  # 10 hours
@@ -43,19 +39,19 @@ def oauth_error(error: str, description: str, status: int = 400) -> Response:
 
 
 # --- getToken ----------------------------------------------------------------------------
-def get_token(store: Store, request: Request, target: "GatewayPath") -> Response:
+def get_token(store: Store, request: Request, app_key: str) -> Response:
     params = request.params
-    app = store.get_app(target.app_key)
-    client_id = params.get("client_id") or target.app_key
-    if app is None or client_id != target.app_key:
+    app = store.get_app(app_key)
+    client_id = params.get("client_id") or app_key
+    if app is None or client_id != app_key:
         return oauth_error("invalid_client", f"unknown client_id {client_id}", 401)
     if params.get("client_secret") != app["app_secret"]:
         return oauth_error("invalid_client", "client_secret does not match", 401)
     grant_type = params.get("grant_type", "")
     if grant_type == "authorization_code":
-        return _exchange_code(store, params, target.app_key)
+        return _exchange_code(store, params, app_key)
     if grant_type == "refresh_token":
-        return _refresh(store, params, target.app_key)
+        return _refresh(store, params, app_key)
     return oauth_error("unsupported_grant_type", f"grant_type {grant_type!r} is not supported")
 
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from catalog.live_models import LiveEdit, LiveEditLine
 from catalog.models import ChangeSource, PriceStockChange, Product, SyncRun
+from catalog.models.live_edits import LiveEdit, LiveEditLine
+from catalog.shops.clients import make_client
 from sync.catalog_sync import start_run, sync_shop
-from sync.gateway import make_client
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from catalog.models import UploadBatch, UploadItem
-from sync.categories import attributes_for
-from sync.open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
+from catalog.publishing.categories import attributes_for
+from open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UserFactory
 

@@ -10,7 +10,7 @@ import requests
 from PIL import Image
 
 from catalog.models import UploadItem
-from sync import sourcing
+from catalog.sourcing import services as sourcing
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import PriceStockChange, UploadItem, WatchedOffer
-from sync import sourcing
+from catalog.sourcing import services as sourcing
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from catalog.models import Channel, WatchedOffer
-from sync import watch
+from catalog.watch import services as watch
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sync.open1688 import Open1688Client
+from open1688 import Open1688Client
 from tests.open1688.scripted_gateway import APP_KEY, APP_SECRET, ScriptedGateway
 
 

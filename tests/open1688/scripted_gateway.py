@@ -45,7 +45,7 @@ class Received:
 
 
 def expected_signature(path: str, fields: dict, secret: str = APP_SECRET) -> str:
-    """Written apart from sync.open1688.signing so a bug cannot hide by being on both sides."""
+    """Written apart from open1688.signing so a bug cannot hide by being on both sides."""
     pieces = sorted(
         k + v for k, v in fields.items() if k != "_aop_signature" and isinstance(v, str)
     )

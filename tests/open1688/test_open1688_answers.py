@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from sync.open1688 import BusinessError, MalformedResponseError, PriceRange
-from sync.open1688.answers import (
+from open1688 import BusinessError, MalformedResponseError, PriceRange
+from open1688.answers import (
     check_product_answer,
     parse_added_product_id,
     parse_image_id,

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from sync.open1688 import (
+from open1688 import (
     AuthError,
     BusinessError,
     ConnectionFailed,

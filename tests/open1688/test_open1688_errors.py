@@ -1,6 +1,6 @@
 import pytest
 
-from sync.open1688 import (
+from open1688 import (
     ERROR_CODES,
     AuthError,
     ConnectionFailed,
@@ -18,7 +18,7 @@ from sync.open1688 import (
     TransportError,
     error_class_for,
 )
-from sync.open1688.errors import redact
+from open1688.errors import redact
 
 
 @pytest.mark.parametrize(

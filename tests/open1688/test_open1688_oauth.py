@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from sync.open1688 import (
+from open1688 import (
     AuthError,
     Open1688Client,
     OutcomeUnknownError,

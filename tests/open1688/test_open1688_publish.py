@@ -5,9 +5,9 @@ import json
 
 import pytest
 
-from sync.open1688 import BusinessError, MalformedResponseError, OutcomeUnknownError
-from sync.open1688.answers import parse_cascades
-from sync.open1688.types import CascadeRule
+from open1688 import BusinessError, MalformedResponseError, OutcomeUnknownError
+from open1688.answers import parse_cascades
+from open1688.types import CascadeRule
 from tests.open1688.scripted_gateway import Answer, expected_signature
 
 TOKEN = "tok-publish"

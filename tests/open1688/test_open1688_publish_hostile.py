@@ -10,8 +10,8 @@ from functools import partial
 import pytest
 from hypothesis import given, settings
 
-from sync.open1688 import Open1688Error
-from sync.open1688 import answers as parsers
+from open1688 import Open1688Error
+from open1688 import answers as parsers
 from tests.fuzz_profiles import examples
 from tests.test_hostile_answers import FUZZ, JSONISH, _assert_clean, shaped
 

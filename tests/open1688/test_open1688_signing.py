@@ -4,7 +4,7 @@ import hmac
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.open1688 import sign
+from open1688 import sign
 
 PATH = "param2/1/system/currentTime/1000000"
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.open1688 import (
+from open1688 import (
     CHINA_TZ,
     MalformedResponseError,
     format_1688_time,

@@ -101,7 +101,7 @@ def ready_seller(gateway, token: str) -> Seller:
 
 
 def ready_seller_via_client(client, token: str, *, name: str = "主图") -> Seller:
-    """The same through the app's own client (sync/open1688's Open1688Client); the picture
+    """The same through the app's own client (open1688's Open1688Client); the picture
     is named `name`, its default send-goods address is taken."""
     album = client.list_albums(token)[0]
     photo = client.add_photo(token, album_id=album.album_id, name=name, image=picture())

@@ -1,4 +1,4 @@
-"""The real client (sync/open1688) against the sandbox over HTTP for the publishing APIs: what
+"""The real client (open1688) against the sandbox over HTTP for the publishing APIs: what
 the client reads is what the sandbox answers, retries only where they are safe."""
 
 import io
@@ -19,8 +19,8 @@ from publishing_kit import (
 )
 from sandbox_client import APP_KEY, APP_SECRET
 
-from sync.open1688 import BusinessError, Open1688Client, OutcomeUnknownError
-from sync.open1688.types import INPUT_MULTI, CategoryAttributes
+from open1688 import BusinessError, Open1688Client, OutcomeUnknownError
+from open1688.types import INPUT_MULTI, CategoryAttributes
 
 
 class Counter:

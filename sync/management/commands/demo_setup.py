@@ -10,13 +10,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from catalog import services
 from catalog.models import Shop, UploadItem, new_cargo_number
+from catalog.publishing import services
+from catalog.shops.clients import connect_shop
 from erp1688.refusals import Refused
-from sync.gateway import connect_shop
+from open1688 import Open1688Error, TokenInfo
+from open1688.answers import parse_token
 from sync.jobs import enqueue_sync
-from sync.open1688 import Open1688Error, TokenInfo
-from sync.open1688.answers import parse_token
 
 DEMO_SELLER = "b2b-demo001"
 DEMO_CATEGORY = 1031910  # 女装 > T恤 > 女式T恤, a leaf

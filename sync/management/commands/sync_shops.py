@@ -1,11 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from catalog.messages import render
 from catalog.models import Shop, SyncRun
+from erp1688.messages import render
+from open1688 import Open1688Error
 from sync.catalog_sync import SyncRefused, start_run, sync_shop
 from sync.jobs import enqueue_sync
-from sync.open1688 import Open1688Error
 from sync.scheduling import ACTIVE_RUN, fail_dead_runs, shops_to_queue
 
 

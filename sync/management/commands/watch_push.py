@@ -1,11 +1,11 @@
 """Hold the 1688 message channel (WebSocket): `python manage.py watch_push` (a Procfile
-process). Replays missed messages on start and after each reconnect (sync/push_ws.py)."""
+process). Replays missed messages on start and after each reconnect (catalog/watch/push_ws.py)."""
 
 import signal
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sync.push_ws import ConnectRefused, PushChannel
+from catalog.watch.push_ws import ConnectRefused, PushChannel
 
 
 class Command(BaseCommand):

@@ -1,0 +1,136 @@
+"""Alerts for staff: the inbox (with its unread count in the navigation) and one's own rules.
+
+Thin shells over catalog/alerts/services.py (create_rule, delete_rule, mark_read). Everyone on staff
+who
+may see products may set rules for themselves; each sees only their own rules and alerts.
+"""
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from catalog.alerts import services as alerts
+from catalog.mirror.views import requires
+from catalog.models import Alert, AlertRule, Product, Shop
+from erp1688.refusals import PermissionRefused, Refused
+
+PER_PAGE = 50
+
+
+class AlertRuleForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("When"), choices=AlertRule.Kind.choices)
+    threshold = forms.DecimalField(
+        label=gettext_lazy("N"),
+        required=False,
+        min_value=0,
+        max_digits=12,
+        decimal_places=2,
+        help_text=gettext_lazy("Percent, stock level or days, depending on the kind."),
+    )
+    scope = forms.ChoiceField(
+        label=gettext_lazy("Whose offers"),
+        choices=AlertRule.Scope.choices,
+        initial=AlertRule.Scope.OWN,
+        required=False,
+        help_text=gettext_lazy("Price and stock alerts may also watch suppliers' offers."),
+    )
+    shop = forms.ModelChoiceField(
+        label=gettext_lazy("Shop"),
+        queryset=Shop.objects.order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("Every shop"),
+    )
+    offer_id = forms.IntegerField(
+        label=gettext_lazy("Offer id"),
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=gettext_lazy("Only this offer (empty: every offer)."),
+    )
+    email = forms.BooleanField(label=gettext_lazy("Also by email"), required=False, initial=True)
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        needs_n = kind in (AlertRule.Kind.PRICE_CHANGE, AlertRule.Kind.STOCK_BELOW)
+        if needs_n and data.get("threshold") is None and "threshold" not in self.errors:
+            self.add_error("threshold", _("This kind of alert needs a number N."))
+        data["scope"] = data.get("scope") or AlertRule.Scope.OWN
+        offer_id = data.get("offer_id")
+        data["product"] = None
+        if offer_id and kind not in AlertRule.SHOP_KINDS:
+            products = Product.objects.filter(offer_id=offer_id)
+            if data.get("shop"):
+                products = products.filter(shop=data["shop"])
+            data["product"] = products.order_by("id").first()
+            if data["product"] is None:
+                self.add_error("offer_id", _("No product with this offer id."))
+        return data
+
+
+@requires("catalog.view_product")
+def alert_inbox(request):
+    alerts_qs = Alert.objects.filter(owner=request.user)
+    if request.GET.get("show") == "unread":
+        alerts_qs = alerts_qs.filter(read_at__isnull=True)
+    page = Paginator(alerts_qs, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(a, alerts.message(a), alerts.link(a)) for a in page.object_list]
+    context = {"page": page, "rows": rows, "show": request.GET.get("show", "")}
+    return render(request, "catalog/alert_inbox.html", context)
+
+
+@requires("catalog.view_product")
+@require_POST
+def alert_mark_read(request):
+    ids = request.POST.getlist("alert")
+    try:
+        chosen = [int(i) for i in ids] if ids else None
+    except ValueError:
+        messages.error(request, _("Unknown alert."))
+        return redirect("catalog:alert_inbox")
+    count = alerts.mark_read(user=request.user, alert_ids=chosen)
+    messages.success(request, _("%(count)d alert(s) marked read.") % {"count": count})
+    return redirect("catalog:alert_inbox")
+
+
+@requires("catalog.view_product")
+def alert_rules(request):
+    form = AlertRuleForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            alerts.create_rule(
+                user=request.user,
+                kind=data["kind"],
+                threshold=data.get("threshold"),
+                shop=data.get("shop"),
+                product=data.get("product"),
+                email=data.get("email", False),
+                scope=data["scope"],
+            )
+        except PermissionRefused:
+            raise
+        except Refused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("Alert rule saved."))
+            return redirect("catalog:alert_rules")
+    rules = (
+        AlertRule.objects.filter(owner=request.user)
+        .select_related("shop", "product")
+        .order_by("kind", "id")
+    )
+    return render(request, "catalog/alert_rules.html", {"form": form, "rules": rules})
+
+
+@requires("catalog.view_product")
+@require_POST
+def alert_rule_delete(request, pk):
+    rule = get_object_or_404(AlertRule, pk=pk, owner=request.user)
+    alerts.delete_rule(user=request.user, rule=rule)
+    messages.success(request, _("Alert rule deleted."))
+    return redirect("catalog:alert_rules")

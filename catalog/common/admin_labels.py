@@ -1,0 +1,64 @@
+"""The admin's own words in the reader's language: the site's headings, and the names of the
+third-party apps it lists (django-axes' login records, django-rq's queues), whose labels are not
+translated into Chinese by those apps (django-rq's is not even a message)."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils.translation import gettext_lazy as _
+
+from erp1688.roles import ROLE_NAMES
+
+admin.site.site_header = _("erp1688 administration")
+admin.site.site_title = _("erp1688 administration")
+admin.site.index_title = _("Site administration")
+
+APP_NAMES = {"axes": _("Login security"), "django_rq": _("Background jobs")}
+MODEL_NAMES = {
+    ("axes", "AccessAttempt"): _("Login attempts"),
+    ("axes", "AccessFailureLog"): _("Failed logins"),
+    ("axes", "AccessLog"): _("Login records"),
+    ("django_rq", "Dashboard"): _("Job queues"),
+}
+
+_get_app_list = admin.site.get_app_list
+
+
+def get_app_list(request, app_label=None):
+    """The admin index and its side bar, with the names above."""
+    apps = _get_app_list(request, app_label)
+    for app in apps:
+        label = app.get("app_label")
+        app["name"] = APP_NAMES.get(label, app["name"])
+        for model in app.get("models", []):
+            model["name"] = MODEL_NAMES.get((label, model.get("object_name")), model["name"])
+    return apps
+
+
+admin.site.get_app_list = get_app_list
+
+
+def _role_label(group) -> str:
+    """A role group reads as its translated role name wherever it is shown (the user form's
+    groups, the filters, the group list); the database keeps the English key."""
+    return str(ROLE_NAMES.get(group.name, group.name))
+
+
+Group.__str__ = _role_label
+
+
+@admin.display(description=_("Role"))
+def roles_column(user) -> str:
+    return "、".join(str(group) for group in user.groups.all()) or "—"
+
+
+def add_role_column(user_admin) -> None:
+    """The admin's user list gets a translated role column (one prefetch for the page)."""
+    user_admin.list_display = (*user_admin.list_display, roles_column)
+    get_queryset = user_admin.get_queryset
+    user_admin.get_queryset = lambda request: get_queryset(request).prefetch_related("groups")
+
+
+# Imported by catalog/admin.py after it registers its user admin.
+if get_user_model() in admin.site._registry:
+    add_role_column(admin.site._registry[get_user_model()])

@@ -1,0 +1,463 @@
+"""Staff pages for batch upload (批量上货): batches, items, export, bulk edit, copy, submit.
+
+Each view parses input, calls one service (catalog/publishing/services.py, sync/services.py) and
+renders.
+A refusal is a `Refused`: a business refusal (the batch is uploading, nothing to submit...) is
+shown as a message; a `PermissionRefused` goes on to Django, which answers with the styled 403
+page (handler403). Pages that only show need the view permissions. The import pages are in
+catalog/publishing/import_views.py.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.files.base import ContentFile
+from django.core.paginator import Paginator
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from catalog import selectors
+from catalog.common.operator_words import problem_words
+from catalog.models import ShopPublishing, UploadBatch, UploadItem
+from catalog.publishing import item_schema, services, textformats
+from catalog.publishing.categories import attributes_for, cached_attributes, category_name, search
+from catalog.publishing.exporting import FORMATS, export_batch
+from catalog.publishing.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
+from catalog.publishing.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
+from catalog.publishing.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
+from catalog.publishing.validation import IMAGES_MAX
+from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
+from erp1688.staff_access import staff_member_required
+from open1688 import Open1688Error
+from sync import services as sync_services
+from sync.workers import announce_queued
+
+ITEMS_PER_PAGE = 100
+VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only ("²".isdigit() is true, and int() refuses it)."""
+    return text.isascii() and text.isdigit()
+
+
+def _detail(batch_pk):
+    return redirect("catalog:batch_detail", pk=batch_pk)
+
+
+def _posted(request):
+    """The POST data, or None on GET: an empty POST is still a submission and gets its errors
+    ("This field is required"), where `request.POST or None` would show a blank form."""
+    return request.POST if request.method == "POST" else None
+
+
+@staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
+def batch_list(request):
+    page = Paginator(selectors.batch_list(), 50).get_page(request.GET.get("page"))
+    return render(request, "catalog/batch_list.html", {"page": page})
+
+
+@staff_member_required
+def batch_create(request):
+    require(request.user, "catalog.add_uploadbatch")
+    form = BatchCreateForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        batch = services.create_batch(
+            user=request.user, shop=form.cleaned_data["shop"], name=form.cleaned_data["name"]
+        )
+        messages.success(request, _("Batch created."))
+        return _detail(batch.pk)
+    return render(request, "catalog/batch_form.html", {"form": form})
+
+
+@staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
+def batch_detail(request, pk):
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    show = request.GET.get("show", "")
+    items = selectors.batch_items(batch, show)
+    page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
+    filters = [("", _("All")), ("invalid", _("With errors"))]
+    filters += list(UploadItem.Status.choices)
+    context = {
+        "batch": batch,
+        "page": page,
+        "show": show,
+        "filters": filters,
+        "locked": batch.is_locked,
+        "editable": list(EDITABLE),
+        "bulk_form": BulkEditForm(batch=batch),
+        "publishing": ShopPublishing.objects.filter(shop_id=batch.shop_id).first(),
+    }
+    return render(request, "catalog/batch_detail.html", context)
+
+
+def _optional_id(value: str) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not _is_number(value) or len(value) > 18:
+        raise Refused("batch.bad_publishing", _("Not a valid choice."))
+    return int(value)
+
+
+@staff_member_required
+@require_POST
+def batch_publishing(request, pk):
+    """The batch's freight template and send-goods address (blank: the shop's defaults)."""
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        services.set_batch_publishing(
+            user=request.user,
+            batch=batch,
+            freight_template_id=_optional_id(request.POST.get("freight_template_id", "")),
+            send_address_id=_optional_id(request.POST.get("send_address_id", "")),
+        )
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        messages.success(request, _("Publishing settings of the batch saved."))
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
+def batch_validate(request, pk):
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        invalid = services.validate_batch(user=request.user, batch=batch)
+    except Refused as refused:
+        show_refusal(request, refused)
+        return _detail(pk)
+    if invalid:
+        messages.warning(request, _("%(n)d items have errors.") % {"n": invalid})
+    else:
+        messages.success(request, _("All items are valid."))
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
+def batch_submit(request, pk):
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        sync_services.submit_batch(user=request.user, batch=batch)
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        announce_queued(request, _("The batch was submitted for upload."), "upload")
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
+def batch_retry(request, pk):
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        sync_services.retry_failed(user=request.user, batch=batch)
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        announce_queued(request, _("Failed items will be uploaded again."), "upload")
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
+def batch_resubmit(request, pk):
+    """Items rejected in 1688's audit, corrected, go back to 1688 as edits of their offers."""
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    try:
+        sync_services.resubmit_rejected(user=request.user, batch=batch)
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        announce_queued(request, _("Rejected items are sent to 1688's audit again."), "upload")
+    return _detail(pk)
+
+
+@staff_member_required
+def batch_copy(request, pk):
+    """Paste 1688 offer links or ids; each offer is read and staged as a new item."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    require(request.user, "catalog.add_uploaditem")
+    form = CopyOffersForm(_posted(request))
+    result = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = sync_services.copy_offers(
+                user=request.user, batch=batch, offer_refs=form.cleaned_data["offer_refs"]
+            )
+        except Refused as refused:
+            show_refusal(request, refused)
+        else:
+            if result.created:
+                messages.success(
+                    request,
+                    _("Copied %(n)d offers into this batch.") % {"n": len(result.created)},
+                )
+            if not (result.errors or result.unrecognised or result.skipped):
+                return _detail(pk)
+    return render(
+        request, "catalog/batch_copy.html", {"batch": batch, "form": form, "result": result}
+    )
+
+
+@staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
+def batch_export(request, pk, fmt):
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    return FileResponse(
+        ContentFile(export_batch(batch, fmt)),
+        as_attachment=True,
+        filename=f"upload-batch-{batch.pk}.{fmt}",
+        content_type=FORMATS[fmt],
+    )
+
+
+def _structured_post(request, batch, item):
+    """The form's data with the structured inputs (category attributes, SKU grid, uploaded
+    pictures) written into the text fields the form reads; problems as messages."""
+    data = request.POST.copy()
+    problems = []
+    category = data.get("category_id", "").strip()
+    schema = (
+        cached_attributes(batch.shop_id, int(category))
+        if _is_number(category) and len(category) < 19
+        else None
+    )
+    if schema is not None and data.get("structured") == "1":
+        data["attributes"] = textformats.format_attributes(
+            item_schema.attributes_from_post(data, schema)
+        )
+        try:
+            skus = item_schema.skus_from_post(data, schema)
+        except ValueError as exc:
+            problems.append(str(exc))
+        else:
+            data["skus"] = textformats.format_skus(skus)
+            if skus and not data.get("stock", "").strip():  # the offer's stock: the SKUs' sum
+                stocks = [str(sku.get("stock") or "") for sku in skus]
+                if all(_is_number(s) for s in stocks):
+                    data["stock"] = str(sum(int(s) for s in stocks))
+    images = textformats.parse_images(data.get("images", ""))
+    for upload in request.FILES.getlist("picture_files")[:IMAGES_MAX]:
+        try:
+            images.append(stage_picture(upload.read(DOWNLOAD_MAX_BYTES + 1)))
+        except PictureError as exc:
+            problems.append(_("Picture %(name)s: %(error)s") % {"name": upload.name, "error": exc})
+    data["images"] = textformats.format_images(images)
+    return data, problems
+
+
+def _item_page(request, batch, item):
+    problems = []
+    data = None
+    if request.method == "POST":
+        data, problems = _structured_post(request, batch, item)
+    form = UploadItemForm(data, instance=item)
+    for problem in problems:
+        form.add_error(None, problem)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_item(user=request.user, item=form.instance)
+        except Refused as refused:
+            if isinstance(refused, PermissionRefused):
+                raise
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Item saved."))
+            return _detail(batch.pk)
+    return render(
+        request,
+        "catalog/item_form.html",
+        {
+            "batch": batch,
+            "item": item,
+            "form": form,
+            "category_path": category_name(batch.shop, item.category_id),
+        },
+    )
+
+
+def _stager(request, batch):
+    if not (
+        request.user.has_perm("catalog.add_uploaditem")
+        or request.user.has_perm("catalog.change_uploaditem")
+    ):
+        require(request.user, "catalog.add_uploaditem")
+
+
+@staff_member_required
+def category_search(request, pk):
+    """htmx: leaf categories of the batch's shop matching `q` (cached; 1688 asked once)."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    _stager(request, batch)
+    query, found, error = request.GET.get("q", "").strip()[:50], [], ""
+    if query:
+        try:
+            found = search(batch.shop, query)
+        except Open1688Error as exc:
+            error = _("1688 could not be asked for categories: %(error)s") % {"error": exc}
+    return render(
+        request,
+        "catalog/_category_results.html",
+        {"batch": batch, "query": query, "found": found, "error": error},
+    )
+
+
+@staff_member_required
+def category_panel(request, pk):
+    """htmx: the chosen category's attributes as inputs and its SKU dimensions."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    _stager(request, batch)
+    item = None
+    if _is_number(request.GET.get("item", "")) and len(request.GET["item"]) < 19:
+        item = UploadItem.objects.filter(batch=batch, pk=int(request.GET["item"])).first()
+    category = request.GET.get("category_id", "").strip()
+    context = {"batch": batch, "category_id": category, "error": ""}
+    if _is_number(category) and len(category) < 19 and int(category) > 0:
+        try:
+            refresh = request.GET.get("refresh") == "1"  # staff: read it from 1688 again
+            schema = attributes_for(batch.shop, int(category), refresh=refresh)
+        except Open1688Error as exc:
+            context["error"] = _("1688 did not give this category's attributes: %(error)s") % {
+                "error": exc
+            }
+        else:
+            skus = item.skus if item else []
+            dims = item_schema.dimensions(schema, skus)
+            context.update(
+                attributes=item_schema.attribute_rows(schema, item.attributes if item else []),
+                dims=dims,
+                rows=item_schema.grid_rows(
+                    [(d["id"], d["name"], item_schema.split_values(d["values"])) for d in dims],
+                    skus,
+                ),
+                path=category_name(batch.shop, int(category)),
+            )
+    return render(request, "catalog/_category_panel.html", context)
+
+
+@staff_member_required
+def sku_grid(request, pk):
+    """htmx: the SKU grid for the dimension values typed in its header."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    _stager(request, batch)
+    category = request.GET.get("category_id", "")
+    schema = (
+        cached_attributes(batch.shop_id, int(category))
+        if _is_number(category) and len(category) < 19
+        else None
+    )
+    rows = []
+    if schema is not None:
+        dims = [
+            (a.attr_id, a.name, item_schema.split_values(request.GET.get(f"dim-{a.attr_id}", "")))
+            for a in schema.sale_attributes
+        ]
+        rows = item_schema.grid_rows(dims)
+    return render(request, "catalog/_sku_grid.html", {"rows": rows})
+
+
+@staff_member_required
+@require_POST
+def batch_preflight(request, pk):
+    """Validation against the cached schema and 1688's add.preview per item, before submit."""
+    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    try:
+        results = sync_services.preflight_batch(user=request.user, batch=batch)
+    except Refused as refused:
+        show_refusal(request, refused)
+        return _detail(pk)
+    except Open1688Error as exc:
+        messages.error(
+            request,
+            _("The pre-flight check could not ask 1688: %(what)s") % {"what": problem_words(exc)},
+        )
+        return _detail(pk)
+    return render(request, "catalog/batch_preflight.html", {"batch": batch, "results": results})
+
+
+@staff_member_required
+def item_create(request, pk):
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    require(request.user, "catalog.add_uploaditem")
+    if batch.is_locked:
+        messages.error(request, locked_reason(batch))
+        return _detail(pk)
+    return _item_page(request, batch, UploadItem(batch=batch))
+
+
+@staff_member_required
+def item_edit(request, pk, item_pk):
+    item = get_object_or_404(UploadItem.objects.select_related("batch"), pk=item_pk, batch_id=pk)
+    require(request.user, "catalog.change_uploaditem")
+    if item.batch.is_locked:
+        messages.error(request, locked_reason(item.batch))
+        return _detail(pk)
+    if item.status not in EDITABLE:
+        messages.error(request, NOT_EDITABLE_MESSAGE)
+        return _detail(pk)
+    return _item_page(request, item.batch, item)
+
+
+@staff_member_required
+@require_POST
+def item_delete(request, pk, item_pk):
+    item = get_object_or_404(UploadItem, pk=item_pk, batch_id=pk)
+    try:
+        services.delete_item(user=request.user, item=item)
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        rejected = item.status == UploadItem.Status.REJECTED
+        messages.success(
+            request,
+            _("Item removed from the batch; its rejected offer stays in 1688's seller centre.")
+            if rejected
+            else _("Item deleted."),
+        )
+    return _detail(pk)
+
+
+@staff_member_required
+@require_POST
+def batch_bulk_edit(request, pk):
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    require(request.user, "catalog.change_uploaditem")
+    form = BulkEditForm(request.POST, batch=batch)
+    if not form.is_valid():
+        for name, errors in form.errors.items():
+            label = form.fields[name].label if name in form.fields else ""
+            messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+        return _detail(pk)
+    try:
+        changed = services.bulk_edit_items(
+            user=request.user, items=form.cleaned_data["items"], **form.changes()
+        )
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        selected = len(form.cleaned_data["items"])
+        messages.success(
+            request,
+            _("Changed %(n)d of %(selected)d selected items (uploaded items are left alone).")
+            % {"n": changed, "selected": selected},
+        )
+    return _detail(pk)
+
+
+@staff_member_required
+@permission_required(VIEW_BATCHES, raise_exception=True)
+def batch_progress(request, pk):
+    """The counters fragment that the batch page polls (htmx) while an upload runs."""
+    batch = get_object_or_404(UploadBatch, pk=pk)
+    locked = batch.is_locked
+    response = render(request, "catalog/_batch_progress.html", {"batch": batch, "locked": locked})
+    if not locked:
+        # Finished: reload the whole page once so the items table and buttons follow.
+        response["HX-Refresh"] = "true"
+    return response

@@ -1,0 +1,229 @@
+"""Copying existing 1688 offers into a batch: parse pasted links or ids, read each offer with
+the buyer-side detail API (any seller's offer) and the batch shop's token, stage the copies as
+new items."""
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.publishing.categories import cached_attributes
+from catalog.publishing.staging import check_batch_open, next_position
+from catalog.publishing.upload.payload import money
+from catalog.publishing.upload.run import auth_reason
+from catalog.publishing.validation import prefetch_schemas, refresh_batch_counts, validate_items
+from catalog.shops.clients import call_as_shop, client_or_new
+from erp1688.refusals import Refused
+from open1688 import AuthError, BusinessError, Open1688Client, Open1688Error
+from open1688.types import CARGO_NUMBER_ATTRIBUTE, ProductDetail, image_url
+
+OFFER_PATH = re.compile(r"/offer/(\d{6,20})\.html?$")
+BARE_ID = re.compile(r"\d{6,20}")
+OFFER_ID_MAX = 2**63 - 1
+SEPARATORS = re.compile(r"[\s,，;；、]+")
+
+
+@dataclass
+class CopyResult:
+    created: list[UploadItem] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (offer id, message)
+    unrecognised: list[str] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)  # already copied into this batch
+
+
+def parse_offer_refs(text: str) -> tuple[list[int], list[str]]:
+    """Offer ids from pasted URLs or ids (de-duplicated, in order), and the tokens not understood.
+
+    Understood: `https://detail.1688.com/offer/653120459876.html[?...]`, the m.1688.com forms
+    (`/offer/ID.html`, `?offerId=ID`), any of these without a scheme, and bare ids.
+    """
+    ids: list[int] = []
+    unrecognised: list[str] = []
+    for token in filter(None, SEPARATORS.split(text or "")):
+        offer_id = _offer_id(token)
+        if offer_id is None:
+            unrecognised.append(token)
+        elif offer_id not in ids:
+            ids.append(offer_id)
+    return ids, unrecognised
+
+
+def _offer_id(token: str) -> int | None:
+    """The offer id a token names, or None: an id too large for any offer (the database's
+    64-bit columns, where SQLite even fails the query) is not an offer id either."""
+    offer_id = _named_offer_id(token)
+    return offer_id if offer_id is not None and offer_id <= OFFER_ID_MAX else None
+
+
+def _named_offer_id(token: str) -> int | None:
+    if BARE_ID.fullmatch(token):
+        return int(token)
+    try:
+        url = urlsplit(token if "://" in token else "https://" + token)
+    except ValueError:  # e.g. "https://[x": an unclosed IPv6 bracket
+        return None
+    host = (url.hostname or "").lower()
+    if host != "1688.com" and not host.endswith(".1688.com"):
+        return None
+    found = OFFER_PATH.search(url.path)
+    if found:
+        return int(found.group(1))
+    for key in ("offerId", "offerid", "id"):
+        values = parse_qs(url.query).get(key)
+        if values and BARE_ID.fullmatch(values[0]):
+            return int(values[0])
+    return None
+
+
+def copy_offers(
+    batch: UploadBatch, offer_refs: str, *, client: Open1688Client | None = None
+) -> CopyResult:
+    """Stage copies of existing 1688 offers (any seller's) as new items of `batch`.
+
+    The details are read from the buyer side (product.search.queryProductDetail: any seller's
+    offer; alibaba.product.get reads only the caller's own, docs/protocol.md) with the batch
+    shop's token, the shop that will publish the copy. Each copy gets a new cargo number.
+    Per-offer errors are reported, the other offers are still copied.
+    """
+    check_batch_open(batch)  # Refused("batch.locked") while the batch is being uploaded
+    ids, unrecognised = parse_offer_refs(offer_refs)
+    result = CopyResult(unrecognised=unrecognised)
+    if not ids:
+        return result
+    shop = Shop.objects.get(pk=batch.shop_id)
+    if not shop.is_connected:
+        raise Refused(
+            "shop.not_connected",
+            _("Shop %(shop)s is not connected, so offers cannot be read."),
+            params={"shop": shop.name},
+        )
+    existing = set(
+        batch.items.filter(source_offer_id__in=ids).values_list("source_offer_id", flat=True)
+    )
+    details: list[ProductDetail] = []
+    with client_or_new(client) as api:
+        for index, offer_id in enumerate(ids):
+            if offer_id in existing:
+                result.skipped.append(offer_id)
+                continue
+            try:
+                offer = call_as_shop(shop, api, api.get_buyer_offer, offer_id)
+                details.append(offer.as_product_detail())
+            except BusinessError as exc:
+                result.errors.append((str(offer_id), _copy_error(exc)))
+            except AuthError as exc:
+                # The shop's authorisation is gone: every further offer would fail the same way.
+                reason = str(auth_reason(shop, exc))
+                result.errors += [(str(i), reason) for i in ids[index:] if i not in existing]
+                break
+            except Open1688Error as exc:
+                message = _("Could not read it: %(error)s") % {"error": exc}
+                result.errors.append((str(offer_id), message))
+    result.created = stage_copies(batch, details)
+    return result
+
+
+def _copy_error(exc: BusinessError) -> str:
+    if exc.offer_not_found:
+        return _("No such offer (or it was deleted).")
+    return _("1688 refused: %(message)s (%(code)s)") % {
+        "message": exc.message,
+        "code": exc.code or "error",
+    }
+
+
+def _absolute_image(path: str) -> str:
+    return image_url(path, settings.OPEN1688_IMAGE_BASE)
+
+
+def stage_copies(batch: UploadBatch, details: list[ProductDetail]) -> list[UploadItem]:
+    """New staged items of `batch` from offer details, validated, saved at the batch's end."""
+    if not details:
+        return []
+    # The categories' schemas read before the batch is locked (validation needs them).
+    prefetch_schemas({(batch.shop_id, detail.category_id) for detail in details})
+    with transaction.atomic():
+        batch = UploadBatch.objects.select_for_update().get(pk=batch.pk)
+        check_batch_open(batch)  # again under the lock: a submit may have come in meanwhile
+        position = next_position(batch)
+        items = [item_from_detail(batch, d, position=position + n) for n, d in enumerate(details)]
+        for item in items:
+            _mark_custom_values(item, cached_attributes(batch.shop_id, item.category_id))
+        for item, errors in zip(items, validate_items(items), strict=True):
+            item.validation_errors = errors
+            item.save()
+        refresh_batch_counts(batch)
+    return items
+
+
+def _mark_custom_values(item: UploadItem, schema) -> None:
+    """A value the source published that is not one of the attribute's values was the seller's
+    own (the buyer-side detail does not say so): kept, marked isCustom, as 1688 took it."""
+    if schema is None:
+        return
+    for attribute in item.attributes:
+        spec = schema.attribute(_int_or_none(attribute.get("attributeID")) or -1)
+        value = str(attribute.get("value") or "").strip()
+        if spec is not None and spec.values and value and spec.value_named(value) is None:
+            attribute["isCustom"] = True
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int) -> UploadItem:
+    """An unsaved staged item copying an offer's detail (but not its cargo numbers)."""
+    tiers = [
+        {"start_quantity": r.start_quantity, "price": money(r.price)} for r in detail.price_ranges
+    ]
+    first_tier_price = tiers[0]["price"] if tiers else None
+    skus = [
+        {
+            # Without the source's SKU pictures (skuImageUrl): paths of another seller's
+            # photobank, which 1688 refuses in this seller's add.
+            "attributes": [
+                {k: v for k, v in a.items() if k != "skuImageUrl"} for a in sku.attributes
+            ],
+            # A SKU without its own price sells at the offer's price (quoteType 0).
+            "price": money(sku.price) if sku.price is not None else first_tier_price,
+            "stock": sku.amount_on_sale or 0,
+            "cargo_number": "",  # the seller's own codes stay with the original offer
+        }
+        for sku in detail.skus
+    ]
+    sku_prices = [Decimal(s["price"]) for s in skus if s["price"] is not None]
+    stock = detail.amount_on_sale
+    if stock is None and skus:
+        stock = sum(s["stock"] for s in skus)
+    return UploadItem(
+        batch=batch,
+        position=position,
+        source=UploadItem.Source.COPY,
+        source_offer_id=detail.product_id,
+        title=detail.subject[:255],
+        category_id=detail.category_id,
+        # Staging takes a price or price ranges, not both.
+        price=None if tiers else (min(sku_prices) if sku_prices else None),
+        price_ranges=tiers,
+        stock=stock,
+        unit=(detail.unit or "件")[:20],
+        min_order_quantity=detail.min_order_quantity or 1,
+        images=[_absolute_image(path) for path in detail.images],
+        # 货号 (1398) is the seller's own code: the copy gets its own cargo number.
+        attributes=[
+            dict(a)
+            for a in detail.attributes
+            if str(a.get("attributeID")) != str(CARGO_NUMBER_ATTRIBUTE)
+        ],
+        skus=skus,
+        description=detail.description,
+    )

@@ -1,9 +1,0 @@
-from django.urls import path
-
-from sync import views
-
-app_name = "sync"
-urlpatterns = [
-    path("connect/", views.connect_start, name="connect"),
-    path("oauth/callback/", views.oauth_callback, name="oauth_callback"),
-]
