@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from ..wire.timefmt import format_search
 from ..world import images
 from ..world.catalog_gen import CATEGORIES
-from ..world.store import Offer
+from ..world.offers import Offer
 from .params import ParamInvalid, json_param
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ structured fields) plus what a mirror needs to be sound (a price for every SKU, 
 SKU attribute combinations). Error codes here are the sandbox's own (not attested).
 """
 
+import random
 from decimal import Decimal
 
 from ..world.catalog_gen import price_number, sku_combination, spec_id
@@ -21,6 +22,7 @@ JSON_FIELDS = {
     "shippingInfo": dict,
 }
 QUOTE_TYPES = (0, 1, 2, 3)
+_id_gaps = random.Random()  # product ids grow with gaps, like real offer ids
 
 
 class OfferInvalid(ValueError):
@@ -218,3 +220,34 @@ def assign_sku_ids(
             sku["skuId"] = next(fresh)
             sku["specId"] = spec_id(product_id, combination(sku))
     return skus
+
+
+# --- a new offer: its ids and productInfo (the legacy add and the publish checks alike) ------
+def reserve_product_id(store, conn) -> int:
+    return store.reserve_ids(conn, "product_id", _id_gaps.randint(1, 99))
+
+
+def reserve_sku_ids(store, conn, count: int) -> list[int]:
+    if count == 0:
+        return []
+    first = store.reserve_ids(conn, "sku_id", count)
+    return list(range(first, first + count))
+
+
+def new_info(product_id: int, fields: dict, sale: dict, skus: list, sku_ids: list) -> dict:
+    info = {
+        "productID": product_id,
+        "productType": "wholesale",
+        "language": "CHINESE",
+        "description": "",
+        "attributes": [],
+        "image": {"images": []},
+        "shippingInfo": {},
+        **fields,
+        "status": "published",
+        "saleInfo": sale,
+        "skuInfos": assign_sku_ids(product_id, skus, [], sku_ids),
+    }
+    if not info.get("cargoNumber"):
+        info.pop("cargoNumber", None)
+    return info

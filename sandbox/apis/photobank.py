@@ -16,8 +16,8 @@ from PIL import Image, UnidentifiedImageError
 from ..world import images
 
 if TYPE_CHECKING:
-    from .call import ApiCall
     from ..world.store import Store
+    from .call import ApiCall
 
 MAX_BYTES = 2 * 1024 * 1024
 NAME_MAX = 30

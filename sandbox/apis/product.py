@@ -6,15 +6,14 @@ read), as the app's switches say (sandbox/apis/switches.py); get/add/edit/... an
 ``{"success", "errorCode", "errorMsg"}``.
 """
 
-import random
 from typing import TYPE_CHECKING
 
 from ..wire.errors import gateway_error
 from ..wire.http import Response
 from ..wire.timefmt import format_1688
 from ..world import queries
-from ..world.store import Offer
-from . import offer_input
+from ..world.offers import Offer
+from . import offer_input, publish
 from .offer_input import OfferInvalid
 from .params import (
     ParamInvalid,
@@ -32,7 +31,6 @@ if TYPE_CHECKING:
 LIST_PAGE_SIZE_MAX = 20
 YEAR_MS = 365 * 86_400_000
 EXPIRED_STATUS = "outdated"
-_id_gaps = random.Random()  # product ids grow with gaps, like real offer ids
 
 
 def list_error(code: str, message: str) -> dict:
@@ -144,8 +142,6 @@ def get_product(call: "ApiCall") -> dict:
 # --- alibaba.product.add ---------------------------------------------------------------
 def add_product(call: "ApiCall") -> dict:
     if call.switches.strict_publish:  # checked like 1688, audited (sandbox/apis/publish.py)
-        from . import publish
-
         return publish.add_legacy(call)
     try:
         fields = offer_input.parse_fields(call.params, creating=True)
@@ -155,38 +151,12 @@ def add_product(call: "ApiCall") -> dict:
         return product_error(error.code, error.message)
     store = call.store
     with store.write() as conn:
-        product_id = store.reserve_ids(conn, "product_id", _id_gaps.randint(1, 99))
-        fresh_sku_ids = _reserve_sku_ids(store, conn, len(skus))
+        product_id = offer_input.reserve_product_id(store, conn)
+        fresh_sku_ids = offer_input.reserve_sku_ids(store, conn, len(skus))
         now = store.clock.next_stamp()
-        info = _new_info(product_id, fields, sale, skus, fresh_sku_ids)
+        info = offer_input.new_info(product_id, fields, sale, skus, fresh_sku_ids)
         store.insert_offers(conn, [Offer(product_id, call.member_id, now, now, info)])
     return {"success": True, "productID": product_id, "errorMsg": None}
-
-
-def _reserve_sku_ids(store, conn, count: int) -> list[int]:
-    if count == 0:
-        return []
-    first = store.reserve_ids(conn, "sku_id", count)
-    return list(range(first, first + count))
-
-
-def _new_info(product_id: int, fields: dict, sale: dict, skus: list, sku_ids: list) -> dict:
-    info = {
-        "productID": product_id,
-        "productType": "wholesale",
-        "language": "CHINESE",
-        "description": "",
-        "attributes": [],
-        "image": {"images": []},
-        "shippingInfo": {},
-        **fields,
-        "status": "published",
-        "saleInfo": sale,
-        "skuInfos": offer_input.assign_sku_ids(product_id, skus, [], sku_ids),
-    }
-    if not info.get("cargoNumber"):
-        info.pop("cargoNumber", None)
-    return info
 
 
 # --- alibaba.product.edit --------------------------------------------------------------
@@ -212,8 +182,6 @@ def edit_product(call: "ApiCall") -> dict | Response:
         except OfferInvalid as error:
             return product_error(error.code, error.message)
         if failed_audit:
-            from . import publish  # it imports this module
-
             publish.reaudit(store, conn, offer, call.switches)
         offer.last_update_ms = store.clock.next_stamp(offer.last_update_ms)
         store.replace_offer(conn, offer)
@@ -227,7 +195,7 @@ def _apply_edit(store, conn, offer: Offer, fields: dict) -> None:
     if skus is None:  # keep the SKUs, but re-check them against a changed saleInfo
         skus = [dict(sku) for sku in old_skus]
     else:
-        fresh = _reserve_sku_ids(store, conn, len(skus))
+        fresh = offer_input.reserve_sku_ids(store, conn, len(skus))
         skus = offer_input.assign_sku_ids(offer.product_id, skus, old_skus, fresh)
     sale = {**info.get("saleInfo", {}), **fields.pop("saleInfo", {})}
     info["saleInfo"] = offer_input.normalise_sale_info(sale, skus)

@@ -26,7 +26,8 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING
 
 from ..world import categories
-from ..world.store import Offer, Store
+from ..world.offers import Offer
+from ..world.store import Store
 from . import logistics, offer_input, photobank
 from .offer_input import OfferInvalid
 
@@ -266,16 +267,14 @@ def _plain(value):
 
 
 def create_offer(call: "ApiCall", fields: dict, sale: dict, skus: list) -> Offer:
-    from . import product  # the legacy add's id and productInfo helpers
-
     store = call.store
     switches = call.switches
     verdict, reason = _verdict(fields.get("subject", ""), switches)
     with store.write() as conn:
-        product_id = store.reserve_ids(conn, "product_id", product._id_gaps.randint(1, 99))
-        sku_ids = product._reserve_sku_ids(store, conn, len(skus))
+        product_id = offer_input.reserve_product_id(store, conn)
+        sku_ids = offer_input.reserve_sku_ids(store, conn, len(skus))
         now = store.clock.next_stamp()
-        info = product._new_info(product_id, fields, sale, skus, sku_ids)
+        info = offer_input.new_info(product_id, fields, sale, skus, sku_ids)
         seconds = float(switches.audit_seconds)
         info["status"] = AUDITING if seconds > 0 else verdict
         if seconds <= 0 and verdict == UNTREAD:

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from ..wire.timefmt import format_search
 from ..world import images, queries
-from ..world.store import Offer, list_price
+from ..world.offers import Offer, list_price
 from .params import ParamInvalid, decimal_value, json_param, json_value
 
 if TYPE_CHECKING:

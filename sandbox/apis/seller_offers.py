@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..world import queries
-from ..world.queries import _escape_like
+from ..world.queries import escape_like
 from .buyer import open_id
 from .params import ParamInvalid, json_param
 from .product import acl_declined
@@ -57,7 +57,7 @@ class SellerFilter:
         clauses, params = ["member_id = ?", "status = 'published'"], [self.member_id]
         for word in self.keywords:
             clauses.append("subject LIKE ? ESCAPE '\\'")
-            params.append(f"%{_escape_like(word)}%")
+            params.append(f"%{escape_like(word)}%")
         for column, value, operator in (
             ("product_id", self.offer_id, "="),
             ("price_fen", self.price_min_fen, ">="),

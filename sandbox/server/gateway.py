@@ -4,7 +4,8 @@ queued faults, then the API itself.
 URL: ``/openapi/{protocol}/{version}/{namespace}/{name}/{appKey}``; the signature's path
 factor is everything after ``/openapi/``. As strict as 1688, never stricter: ``_aop_timestamp``
 is optional (the official generated Python SDK sends it for 3 of its 125 APIs) and checked
-only when present; error codes come from the one table in sandbox/wire/errors.py.
+only when present; error codes come from the one table in sandbox/wire/errors.py. Which APIs
+exist and what each needs: sandbox/apis/table.py.
 """
 
 import threading

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from . import categories, images
-from .store import Offer
+from .offers import Offer
 
 CENT = Decimal("0.01")
 DAY_MS = 86_400_000

@@ -5,7 +5,8 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from . import images
-from .store import Offer, Store
+from .offers import Offer
+from .store import Store
 
 # Image search ranks every published offer by Hamming distance; like the real service, it only
 # pages through the best matches. The cap is the sandbox's choice (not attested).
@@ -51,7 +52,7 @@ class ListFilter:
             params += self.product_ids
         if self.subject_key:
             clauses.append("subject LIKE ? ESCAPE '\\'")
-            params.append(f"%{_escape_like(self.subject_key)}%")
+            params.append(f"%{escape_like(self.subject_key)}%")
         if self.category_id is not None:
             clauses.append("category_id = ?")
             params.append(self.category_id)
@@ -107,7 +108,7 @@ class SearchFilter:
         clauses, params = ["status = 'published'"], []
         terms = self.terms()
         clauses.append("(" + " OR ".join("subject LIKE ? ESCAPE '\\'" for _ in terms) + ")")
-        params += [f"%{_escape_like(term)}%" for term, _ in terms]
+        params += [f"%{escape_like(term)}%" for term, _ in terms]
         if self.price_min_fen is not None:
             clauses.append("price_fen >= ?")
             params.append(self.price_min_fen)
@@ -149,7 +150,7 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 

@@ -8,7 +8,8 @@ from decimal import Decimal, InvalidOperation
 
 from ..wire.timefmt import wall_ms
 from . import catalog_gen
-from .store import Offer, Store
+from .offers import Offer
+from .store import Store
 
 PRODUCT_ID_SPAN = 100  # ids reserved per offer (ids grow with gaps, like real offer ids)
 SKU_ID_SPAN = 12  # at most 12 SKUs per generated offer

@@ -1,151 +1,27 @@
 """SQLite storage of the sandbox: apps, sellers, OAuth codes and tokens, offers, uploaded images.
 
 Offers keep their whole ``productInfo`` as a JSON payload plus the few columns that queries
-filter or sort on. Connections are never shared between threads: each request thread borrows
-one from a small pool (the threaded server starts a thread per request, so a connection per
-thread would mean a new connection, and a leaked one, per request).
+filter or sort on (sandbox/world/offers.py); the tables are in sandbox/world/schema.py.
+Connections are never shared between threads: each request thread borrows one from a small pool
+(the threaded server starts a thread per request, so a connection per thread would mean a new
+connection, and a leaked one, per request).
 """
 
 import hashlib
-import json
 import queue
 import sqlite3
 import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from .. import DEMO_LOGIN_ID, DEMO_MEMBER_ID, DEMO_SELLER_NAME
 from ..wire.timefmt import MonotonicClock, format_1688
 from . import images
+from .offers import Offer, sku_cargo_rows
+from .schema import PUBLISH_SCHEMA, PUBLISH_TABLES, SCHEMA
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS apps (
-    app_key TEXT PRIMARY KEY,
-    app_secret TEXT NOT NULL,
-    rate_per_sec REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sellers (
-    member_id TEXT PRIMARY KEY,
-    login_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    ali_id TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sequences (
-    name TEXT PRIMARY KEY,
-    next_value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS auth_codes (
-    code TEXT PRIMARY KEY,
-    app_key TEXT NOT NULL,
-    member_id TEXT NOT NULL,
-    redirect_uri TEXT NOT NULL,
-    expires_ms INTEGER NOT NULL,
-    used INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS refresh_tokens (
-    refresh_token TEXT PRIMARY KEY,
-    app_key TEXT NOT NULL,
-    member_id TEXT NOT NULL,
-    expires_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS access_tokens (
-    access_token TEXT PRIMARY KEY,
-    refresh_token TEXT,
-    app_key TEXT NOT NULL,
-    member_id TEXT NOT NULL,
-    expires_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS uploaded_images (
-    image_id TEXT PRIMARY KEY,
-    image_hash INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS offers (
-    product_id INTEGER PRIMARY KEY,
-    member_id TEXT NOT NULL,
-    status TEXT NOT NULL,
-    category_id INTEGER NOT NULL,
-    subject TEXT NOT NULL,
-    cargo_number TEXT,
-    create_ms INTEGER NOT NULL,
-    last_update_ms INTEGER NOT NULL,
-    price_fen INTEGER,          -- list_price() in fen, for the search price filter and sort
-    month_sold INTEGER NOT NULL DEFAULT 0,
-    image_hash INTEGER          -- average hash of the main picture (signed 64-bit)
-);
--- Kept apart so that scans of the narrow offers table (search, counts) stay small.
-CREATE TABLE IF NOT EXISTS offer_payloads (
-    product_id INTEGER PRIMARY KEY,
-    payload TEXT NOT NULL       -- productInfo as JSON
-);
-CREATE INDEX IF NOT EXISTS offers_member_modified ON offers (member_id, last_update_ms);
-CREATE INDEX IF NOT EXISTS offers_member_cargo ON offers (member_id, cargo_number);
--- last_update_ms makes this index cover the "modify window sorted by ID" page scan.
-CREATE INDEX IF NOT EXISTS offers_member_product ON offers (member_id, product_id, last_update_ms);
--- Live offer changes: APIs an app is refused (gw.APIACLDecline), knobs, relists per day.
-CREATE TABLE IF NOT EXISTS api_declines (
-    app_key TEXT NOT NULL,
-    api TEXT NOT NULL,
-    PRIMARY KEY (app_key, api)
-);
--- alibaba.product.follow: who (app + member) follows which offer (sandbox/buyer.py).
-CREATE TABLE IF NOT EXISTS follows (
-    app_key TEXT NOT NULL,
-    member_id TEXT NOT NULL,
-    product_id INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL,
-    PRIMARY KEY (app_key, member_id, product_id)
-);
-CREATE TABLE IF NOT EXISTS limits (
-    name TEXT PRIMARY KEY,
-    value INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS republished (
-    member_id TEXT NOT NULL,
-    day TEXT NOT NULL,          -- China date, yyyyMMdd
-    count INTEGER NOT NULL,
-    PRIMARY KEY (member_id, day)
-);
-"""
-# Publishing (sandbox/apis/publish.py, photobank.py): SKU cargo numbers the list's cargoNumber
-# filter also matches, photobank albums and photos, and audits that settle later.
-PUBLISH_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sku_cargo_numbers (
-    member_id TEXT NOT NULL,
-    cargo_number TEXT NOT NULL,
-    product_id INTEGER NOT NULL,
-    PRIMARY KEY (member_id, cargo_number, product_id)
-);
-CREATE INDEX IF NOT EXISTS sku_cargo_numbers_product ON sku_cargo_numbers (product_id);
-CREATE TABLE IF NOT EXISTS photobank_albums (
-    album_id INTEGER PRIMARY KEY,
-    member_id TEXT NOT NULL,
-    name TEXT NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS photobank_photos (
-    image_id INTEGER PRIMARY KEY,
-    member_id TEXT NOT NULL,
-    album_id INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS photobank_photos_path ON photobank_photos (member_id, path);
-CREATE TABLE IF NOT EXISTS audits (
-    product_id INTEGER PRIMARY KEY,
-    due_ms INTEGER NOT NULL,
-    verdict TEXT NOT NULL,      -- published | untread
-    reason TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audits_due ON audits (due_ms);
-"""
-PUBLISH_TABLES = ("sku_cargo_numbers", "photobank_albums", "photobank_photos", "audits")
 # The official SDK's note on alibaba.product.republish: at most 400 relists a member a day.
 DEFAULT_LIMITS = {"republish_per_day": 400}
 
@@ -163,86 +39,6 @@ SELECT_OFFERS = (
     " FROM offers o JOIN offer_payloads p ON p.product_id = o.product_id"
 )
 INSERT_CHUNK = 2000
-
-
-@dataclass
-class Offer:
-    product_id: int
-    member_id: str
-    create_ms: int
-    last_update_ms: int
-    info: dict  # productInfo, the shape alibaba.product.get answers with
-    month_sold: int = 0
-
-    def row(self) -> tuple:
-        """Values for INSERT_OFFER (the indexed columns, derived from the payload)."""
-        info = self.info
-        info["productID"] = self.product_id
-        return (
-            self.product_id,
-            self.member_id,
-            info["status"],
-            int(info["categoryID"]),
-            info["subject"],
-            info.get("cargoNumber") or cargo_attribute(info) or None,
-            self.create_ms,
-            self.last_update_ms,
-            list_price_fen(info),
-            self.month_sold,
-            main_image_hash(info),
-        )
-
-    def payload_row(self) -> tuple:
-        return self.product_id, json.dumps(self.info, ensure_ascii=False, separators=(",", ":"))
-
-    @classmethod
-    def from_row(cls, row: sqlite3.Row) -> "Offer":
-        return cls(
-            product_id=row["product_id"],
-            member_id=row["member_id"],
-            create_ms=row["create_ms"],
-            last_update_ms=row["last_update_ms"],
-            info=json.loads(row["payload"]),
-            month_sold=row["month_sold"],
-        )
-
-
-def cargo_attribute(info: dict) -> str:
-    """The 货号 attribute (1398) of an offer, where the seller gave one."""
-    for attribute in info.get("attributes") or ():
-        if isinstance(attribute, dict) and str(attribute.get("attributeID")) == "1398":
-            return str(attribute.get("value") or "").strip()
-    return ""
-
-
-def sku_cargo_rows(offer: "Offer") -> list[tuple]:
-    """(member_id, cargo_number, product_id) of each SKU cargo number, for the list filter."""
-    numbers = {
-        str(sku.get("cargoNumber")).strip()
-        for sku in offer.info.get("skuInfos") or ()
-        if str(sku.get("cargoNumber") or "").strip()
-    }
-    return [(offer.member_id, number, offer.product_id) for number in sorted(numbers)]
-
-
-def list_price(info: dict) -> Decimal | None:
-    """The price search shows, filters and sorts on: the first tier (the price at the minimum
-    order quantity), else the cheapest SKU."""
-    tiers = info.get("saleInfo", {}).get("priceRanges") or []
-    if tiers:
-        return Decimal(str(tiers[0]["price"]))
-    prices = [sku["price"] for sku in info.get("skuInfos") or [] if sku.get("price") is not None]
-    return min((Decimal(str(price)) for price in prices), default=None)
-
-
-def list_price_fen(info: dict) -> int | None:
-    price = list_price(info)
-    return None if price is None else int(price * 100)
-
-
-def main_image_hash(info: dict) -> int | None:
-    pictures = (info.get("image") or {}).get("images") or []
-    return images.to_signed(images.pattern_for_path(pictures[0])) if pictures else None
 
 
 def ali_id_for(member_id: str) -> str:
