@@ -38,6 +38,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from requests.utils import requote_uri
 
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 
 IMAGE_BASE_ENTRY = "OPEN1688_IMAGE_BASE"
@@ -62,17 +63,19 @@ class FetchRefused(Refused):
         return getattr(self._message, "_args", [str(self._message)])[0]
 
 
-def _refused(code: str, message, **params) -> FetchRefused:
-    return FetchRefused(f"fetch.{code}", message, params=params)
+def _refused(code: RefusalCode, message, **params) -> FetchRefused:
+    return FetchRefused(code, message, params=params)
 
 
 def _invalid() -> FetchRefused:
-    return _refused("invalid", _("the address is not a valid http or https address"))
+    return _refused(
+        RefusalCode.FETCH_INVALID, _("the address is not a valid http or https address")
+    )
 
 
 def _private(host: str) -> FetchRefused:
     return _refused(
-        "private_address",
+        RefusalCode.FETCH_PRIVATE_ADDRESS,
         _(
             "%(host)s is a private, local or reserved address: the server downloads only from "
             "public addresses"
@@ -83,7 +86,7 @@ def _private(host: str) -> FetchRefused:
 
 def _not_found(host: str) -> FetchRefused:
     return _refused(
-        "not_found",
+        RefusalCode.FETCH_NOT_FOUND,
         _(
             "the name %(host)s could not be found; if the address is right this can be a "
             "passing problem: try again later"
@@ -181,7 +184,9 @@ class _Target:
         except ValueError:
             raise _invalid() from None
         if parts.scheme not in DEFAULT_PORTS:
-            raise _refused("scheme", _("only http and https addresses are downloaded"))
+            raise _refused(
+                RefusalCode.FETCH_SCHEME, _("only http and https addresses are downloaded")
+            )
         host = (parts.hostname or "").rstrip(".")
         if not host or parts.username is not None or parts.password is not None:
             raise _invalid()
@@ -321,7 +326,7 @@ def _connection(target: _Target, address: str, seconds: float):
 
 def _deadline_passed(seconds: float) -> FetchRefused:
     return _refused(
-        "deadline",
+        RefusalCode.FETCH_DEADLINE,
         _("the download did not finish within %(seconds)s seconds"),
         seconds=f"{seconds:g}",
     )
@@ -329,7 +334,9 @@ def _deadline_passed(seconds: float) -> FetchRefused:
 
 def _too_large(max_bytes: int) -> FetchRefused:
     return _refused(
-        "too_large", _("it is larger than %(mb)s MB"), mb=f"{max_bytes / 1024 / 1024:g}"
+        RefusalCode.FETCH_TOO_LARGE,
+        _("it is larger than %(mb)s MB"),
+        mb=f"{max_bytes / 1024 / 1024:g}",
     )
 
 
@@ -353,7 +360,7 @@ class _Clock:
 
 def _one_request(target: _Target, addresses: list[str], clock: _Clock, max_bytes: int):
     """(status, location, body) of one GET to the first of `addresses` that answers."""
-    unreachable = _refused("unreachable", _("the server could not be reached"))
+    unreachable = _refused(RefusalCode.FETCH_UNREACHABLE, _("the server could not be reached"))
     for address in addresses:
         if clock.passed():
             raise clock.refused()
@@ -416,13 +423,19 @@ def fetch(url: str, *, max_bytes: int | None = None, deadline_seconds: float | N
             return body
         if status not in REDIRECTS:
             raise _refused(
-                "status", _("the server answered with HTTP status %(status)d"), status=status
+                RefusalCode.FETCH_STATUS,
+                _("the server answered with HTTP status %(status)d"),
+                status=status,
             )
         if not location:
-            raise _refused("status", _("the server redirected without saying where"))
+            raise _refused(
+                RefusalCode.FETCH_STATUS, _("the server redirected without saying where")
+            )
         redirects += 1
         if redirects > MAX_REDIRECTS:
             raise _refused(
-                "redirects", _("the address redirects more than %(max)d times"), max=MAX_REDIRECTS
+                RefusalCode.FETCH_REDIRECTS,
+                _("the address redirects more than %(max)d times"),
+                max=MAX_REDIRECTS,
             )
         url = urljoin(url, location)

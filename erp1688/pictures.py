@@ -20,6 +20,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, UnidentifiedImageError
 
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 
 PHOTOBANK_KINDS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
@@ -44,19 +45,21 @@ class PictureRefused(Refused):
 
 
 def unreadable() -> PictureRefused:
-    return PictureRefused("image.invalid", _("The file is not a picture that can be read."))
+    return PictureRefused(
+        RefusalCode.IMAGE_INVALID, _("The file is not a picture that can be read.")
+    )
 
 
 def too_many_pixels(width: int = 0, height: int = 0) -> PictureRefused:
     maximum = f"{settings.PICTURE_MAX_PIXELS / 1_000_000:.10g}"
     if not (width and height):  # Pillow itself refused it, beyond its own limit
         return PictureRefused(
-            "image.too_large",
+            RefusalCode.IMAGE_TOO_LARGE,
             _("The picture has too many pixels: at most %(max)s million in all."),
             params={"max": maximum},
         )
     return PictureRefused(
-        "image.too_large",
+        RefusalCode.IMAGE_TOO_LARGE,
         _(
             "The picture has too many pixels: %(width)d × %(height)d, at most %(max)s million "
             "in all."
@@ -168,7 +171,7 @@ def for_search(data: bytes, *, max_bytes: int = SEARCH_MAX_BYTES) -> bytes:
 
 def region_outside(width: int, height: int) -> PictureRefused:
     return PictureRefused(
-        "image.bad_region",
+        RefusalCode.IMAGE_BAD_REGION,
         _(
             "The region to search is not inside the picture, which is %(width)d × %(height)d "
             "pixels."

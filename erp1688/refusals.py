@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from erp1688.refusal_codes import RefusalCode
+
 
 class Refused(Exception):
     """A service declined the request. `code` is stable; `message` is for people."""
@@ -51,7 +53,7 @@ def require(user, *permissions: str) -> None:
     if user.is_active and user.has_perms(permissions):
         return
     refusal = PermissionRefused(
-        "permission_denied",
+        RefusalCode.PERMISSION_DENIED,
         _("You do not have permission to do this. Ask a manager for the right role."),
     )
     refusal.permissions = permissions  # the refusal page names the roles that hold them

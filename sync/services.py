@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Shop, SyncRun, UploadBatch
 from catalog.publishing import upload
 from catalog.shops.clients import connect_shop, make_client
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import Open1688Client, Open1688Error
 
@@ -81,7 +82,7 @@ def request_sync(*, user, shop: Shop, full: bool = False) -> SyncRun:
     require(user, "catalog.sync_shop", *(["catalog.resync_shop"] if full else []))
     if not shop.is_syncable:
         raise Refused(
-            "shop.not_syncable",
+            RefusalCode.SHOP_NOT_SYNCABLE,
             _("%(shop)s was not queued: %(status)s"),
             params={"shop": shop, "status": shop.get_status_display()},
         )
@@ -116,12 +117,12 @@ def finish_connect(
     # Compared as bytes: compare_digest refuses non-ASCII str (a TypeError).
     if not expected_state or not secrets.compare_digest(state.encode(), expected_state.encode()):
         raise Refused(
-            "oauth.state_mismatch",
+            RefusalCode.OAUTH_STATE_MISMATCH,
             _("The authorisation answer did not match this session; please connect again."),
         )
     if not code:
         raise Refused(
-            "oauth.denied",
+            RefusalCode.OAUTH_DENIED,
             _("1688 did not authorise the shop: %(reason)s"),
             params={"reason": error or _("no code")},
         )
@@ -131,7 +132,7 @@ def finish_connect(
         return connect_shop(token)
     except Open1688Error as exc:
         raise Refused(
-            "oauth.exchange_failed",
+            RefusalCode.OAUTH_EXCHANGE_FAILED,
             _("Could not connect the shop: %(error)s"),
             params={"error": exc.message},
         ) from exc

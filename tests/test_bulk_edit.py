@@ -8,6 +8,7 @@ from django.urls import reverse
 from catalog.models import UploadBatch, UploadItem
 from catalog.publishing.bulk_edit import new_price
 from catalog.publishing.services import bulk_edit_items
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from tests.factories import UploadBatchFactory, UploadItemFactory, UserFactory, cache_schema
 
@@ -112,7 +113,7 @@ def test_bulk_edit_that_would_break_a_rule_changes_nothing():
     with pytest.raises(Refused) as refused:
         bulk_edit_items(user=None, items=batch.items.all(), add=Decimal("-2"))
 
-    assert refused.value.code == "bulk_edit.would_invalidate"
+    assert refused.value.code == RefusalCode.BULK_EDIT_WOULD_INVALIDATE
     assert "CHEAP-1: " in refused.value.message
     assert sorted(batch.items.values_list("price", flat=True)) == [
         Decimal("1.00"),
@@ -120,7 +121,7 @@ def test_bulk_edit_that_would_break_a_rule_changes_nothing():
     ]
     with pytest.raises(Refused) as refused:
         bulk_edit_items(user=None, items=batch.items.all(), suffix="长" * 128)
-    assert refused.value.code == "bulk_edit.would_invalidate"
+    assert refused.value.code == RefusalCode.BULK_EDIT_WOULD_INVALIDATE
     cheap.refresh_from_db()
     assert cheap.price == Decimal("1.00") and len(cheap.title) < 128
 
@@ -174,11 +175,11 @@ def test_bulk_edit_refuses_bad_rounding_and_users_without_the_change_permission(
     item = UploadItemFactory(price=Decimal("10.00"))
     with pytest.raises(Refused) as refused:
         bulk_edit_items(user=None, items=UploadItem.objects.all(), round_to=Decimal("0.5"))
-    assert refused.value.code == "bulk_edit.bad_rounding"
+    assert refused.value.code == RefusalCode.BULK_EDIT_BAD_ROUNDING
     viewer = UserFactory(username="viewer", roles=["viewer"])
     with pytest.raises(PermissionRefused) as refused:
         bulk_edit_items(user=viewer, items=UploadItem.objects.all(), stock=1)
-    assert refused.value.code == "permission_denied"
+    assert refused.value.code == RefusalCode.PERMISSION_DENIED
     operator = UserFactory(username="operator", roles=["operator"])
     assert bulk_edit_items(user=operator, items=UploadItem.objects.all(), stock=1) == 1
     item.refresh_from_db()

@@ -19,6 +19,7 @@ from catalog.publishing.upload.copying import copy_offers
 from catalog.sourcing import services as sourcing
 from catalog.watch import services as watch
 from erp1688.messages import as_text
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from open1688 import Open1688Client
 from tests.factories import UploadBatchFactory
@@ -29,7 +30,7 @@ MISSING = 999_999_999_001
 def test_sp0056_is_no_such_offer_in_sourcing_watch_and_copy(sandbox, connected_shop):
     with pytest.raises(Refused) as missing:
         sourcing.read_supplier_offer(MISSING)
-    assert missing.value.code == "offer.not_found"
+    assert missing.value.code == RefusalCode.OFFER_NOT_FOUND
     assert missing.value.__cause__.code == "SP0056"  # what the sandbox answered
 
     WatchedOffer.objects.create(offer_id=MISSING, active=True)

@@ -20,6 +20,7 @@ from django.utils import translation
 from erp1688 import guarded_fetch
 from erp1688.guarded_fetch import FetchRefused, address_problem, fetch
 from erp1688.messages import render
+from erp1688.refusal_codes import RefusalCode
 from tests.test_pictures import pixel_bomb, png
 
 PICTURE = png((32, 32))
@@ -194,9 +195,11 @@ def test_loopback_in_every_spelling_is_refused_without_a_request(host, hostile, 
     scoreboard.hostile()
     url = f"http://{host}:{hostile.port}/pic.png"
     refused = refusal(url)
-    assert refused.code == "fetch.private_address", refused.message
-    assert address_problem(url).code == "fetch.private_address"  # validation says the same
-    assert address_problem(url, resolve_names=False).code == "fetch.private_address"
+    assert refused.code == RefusalCode.FETCH_PRIVATE_ADDRESS, refused.message
+    assert (
+        address_problem(url).code == RefusalCode.FETCH_PRIVATE_ADDRESS
+    )  # validation says the same
+    assert address_problem(url, resolve_names=False).code == RefusalCode.FETCH_PRIVATE_ADDRESS
     assert hostile.requests == []
 
 
@@ -204,8 +207,8 @@ def test_loopback_in_every_spelling_is_refused_without_a_request(host, hostile, 
 def test_private_link_local_multicast_and_reserved_addresses_are_refused(host, scoreboard):
     scoreboard.hostile()
     url = f"http://{host}/latest/meta-data/"
-    assert refusal(url).code == "fetch.private_address"
-    assert address_problem(url, resolve_names=False).code == "fetch.private_address"
+    assert refusal(url).code == RefusalCode.FETCH_PRIVATE_ADDRESS
+    assert address_problem(url, resolve_names=False).code == RefusalCode.FETCH_PRIVATE_ADDRESS
 
 
 @pytest.mark.parametrize(
@@ -233,8 +236,8 @@ def test_a_name_that_resolves_to_loopback_is_refused(names, hostile, scoreboard)
     for name in ("pictures.example", "mixed.example"):
         scoreboard.hostile()
         url = hostile.url(host=name)
-        assert refusal(url).code == "fetch.private_address"
-        assert address_problem(url).code == "fetch.private_address"
+        assert refusal(url).code == RefusalCode.FETCH_PRIVATE_ADDRESS
+        assert address_problem(url).code == RefusalCode.FETCH_PRIVATE_ADDRESS
     assert hostile.requests == []
 
 
@@ -246,13 +249,13 @@ def test_the_machines_own_name_through_the_real_resolver_is_refused(hostile, sco
     if any(guarded_fetch.is_public(ipaddress.ip_address(a.split("%")[0])) for a in answers):
         pytest.skip(f"{name} resolves to a public address here")
     scoreboard.hostile()
-    assert refusal(hostile.url(host=name)).code == "fetch.private_address"
+    assert refusal(hostile.url(host=name)).code == RefusalCode.FETCH_PRIVATE_ADDRESS
     assert hostile.requests == []
 
 
 def test_a_name_that_does_not_resolve_says_it_may_pass(names):
     refused = refusal("http://no-such-name.example/a.jpg")
-    assert refused.code == "fetch.not_found"
+    assert refused.code == RefusalCode.FETCH_NOT_FOUND
     with translation.override("en"):
         assert "try again later" in refused.message
     assert address_problem("http://no-such-name.example/a.jpg") is None  # not a staging error
@@ -276,7 +279,7 @@ def test_a_redirect_into_the_machine_is_refused_before_it_is_followed(
     scoreboard.hostile()
     to = target.format(internal=internal.port, hostile=reachable.port)
     refused = refusal(reachable.url(f"/redirect?status={status}&to={to}"))
-    assert refused.code == "fetch.private_address"
+    assert refused.code == RefusalCode.FETCH_PRIVATE_ADDRESS
     assert internal.requests == [] and len(reachable.requests) == 1
 
 
@@ -285,7 +288,7 @@ def test_at_most_three_redirects_each_checked(reachable, scoreboard):
     reachable.requests.clear()
     scoreboard.hostile()
     refused = refusal(reachable.url("/chain/3"))  # a 4th
-    assert refused.code == "fetch.redirects"
+    assert refused.code == RefusalCode.FETCH_REDIRECTS
     assert [path for path, _host in reachable.requests] == [
         "/chain/3", "/chain/2", "/chain/1", "/chain/0",
     ]  # fmt: skip
@@ -302,7 +305,7 @@ def test_a_slow_server_is_cut_off_at_the_total_deadline(route, every, reachable,
     refused = refusal(reachable.url(f"{route}?every={every}"))
     seconds = time.monotonic() - started
     print(f"\n{route} every {every} s: refused after {seconds:.2f} s")
-    assert refused.code == "fetch.deadline"
+    assert refused.code == RefusalCode.FETCH_DEADLINE
     assert 1.9 <= seconds < 3.0  # the deadline, plus a loaded machine's wake-up
     with translation.override("en"):
         assert refused.message == "the download did not finish within 2 seconds"
@@ -313,7 +316,7 @@ def test_the_deadline_counts_every_hop_of_a_redirect_chain(reachable, settings, 
     started = time.monotonic()
     to = reachable.url("/slow?every=0.5")
     refused = refusal(reachable.url(f"/redirect?to={to}"))
-    assert refused.code == "fetch.deadline" and time.monotonic() - started < 3.0
+    assert refused.code == RefusalCode.FETCH_DEADLINE and time.monotonic() - started < 3.0
 
 
 def test_an_endless_body_is_cut_at_the_byte_cap(reachable, settings, scoreboard):
@@ -321,10 +324,12 @@ def test_an_endless_body_is_cut_at_the_byte_cap(reachable, settings, scoreboard)
     settings.FETCH_MAX_BYTES = 1024 * 1024
     started = time.monotonic()
     refused = refusal(reachable.url("/endless"))
-    assert refused.code == "fetch.too_large" and time.monotonic() - started < 1.5
+    assert refused.code == RefusalCode.FETCH_TOO_LARGE and time.monotonic() - started < 1.5
     with translation.override("en"):
         assert refused.message == "it is larger than 1 MB"
-    assert refusal(reachable.url("/huge")).code == "fetch.too_large"  # by its declared length
+    assert (
+        refusal(reachable.url("/huge")).code == RefusalCode.FETCH_TOO_LARGE
+    )  # by its declared length
 
 
 def test_the_connection_goes_to_the_checked_address_with_the_original_host(
@@ -345,7 +350,9 @@ def test_the_sandbox_image_host_is_the_one_default_exception(settings, hostile, 
     settings.FETCH_ALLOWED_HOSTS = ["OPEN1688_IMAGE_BASE"]
     settings.OPEN1688_IMAGE_BASE = hostile.url("/")
     assert fetch(hostile.url()) == PICTURE
-    assert refusal(internal.url()).code == "fetch.private_address"  # same address, other port
+    assert (
+        refusal(internal.url()).code == RefusalCode.FETCH_PRIVATE_ADDRESS
+    )  # same address, other port
     assert internal.requests == []
 
 
@@ -433,7 +440,7 @@ def test_https_goes_to_the_checked_address_with_the_name_in_sni_and_the_certific
     assert tls_server.asked == ["pictures.example"]
     # The certificate is checked against the name, not the address: another name is refused.
     refused = refusal(tls_server.url(host="other.example", scheme="https"))
-    assert refused.code == "fetch.unreachable"
+    assert refused.code == RefusalCode.FETCH_UNREACHABLE
 
 
 def test_a_tls_handshake_dripped_slowly_is_cut_at_the_deadline(names, settings, scoreboard):
@@ -466,7 +473,7 @@ def test_a_tls_handshake_dripped_slowly_is_cut_at_the_deadline(names, settings, 
     finally:
         stop.set()
         listener.close()
-    assert refused.code == "fetch.deadline"
+    assert refused.code == RefusalCode.FETCH_DEADLINE
     assert 1.9 <= time.monotonic() - started < 3.0
 
 

@@ -12,6 +12,7 @@ import tablib
 from catalog.publishing.exporting import export_batch
 from catalog.publishing.importing import MAX_COLUMNS, MAX_ROWS, parse_upload_bytes
 from catalog.publishing.resources import escape_cell, unescape_cell
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from tests.factories import UploadBatchFactory, UploadItemFactory
 from tests.test_import_export import _read, bomb, repeated
@@ -53,7 +54,7 @@ def test_a_million_columns_behind_a_wide_claim_cost_no_parsing(scoreboard):
     data = bomb([b'<row r="3">', *cells, b"</row>"], dimension=b"A1:XFD1")
     outcome, seconds = _measured(data)
     print(f"\n{len(data) / 1024:.0f} KB, a million columns: refused in {seconds * 1000:.1f} ms")
-    assert isinstance(outcome, Refused) and outcome.code == "import.too_many_columns"
+    assert isinstance(outcome, Refused) and outcome.code == RefusalCode.IMPORT_TOO_MANY_COLUMNS
     assert seconds < 0.5
 
 

@@ -14,6 +14,7 @@ from catalog.models import UploadItem, WatchedOffer
 from catalog.shops.clients import make_client
 from catalog.sourcing import image_batch
 from erp1688 import pictures
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from tests.factories import UploadBatchFactory
 
@@ -119,21 +120,21 @@ def test_a_region_is_four_numbers_and_lies_inside_the_picture(offers):
     for text in ("1,2,3", "a,b,c,d", "1,2,0,4", "-1,2,3,4"):
         with pytest.raises(Refused) as refused:
             image_batch.Region.parse(text)
-        assert refused.value.code == "search.bad_region"
+        assert refused.value.code == RefusalCode.SEARCH_BAD_REGION
     picture = offers[0][2]
     width, height = Image.open(io.BytesIO(picture)).size
     cropped = pictures.cropped_for_search(picture, (1, 2, width // 2, height // 3))
     assert Image.open(io.BytesIO(cropped)).size == (width // 2, height // 3)
     with pytest.raises(Refused) as refused:
         pictures.cropped_for_search(picture, (width - 1, 0, 2, 1))
-    assert refused.value.code == "image.bad_region"
+    assert refused.value.code == RefusalCode.IMAGE_BAD_REGION
 
 
 def test_too_many_pictures_are_refused(staff_client, offers):
     items = [image_batch.Picture(label=str(n), url=offers[0][1]) for n in range(11)]
     with pytest.raises(Refused) as refused:
         image_batch.prepare_pictures(user=None, items=items)
-    assert refused.value.code == "search.too_many"
+    assert refused.value.code == RefusalCode.SEARCH_TOO_MANY
 
 
 def test_watch_and_stage_from_the_grouped_results(staff_client, offers, connected_shop):

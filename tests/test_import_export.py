@@ -40,6 +40,7 @@ from catalog.publishing.importing import (
     preview_import,
 )
 from catalog.publishing.resources import COLUMN_NAMES
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from tests.child_processes import wait_for
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory, UserFactory
@@ -257,16 +258,16 @@ def test_ten_megabytes_of_garbage_are_refused_quickly_and_nothing_is_kept(import
 
 def test_more_than_five_thousand_rows_are_refused_and_blank_rows_count():
     text = "标题,类目ID,价格,库存,图片\n" + "T恤,1,1,1,img/ibank/a.jpg\n" * 5001
-    assert refusal_of(text.encode()).code == "import.too_many_rows"
+    assert refusal_of(text.encode()).code == RefusalCode.IMPORT_TOO_MANY_ROWS
     blank = "标题,类目ID,价格,库存,图片\nT恤,1,1,1,img/ibank/a.jpg\n" + ",,,,\n" * MAX_ROWS
-    assert refusal_of(blank.encode()).code == "import.too_many_rows"
+    assert refusal_of(blank.encode()).code == RefusalCode.IMPORT_TOO_MANY_ROWS
     sheet = openpyxl.Workbook()
     sheet.active.append(["标题", "类目ID", "价格", "库存", "图片"])
     sheet.active.append(["T恤", 1, 1, 1, "img/ibank/a.jpg"])
     sheet.active.cell(row=MAX_ROWS + 2, column=1, value=None).style = "Good"  # a styled blank
     out = io.BytesIO()
     sheet.save(out)
-    assert refusal_of(out.getvalue()).code == "import.too_many_rows"
+    assert refusal_of(out.getvalue()).code == RefusalCode.IMPORT_TOO_MANY_ROWS
 
 
 def test_xlsx_formulas_are_refused_never_evaluated():
@@ -278,7 +279,7 @@ def test_xlsx_formulas_are_refused_never_evaluated():
     out = io.BytesIO()
     book.save(out)
     refused = refusal_of(out.getvalue())
-    assert refused.code == "import.formulas"
+    assert refused.code == RefusalCode.IMPORT_FORMULAS
     assert "这些单元格是公式：A2, C2" in refused.message
 
 
@@ -601,7 +602,7 @@ def test_an_abandoned_preview_expires_and_leaves_nothing(importer, storage, sett
     wait_for(lambda: storage.keys() == [], 10, "the preview to expire")
     with pytest.raises(Refused) as refused:
         confirm_import(user=importer, batch=batch, name=preview.name)
-    assert refused.value.code == "import.expired"
+    assert refused.value.code == RefusalCode.IMPORT_EXPIRED
     assert not batch.items.exists()
 
 
@@ -612,7 +613,7 @@ def test_a_preview_is_confirmed_only_by_its_user_into_its_batch(importer, storag
     for user, target in [(importer, other), (colleague, batch)]:
         with pytest.raises(Refused) as refused:
             confirm_import(user=user, batch=target, name=preview.name)
-        assert refused.value.code == "import.expired"
+        assert refused.value.code == RefusalCode.IMPORT_EXPIRED
     assert confirm_import(user=importer, batch=batch, name=preview.name) == 1
     assert storage.keys() == [] and not other.items.exists()
 

@@ -32,6 +32,7 @@ from catalog.models import (
 )
 from catalog.models.live_edits import LiveEdit
 from catalog.publishing.validation import validate_batch
+from erp1688.refusal_codes import RefusalCode
 from open1688.answers import parse_category_attributes
 from tests.factories import (
     PriceStockChangeFactory,
@@ -372,7 +373,7 @@ def test_an_invalid_item_is_refused_with_readable_messages():
     item = UploadItemFactory.build(batch=batch, title="", cargo_number="TS-10")
     with translation.override("zh-hans"), pytest.raises(Refused) as refusal:
         services.save_item(user=None, item=item)
-    assert refusal.value.code == "item.invalid" and "标题必填" in refusal.value.message
+    assert refusal.value.code == RefusalCode.ITEM_INVALID and "标题必填" in refusal.value.message
     with translation.override("en"), pytest.raises(Refused) as refusal:
         services.save_item(user=None, item=item)
     assert "Title is required" in refusal.value.message

@@ -33,6 +33,7 @@ from catalog.models import PriceStockChange, Product, Sku, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import make_client
 from erp1688.messages import render
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from sync.catalog_sync import start_run, sync_shop
 from sync.jobs import enqueue_due_syncs_job
@@ -96,7 +97,7 @@ def test_another_operator_may_look_but_not_apply_check_or_discard(catalog, peopl
     for service in (apply_live_edit, check_live_edit, discard_live_edit):
         with pytest.raises(Refused) as refused:
             service(user=people["other"], operation=operation)
-        assert refused.value.code == "not_your_draft"
+        assert refused.value.code == RefusalCode.NOT_YOUR_DRAFT
         with translation.override("en"):  # the sentence is put together when shown
             assert "belongs to xiaowang" in refused.value.message
         with translation.override("zh-hans"):
@@ -142,7 +143,7 @@ def test_a_manager_takes_a_draft_over_and_it_is_then_the_managers(catalog, peopl
         assert "belongs to zhuguan" in refused.value.message  # no longer the author's
     with pytest.raises(Refused) as refused:
         take_over_live_edit(user=people["manager"], operation=operation)
-    assert refused.value.code == "already_yours"
+    assert refused.value.code == RefusalCode.ALREADY_YOURS
 
     apply_live_edit(user=people["manager"], operation=operation)
     run_worker("default")
@@ -151,7 +152,7 @@ def test_a_manager_takes_a_draft_over_and_it_is_then_the_managers(catalog, peopl
     assert remote_stock(catalog, sku) == sku.stock + 4
     with pytest.raises(Refused) as refused:  # applied: nothing to take over any more
         take_over_live_edit(user=people["manager"], operation=operation)
-    assert refused.value.code == "not_a_draft"
+    assert refused.value.code == RefusalCode.NOT_A_DRAFT
 
 
 # --- a write that lands late ------------------------------------------------------------------

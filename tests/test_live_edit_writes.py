@@ -14,6 +14,7 @@ from catalog.live_edits.writes import EDIT_API, INCREMENT_API, edit_api_for, ret
 from catalog.models import Product, Shop
 from catalog.models.live_edits import LiveEdit
 from catalog.shops.clients import make_client
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from open1688 import BusinessError
 from open1688.increment_edit import increment_edit_info
@@ -102,7 +103,7 @@ def test_a_title_changed_on_1688_since_the_sync_is_a_conflict_not_overwritten(ca
     product.refresh_from_db()
     with pytest.raises(Refused) as refused:
         retitle_offer(user=operator, product=product, title="新标题")
-    assert refused.value.code == "title_conflict"
+    assert refused.value.code == RefusalCode.TITLE_CONFLICT
     assert remote(catalog, product.offer_id).subject != "新标题"
 
 

@@ -20,6 +20,7 @@ from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import make_client
 from erp1688.messages import render
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from erp1688.roles import ROLES
 from open1688 import BusinessError
@@ -261,7 +262,7 @@ def test_price_change_then_undo_restores_the_previous_values(catalog, operator):
         assert [s.price for s in now.skus] == [s.price for s in was.skus]
     with pytest.raises(Refused) as refused:
         plan_undo(user=operator, operation=operation)
-    assert refused.value.code == "already_undone"
+    assert refused.value.code == RefusalCode.ALREADY_UNDONE
     assert resync(catalog).changes_written == 0  # the mirror already holds every value
 
 
@@ -361,7 +362,7 @@ def test_planning_refuses_bad_input_and_users_without_the_permission(catalog, op
         assert refused.value.code == code, params
     with pytest.raises(Refused) as refused:
         plan_live_edit(user=operator, product_ids=[], kind="delist")
-    assert refused.value.code == "no_offers"
+    assert refused.value.code == RefusalCode.NO_OFFERS
     viewer = UserFactory(username="zhidu")
     with pytest.raises(PermissionRefused):
         plan_live_edit(user=viewer, product_ids=[product.pk], kind="delist")
@@ -431,7 +432,7 @@ def test_a_draft_is_applied_once_and_a_discarded_one_never(catalog, operator):
     apply_live_edit(user=operator, operation=operation)
     with pytest.raises(Refused) as refused:
         apply_live_edit(user=operator, operation=operation)  # a second click
-    assert refused.value.code == "not_a_draft"
+    assert refused.value.code == RefusalCode.NOT_A_DRAFT
     run_worker("default")
     assert remote(catalog, product.offer_id).status == "outdated"
 
@@ -439,10 +440,10 @@ def test_a_draft_is_applied_once_and_a_discarded_one_never(catalog, operator):
     discard_live_edit(user=operator, operation=other)
     with pytest.raises(Refused) as refused:
         apply_live_edit(user=operator, operation=other)
-    assert refused.value.code == "not_a_draft"
+    assert refused.value.code == RefusalCode.NOT_A_DRAFT
     with pytest.raises(Refused) as refused:
         plan_undo(user=operator, operation=other)
-    assert refused.value.code == "not_finished"
+    assert refused.value.code == RefusalCode.NOT_FINISHED
     run_worker("default")
     assert remote(catalog, product.offer_id).status == "outdated"
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from catalog.models import PriceStockChange, Shop, SyncRun, UploadBatch, UploadItem
 from catalog.publishing.services import create_batch, delete_item, save_item, validate_batch
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from erp1688.roles import ROLES, sync_role_permissions
 from sync import services as sync_services
@@ -227,7 +228,7 @@ def test_an_operator_stages_and_submits_but_cannot_connect_sync_or_resync(client
     assert snapshot(world) == before
     with pytest.raises(PermissionRefused) as refused:
         sync_services.request_sync(user=operator, shop=world["shop"])
-    assert refused.value.code == "permission_denied"
+    assert refused.value.code == RefusalCode.PERMISSION_DENIED
 
 
 @committing
@@ -238,7 +239,7 @@ def test_a_manager_syncs_and_resyncs_but_only_an_active_shop(client, world):
     world["shop"].status = Shop.Status.NEEDS_REAUTH
     with pytest.raises(Refused) as refused:
         sync_services.request_sync(user=manager, shop=world["shop"])
-    assert refused.value.code == "shop.not_syncable"
+    assert refused.value.code == RefusalCode.SHOP_NOT_SYNCABLE
     assert SyncRun.objects.count() == 1
 
 
@@ -258,7 +259,7 @@ def test_services_check_the_acting_user_and_let_the_system_through(world):
     for call in calls:
         with pytest.raises(PermissionRefused) as refused:
             call(viewer)
-        assert refused.value.code == "permission_denied"
+        assert refused.value.code == RefusalCode.PERMISSION_DENIED
     inactive = UserFactory(username="gone", roles=["manager"], is_active=False)
     with pytest.raises(PermissionRefused):
         create_batch(user=inactive, shop=world["shop"], name="x")
@@ -278,12 +279,12 @@ def test_an_item_of_a_batch_being_uploaded_cannot_be_changed_through_any_service
     ):
         with pytest.raises(Refused) as refused:
             call()
-        assert refused.value.code == "batch.locked"
+        assert refused.value.code == RefusalCode.BATCH_LOCKED
     UploadBatch.objects.filter(pk=batch.pk).update(status=UploadBatch.Status.DONE)
     sent = UploadItemFactory(batch=batch, status=UploadItem.Status.PUBLISHED)
     with pytest.raises(Refused) as refused:
         delete_item(user=None, item=sent)
-    assert refused.value.code == "item.not_editable"
+    assert refused.value.code == RefusalCode.ITEM_NOT_EDITABLE
     assert batch.items.count() == 3 and UploadItem.objects.get(pk=pending.pk).title != "改"
 
 

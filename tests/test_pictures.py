@@ -17,6 +17,7 @@ from catalog.publishing.upload import publishing
 from catalog.sourcing import services as sourcing
 from erp1688 import pictures
 from erp1688.messages import render
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 
 
@@ -96,7 +97,7 @@ def test_a_bomb_beyond_pillows_own_limit_is_refused_as_too_many_pixels(scoreboar
     for call in (pictures.for_photobank, pictures.for_search):
         with pytest.raises(pictures.PictureRefused) as refused:
             call(pixel_bomb(20_000, 20_000, complete=False))  # 400 million pixels
-        assert refused.value.code == "image.too_large"
+        assert refused.value.code == RefusalCode.IMAGE_TOO_LARGE
 
 
 def test_the_refusal_is_a_sentence_in_the_readers_language(scoreboard):
@@ -133,7 +134,7 @@ def test_other_kinds_are_never_decoded(scoreboard):
         for call in (pictures.for_photobank, pictures.for_search):
             with pytest.raises(pictures.PictureRefused) as refused:
                 call(data)
-            assert refused.value.code == "image.invalid"
+            assert refused.value.code == RefusalCode.IMAGE_INVALID
     assert pictures.for_photobank(bmp.getvalue())[1] == "bmp"
     with pytest.raises(pictures.PictureRefused):
         pictures.for_search(bmp.getvalue())
@@ -164,6 +165,6 @@ def test_image_search_refuses_an_address_into_the_machine_before_any_call(addres
     scoreboard.hostile()
     with pytest.raises(Refused) as refused, translation.override("en"):
         sourcing.search_by_image(user=None, image_url=address)
-    assert refused.value.code == "search.bad_query"
+    assert refused.value.code == RefusalCode.SEARCH_BAD_QUERY
     with translation.override("en"):
         assert "is a private, local or reserved address" in refused.value.message

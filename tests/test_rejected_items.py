@@ -8,6 +8,7 @@ from django.urls import reverse
 from catalog.models import UploadBatch, UploadItem
 from catalog.publishing import services as catalog_services
 from catalog.publishing.categories import attributes_for
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from tests.conftest import run_worker
 from tests.test_publish import TEE, offers_of, staged_item, submit
@@ -87,7 +88,7 @@ def test_resubmitted_unchanged_it_is_rejected_again_with_the_reason(connected_sh
     with pytest.raises(Refused) as refused:  # nothing else rejected in the batch: refused
         item.batch.items.update(status=UploadItem.Status.PUBLISHED)
         services.resubmit_rejected(user=None, batch=item.batch)
-    assert refused.value.code == "batch.nothing_to_resubmit"
+    assert refused.value.code == RefusalCode.BATCH_NOTHING_TO_RESUBMIT
 
 
 def test_the_cargo_number_of_a_rejected_item_stays(connected_shop, staff_user):
@@ -95,7 +96,7 @@ def test_the_cargo_number_of_a_rejected_item_stays(connected_shop, staff_user):
     item.cargo_number = "ANOTHER-CARGO"
     with pytest.raises(Refused) as refused:
         catalog_services.save_item(user=staff_user, item=item)
-    assert refused.value.code == "item.cargo_locked"
+    assert refused.value.code == RefusalCode.ITEM_CARGO_LOCKED
 
 
 def test_a_rejected_item_can_be_removed_and_its_offer_stays_on_1688(

@@ -13,6 +13,7 @@ from PIL import Image
 from catalog.models import UploadBatch, UploadItem
 from catalog.shops.clients import make_client
 from catalog.sourcing import services as sourcing
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from open1688 import BusinessError
 from open1688.client import SEARCH_NAMESPACE
@@ -89,13 +90,13 @@ def test_product_get_of_another_seller_is_refused_while_the_buyer_detail_reads_i
     assert detail.offer_id == offer_id
     with pytest.raises(Refused) as missing:
         sourcing.read_supplier_offer(999_999_999_999)
-    assert missing.value.code == "offer.not_found"
+    assert missing.value.code == RefusalCode.OFFER_NOT_FOUND
 
 
 def test_read_supplier_offer_without_a_connected_shop_is_refused(sandbox, db):
     with pytest.raises(Refused) as refused:
         sourcing.read_supplier_offer(620_000_000_001)
-    assert refused.value.code == "sourcing.no_shop"
+    assert refused.value.code == RefusalCode.SOURCING_NO_SHOP
 
 
 def test_follow_and_unfollow_are_recorded_per_app_and_member(
@@ -115,7 +116,7 @@ def test_follow_and_unfollow_are_recorded_per_app_and_member(
     assert [r["product_id"] for r in rows] == [second]
     with pytest.raises(Refused) as refused:
         sourcing.follow_offer(999_999_999_999)
-    assert refused.value.code == "offer.not_found"
+    assert refused.value.code == RefusalCode.OFFER_NOT_FOUND
 
 
 # --- keyword search -------------------------------------------------------------------------
@@ -339,7 +340,7 @@ def test_stage_into_a_batch_that_is_not_a_draft_is_refused(connected_shop, suppl
     batch = UploadBatchFactory(shop=connected_shop, status=UploadBatch.Status.DONE)
     with pytest.raises(Refused) as refused:
         sourcing.stage_offers(user=None, batch=batch, offer_ids=[supplier["ids"][0]])
-    assert refused.value.code == "batch.not_draft"
+    assert refused.value.code == RefusalCode.BATCH_NOT_DRAFT
 
 
 def test_a_viewer_may_search_but_not_stage(connected_shop, supplier):

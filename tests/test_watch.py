@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from catalog.models import ChangeSource, Channel, PriceStockChange, WatchedOffer
 from catalog.watch import services as watch
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from tests.factories import UserFactory
 
@@ -46,7 +47,7 @@ def test_parse_offer_refs_reads_ids_and_links_and_refuses_the_rest():
     assert watch.parse_offer_refs(text) == [624378391372, 624378391373]
     with pytest.raises(Refused) as refused:
         watch.parse_offer_refs("624378391372 https://example.com/x abc")
-    assert refused.value.code == "watch.bad_refs"
+    assert refused.value.code == RefusalCode.WATCH_BAD_REFS
     assert "abc" in refused.value.message
     with pytest.raises(Refused):
         watch.parse_offer_refs("  ")
@@ -138,7 +139,7 @@ def test_watching_needs_the_operator_permission_and_a_shop(sandbox, supplier, db
         watch.watch_offers(user=viewer, refs=str(supplier[0]))
     with pytest.raises(Refused) as refused:
         watch.watch_offers(user=None, refs=str(supplier[0]))
-    assert refused.value.code == "sourcing.no_shop"
+    assert refused.value.code == RefusalCode.SOURCING_NO_SHOP
     assert not WatchedOffer.objects.exists()
 
 

@@ -13,6 +13,7 @@ from django.urls import reverse
 from catalog.alerts import services as alerts
 from catalog.models import Alert, AlertRule, Channel, PriceStockChange, WatchedOffer
 from catalog.watch import services as watch
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from tests.factories import UserFactory
 
@@ -98,7 +99,7 @@ def test_price_change_on_a_watched_offer_is_one_alert_per_read(sandbox, offer, o
 def test_a_watched_scope_is_refused_where_watched_offers_cannot_feed_it(owner):
     with pytest.raises(Refused) as refused:
         alerts.create_rule(user=owner, kind="sync_failing", scope="watched")
-    assert refused.value.code == "alert.scope"
+    assert refused.value.code == RefusalCode.ALERT_SCOPE
     with pytest.raises(Refused):
         alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(1), scope="nope")
 

@@ -21,6 +21,7 @@ from catalog.models import UploadBatch
 from catalog.models.live_edits import LiveEdit
 from catalog.publishing.staging import check_batch_open
 from catalog.publishing.upload.queue import enqueue_upload, lock_key, refuse_if_busy
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from sync.catalog_sync import start_run, sync_shop
 from sync.workers import HEARTBEAT_GRACE, worker_health
@@ -201,7 +202,7 @@ def test_a_busy_batch_refusal_says_what_it_waits_for(world, redis_conn):
     batch = world.batch
     enqueue_upload(batch)  # queued, and no worker
     refused = _refusal(refuse_if_busy, batch)
-    assert refused.code == "batch.busy" and "no worker is running" in refused.message
+    assert refused.code == RefusalCode.BATCH_BUSY and "no worker is running" in refused.message
     assert "try again in" not in refused.message
     worker = register_worker(redis_conn, "upload")
     refused = _refusal(refuse_if_busy, batch)
@@ -217,7 +218,9 @@ def test_a_busy_batch_refusal_says_what_it_waits_for(world, redis_conn):
 
 def test_a_locked_batch_refusal_says_whether_a_worker_is_on_it(world, redis_conn):
     refused = _refusal(check_batch_open, world.batch)
-    assert refused.code == "batch.locked" and "no worker is running" in str(refused.message)
+    assert refused.code == RefusalCode.BATCH_LOCKED and "no worker is running" in str(
+        refused.message
+    )
     register_worker(redis_conn, "upload")
     refused = _refusal(check_batch_open, world.batch)
     assert "being uploaded by a worker" in str(refused.message)

@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy
 
 import open1688 as api
 from catalog.models import Alert, AlertRule, PriceStockChange, Product, Shop, Sku, SyncRun
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 
 log = logging.getLogger(__name__)
@@ -176,15 +177,17 @@ def create_rule(
     A rule on watched suppliers' offers only has no shop or product."""
     require(user, "catalog.view_product")
     if kind not in Kind.values:
-        raise Refused("alert.kind", _("Unknown kind of alert."))
+        raise Refused(RefusalCode.ALERT_KIND, _("Unknown kind of alert."))
     if scope not in Scope.values:
-        raise Refused("alert.scope", _("Unknown choice of offers."))
+        raise Refused(RefusalCode.ALERT_SCOPE, _("Unknown choice of offers."))
     if scope != Scope.OWN and kind not in AlertRule.WATCHABLE_KINDS:
-        raise Refused("alert.scope", _("Only price and stock alerts can watch suppliers' offers."))
+        raise Refused(
+            RefusalCode.ALERT_SCOPE, _("Only price and stock alerts can watch suppliers' offers.")
+        )
     if scope == Scope.WATCHED:
         shop = product = None
     if kind in AlertRule.NEEDS_THRESHOLD and threshold is None and kind != Kind.AUTH_EXPIRING:
-        raise Refused("alert.threshold", _("This kind of alert needs a number N."))
+        raise Refused(RefusalCode.ALERT_THRESHOLD, _("This kind of alert needs a number N."))
     if kind == Kind.AUTH_EXPIRING and threshold is None:
         threshold = Decimal(DEFAULT_AUTH_DAYS)
     if kind in AlertRule.SHOP_KINDS:
@@ -204,7 +207,7 @@ def create_rule(
 
 def delete_rule(*, user, rule: AlertRule) -> None:
     if rule.owner_id != getattr(user, "pk", None):
-        raise Refused("alert.not_yours", _("This rule belongs to someone else."))
+        raise Refused(RefusalCode.ALERT_NOT_YOURS, _("This rule belongs to someone else."))
     rule.delete()
 
 

@@ -39,6 +39,7 @@ from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.publishing.bulk_edit import ROUNDING_STEPS, new_price
 from catalog.shops.clients import call_as_shop, client_or_new, may_land_later, wait_for_late_apply
 from erp1688.messages import Message, as_text, stored
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import (
     AuthError,
@@ -83,7 +84,9 @@ def _decimal(value, name: str) -> Decimal | None:
         number = None
     if number is None or not number.is_finite() or abs(number) > Decimal("1e9"):
         raise Refused(
-            "bad_number", gettext_lazy("%(name)s must be a number."), params={"name": name}
+            RefusalCode.BAD_NUMBER,
+            gettext_lazy("%(name)s must be a number."),
+            params={"name": name},
         )
     return number
 
@@ -124,13 +127,15 @@ def plan_live_edit(
     """
     _require(user)
     if kind not in LiveEdit.Kind.values:
-        raise Refused("bad_kind", gettext_lazy("Choose a change: price, stock, delist or relist."))
+        raise Refused(
+            RefusalCode.BAD_KIND, gettext_lazy("Choose a change: price, stock, delist or relist.")
+        )
     ids = _ids(product_ids)
     if not ids:
-        raise Refused("no_offers", gettext_lazy("Select at least one offer."))
+        raise Refused(RefusalCode.NO_OFFERS, gettext_lazy("Select at least one offer."))
     if len(ids) > MAX_OFFERS:
         raise Refused(
-            "too_many_offers",
+            RefusalCode.TOO_MANY_OFFERS,
             gettext_lazy("At most %(max)d offers can be changed at once."),
             params={"max": MAX_OFFERS},
         )
@@ -138,7 +143,9 @@ def plan_live_edit(
         Product.objects.filter(pk__in=ids).select_related("shop").prefetch_related("skus")
     )
     if len(products) != len(ids):
-        raise Refused("unknown_offer", gettext_lazy("Some of the selected offers do not exist."))
+        raise Refused(
+            RefusalCode.UNKNOWN_OFFER, gettext_lazy("Some of the selected offers do not exist.")
+        )
     wanted_skus = None if sku_ids in (None, "", []) else set(_ids(sku_ids))
     values = {key: value for key, value in (values or {}).items() if str(value).strip() != ""}
     if values:
@@ -156,7 +163,7 @@ def plan_live_edit(
     for product in products:
         if product.status in GONE_STATUSES:
             raise Refused(
-                "offer_gone",
+                RefusalCode.OFFER_GONE,
                 gettext_lazy("Offer %(offer)s has been deleted on 1688 and cannot be changed."),
                 params={"offer": product.offer_id},
             )
@@ -168,7 +175,8 @@ def plan_live_edit(
             lines.append(_status_line(product, kind))
     if not lines:
         raise Refused(
-            "nothing_to_change", gettext_lazy("The selected offers have nothing this can change.")
+            RefusalCode.NOTHING_TO_CHANGE,
+            gettext_lazy("The selected offers have nothing this can change."),
         )
     return _save_draft(user, kind, params, lines)
 
@@ -185,12 +193,13 @@ def _save_draft(user, kind: str, params: dict, lines: list[LiveEditLine]) -> Liv
 def _plan_values(user, products, kind, values: dict, *, rule_given: bool) -> LiveEdit:
     if kind not in (LiveEdit.Kind.PRICE, LiveEdit.Kind.STOCK) or len(products) != 1:
         raise Refused(
-            "values_one_offer",
+            RefusalCode.VALUES_ONE_OFFER,
             gettext_lazy("Values one by one are for the prices or the stock of one offer."),
         )
     if rule_given:
         raise Refused(
-            "rule_or_values", gettext_lazy("Give either a rule or values one by one, not both.")
+            RefusalCode.RULE_OR_VALUES,
+            gettext_lazy("Give either a rule or values one by one, not both."),
         )
     (product,) = products
     lines = [_value_line(product, kind, str(key), value) for key, value in values.items()]
@@ -202,14 +211,14 @@ def _value_line(product: Product, kind: str, key: str, raw) -> LiveEditLine:
     what, _sep, ident = key.partition(":")
     skus = {str(s.pk): s for s in product.skus.all()}
     unknown = Refused(
-        "unknown_value_key",
+        RefusalCode.UNKNOWN_VALUE_KEY,
         gettext_lazy("%(key)s is not a SKU or tier of this offer."),
         params={"key": key[:40]},
     )
     if kind == LiveEdit.Kind.PRICE:
         new = _decimal(raw, _("Price"))
         if new <= 0:
-            raise Refused("bad_price", gettext_lazy("The price must be greater than 0."))
+            raise Refused(RefusalCode.BAD_PRICE, gettext_lazy("The price must be greater than 0."))
         new = new.quantize(Decimal("0.01"))
         if what == "sku" and ident in skus:
             return _line(product, Field.PRICE, skus[ident].price, new, sku=skus[ident])
@@ -225,7 +234,9 @@ def _value_line(product: Product, kind: str, key: str, raw) -> LiveEditLine:
         return line
     amount = _decimal(raw, _("Stock"))
     if amount < 0 or amount != amount.to_integral_value():
-        raise Refused("bad_stock", gettext_lazy("The stock must be a whole number, 0 or more."))
+        raise Refused(
+            RefusalCode.BAD_STOCK, gettext_lazy("The stock must be a whole number, 0 or more.")
+        )
     if what == "sku" and ident in skus:
         return _line(product, Field.STOCK, skus[ident].stock, int(amount), sku=skus[ident])
     if what == "offer" and not skus:
@@ -239,9 +250,11 @@ def _ids(values) -> list[int]:
     try:
         ids = [int(v) for v in values or []]
     except (TypeError, ValueError):
-        raise Refused("bad_ids", gettext_lazy("Offer and SKU ids must be numbers.")) from None
+        raise Refused(
+            RefusalCode.BAD_IDS, gettext_lazy("Offer and SKU ids must be numbers.")
+        ) from None
     if any(i <= 0 or i > 2**63 - 1 for i in ids):
-        raise Refused("bad_ids", gettext_lazy("Offer and SKU ids must be numbers."))
+        raise Refused(RefusalCode.BAD_IDS, gettext_lazy("Offer and SKU ids must be numbers."))
     return list(dict.fromkeys(ids))
 
 
@@ -250,15 +263,17 @@ def _price_rule(multiply, add, round_to, price):
     round_to, price = _decimal(round_to, _("Round to")), _decimal(price, _("Price"))
     if all(v is None for v in (multiply, add, round_to, price)):
         raise Refused(
-            "no_price_rule",
+            RefusalCode.NO_PRICE_RULE,
             gettext_lazy("Give a new price, or a percentage, an amount to add or a rounding."),
         )
     if round_to is not None and round_to not in ROUNDING_STEPS:
-        raise Refused("bad_rounding", gettext_lazy("Round to 0.1 or 1 only."))
+        raise Refused(RefusalCode.BAD_ROUNDING, gettext_lazy("Round to 0.1 or 1 only."))
     if multiply is not None and multiply <= 0:
-        raise Refused("bad_multiply", gettext_lazy("The price factor must be greater than 0."))
+        raise Refused(
+            RefusalCode.BAD_MULTIPLY, gettext_lazy("The price factor must be greater than 0.")
+        )
     if price is not None and price <= 0:
-        raise Refused("bad_price", gettext_lazy("The price must be greater than 0."))
+        raise Refused(RefusalCode.BAD_PRICE, gettext_lazy("The price must be greater than 0."))
     params = {
         key: str(value)
         for key, value in {
@@ -280,13 +295,15 @@ def _price_rule(multiply, add, round_to, price):
 
 def _stock_rule(mode, stock):
     if mode not in STOCK_MODES:
-        raise Refused("bad_stock_mode", gettext_lazy("Choose: set the stock, or adjust it by ±N."))
+        raise Refused(
+            RefusalCode.BAD_STOCK_MODE, gettext_lazy("Choose: set the stock, or adjust it by ±N.")
+        )
     amount = _decimal(stock, _("Stock"))
     if amount is None or amount != amount.to_integral_value():
-        raise Refused("bad_stock", gettext_lazy("The stock must be a whole number."))
+        raise Refused(RefusalCode.BAD_STOCK, gettext_lazy("The stock must be a whole number."))
     amount = int(amount)
     if mode == "set" and amount < 0:
-        raise Refused("bad_stock", gettext_lazy("The stock cannot be negative."))
+        raise Refused(RefusalCode.BAD_STOCK, gettext_lazy("The stock cannot be negative."))
 
     def make(before: int | None) -> int | None:
         if mode == "set":
@@ -331,7 +348,7 @@ def _price_lines(product: Product, make, wanted_skus) -> list[LiveEditLine]:
 def _checked_price(value: Decimal) -> Decimal:
     if value <= 0:
         raise Refused(
-            "price_not_positive",
+            RefusalCode.PRICE_NOT_POSITIVE,
             gettext_lazy("The rule would make a price %(price)s; prices must stay above 0."),
             params={"price": value},
         )
@@ -355,7 +372,7 @@ def _stock_line(product, sku, before, make) -> LiveEditLine:
     after = make(before)
     if after is not None and after < 0:
         raise Refused(
-            "stock_negative",
+            RefusalCode.STOCK_NEGATIVE,
             gettext_lazy("The stock of offer %(offer)s would go below 0 (%(stock)d)."),
             params={"offer": product.offer_id, "stock": after},
         )
@@ -400,12 +417,14 @@ def apply_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
         locked = LiveEdit.objects.select_for_update().get(pk=operation.pk)
         if locked.status != LiveEdit.Status.DRAFT:
             raise Refused(
-                "not_a_draft",
+                RefusalCode.NOT_A_DRAFT,
                 gettext_lazy("This change has already been applied or discarded."),
             )
         require_owner(user, locked)
         if not locked.lines.filter(status=LineStatus.PLANNED).exists():
-            raise Refused("nothing_to_apply", gettext_lazy("Nothing in this change is to be sent."))
+            raise Refused(
+                RefusalCode.NOTHING_TO_APPLY, gettext_lazy("Nothing in this change is to be sent.")
+            )
         locked.status = LiveEdit.Status.QUEUED
         locked.applied_by = user
         locked.applied_at = timezone.now()
@@ -435,7 +454,7 @@ def discard_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
         )
     if not updated:
         raise Refused(
-            "not_a_draft", gettext_lazy("Only a change not yet applied can be discarded.")
+            RefusalCode.NOT_A_DRAFT, gettext_lazy("Only a change not yet applied can be discarded.")
         )
     operation.refresh_from_db()
     return operation
@@ -448,7 +467,7 @@ def check_live_edit(*, user, operation: LiveEdit, client: Open1688Client | None 
     _require(user)
     operation = LiveEdit.objects.get(pk=operation.pk)
     if operation.status != LiveEdit.Status.DRAFT:
-        raise Refused("not_a_draft", gettext_lazy("Only a preview can be checked."))
+        raise Refused(RefusalCode.NOT_A_DRAFT, gettext_lazy("Only a preview can be checked."))
     require_owner(user, operation)
     lines = list(operation.lines.select_related("product__shop").order_by("product_id", "id"))
     offers: dict[int, list[LiveEditLine]] = defaultdict(list)
@@ -457,7 +476,7 @@ def check_live_edit(*, user, operation: LiveEdit, client: Open1688Client | None 
             offers[line.product_id].append(line)
     if len(offers) > CHECK_MAX_OFFERS:
         raise Refused(
-            "too_many_to_check",
+            RefusalCode.TOO_MANY_TO_CHECK,
             gettext_lazy("Check at most %(max)d offers at once; applying checks every offer."),
             params={"max": CHECK_MAX_OFFERS},
         )
@@ -471,7 +490,9 @@ def check_live_edit(*, user, operation: LiveEdit, client: Open1688Client | None 
                     reason = _refusal(exc)[1]
                 except _Stop as stop:
                     reason = stop.reason
-                raise Refused("check_failed", "%(reason)s", params={"reason": reason}) from exc
+                raise Refused(
+                    RefusalCode.CHECK_FAILED, "%(reason)s", params={"reason": reason}
+                ) from exc
             _compare(product_lines, remote_values(detail))
             LiveEditLine.objects.bulk_update(product_lines, ["status", "reason", "found"])
     return operation
@@ -483,20 +504,22 @@ def plan_undo(*, user, operation: LiveEdit) -> LiveEdit:
     operation = LiveEdit.objects.get(pk=operation.pk)  # as it is now, not as the caller read it
     if not operation.is_finished:
         raise Refused(
-            "not_finished", gettext_lazy("Only a change that has finished can be undone.")
+            RefusalCode.NOT_FINISHED, gettext_lazy("Only a change that has finished can be undone.")
         )
     earlier = operation.undos.exclude(
         status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED]
     ).first()
     if earlier is not None:
         raise Refused(
-            "already_undone",
+            RefusalCode.ALREADY_UNDONE,
             gettext_lazy("This change already has an undo (#%(id)d)."),
             params={"id": earlier.pk},
         )
     applied = list(operation.lines.filter(status=LineStatus.APPLIED).select_related("product"))
     if not applied:
-        raise Refused("nothing_to_undo", gettext_lazy("Nothing in this change was applied."))
+        raise Refused(
+            RefusalCode.NOTHING_TO_UNDO, gettext_lazy("Nothing in this change was applied.")
+        )
     kind = {
         LiveEdit.Kind.DELIST: LiveEdit.Kind.RELIST,
         LiveEdit.Kind.RELIST: LiveEdit.Kind.DELIST,

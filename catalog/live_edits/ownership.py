@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from catalog.models.live_edits import LiveEdit
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 
 TAKE_OVER = "catalog.take_over_live_edit"
@@ -25,14 +26,14 @@ def require_owner(user, operation: LiveEdit) -> None:
         return
     if operation.owner_id is None:
         raise Refused(
-            "draft_has_no_owner",
+            RefusalCode.DRAFT_HAS_NO_OWNER,
             gettext_lazy(
                 "Nobody owns this draft any more: a manager can take it over, then apply or "
                 "discard it."
             ),
         )
     raise Refused(
-        "not_your_draft",
+        RefusalCode.NOT_YOUR_DRAFT,
         gettext_lazy(
             "This draft belongs to %(owner)s: only they can apply, check or discard it. A "
             "manager can take it over."
@@ -49,12 +50,12 @@ def take_over_live_edit(*, user, operation: LiveEdit) -> LiveEdit:
         locked = LiveEdit.objects.select_for_update().get(pk=operation.pk)
         if locked.status != LiveEdit.Status.DRAFT:
             raise Refused(
-                "not_a_draft",
+                RefusalCode.NOT_A_DRAFT,
                 gettext_lazy("Only a draft can be taken over; this change is %(status)s."),
                 params={"status": locked.get_status_display()},
             )
         if locked.owner_id == user.pk:
-            raise Refused("already_yours", gettext_lazy("This draft is already yours."))
+            raise Refused(RefusalCode.ALREADY_YOURS, gettext_lazy("This draft is already yours."))
         locked.taken_over_by, locked.taken_over_at = user, timezone.now()
         locked.save(update_fields=["taken_over_by", "taken_over_at"])
     return locked

@@ -30,6 +30,7 @@ from catalog.shops.clients import (
     record_declined_api,
     wait_for_late_apply,
 )
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import (
     InvalidParameterError,
@@ -188,10 +189,10 @@ def retitle_offer(
     require(user, "catalog.change_live_offer")
     title = " ".join(str(title or "").split())
     if not title:
-        raise Refused("title_required", gettext_lazy("Give the new title."))
+        raise Refused(RefusalCode.TITLE_REQUIRED, gettext_lazy("Give the new title."))
     if len(title) > TITLE_MAX_CHARS:
         raise Refused(
-            "title_too_long",
+            RefusalCode.TITLE_TOO_LONG,
             gettext_lazy("A title has at most %(max)d characters."),
             params={"max": TITLE_MAX_CHARS},
         )
@@ -200,7 +201,7 @@ def retitle_offer(
         detail = _checked(lambda: call_as_shop(shop, api, api.get_product, product.offer_id))
         if detail.subject != product.subject:
             raise Refused(
-                "title_conflict",
+                RefusalCode.TITLE_CONFLICT,
                 gettext_lazy(
                     "Changed on 1688 since the last sync: %(found)s there, %(before)s here. "
                     "Not overwritten."
@@ -219,7 +220,7 @@ def retitle_offer(
         fresh = _checked(lambda: call_as_shop(shop, api, api.get_product, product.offer_id))
     if fresh.subject != title:
         raise Refused(
-            "title_not_taken",
+            RefusalCode.TITLE_NOT_TAKEN,
             gettext_lazy("1688 did not take the new title; it still shows %(found)s."),
             params={"found": fresh.subject},
         )
@@ -240,12 +241,14 @@ def _checked(read):
 def _refused(exc: Open1688Error) -> Refused:
     if isinstance(exc, PermissionDeniedError):
         return Refused(
-            "api_not_granted",
+            RefusalCode.API_NOT_GRANTED,
             gettext_lazy(
                 "1688 refused: this app is not allowed to call %(api)s (API access not granted)."
             ),
             params={"api": exc.api or "?"},
         )
     return Refused(
-        "refused_by_1688", gettext_lazy("1688 refused: %(message)s"), params={"message": exc}
+        RefusalCode.REFUSED_BY_1688,
+        gettext_lazy("1688 refused: %(message)s"),
+        params={"message": exc},
     )

@@ -27,6 +27,7 @@ from catalog.publishing.forms import BatchCreateForm, BulkEditForm, CopyOffersFo
 from catalog.publishing.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
 from catalog.publishing.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
 from catalog.publishing.validation import IMAGES_MAX
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
 from erp1688.staff_access import staff_member_required
 from open1688 import Open1688Error
@@ -99,7 +100,7 @@ def _optional_id(value: str) -> int | None:
     if not value:
         return None
     if not _is_number(value) or len(value) > 18:
-        raise Refused("batch.bad_publishing", _("Not a valid choice."))
+        raise Refused(RefusalCode.BATCH_BAD_PUBLISHING, _("Not a valid choice."))
     return int(value)
 
 

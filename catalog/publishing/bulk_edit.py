@@ -15,6 +15,7 @@ from catalog.publishing.validation import (
     validate_items,
 )
 from erp1688.messages import render_errors
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 
 ROUNDING_STEPS = (Decimal("0.1"), Decimal("1"))
@@ -66,7 +67,7 @@ def bulk_edit(
     The mechanics only: callers go through catalog.publishing.services.bulk_edit_items (permission).
     Refused: `bulk_edit.bad_rounding`, `bulk_edit.would_invalidate` (nothing changed)."""
     if round_to is not None and Decimal(str(round_to)) not in ROUNDING_STEPS:
-        raise Refused("bulk_edit.bad_rounding", _("Round to 0.1 or 1 only."))
+        raise Refused(RefusalCode.BULK_EDIT_BAD_ROUNDING, _("Round to 0.1 or 1 only."))
     repricing = any(value is not None for value in (multiply, add, round_to))
     touched = {
         "price": repricing,
@@ -112,7 +113,7 @@ def bulk_edit(
                 broken[item.pk] = item
         if broken:
             raise Refused(
-                "bulk_edit.would_invalidate",
+                RefusalCode.BULK_EDIT_WOULD_INVALIDATE,
                 _describe(list(broken.values()), touched_fields),
             )
         now = timezone.now()

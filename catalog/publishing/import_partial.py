@@ -15,6 +15,7 @@ import tablib
 from django.utils.translation import gettext_lazy
 
 from catalog.publishing.resources import escape_cell
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 
 # Leading bytes of files staff upload by mistake → what to call them.
@@ -38,7 +39,7 @@ def refuse_other_file_types(data: bytes) -> None:
         kind = gettext_lazy("a picture (WebP)")
     if kind is not None:
         raise Refused(
-            "import.wrong_file_type",
+            RefusalCode.IMPORT_WRONG_FILE_TYPE,
             gettext_lazy(
                 "This file is %(kind)s, not a spreadsheet: upload the items as an XLSX or CSV "
                 "file (download the template to see the columns)."

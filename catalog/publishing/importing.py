@@ -60,6 +60,7 @@ from catalog.publishing.resources import (
     unescape_cell,
 )
 from catalog.publishing.staging import check_batch_open
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 
 IMPORT_PERMISSION = "catalog.add_uploaditem"
@@ -88,7 +89,7 @@ CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
 
 def _too_large() -> Refused:
     return Refused(
-        "import.too_large",
+        RefusalCode.IMPORT_TOO_LARGE,
         gettext_lazy("The file is larger than %(mb)s MB."),
         params={"mb": f"{settings.IMPORT_MAX_BYTES / 1024 / 1024:g}"},
     )
@@ -96,18 +97,18 @@ def _too_large() -> Refused:
 
 def _not_a_spreadsheet() -> Refused:
     return Refused(
-        "import.not_a_spreadsheet",
+        RefusalCode.IMPORT_NOT_A_SPREADSHEET,
         gettext_lazy("This XLSX file cannot be opened; it may be damaged."),
     )
 
 
 def _empty() -> Refused:
-    return Refused("import.empty", gettext_lazy("The file is empty."))
+    return Refused(RefusalCode.IMPORT_EMPTY, gettext_lazy("The file is empty."))
 
 
 def _too_many_rows() -> Refused:
     return Refused(
-        "import.too_many_rows",
+        RefusalCode.IMPORT_TOO_MANY_ROWS,
         gettext_lazy(
             "At most %(max)d rows can be imported at once (blank rows count: delete them)."
         ),
@@ -117,7 +118,7 @@ def _too_many_rows() -> Refused:
 
 def _too_many_columns() -> Refused:
     return Refused(
-        "import.too_many_columns",
+        RefusalCode.IMPORT_TOO_MANY_COLUMNS,
         gettext_lazy("The sheet uses more than %(max)d columns: delete the columns on the right."),
         params={"max": MAX_COLUMNS},
     )
@@ -235,7 +236,7 @@ def read_table(in_stream) -> tuple[list, list[list]]:
         headers, rows = _read_xlsx(data)
     elif data.startswith(OLD_XLS_MAGIC):
         raise Refused(
-            "import.not_a_spreadsheet",
+            RefusalCode.IMPORT_NOT_A_SPREADSHEET,
             gettext_lazy(
                 "Old .xls files and password-protected files are not supported: save as "
                 ".xlsx or CSV without a password."
@@ -248,7 +249,7 @@ def read_table(in_stream) -> tuple[list, list[list]]:
 
 def _decode(data: bytes) -> str:
     bad_encoding = Refused(
-        "import.bad_encoding",
+        RefusalCode.IMPORT_BAD_ENCODING,
         gettext_lazy(
             "Unrecognised file: upload a CSV (UTF-8, UTF-16 or GBK) or an XLSX. A CSV saved as "
             "“Unicode text” needs its byte order mark."
@@ -289,7 +290,7 @@ def _read_csv(text: str) -> tuple[list, list[list]]:
                 raise _too_many_rows()
     except csv.Error as error:
         raise Refused(
-            "import.bad_csv",
+            RefusalCode.IMPORT_BAD_CSV,
             gettext_lazy("Malformed CSV: %(error)s"),
             params={"error": str(error)[:200]},
         ) from None
@@ -322,7 +323,7 @@ def _check_zip(archive: zipfile.ZipFile) -> None:
         raise _not_a_spreadsheet()
     if sum(member.file_size for member in members) > MAX_UNZIPPED_BYTES:
         raise Refused(
-            "import.too_large",
+            RefusalCode.IMPORT_TOO_LARGE,
             gettext_lazy(
                 "This XLSX file unpacks to more than %(mb)d MB: it is not an ordinary sheet."
             ),
@@ -352,7 +353,7 @@ def _scan(archive: zipfile.ZipFile, path: str, on_element) -> None:
 
 def _not_ordinary() -> Refused:
     return Refused(
-        "import.too_large",
+        RefusalCode.IMPORT_TOO_LARGE,
         gettext_lazy("This XLSX file holds far more than a sheet of %(max)d rows can."),
         params={"max": MAX_ROWS},
     )
@@ -453,7 +454,7 @@ def _read_xlsx(data: bytes) -> tuple[list, list[list]]:
         reader.archive.close()
     if formulas:
         raise Refused(
-            "import.formulas",
+            RefusalCode.IMPORT_FORMULAS,
             gettext_lazy(
                 "These cells hold formulas: %(cells)s. Paste them as values and import again."
             ),
@@ -465,7 +466,7 @@ def _read_xlsx(data: bytes) -> tuple[list, list[list]]:
 
 
 def _bad_headers(message, **params) -> Refused:
-    return Refused("import.bad_headers", message, params=params)
+    return Refused(RefusalCode.IMPORT_BAD_HEADERS, message, params=params)
 
 
 def _to_dataset(headers: list, rows: list[list]) -> tablib.Dataset:
@@ -505,7 +506,7 @@ def _to_dataset(headers: list, rows: list[list]) -> tablib.Dataset:
     while rows and not any(str(cell).strip() for cell in rows[-1]):
         rows.pop()  # trailing blank lines; a blank line in the middle is reported as a row error
     if not rows:
-        raise Refused("import.empty", gettext_lazy("The file has headers but no rows."))
+        raise Refused(RefusalCode.IMPORT_EMPTY, gettext_lazy("The file has headers but no rows."))
     overflowing = [
         str(number)
         for number, row in enumerate(rows, 2)
@@ -513,7 +514,7 @@ def _to_dataset(headers: list, rows: list[list]) -> tablib.Dataset:
     ]
     if overflowing:
         raise Refused(
-            "import.bad_rows",
+            RefusalCode.IMPORT_BAD_ROWS,
             gettext_lazy(
                 "These rows have more cells than the header (an unquoted comma?): %(rows)s"
             ),
@@ -564,7 +565,7 @@ class ImportStorage(BaseStorage):
             return getattr(self.connection(), command)(*args, **kwargs)
         except RedisError:
             raise Refused(
-                "import.unavailable",
+                RefusalCode.IMPORT_UNAVAILABLE,
                 gettext_lazy("The import service is unavailable right now: try again in a minute."),
             ) from None
 
@@ -593,7 +594,7 @@ class ImportStorage(BaseStorage):
 
 def _expired() -> Refused:
     return Refused(
-        "import.expired",
+        RefusalCode.IMPORT_EXPIRED,
         gettext_lazy("This preview has expired or was already imported: upload the file again."),
     )
 

@@ -24,6 +24,7 @@ from catalog.publishing.validation import (
 )
 from catalog.publishing.validation import validate_batch as _validate_batch
 from erp1688.messages import render_errors
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 
 
@@ -52,7 +53,7 @@ def save_item(*, user, item: UploadItem) -> UploadItem:
             if stored.remote_offer_id and item.cargo_number != stored.cargo_number:
                 # The 货号 finds the item's (rejected) offer on 1688 again: it stays.
                 raise Refused(
-                    "item.cargo_locked",
+                    RefusalCode.ITEM_CARGO_LOCKED,
                     _("The cargo number of an item already on 1688 cannot change."),
                 )
         item.batch = batch
@@ -60,7 +61,7 @@ def save_item(*, user, item: UploadItem) -> UploadItem:
         errors = validate_items([item])[0]
         if errors:
             raise Refused(
-                "item.invalid",
+                RefusalCode.ITEM_INVALID,
                 "%(errors)s",
                 params={"errors": " ".join(m for ms in render_errors(errors).values() for m in ms)},
             )
@@ -117,7 +118,7 @@ def set_batch_publishing(
         send_address_id is not None and send_address_id not in addresses
     ):
         raise Refused(
-            "batch.bad_publishing",
+            RefusalCode.BATCH_BAD_PUBLISHING,
             _("Choose a freight template and a send-goods address of the batch's shop."),
         )
     with transaction.atomic():

@@ -8,6 +8,7 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import UploadBatch, UploadItem
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from sync.workers import worker_health
 
@@ -22,7 +23,7 @@ NOT_EDITABLE_MESSAGE = _("Only pending, failed or rejected items can be changed.
 def check_batch_open(batch: UploadBatch) -> None:
     """Refused `batch.locked` while the upload job owns the batch."""
     if batch.is_locked:
-        raise Refused("batch.locked", locked_reason(batch))
+        raise Refused(RefusalCode.BATCH_LOCKED, locked_reason(batch))
 
 
 def locked_reason(batch: UploadBatch):
@@ -42,7 +43,7 @@ def check_item_editable(item: UploadItem, batch: UploadBatch | None = None) -> N
     """Refused `batch.locked`, or `item.not_editable` for an item already sent."""
     check_batch_open(batch or item.batch)
     if item.status not in EDITABLE:
-        raise Refused("item.not_editable", NOT_EDITABLE_MESSAGE)
+        raise Refused(RefusalCode.ITEM_NOT_EDITABLE, NOT_EDITABLE_MESSAGE)
 
 
 def locked_batch(batch_id: int) -> UploadBatch:

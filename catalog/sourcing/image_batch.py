@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Shop
 from catalog.sourcing import services as sourcing
 from erp1688 import guarded_fetch, pictures
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused, require
 from open1688 import Open1688Client, SearchPage
 
@@ -46,7 +47,7 @@ class Region:
         match = _NUMBERS.match(text)
         if not match or int(match.group(3)) < 1 or int(match.group(4)) < 1:
             raise Refused(
-                "search.bad_region",
+                RefusalCode.SEARCH_BAD_REGION,
                 _(
                     "Write a region as x, y, width, height in pixels "
                     "(for example 10, 20, 200, 150)."
@@ -100,7 +101,7 @@ def prepare_pictures(
     require(user, sourcing.SEARCH_PERMISSION)
     if len(items) > PICTURES_MAX:
         raise Refused(
-            "search.too_many",
+            RefusalCode.SEARCH_TOO_MANY,
             _("Search with at most %(max)d pictures at once."),
             params={"max": PICTURES_MAX},
         )

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from catalog.sourcing import image_batch
 from catalog.sourcing import services as sourcing
 from catalog.sourcing.views import OFFER_URL, _watch_url, shop_field
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, show_refusal
 
 PAGE_SIZE = 20
@@ -81,7 +82,7 @@ class BatchForm(forms.Form):
         for number, upload in enumerate(data.get("images") or []):
             if upload.size > sourcing.IMAGE_MAX_BYTES:
                 raise Refused(
-                    "image.too_large",
+                    RefusalCode.IMAGE_TOO_LARGE,
                     _("The picture %(name)s is larger than %(mb)d MB."),
                     params={"name": upload.name, "mb": sourcing.IMAGE_MAX_BYTES // (1024 * 1024)},
                 )

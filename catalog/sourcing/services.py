@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Shop, UploadBatch
 from catalog.shops.clients import call_as_shop, client_or_new
 from erp1688 import guarded_fetch, pictures
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import (
     AuthError,
@@ -64,12 +65,12 @@ def sourcing_shop(shop: Shop | None = None) -> Shop:
             return candidate
     if shop is not None:
         raise Refused(
-            "shop.not_connected",
+            RefusalCode.SHOP_NOT_CONNECTED,
             _("Shop %(shop)s is not connected, so 1688 cannot be searched with it."),
             params={"shop": shop.name},
         )
     raise Refused(
-        "sourcing.no_shop",
+        RefusalCode.SOURCING_NO_SHOP,
         _("Connect a 1688 shop first: searching 1688 needs a shop's authorisation."),
     )
 
@@ -77,13 +78,15 @@ def sourcing_shop(shop: Shop | None = None) -> Shop:
 def _refusal(shop: Shop, exc: Open1688Error) -> Refused:
     if isinstance(exc, AuthError):
         return Refused(
-            "shop.needs_reauth",
+            RefusalCode.SHOP_NEEDS_REAUTH,
             _("The authorisation of shop %(shop)s is no longer valid: re-authorise it."),
             params={"shop": shop.name},
         )
     if isinstance(exc, BusinessError) and exc.offer_not_found:
-        return Refused("offer.not_found", _("No such offer (or it was deleted)."))
-    return Refused("sourcing.failed", _("1688 could not answer: %(error)s"), params={"error": exc})
+        return Refused(RefusalCode.OFFER_NOT_FOUND, _("No such offer (or it was deleted)."))
+    return Refused(
+        RefusalCode.SOURCING_FAILED, _("1688 could not answer: %(error)s"), params={"error": exc}
+    )
 
 
 def _call(shop: Shop | None, client: Open1688Client | None, method_name: str, *args, **kwargs):
@@ -142,12 +145,14 @@ def search_by_keyword(
     require(user, SEARCH_PERMISSION)
     keyword = " ".join(query.keyword.split())
     if not keyword:
-        raise Refused("search.bad_query", _("Enter a keyword to search for."))
+        raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("Enter a keyword to search for."))
     if query.sort and query.sort not in SORTS:
-        raise Refused("search.bad_query", _("Unknown sort order."))
+        raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("Unknown sort order."))
     low, high = query.price_min, query.price_max
     if low is not None and high is not None and low > high:
-        raise Refused("search.bad_query", _("The lowest price is above the highest price."))
+        raise Refused(
+            RefusalCode.SEARCH_BAD_QUERY, _("The lowest price is above the highest price.")
+        )
     page, page_size = _page_numbers(page, page_size)
     found = _call(
         shop,
@@ -202,22 +207,26 @@ def search_by_image(
     image_id, address = image_id.strip(), image_url.strip()
     if image_id:
         if not image_id.isalnum() or len(image_id) > 64:
-            raise Refused("search.bad_query", _("That picture id is not valid; upload it again."))
+            raise Refused(
+                RefusalCode.SEARCH_BAD_QUERY, _("That picture id is not valid; upload it again.")
+            )
         found = {"image_id": image_id}
     elif address.startswith(("http://", "https://")) and not any(c.isspace() for c in address):
         if len(address) > 2000:
-            raise Refused("search.bad_query", _("The picture address is too long."))
+            raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("The picture address is too long."))
         # 1688 fetches it, not this server: the address itself is checked, the name not resolved.
         problem = guarded_fetch.address_problem(address, resolve_names=False)
         if problem:
             raise Refused(
-                "search.bad_query",
+                RefusalCode.SEARCH_BAD_QUERY,
                 _("1688 cannot be given that picture address: %(reason)s."),
                 params={"reason": problem.message},
             )
         found = {"image_address": address}
     else:
-        raise Refused("search.bad_query", _("Give the address of a picture (http or https)."))
+        raise Refused(
+            RefusalCode.SEARCH_BAD_QUERY, _("Give the address of a picture (http or https).")
+        )
     return _call(shop, client, "image_search", page=page, page_size=page_size, **found)
 
 
@@ -228,7 +237,7 @@ def shrink_for_upload(data: bytes, *, max_bytes: int = UPLOAD_MAX_BYTES) -> byte
     Refused `image.too_large` (over IMAGE_MAX_BYTES or PICTURE_MAX_PIXELS) or `image.invalid`."""
     if len(data) > IMAGE_MAX_BYTES:
         raise Refused(
-            "image.too_large",
+            RefusalCode.IMAGE_TOO_LARGE,
             _("The picture is larger than %(mb)d MB."),
             params={"mb": IMAGE_MAX_BYTES // (1024 * 1024)},
         )
@@ -259,7 +268,7 @@ def stage_offers(
     require(user, STAGE_PERMISSION)
     if not draft_batches().filter(pk=batch.pk).exists():
         raise Refused(
-            "batch.not_draft",
+            RefusalCode.BATCH_NOT_DRAFT,
             _("Offers can be staged only into a draft batch; %(batch)s is %(status)s."),
             params={"batch": batch.name, "status": batch.get_status_display()},
         )

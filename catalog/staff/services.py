@@ -13,6 +13,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused, require
 from erp1688.roles import ROLE_NAMES, ROLES
 
@@ -38,13 +39,13 @@ def may_change(actor, target) -> None:
     require(actor, "auth.change_user")
     if target.is_superuser and not (actor is None or actor.is_superuser):
         raise PermissionRefused(
-            "user.superuser", _("Only a superuser may change a superuser's account.")
+            RefusalCode.USER_SUPERUSER, _("Only a superuser may change a superuser's account.")
         )
 
 
 def _set_role(target, role: str) -> None:
     if role not in ROLES:
-        raise Refused("user.unknown_role", _("Choose one of the roles."))
+        raise Refused(RefusalCode.USER_UNKNOWN_ROLE, _("Choose one of the roles."))
     others = target.groups.filter(name__in=list(ROLES)).exclude(name=role)
     target.groups.remove(*others)
     target.groups.add(Group.objects.get_or_create(name=role)[0])
@@ -66,7 +67,9 @@ def change_staff_user(*, user, target, role: str, is_active: bool):
     """The role and the active flag; staff status follows being active."""
     may_change(user, target)
     if user is not None and target.pk == user.pk and not is_active:
-        raise Refused("user.self_deactivate", _("You cannot deactivate your own account."))
+        raise Refused(
+            RefusalCode.USER_SELF_DEACTIVATE, _("You cannot deactivate your own account.")
+        )
     _set_role(target, role)
     target.is_active = is_active
     target.is_staff = True

@@ -41,6 +41,7 @@ from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, Watche
 from catalog.shops.clients import call_as_shop, client_or_new
 from catalog.sourcing import services as sourcing
 from erp1688.messages import as_text, from_refusal
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import BuyerOfferDetail, Open1688Client, Open1688Error, PermissionDeniedError
 from open1688.answers import parse_buyer_detail
@@ -94,15 +95,15 @@ def parse_offer_refs(text: str) -> list[int]:
             found.append(offer_id)
     if bad:
         raise Refused(
-            "watch.bad_refs",
+            RefusalCode.WATCH_BAD_REFS,
             _("Not an offer id or an offer link: %(refs)s"),
             params={"refs": ", ".join(bad[:5])},
         )
     if not found:
-        raise Refused("watch.bad_refs", _("Give at least one offer id or offer link."))
+        raise Refused(RefusalCode.WATCH_BAD_REFS, _("Give at least one offer id or offer link."))
     if len(found) > MAX_REFS:
         raise Refused(
-            "watch.bad_refs",
+            RefusalCode.WATCH_BAD_REFS,
             _("At most %(max)d offers at a time."),
             params={"max": MAX_REFS},
         )
@@ -431,7 +432,7 @@ def reread_now(
     """Staff's "read again now": a fresh read (not the cache)."""
     require(user, WATCH_PERMISSION)
     if not watched.active:
-        raise Refused("watch.inactive", _("This offer is no longer watched."))
+        raise Refused(RefusalCode.WATCH_INACTIVE, _("This offer is no longer watched."))
     return reread(watched.offer_id, channel=Channel.MANUAL, fresh=True, client=client)
 
 

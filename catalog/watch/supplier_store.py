@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from catalog.models import Shop
 from catalog.shops.clients import call_as_shop, client_or_new
 from catalog.sourcing import services as sourcing
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import Open1688Client, Open1688Error, PermissionDeniedError, SearchPage
 from open1688.seller_offers import PAGE_SIZE_MAX, query_seller_offers
@@ -44,7 +45,7 @@ def supplier_of_offer(
     open_id = (detail.supplier.open_id or "")[:OPEN_ID_MAX]
     if not open_id:
         raise Refused(
-            "supplier_store.no_seller",
+            RefusalCode.SUPPLIER_STORE_NO_SELLER,
             _("1688 did not say which supplier sells offer %(offer)s."),
             params={"offer": offer_id},
         )
@@ -68,9 +69,9 @@ def browse_store(
     require(user, sourcing.SEARCH_PERMISSION)
     seller_open_id = seller_open_id.strip()
     if not _OPEN_ID.match(seller_open_id):
-        raise Refused("search.bad_query", _("That supplier id is not valid."))
+        raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("That supplier id is not valid."))
     if sort and sort not in sourcing.SORTS:
-        raise Refused("search.bad_query", _("Unknown sort order."))
+        raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("Unknown sort order."))
     shop = sourcing.sourcing_shop(shop)
     with client_or_new(client) as api:
         try:
@@ -86,7 +87,7 @@ def browse_store(
             )
         except PermissionDeniedError as exc:
             raise Refused(
-                "supplier_store.not_granted",
+                RefusalCode.SUPPLIER_STORE_NOT_GRANTED,
                 _(
                     "1688 has not granted this app the cross-border sourcing permission, so a "
                     "supplier's whole store cannot be listed. Ask whoever manages the app on the "

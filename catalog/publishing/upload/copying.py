@@ -18,6 +18,7 @@ from catalog.publishing.upload.payload import money
 from catalog.publishing.upload.run import auth_reason
 from catalog.publishing.validation import prefetch_schemas, refresh_batch_counts, validate_items
 from catalog.shops.clients import call_as_shop, client_or_new
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from open1688 import AuthError, BusinessError, Open1688Client, Open1688Error
 from open1688.types import CARGO_NUMBER_ATTRIBUTE, ProductDetail, image_url
@@ -98,7 +99,7 @@ def copy_offers(
     shop = Shop.objects.get(pk=batch.shop_id)
     if not shop.is_connected:
         raise Refused(
-            "shop.not_connected",
+            RefusalCode.SHOP_NOT_CONNECTED,
             _("Shop %(shop)s is not connected, so offers cannot be read."),
             params={"shop": shop.name},
         )

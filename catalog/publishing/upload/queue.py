@@ -17,6 +17,7 @@ from rq.job import Job, JobStatus
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.publishing.validation import refresh_batch_counts, validate_batch
 from erp1688.messages import render
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from sync.workers import worker_health
 
@@ -46,7 +47,7 @@ def prepare_batch(
     shop = Shop.objects.get(pk=batch.shop_id)
     if not shop.is_connected:
         raise Refused(
-            "shop.not_connected",
+            RefusalCode.SHOP_NOT_CONNECTED,
             _("Shop %(shop)s is not connected or needs re-authorisation. %(reason)s"),
             params={"shop": shop.name, "reason": render(shop.status_reason)},
         )
@@ -61,7 +62,9 @@ def prepare_batch(
     if retry:
         _reset_failed(batch)
     if not batch.items.to_upload().exists():
-        raise Refused("batch.nothing_to_upload", _("The batch has no valid item left to upload."))
+        raise Refused(
+            RefusalCode.BATCH_NOTHING_TO_UPLOAD, _("The batch has no valid item left to upload.")
+        )
     batch.status = UploadBatch.Status.SUBMITTED
     batch.submitted_at = timezone.now()
     batch.finished_at = None
@@ -76,7 +79,7 @@ def prepare_batch(
 def _reset_failed(batch: UploadBatch) -> None:
     retryable = batch.items.filter(status__in=[UploadItem.Status.FAILED, UploadItem.Status.UNKNOWN])
     if not retryable.valid().exists():
-        raise Refused("batch.nothing_to_retry", _("No failed item to retry."))
+        raise Refused(RefusalCode.BATCH_NOTHING_TO_RETRY, _("No failed item to retry."))
     # Unknown items keep their status: the run asks 1688 about them before sending anything.
     retryable.filter(status=UploadItem.Status.FAILED).back_to_pending()
 
@@ -145,7 +148,9 @@ def refuse_if_busy(batch: UploadBatch) -> None:
         message = _(
             "The batch's upload is queued, but no worker is running: it waits until one starts."
         )
-    raise Refused("batch.busy", message, params={"seconds": int(settings.LOCK_TTL_SECONDS)})
+    raise Refused(
+        RefusalCode.BATCH_BUSY, message, params={"seconds": int(settings.LOCK_TTL_SECONDS)}
+    )
 
 
 def resume_stalled_uploads() -> list[int]:

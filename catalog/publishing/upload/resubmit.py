@@ -22,6 +22,7 @@ from catalog.publishing.upload import run
 from catalog.shops.clients import call_as_shop
 from erp1688.messages import as_text
 from erp1688.messages import stored as _
+from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from open1688 import (
     AuthError,
@@ -43,7 +44,9 @@ def reset_rejected(batch: UploadBatch) -> int:
     rejected = batch.items.filter(status=S.REJECTED, remote_offer_id__isnull=False)
     count = rejected.back_to_pending()
     if not count:
-        raise Refused("batch.nothing_to_resubmit", gettext_lazy("No rejected item to resubmit."))
+        raise Refused(
+            RefusalCode.BATCH_NOTHING_TO_RESUBMIT, gettext_lazy("No rejected item to resubmit.")
+        )
     return count
 
 
