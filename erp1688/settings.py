@@ -192,7 +192,7 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
 # Uploads keep at most UPLOAD_MAX_BYTES (the largest file any form takes: the sourcing picture,
 # 10 MB), dropping the rest as it arrives; never a named temporary file.
 UPLOAD_MAX_BYTES = 10 * 1024 * 1024
-FILE_UPLOAD_HANDLERS = ["catalog.publishing.importing.BoundedUploadHandler"]
+FILE_UPLOAD_HANDLERS = ["catalog.publishing.import_reading.BoundedUploadHandler"]
 
 
 def _dev_field_key(secret: str) -> str:

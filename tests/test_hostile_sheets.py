@@ -10,7 +10,7 @@ import pytest
 import tablib
 
 from catalog.publishing.exporting import export_batch
-from catalog.publishing.importing import MAX_COLUMNS, MAX_ROWS, parse_upload_bytes
+from catalog.publishing.import_reading import MAX_COLUMNS, MAX_ROWS, parse_upload_bytes
 from catalog.publishing.resources import escape_cell, unescape_cell
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused

@@ -29,7 +29,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from catalog.models import UploadBatch, UploadItem
 from catalog.publishing.exporting import export_batch, import_template
-from catalog.publishing.importing import (
+from catalog.publishing.import_reading import (
     MAX_ROWS,
     ImportInvalid,
     ImportStorage,

@@ -26,7 +26,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.signals import post_import
 
 from catalog.models import UploadBatch
-from catalog.publishing.importing import (
+from catalog.publishing.import_reading import (
     IMPORT_PERMISSION,
     ImportInvalid,
     ImportStorage,
