@@ -4,7 +4,7 @@ Every list is built to stay fast at 100,000 products and 1,000,000 change rows: 
 the table (the pages ask for one row more than they show to know whether a next page exists),
 per-row figures (SKU count, stock, price, last change) as correlated subqueries that the database
 evaluates only for the rows of the page, and orderings that match an index (see the indexes in
-catalog/models/__init__.py and docs/ in the pages benchmark, bench/pages_bench.py).
+catalog/models/shops.py and mirror.py, and docs/ in the pages benchmark, bench/pages_bench.py).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import JSONField, Shop
+from catalog.models.fields import JSONField
+from catalog.models.shops import Shop
 
 
 class OfferDataProblem(models.Model):

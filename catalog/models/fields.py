@@ -1,10 +1,47 @@
-"""Encrypted model fields (Fernet via MultiFernet, so keys can rotate)."""
+"""Model fields every domain's models use: JSON that takes Decimal and refuses NUL characters,
+the money columns' size, and encrypted text (Fernet via MultiFernet, so keys can rotate)."""
 
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def json_texts(value):
+    """Every string in a JSON value, keys included."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from json_texts(key)
+            yield from json_texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from json_texts(item)
+
+
+class ProhibitNullCharactersInJSON(ProhibitNullCharactersValidator):
+    """PostgreSQL's jsonb refuses "\u0000" anywhere: a form error, not a database error."""
+
+    def __call__(self, value):
+        if any("\x00" in text for text in json_texts(value)):
+            raise ValidationError(self.message, code=self.code)
+
+
+class JSONField(models.JSONField):
+    """JSON that accepts Decimal (1688 prices are parsed as Decimal, never float)."""
+
+    default_validators = [ProhibitNullCharactersInJSON()]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("encoder", DjangoJSONEncoder)
+        super().__init__(*args, **kwargs)
 
 
 @cache

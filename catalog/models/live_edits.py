@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Product, Sku
+from catalog.models.shops import Product, Sku
 
 
 class LiveEdit(models.Model):

@@ -4,7 +4,7 @@ the day's runs added up, so a year of history costs 365 rows a shop instead of ~
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Shop
+from catalog.models.shops import Shop
 
 # The SyncRun counters a day's summary adds up (each a column of both models).
 SUMMED = (
