@@ -31,12 +31,14 @@ from catalog.models import UploadBatch, UploadItem
 from catalog.publishing.exporting import export_batch, import_template
 from catalog.publishing.import_reading import (
     MAX_ROWS,
-    ImportInvalid,
-    ImportStorage,
     OversizedUpload,
     SpreadsheetFormat,
-    confirm_import,
     parse_upload_bytes,
+)
+from catalog.publishing.importing import (
+    ImportInvalid,
+    ImportStorage,
+    confirm_import,
     preview_import,
 )
 from catalog.publishing.resources import COLUMN_NAMES

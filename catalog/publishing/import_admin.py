@@ -26,12 +26,11 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.signals import post_import
 
 from catalog.models import UploadBatch
-from catalog.publishing.import_reading import (
+from catalog.publishing.import_reading import SpreadsheetFormat, check_upload_size
+from catalog.publishing.importing import (
     IMPORT_PERMISSION,
     ImportInvalid,
     ImportStorage,
-    SpreadsheetFormat,
-    check_upload_size,
     confirm_import,
     preview_import,
 )

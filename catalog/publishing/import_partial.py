@@ -51,7 +51,7 @@ def refuse_other_file_types(data: bytes) -> None:
 def keep_rows(preview, dataset: tablib.Dataset, data: bytes, *, batch, user) -> None:
     """Keep the valid rows for confirm_import (`preview.name`) and the rows with errors as a
     file to download (`preview.rejects_name`)."""
-    from catalog.publishing.import_reading import ImportStorage, _dump
+    from catalog.publishing.importing import ImportStorage, _dump
 
     valid = tablib.Dataset(headers=dataset.headers)
     for row, values in zip(preview.rows, dataset, strict=True):
@@ -90,7 +90,7 @@ def _rejects_xlsx(preview, data: bytes) -> str:
 
 def rejects_file(*, user, batch, name: str) -> bytes:
     """The XLSX of rows left out by a preview of this batch by this user; Refused (expired)."""
-    from catalog.publishing.import_reading import ImportStorage, _expired
+    from catalog.publishing.importing import ImportStorage, _expired
 
     payload = json.loads(ImportStorage(name=name).read())
     if payload.get("batch") != batch.pk or payload.get("user") != user.pk:

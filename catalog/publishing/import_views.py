@@ -18,7 +18,7 @@ from catalog.publishing.categories import cached_attributes
 from catalog.publishing.exporting import COLUMN_HELP, FORMATS, import_template
 from catalog.publishing.forms import ImportConfirmForm, ImportFileForm
 from catalog.publishing.import_partial import rejects_file
-from catalog.publishing.import_reading import ImportInvalid, confirm_import, preview_import
+from catalog.publishing.importing import ImportInvalid, confirm_import, preview_import
 from catalog.publishing.resources import COLUMN_LABELS, COLUMNS
 from erp1688.refusals import PermissionRefused, Refused, require
 from erp1688.staff_access import staff_member_required
