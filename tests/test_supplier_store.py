@@ -11,7 +11,7 @@ from django.utils import translation
 from catalog.models import UploadItem, WatchedOffer
 from catalog.shops.clients import make_client
 from open1688 import PermissionDeniedError
-from open1688.seller_offers import API, query_seller_offers
+from open1688.apis.search import SELLER_OFFERS_API as API
 from tests.factories import UploadBatchFactory
 
 SUPPLIER = "b2b-2209500077"
@@ -36,22 +36,22 @@ def test_the_listing_pages_through_500_offers_finding_each_once(supplier, connec
     open_id = _open_id(connected_shop, next(iter(supplier)))
     seen = []
     with make_client() as client:
-        first = query_seller_offers(client, connected_shop.access_token, open_id, page_size=50)
+        first = client.query_seller_offers(connected_shop.access_token, open_id, page_size=50)
         assert first.total_records == len(supplier)
         for page in range(1, first.total_page + 1):
-            found = query_seller_offers(
-                client, connected_shop.access_token, open_id, page=page, page_size=50
+            found = client.query_seller_offers(
+                connected_shop.access_token, open_id, page=page, page_size=50
             )
             seen += [offer.offer_id for offer in found.items]
         assert len(seen) == len(set(seen)) and set(seen) == set(supplier)
         word = next(iter(supplier.values())).split()[0][:2]
-        within = query_seller_offers(
-            client, connected_shop.access_token, open_id, keyword=word, page_size=50
+        within = client.query_seller_offers(
+            connected_shop.access_token, open_id, keyword=word, page_size=50
         )
         expected = {i for i, subject in supplier.items() if word in subject}
         assert within.total_records == len(expected)
         assert {o.offer_id for o in within.items} <= expected
-        nobody = query_seller_offers(client, connected_shop.access_token, "0" * 32)
+        nobody = client.query_seller_offers(connected_shop.access_token, "0" * 32)
         assert nobody.total_records == 0 and not nobody.items
 
 
@@ -59,7 +59,7 @@ def test_a_declined_permission_is_a_typed_error(sandbox, supplier, connected_sho
     open_id = _open_id(connected_shop, next(iter(supplier)))
     sandbox.control("acl", {"app_key": settings.OPEN1688_APP_KEY, "declined": [API]})
     with make_client() as client, pytest.raises(PermissionDeniedError):
-        query_seller_offers(client, connected_shop.access_token, open_id)
+        client.query_seller_offers(connected_shop.access_token, open_id)
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])

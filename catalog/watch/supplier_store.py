@@ -1,5 +1,5 @@
 """A supplier's whole store, browsed as a buyer: the supplier's offers page by page
-(product.search.querySellerOfferList, open1688/seller_offers.py), searched within, sorted.
+(product.search.querySellerOfferList, open1688/apis/search.py), searched within, sorted.
 
 The supplier is named by its opaque `sellerOpenId`, which the buyer-side detail of any of its
 offers carries: a watched offer keeps it, a search result is looked up by its offer id first.
@@ -11,7 +11,6 @@ catalog/sourcing/services.py. docs/protocol.md ("A supplier's whole store") reco
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
@@ -23,7 +22,7 @@ from catalog.sourcing import services as sourcing
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
 from open1688 import Open1688Client, Open1688Error, PermissionDeniedError, SearchPage
-from open1688.seller_offers import PAGE_SIZE_MAX, query_seller_offers
+from open1688.apis.search import SELLER_OFFERS_PAGE_MAX
 
 OPEN_ID_MAX = 64
 _OPEN_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # its alphabet is not on record
@@ -78,12 +77,12 @@ def browse_store(
             return call_as_shop(
                 shop,
                 api,
-                functools.partial(query_seller_offers, api),
+                api.query_seller_offers,
                 seller_open_id,
                 keyword=" ".join(keyword.split()) or None,
                 sort=sort or None,
                 page=max(1, int(page)),
-                page_size=min(PAGE_SIZE_MAX, max(1, int(page_size))),
+                page_size=min(SELLER_OFFERS_PAGE_MAX, max(1, int(page_size))),
             )
         except PermissionDeniedError as exc:
             raise Refused(

@@ -1,5 +1,5 @@
-"""Searching 1688: by keyword and by picture (docs/protocol.md,
-"Reading other sellers' offers and searching")."""
+"""Searching 1688: by keyword, by picture and within one supplier's store (docs/protocol.md,
+"Reading other sellers' offers and searching", "A supplier's whole store")."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from ..types import SearchPage
 from . import BUYER_COUNTRY, SEARCH_NAMESPACE
 
 MAX_IMAGE_PAGE_SIZE = 50  # product.search.imageQuery: pageSize at most 50
+# product.search.querySellerOfferList needs the cross-border sourcing permission (without it:
+# gw.APIACLDecline, PermissionDeniedError); its answer is read as keywordQuery's.
+SELLER_OFFERS_API = "product.search.querySellerOfferList"
+SELLER_OFFERS_PAGE_MAX = 50  # not on record for this API; imageQuery's documented cap
 # keywordQuery's documented `filter` codes (docs/protocol.md).
 SEARCH_FILTER_CODES = (
     "1688Selection", "certifiedFactory", "totalEpScoreLv1", "totalEpScoreLv2",
@@ -88,3 +92,36 @@ class SearchApi(Transport):
         params = {"uploadImageParam": {"imageBase64": encoded}}
         answer = self.call(SEARCH_NAMESPACE, api, params, access_token=access_token)
         return parsed(answers.parse_image_id, answer, api)
+
+    def query_seller_offers(
+        self,
+        access_token: str,
+        seller_open_id: str,
+        *,
+        keyword: str | None = None,
+        page: int = 1,
+        page_size: int = 20,
+        sort: str | None = None,
+        filter: str | None = None,
+        price_start: Decimal | str | None = None,
+        price_end: Decimal | str | None = None,
+        category_id: int | None = None,
+        country: str = BUYER_COUNTRY,
+    ) -> SearchPage:
+        """One page of the supplier's offers (`offerQueryParam.sellerOpenId`); `sort` as
+        keyword search ("price:asc", ...)."""
+        if not seller_open_id:
+            raise ValueError("seller_open_id is required")
+        query = {
+            "sellerOpenId": seller_open_id,
+            "keyword": keyword or None,
+            "beginPage": page,
+            "pageSize": min(page_size, SELLER_OFFERS_PAGE_MAX),
+            "sort": sort,
+            "filter": filter,
+            "priceStart": price_start,
+            "priceEnd": price_end,
+            "categoryId": category_id,
+            "country": country,
+        }
+        return self._search(access_token, SELLER_OFFERS_API, query)
