@@ -3,7 +3,6 @@ third-party apps it lists (django-axes' login records, django-rq's queues), whos
 translated into Chinese by those apps (django-rq's is not even a message)."""
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
@@ -53,12 +52,8 @@ def roles_column(user) -> str:
 
 
 def add_role_column(user_admin) -> None:
-    """The admin's user list gets a translated role column (one prefetch for the page)."""
+    """The admin's user list gets a translated role column (one prefetch for the page); called
+    by catalog/staff/admin.py once it registers the user admin."""
     user_admin.list_display = (*user_admin.list_display, roles_column)
     get_queryset = user_admin.get_queryset
     user_admin.get_queryset = lambda request: get_queryset(request).prefetch_related("groups")
-
-
-# Imported by catalog/admin.py after it registers its user admin.
-if get_user_model() in admin.site._registry:
-    add_role_column(admin.site._registry[get_user_model()])

@@ -11,24 +11,16 @@ from django.shortcuts import redirect
 from django.urls import path
 from django_rq.models import Dashboard
 
+from catalog.common.admin_readonly import ReadOnlyAdminMixin
 from erp1688.rq_gate import is_superuser, superusers_only
 
 
-class JobQueuesAdmin(admin.ModelAdmin):
+class JobQueuesAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def has_module_permission(self, request):
         return is_superuser(request.user)
 
     def has_view_permission(self, request, obj=None):
         return is_superuser(request.user)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_changelist"

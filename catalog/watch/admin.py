@@ -4,7 +4,7 @@ read-only here."""
 
 from django.contrib import admin
 
-from catalog.admin import AppendOnlyAdminMixin
+from catalog.common.admin_readonly import AppendOnlyAdminMixin
 from catalog.models import PushMessage, WatchedOffer
 
 
