@@ -41,11 +41,7 @@ class ProductStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         value = self.value()
-        if not value:
-            return queryset
-        if value == product_selectors.GONE:
-            return queryset.filter(delisted_at__isnull=False)
-        return queryset.filter(status=value, delisted_at__isnull=True)
+        return queryset.with_status(value) if value else queryset
 
 
 class CategoryFilter(admin.SimpleListFilter):

@@ -72,9 +72,7 @@ class ProductFilter(django_filters.FilterSet):
         return selectors.search_products(queryset, value)
 
     def filter_status(self, queryset, name, value):
-        if value == selectors.GONE:
-            return queryset.filter(delisted_at__isnull=False)
-        return queryset.filter(status=value, delisted_at__isnull=True)
+        return queryset.with_status(value)
 
     def filter_category(self, queryset, name, value):
         return selectors.filter_category(queryset, value) if value.strip() else queryset

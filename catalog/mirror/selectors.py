@@ -56,11 +56,11 @@ STATUS_LABELS = {
     "delete": _("Deleted"),
     "TBD": _("To be decided"),
 }
-GONE = "gone"  # not a 1688 status: the offer is no longer listed (Product.delisted_at is set)
 
 
 def status_choices() -> list[tuple[str, str]]:
-    return [*STATUS_LABELS.items(), (GONE, _("No longer on 1688"))]
+    """1688's statuses, and Product.GONE (ProductQuerySet.with_status filters by any of them)."""
+    return [*STATUS_LABELS.items(), (Product.GONE, _("No longer on 1688"))]
 
 
 def status_label(status: str) -> str:

@@ -25,11 +25,12 @@ from catalog.models.publishing import (
     PhotobankPicture,
     ShopPublishing,
     UploadBatch,
+    UploadBatchQuerySet,
     UploadItem,
     UploadItemQuerySet,
     new_cargo_number,
 )
-from catalog.models.shops import Product, Shop, ShopQuerySet, Sku
+from catalog.models.shops import Product, ProductQuerySet, Shop, ShopQuerySet, Sku
 from catalog.models.sync_history import SyncRunDay
 from catalog.models.watch import Channel, PushMessage, WatchedOffer, WatchedOfferQuerySet
 
@@ -50,6 +51,7 @@ __all__ = [
     "PhotobankPicture",
     "PriceStockChange",
     "Product",
+    "ProductQuerySet",
     "ProhibitNullCharactersInJSON",
     "PushMessage",
     "Shop",
@@ -59,6 +61,7 @@ __all__ = [
     "SyncRun",
     "SyncRunDay",
     "UploadBatch",
+    "UploadBatchQuerySet",
     "UploadItem",
     "UploadItemQuerySet",
     "WatchedOffer",

@@ -119,6 +119,13 @@ def new_cargo_number() -> str:
     return "ERP" + uuid.uuid4().hex[:12].upper()
 
 
+class UploadBatchQuerySet(models.QuerySet):
+    def drafts(self):
+        """Batches still being put together, which offers may be staged into: drafts and
+        validated ones (not yet submitted)."""
+        return self.filter(status__in=(UploadBatch.Status.DRAFT, UploadBatch.Status.VALIDATED))
+
+
 class UploadBatch(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -162,6 +169,8 @@ class UploadBatch(models.Model):
 
     # While the upload job owns a batch (queued or running), staging leaves it alone.
     LOCKED_STATUSES = (Status.SUBMITTED, Status.RUNNING)
+
+    objects = UploadBatchQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("upload batch")

@@ -85,8 +85,28 @@ class Shop(models.Model):
         return self.status == self.Status.ACTIVE
 
 
+class ProductQuerySet(models.QuerySet):
+    def listed(self):
+        """Offers 1688 still lists."""
+        return self.filter(delisted_at__isnull=True)
+
+    def gone(self):
+        """Offers 1688 no longer lists (the sync set `delisted_at`)."""
+        return self.filter(delisted_at__isnull=False)
+
+    def with_status(self, status: str):
+        """The one status filter of the staff list and the admin: a 1688 status among the
+        offers still listed, or `Product.GONE` for those no longer listed."""
+        if status == Product.GONE:
+            return self.gone()
+        return self.listed().filter(status=status)
+
+
 class Product(models.Model):
     """One 1688 offer of a shop, as last read from the platform."""
+
+    # Not a 1688 status: the status filters' choice for offers no longer listed.
+    GONE = "gone"
 
     shop = models.ForeignKey(
         Shop, on_delete=models.CASCADE, related_name="products", verbose_name=_("shop")
@@ -116,6 +136,8 @@ class Product(models.Model):
     delisted_at = models.DateTimeField(
         _("delisted"), null=True, blank=True, help_text=_("Set when 1688 no longer lists it.")
     )
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("product")

@@ -17,10 +17,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog import selectors
 from catalog.common.operator_words import problem_words
 from catalog.models import ShopPublishing, UploadBatch, UploadItem
-from catalog.publishing import item_schema, services, textformats
+from catalog.publishing import item_schema, selectors, services, textformats
 from catalog.publishing.categories import attributes_for, cached_attributes, category_name, search
 from catalog.publishing.exporting import FORMATS, export_batch
 from catalog.publishing.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm

@@ -18,6 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from catalog.publishing.selectors import draft_batches
 from catalog.sourcing import image_batch
 from catalog.sourcing import services as sourcing
 from catalog.sourcing.views import OFFER_URL, _watch_url, shop_field
@@ -163,7 +164,7 @@ def sourcing_images(request):
     context = {
         "form": form,
         "groups": groups,
-        "batches": list(sourcing.draft_batches()[:50]) if can_stage and groups else [],
+        "batches": list(draft_batches()[:50]) if can_stage and groups else [],
         "can_stage": can_stage,
         "watch_url": _watch_url() if request.user.has_perm("catalog.watch_offer") else None,
         "here": request.get_full_path(),

@@ -247,16 +247,6 @@ def shrink_for_upload(data: bytes, *, max_bytes: int = UPLOAD_MAX_BYTES) -> byte
 # --- staging found offers -----------------------------------------------------------------
 
 
-def draft_batches():
-    """Batches a found offer can be staged into: drafts and validated ones, newest first."""
-    open_statuses = (UploadBatch.Status.DRAFT, UploadBatch.Status.VALIDATED)
-    return (
-        UploadBatch.objects.filter(status__in=open_statuses)
-        .select_related("shop")
-        .order_by("-created_at", "-pk")
-    )
-
-
 def stage_offers(
     *, user, batch: UploadBatch, offer_ids: list[int], client: Open1688Client | None = None
 ):
@@ -266,7 +256,7 @@ def stage_offers(
     from sync import services  # imports the upload package; only staging needs it
 
     require(user, STAGE_PERMISSION)
-    if not draft_batches().filter(pk=batch.pk).exists():
+    if not UploadBatch.objects.drafts().filter(pk=batch.pk).exists():
         raise Refused(
             RefusalCode.BATCH_NOT_DRAFT,
             _("Offers can be staged only into a draft batch; %(batch)s is %(status)s."),

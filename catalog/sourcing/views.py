@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from catalog.common.category_names import UNKNOWN as UNKNOWN_CATEGORY
 from catalog.common.category_names import category_from_text, category_label, leaf_paths
 from catalog.models import Shop, UploadBatch
+from catalog.publishing.selectors import draft_batches
 from catalog.sourcing import services as sourcing
 from erp1688.refusals import Refused, show_refusal
 from erp1688.staff_access import staff_member_required
@@ -151,7 +152,7 @@ class StageForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["batch"].queryset = sourcing.draft_batches()
+        self.fields["batch"].queryset = draft_batches()
 
 
 def _watch_url() -> str | None:
@@ -196,7 +197,7 @@ def _results_context(request, results, **extra) -> dict:
     return {
         "results": results,
         "links": _page_links(request, results),
-        "batches": list(sourcing.draft_batches()[:50]) if can_stage and results else [],
+        "batches": list(draft_batches()[:50]) if can_stage and results else [],
         "can_stage": can_stage,
         "watch_url": _watch_url() if request.user.has_perm("catalog.watch_offer") else None,
         "here": request.get_full_path(),
