@@ -21,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NewConnectionError
 
+from .answers.reader import without_nul
 from .errors import (
     BusinessError,
     ConnectionFailed,
@@ -99,17 +100,6 @@ def _json_or_none(content: bytes) -> object:
         return json.loads(content, parse_float=Decimal)
     except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
         return None
-
-
-def _without_nul(value: object) -> object:
-    """The answer with NUL characters removed from every string (keys too)."""
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -334,7 +324,7 @@ class Transport:
             # No 1688 text means a NUL, and PostgreSQL stores none (text or jsonb): a title or
             # attribute carrying one would make every save of the offer fail. Dropped here, once.
             try:
-                body = _without_nul(body)
+                body = without_nul(body)
             except RecursionError:  # too deep to clean: refused below as not a JSON object
                 body = None
             log.warning("%s answer held NUL characters (\\u0000); they were removed", api)

@@ -1,5 +1,5 @@
 """Hostile 1688 answers, fuzzed with hypothesis: every parser of
-open1688/answers.py, and the client's whole answer path over real HTTP, either return a clean
+open1688/answers/, and the client's whole answer path over real HTTP, either return a clean
 value or raise a typed Open1688Error (MalformedResponseError, BusinessError, ...), never another
 exception, and within a bounded time."""
 
@@ -21,7 +21,7 @@ from tests.fuzz_profiles import examples
 from tests.open1688.scripted_gateway import APP_KEY, APP_SECRET, Answer, ScriptedGateway
 
 NOW = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
-SOURCE = (Path(parsers.__file__)).read_text()
+SOURCE = "".join(path.read_text() for path in sorted(Path(parsers.__file__).parent.glob("*.py")))
 # Every key the parsers read, so random objects reach their deeper paths.
 KEYS = sorted(set(re.findall(r'"([A-Za-z_]{2,})"', SOURCE)))
 

@@ -35,7 +35,7 @@ from catalog.models import Channel, PushMessage, WatchedOffer
 from catalog.shops.clients import client_or_new
 from catalog.watch import services as watch
 from open1688 import MalformedResponseError, Open1688Client, Open1688Error
-from open1688.push_answers import push_envelope
+from open1688.answers import push_envelope
 from open1688.signing import SIGNATURE_PARAM, sign
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from websockets.sync.client import connect
 
 from catalog.models import Channel
 from open1688 import MalformedResponseError
-from open1688.push_answers import push_envelope
+from open1688.answers import push_envelope
 
 log = logging.getLogger(__name__)
 

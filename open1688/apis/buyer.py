@@ -4,7 +4,7 @@ searching", "Market figures")."""
 
 from __future__ import annotations
 
-from .. import answers, push_answers
+from .. import answers
 from ..transport import Transport, parsed
 from ..types import BuyerOfferDetail
 from . import BUYER_COUNTRY, PRODUCT_NAMESPACE, SEARCH_NAMESPACE
@@ -52,4 +52,4 @@ class BuyerApi(Transport):
             raise ValueError(f"not a market figures API: {api}")
         params = {"offerId": offer_id}
         answer = self.call(SEARCH_NAMESPACE, api, params, access_token=access_token)
-        return parsed(push_answers.parse_market_series, answer, api)
+        return parsed(answers.parse_market_series, answer, api)

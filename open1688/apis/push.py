@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import push_answers
+from .. import answers
 from ..transport import Transport, parsed
 from . import PUSH_NAMESPACE
 
@@ -18,7 +18,7 @@ class PushApi(Transport):
         api = "push.cursor.messageList"
         params = {"quantity": max(20, min(200, quantity)), "type": message_type or None}
         answer = self.call(PUSH_NAMESPACE, api, {k: v for k, v in params.items() if v})
-        return parsed(push_answers.parse_push_messages, answer, api)
+        return parsed(answers.parse_push_messages, answer, api)
 
     def query_messages(
         self, *, page: int = 1, page_size: int = 20, message_type: str = ""
@@ -30,7 +30,7 @@ class PushApi(Transport):
         if message_type:
             params["type"] = message_type
         answer = self.call(PUSH_NAMESPACE, api, params)
-        return parsed(push_answers.parse_push_page, answer, api)
+        return parsed(answers.parse_push_page, answer, api)
 
     def confirm_messages(self, msg_ids: Sequence[int]) -> None:
         """cn.alibaba.open:push.message.confirm (`msgIdList`). Idempotent."""
@@ -38,4 +38,4 @@ class PushApi(Transport):
             return
         api = "push.message.confirm"
         answer = self.call(PUSH_NAMESPACE, api, {"msgIdList": list(msg_ids)})
-        parsed(push_answers.check_confirm_answer, answer, api)
+        parsed(answers.check_confirm_answer, answer, api)

@@ -1,23 +1,24 @@
-"""Answers of the push replay APIs and the market figures (docs/protocol.md "Message push",
-"Market figures"); kept apart from answers.py, built on its typed reader."""
+"""Answers of the push replay APIs (docs/protocol.md, "Message push") and the push envelope
+itself, which the push stream's messages share.
+"""
 
 from __future__ import annotations
 
 import json
 
-from .answers import _is_true, _raise_unless_success, _Reader
-from .errors import BusinessError, MalformedResponseError
+from ..errors import BusinessError, MalformedResponseError
+from .reader import Reader, is_true, raise_unless_success, without_nul
 
 
 def push_envelope(obj: object, at: str = "message") -> dict:
     """One push message {msgId, type, userInfo, data, gmtBorn} with `msgId` and `gmtBorn` read
     as integers and `data` as an object (it may arrive as a JSON string); NUL characters are
     dropped from every string (PostgreSQL's jsonb refuses them)."""
-    reader = _Reader(_without_nul(obj), at)
+    reader = Reader(without_nul(obj), at)
     data = reader.value("data")
     if isinstance(data, str):
         try:
-            data = _without_nul(json.loads(data))
+            data = without_nul(json.loads(data))
         except ValueError as exc:
             raise MalformedResponseError(f"{reader.path('data')} is not JSON") from exc
     if data is not None and not isinstance(data, dict):
@@ -33,21 +34,11 @@ def push_envelope(obj: object, at: str = "message") -> dict:
     }
 
 
-def _without_nul(value: object) -> object:
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    return value
-
-
 def parse_push_messages(answer: object) -> list[dict]:
     """push.cursor.messageList: {pushMessageList: [...]} (maybe inside `result`)."""
-    top = _Reader(answer)
+    top = Reader(answer)
     reader = top.child("result") if isinstance(top.value("result"), dict) else top
-    _raise_unless_success(reader)
+    raise_unless_success(reader)
     items = reader.value("pushMessageList") or []
     if not isinstance(items, list):
         raise MalformedResponseError("pushMessageList is not a list")
@@ -56,9 +47,9 @@ def parse_push_messages(answer: object) -> list[dict]:
 
 def parse_push_page(answer: object) -> tuple[list[dict], int]:
     """push.query.messageList: {pushMessagePage: {datas: [...], totalCount}}."""
-    top = _Reader(answer)
+    top = Reader(answer)
     reader = top.child("result") if isinstance(top.value("result"), dict) else top
-    _raise_unless_success(reader)
+    raise_unless_success(reader)
     page = reader.child("pushMessagePage", required=False)
     items = page.value("datas") or []
     if not isinstance(items, list):
@@ -69,22 +60,8 @@ def parse_push_page(answer: object) -> tuple[list[dict], int]:
 
 def check_confirm_answer(answer: object) -> None:
     """push.message.confirm: {isSuccess: true}."""
-    top = _Reader(answer)
+    top = Reader(answer)
     reader = top.child("result") if isinstance(top.value("result"), dict) else top
     flag = reader.value("isSuccess")
-    if flag is not None and not _is_true(flag):
+    if flag is not None and not is_true(flag):
         raise BusinessError("messages were not confirmed", code=reader.text("code") or None)
-
-
-def parse_market_series(answer: object) -> tuple:
-    """product.analyze.*: {result: {success, result: [{date, value}]}} (the sandbox's shape;
-    not attested). ((day, Decimal), ...) oldest first."""
-    top = _Reader(answer)
-    result = top.child("result")
-    _raise_unless_success(result)
-    points = []
-    for point in result.children("result"):
-        value = point.decimal("value")
-        if value is not None and point.text("date"):
-            points.append((point.text("date")[:10], value))
-    return tuple(sorted(points))
