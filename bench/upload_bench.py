@@ -29,8 +29,8 @@ def main() -> None:
 
 def measure(bench: Bench, args) -> None:
     from catalog.models import UploadBatch, UploadItem
+    from catalog.publishing.batch_validation import validate_batch
     from catalog.publishing.upload import run_upload
-    from catalog.publishing.validation import validate_batch
     from sync.management.commands.demo_setup import DEMO_ATTRIBUTES, DEMO_CATEGORY
 
     shop = bench.connected_shop("b2b-bench0002", "上货压测")

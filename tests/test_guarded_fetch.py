@@ -513,7 +513,7 @@ def _error(item, language="en") -> str:
 def test_a_picture_into_the_machine_is_refused_while_staging(
     connected_shop, hostile, names, scoreboard
 ):
-    from catalog.publishing.validation import validate_batch
+    from catalog.publishing.batch_validation import validate_batch
 
     names["pictures.example"] = ["127.0.0.1"]
     urls = [

@@ -31,7 +31,7 @@ from catalog.models import (
     UploadItem,
 )
 from catalog.models.live_edits import LiveEdit
-from catalog.publishing.validation import validate_batch
+from catalog.publishing.batch_validation import validate_batch
 from erp1688.refusal_codes import RefusalCode
 from open1688.answers import parse_category_attributes
 from tests.factories import (

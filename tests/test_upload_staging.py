@@ -8,12 +8,12 @@ from django.utils import translation
 
 from catalog.models import UploadBatch, UploadItem
 from catalog.publishing import textformats
-from catalog.publishing.validation import (
+from catalog.publishing.batch_validation import (
     refresh_batch_counts,
     validate_batch,
-    validate_item,
     validate_items,
 )
+from catalog.publishing.validation import validate_item
 from erp1688.messages import render_errors
 from tests.factories import ProductFactory, ShopFactory, UploadBatchFactory, UploadItemFactory
 

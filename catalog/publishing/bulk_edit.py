@@ -7,13 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.models import UploadBatch, UploadItem
+from catalog.publishing.batch_validation import refresh_batch_counts, validate_items
+from catalog.publishing.schema_rules import prefetch_schemas
 from catalog.publishing.staging import EDITABLE
-from catalog.publishing.validation import (
-    CENT,
-    prefetch_schemas,
-    refresh_batch_counts,
-    validate_items,
-)
+from catalog.publishing.validation import CENT
 from erp1688.messages import render_errors
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused

@@ -10,9 +10,9 @@ from django.utils.translation import gettext_lazy as _
 from catalog.common.category_names import CategoryField, leaf_paths
 from catalog.models import Shop, UploadBatch, UploadItem, new_cargo_number
 from catalog.publishing import textformats
+from catalog.publishing.batch_validation import validate_items
 from catalog.publishing.exporting import COLUMN_HELP
 from catalog.publishing.resources import COLUMN_LABELS
-from catalog.publishing.validation import validate_items
 from erp1688.messages import render_errors
 
 ITEM_FIELDS = [

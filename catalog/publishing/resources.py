@@ -2,10 +2,9 @@
 (catalog.publishing.importing, behind the staff pages and the admin) and the exports
 (catalog.publishing.exporting).
 
-Every cell is read as text (catalog.publishing.importing turns XLSX numbers into text first), parsed
-by the
-widgets below into model values, and checked by catalog.publishing.validation — the one set of
-rules.
+Every cell is read as text (catalog.publishing.import_reading turns XLSX numbers into text
+first), parsed by the widgets below into model values, and checked by
+catalog.publishing.batch_validation — the one set of rules.
 """
 
 import re
@@ -19,8 +18,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from catalog.models import UploadBatch, UploadItem
 from catalog.publishing import textformats
+from catalog.publishing.batch_validation import refresh_batch_counts, validate_items
 from catalog.publishing.staging import next_position
-from catalog.publishing.validation import refresh_batch_counts, validate_items
 from erp1688.messages import render_errors
 
 # (model field, column header, other accepted header names). Headers are matched ignoring case
@@ -178,8 +177,8 @@ class UploadItemResource(resources.ModelResource):
         import_order = export_order = fields
         # Every row is a new item: an import never overwrites a staged item.
         force_init_instance = True
-        # catalog.publishing.validation holds the rules; the model's own checks would only repeat
-        # them.
+        # catalog.publishing.batch_validation holds the rules; the model's own checks would only
+        # repeat them.
         clean_model_instances = False
         use_transactions = True
         # 5,000 rows are previewed and imported in seconds: bulk inserts (one savepoint per
@@ -236,9 +235,8 @@ class UploadItemResource(resources.ModelResource):
         for index, values in enumerate(dataset):
             yield index + 2, values, self.row_errors.get(index + 1, {})
 
-    # import_data() (catalog.publishing.importing's dry run and confirm) runs these hooks: every row
-    # is
-    # checked up front, so each row's errors include the cargo numbers of the other rows.
+    # import_data() (catalog.publishing.importing's dry run and confirm) runs these hooks: every
+    # row is checked up front, so each row's errors include the cargo numbers of the other rows.
 
     def before_import(self, dataset, **kwargs):
         if self.batch is None:

@@ -14,15 +14,11 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.publishing.batch_validation import refresh_batch_counts, validate_items
+from catalog.publishing.batch_validation import validate_batch as _validate_batch
 from catalog.publishing.bulk_edit import bulk_edit
+from catalog.publishing.schema_rules import prefetch_schemas, schema_keys
 from catalog.publishing.staging import check_item_editable, locked_batch, next_position
-from catalog.publishing.validation import (
-    prefetch_schemas,
-    refresh_batch_counts,
-    schema_keys,
-    validate_items,
-)
-from catalog.publishing.validation import validate_batch as _validate_batch
 from erp1688.messages import render_errors
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require

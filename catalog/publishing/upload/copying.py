@@ -12,11 +12,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.publishing.batch_validation import refresh_batch_counts, validate_items
 from catalog.publishing.categories import cached_attributes
+from catalog.publishing.schema_rules import prefetch_schemas
 from catalog.publishing.staging import check_batch_open, next_position
 from catalog.publishing.upload.payload import money
 from catalog.publishing.upload.run import auth_reason
-from catalog.publishing.validation import prefetch_schemas, refresh_batch_counts, validate_items
 from catalog.shops.clients import call_as_shop, client_or_new
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused

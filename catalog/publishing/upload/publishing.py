@@ -297,7 +297,7 @@ def preflight(batch: UploadBatch, *, client: Open1688Client) -> list[dict]:
     pictures not yet in the photobank are put there first, once). One entry per item not yet
     sent: {"item", "errors" (stored messages by field), "preview" (PreviewResult or None),
     "problem" (text)}."""
-    from catalog.publishing.validation import validate_batch
+    from catalog.publishing.batch_validation import validate_batch
 
     validate_batch(batch)
     shop = batch.shop

@@ -15,7 +15,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
 from catalog.models import Shop, UploadBatch, UploadItem
-from catalog.publishing.validation import refresh_batch_counts, validate_batch
+from catalog.publishing.batch_validation import refresh_batch_counts, validate_batch
 from erp1688.messages import render
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused

@@ -27,11 +27,11 @@ from django.db.models import F, Min
 from django.utils import timezone
 
 from catalog.models import Product, Shop, ShopPublishing, UploadBatch, UploadItem
+from catalog.publishing.batch_validation import refresh_batch_counts
 from catalog.publishing.categories import cached_attributes
 from catalog.publishing.upload import publishing as pub
 from catalog.publishing.upload import schema_body
 from catalog.publishing.upload.queue import QUEUE, enqueue_upload, lock_key
-from catalog.publishing.validation import refresh_batch_counts
 from catalog.shops.clients import call_as_shop, client_or_new, record_declined_api
 from erp1688.messages import as_text
 from erp1688.messages import stored as _

@@ -18,8 +18,8 @@ from html import escape
 from django.conf import settings
 
 from catalog.models import UploadItem
+from catalog.publishing.schema_rules import is_custom
 from catalog.publishing.upload.payload import money
-from catalog.publishing.validation import is_custom
 from open1688.types import (
     CARGO_NUMBER_ATTRIBUTE,
     INPUT_DROPDOWN,
