@@ -34,7 +34,7 @@ def healthz(request):
 
 @staff_member_required
 def home(request):
-    return shop_views.dashboard(request)  # the dashboard's reads are in catalog/shops/views.py
+    return shop_views.dashboard(request)  # its reads are in catalog/shops/selectors.py
 
 
 def refused(request, exception=None):

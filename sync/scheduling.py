@@ -30,7 +30,7 @@ from sync.catalog_sync import lock_key, lock_owner
 from sync.locks import holder
 
 QUEUE = "sync"
-ACTIVE_RUN = [SyncRun.Status.QUEUED, SyncRun.Status.RUNNING]
+ACTIVE_RUN = SyncRun.ACTIVE_STATUSES
 ENDED_JOB = {JobStatus.FAILED, JobStatus.STOPPED, JobStatus.CANCELED, JobStatus.FINISHED}
 
 

@@ -34,10 +34,11 @@ from django.db.models import (
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, Coalesce
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import CategoryNode, PriceStockChange, Product, Sku
+from catalog.models import CategoryNode, PriceStockChange, Product, Shop, Sku
 from open1688.types import image_url
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -116,6 +117,21 @@ def product_list_queryset() -> QuerySet[Product]:
             category_name=_category_name_expression(),
         )
     )
+
+
+def product(pk) -> Product:
+    """One product for its page, with the list's figures (Http404 when there is none)."""
+    return get_object_or_404(product_list_queryset().defer(None), pk=pk)
+
+
+def products_by_id(ids) -> list[Product]:
+    """The products a bulk action was asked for, by id."""
+    return list(Product.objects.filter(pk__in=list(ids)).order_by("id"))
+
+
+def shops_of(products) -> list[Shop]:
+    """The shops these products belong to, by name."""
+    return list(Shop.objects.filter(pk__in={p.shop_id for p in products}).order_by("name"))
 
 
 SEARCH_ID_LIMIT = 2000  # fewer matches than this are fetched as ids first, then paged

@@ -10,7 +10,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.http import FileResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,14 +18,11 @@ from catalog.common.category_names import category_label
 from catalog.mirror import pages, selectors
 from catalog.mirror.filters import ProductFilter
 from catalog.mirror.tables import ProductTable
-from catalog.models import Product, Shop, UploadBatch
+from catalog.models import Product
+from catalog.publishing import selectors as publishing_selectors
+from catalog.publishing.resources import escape_cell  # one formula escaping for every export
 from erp1688.refusals import Refused, require
 from erp1688.staff_access import staff_member_required
-
-try:  # the export helpers' formula escaping (one rule for every export)
-    from catalog.publishing.exporting import escape_cell
-except ImportError:  # pragma: no cover - where it lived before
-    from catalog.publishing.resources import escape_cell
 
 MAX_SELECTED = 500
 EXPORT_CHUNK = 2000
@@ -128,9 +125,7 @@ def product_list(request):
         "page": page,
         "pager": pager,
         "rows": [selectors.product_row(product) for product in page.rows],
-        "open_batches": UploadBatch.objects.filter(
-            status__in=[UploadBatch.Status.DRAFT, UploadBatch.Status.VALIDATED]
-        ).select_related("shop")[:50],
+        "open_batches": publishing_selectors.draft_batches()[:50],
         "query": query.urlencode(),
         "sort_query": _sort_query(query),
         "export_query": request.GET.urlencode(),
@@ -146,7 +141,7 @@ def _sort_query(query) -> str:
 
 @requires("catalog.view_product")
 def product_detail(request, pk):
-    product = get_object_or_404(selectors.product_list_queryset().defer(None), pk=pk)
+    product = selectors.product(pk)
     page = selectors.product_page(product)
     context = {
         "page": page,
@@ -249,7 +244,7 @@ def product_export(request, fmt):
 
 def _selected(request) -> list[Product]:
     ids = [int(v) for v in request.POST.getlist("select") if v.isdigit() and len(v) < 19]
-    return list(Product.objects.filter(pk__in=ids[:MAX_SELECTED]).order_by("id"))
+    return selectors.products_by_id(ids[:MAX_SELECTED])
 
 
 def _back(request):
@@ -278,7 +273,7 @@ def product_bulk(request):
 def _sync_shops(request, products):
     from sync.services import request_sync  # queues a job: imported when used
 
-    for shop in Shop.objects.filter(pk__in={p.shop_id for p in products}).order_by("name"):
+    for shop in selectors.shops_of(products):
         try:
             request_sync(user=request.user, shop=shop)
         except Refused as refused:
@@ -292,7 +287,7 @@ def _stage_copies(request, products):
     from sync.services import copy_offers  # reads the offers on 1688: imported when used
 
     batch_id = request.POST.get("batch", "")
-    batch = UploadBatch.objects.filter(pk=int(batch_id)).first() if batch_id.isdigit() else None
+    batch = publishing_selectors.batch_or_none(batch_id)
     if batch is None:
         messages.error(request, _("Choose the batch to copy the products into."))
         return _back(request)

@@ -68,6 +68,9 @@ class SyncRun(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    # Queued or running: the shop's sync is under way (one at a time per shop).
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
     class Meta:
         verbose_name = _("sync run")
         verbose_name_plural = _("sync runs")

@@ -18,6 +18,11 @@ def batch_items(batch: UploadBatch, show: str = ""):
     return items
 
 
+def batch_or_none(pk: str) -> UploadBatch | None:
+    """The batch a form names by its id (text as posted), or None."""
+    return UploadBatch.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
+
+
 def draft_batches():
     """Batches offers may be staged into (UploadBatch.objects.drafts()), newest first."""
     return UploadBatch.objects.drafts().select_related("shop").order_by("-created_at", "-pk")

@@ -1,0 +1,228 @@
+"""Reads behind the shops page and the dashboard: each shop's health row (connection, token
+expiry, next scheduled sync, the last run's result in plain words), running jobs, recent
+failures and changes, the shared rate limit in use, the user's unread alerts.
+
+Every read is a bounded query; the number of queries does not grow with the data
+(tests/test_dashboard.py counts them).
+"""
+
+from datetime import timedelta
+
+import django_rq
+from django.conf import settings
+from django.db.models import Count, Max
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from catalog.alerts import services as alerts
+from catalog.models import Alert, PriceStockChange, Product, Shop, SyncRun, UploadBatch
+
+ACTIVE_RUN = SyncRun.ACTIVE_STATUSES
+FAILURES_SINCE = timedelta(days=7)
+RUNS_ON_SHOP_PAGE = 20
+DATA_PROBLEMS_SHOWN = 100
+OVERDUE_AFTER = timedelta(minutes=3)
+
+
+def shops():
+    return Shop.objects.order_by("name")
+
+
+def shop(pk) -> Shop:
+    """One shop for its page (Http404 when there is none)."""
+    return get_object_or_404(Shop, pk=pk)
+
+
+def product_counts(shop_ids) -> dict[int, int]:
+    """Products per shop, one grouped query over the (shop, ...) index."""
+    rows = (
+        Product.objects.filter(shop_id__in=list(shop_ids))
+        .order_by()
+        .values("shop_id")
+        .annotate(n=Count("id"))
+    )
+    return {row["shop_id"]: row["n"] for row in rows}
+
+
+def latest_runs(shop_ids) -> dict[int, SyncRun]:
+    """Each shop's newest run (two queries whatever the number of runs)."""
+    newest = (
+        SyncRun.objects.filter(shop_id__in=list(shop_ids))
+        .order_by()
+        .values("shop_id")
+        .annotate(last=Max("id"))
+    )
+    ids = [row["last"] for row in newest]
+    return {run.shop_id: run for run in SyncRun.objects.filter(pk__in=ids)}
+
+
+def latest_finished_runs(shop_ids) -> dict[int, SyncRun]:
+    """Each shop's newest run that ended (succeeded or failed)."""
+    newest = (
+        SyncRun.objects.filter(
+            shop_id__in=list(shop_ids),
+            status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.FAILED],
+        )
+        .order_by()
+        .values("shop_id")
+        .annotate(last=Max("id"))
+    )
+    ids = [row["last"] for row in newest]
+    return {run.shop_id: run for run in SyncRun.objects.filter(pk__in=ids)}
+
+
+def next_sync(shop: Shop, latest: SyncRun | None, now) -> dict:
+    """When the scheduler syncs the shop next (sync/scheduling.py `due_shops`): {"at", "note"}."""
+    if shop.status != Shop.Status.ACTIVE:
+        return {"at": None, "note": _("not synced until it is authorised again")}
+    if not shop.sync_enabled:
+        return {"at": None, "note": _("scheduled sync is off")}
+    if latest is not None and latest.status in ACTIVE_RUN:
+        return {"at": None, "note": _("a sync is running now")}
+    if latest is None:
+        return {"at": None, "note": _("within a minute")}
+    due = latest.created_at + timedelta(minutes=settings.SYNC_INTERVAL_MINUTES)
+    late = now - due
+    if late >= OVERDUE_AFTER:  # the scheduler ticks every minute: this late, it is not ticking
+        return {
+            "at": None,
+            "overdue": True,
+            "note": _(
+                "overdue by %(minutes)d minutes: check that the scheduler is running, or sync now"
+            )
+            % {"minutes": late.total_seconds() // 60},
+        }
+    if due - now < timedelta(minutes=1):  # "in 0 minutes" reads like an error
+        return {"at": None, "note": _("within a minute")}
+    return {"at": due, "note": ""}
+
+
+def token_state(shop: Shop, now) -> dict:
+    """The authorisation's remaining life, for the countdown."""
+    refresh = shop.refresh_token_expires_at
+    return {
+        "refresh_expires": refresh,
+        "refresh_left": (refresh - now) if refresh else None,
+        "refresh_expired": bool(refresh and refresh <= now),
+        "refresh_soon": bool(refresh and now < refresh <= now + timedelta(days=30)),
+        "access_expires": shop.access_token_expires_at,
+    }
+
+
+def shop_rows(shops) -> list[dict]:
+    """What the shops page and the dashboard show of each shop."""
+    shops = list(shops)
+    ids = [s.pk for s in shops]
+    now = timezone.now()
+    counts = product_counts(ids)
+    newest = latest_runs(ids)
+    finished = latest_finished_runs(ids)
+    rows = []
+    for shop in shops:
+        last, current = finished.get(shop.pk), newest.get(shop.pk)
+        rows.append(
+            {
+                "shop": shop,
+                "products": counts.get(shop.pk, 0),
+                "current": current if current and current.status in ACTIVE_RUN else None,
+                "last": last,
+                "problem": alerts.explain(last) if last else None,
+                "next": next_sync(shop, current, now),
+                "token": token_state(shop, now),
+            }
+        )
+    return rows
+
+
+def explained_runs(shop: Shop) -> list[SyncRun]:
+    """The shop's newest runs, each with its failure in plain words (`problem`)."""
+    runs = list(shop.sync_runs.order_by("-id")[:RUNS_ON_SHOP_PAGE])
+    for run in runs:
+        run.problem = alerts.explain(run)
+    return runs
+
+
+def data_problems(shop: Shop) -> list:
+    return list(shop.data_problems.order_by("-last_seen_at", "offer_id")[:DATA_PROBLEMS_SHOWN])
+
+
+def rate_limit_state() -> dict | None:
+    """The shared 1688 rate limit as the limiter keeps it in Redis (open1688/ratelimit.py:
+    the app bucket `open1688:rl:{<app key>}`): how much of it is in use now. Reads either shape
+    the limiter has had: a GCRA slot time (`tat`, µs) or a token bucket (`tokens`, `ts` ms)."""
+    rate = float(settings.OPEN1688_RATE_PER_SECOND)
+    key = f"open1688:rl:{{{settings.OPEN1688_APP_KEY}}}"
+    try:
+        connection = django_rq.get_connection("default")
+        seconds, micros = connection.time()
+        state = connection.hgetall(key)
+    except Exception:  # Redis down: the dashboard still renders, without this box
+        return None
+    now_us = seconds * 1_000_000 + micros
+    state = {k.decode() if isinstance(k, bytes) else k: float(v) for k, v in state.items()}
+    reading = {"rate": rate, "percent": 0, "waiting": 0, "ahead": 0.0}
+    if "tat" in state:
+        interval = 1_000_000 / rate
+        ahead = max(0.0, state["tat"] - now_us)
+        reading["ahead"] = ahead / 1_000_000
+        reading["waiting"] = int(ahead / interval)
+        level = (state["tat"] - now_us + interval) / interval
+        reading["percent"] = max(0, min(100, round(100 * level)))
+    elif "tokens" in state:
+        burst = max(1.0, rate)
+        idle_ms = max(0.0, now_us / 1000 - state.get("ts", now_us / 1000))
+        level = min(burst, state["tokens"] + idle_ms * rate / 1000)
+        reading["percent"] = max(0, min(100, round(100 * (burst - level) / burst)))
+    return reading
+
+
+def running_jobs() -> dict:
+    runs = list(
+        SyncRun.objects.filter(status__in=ACTIVE_RUN).select_related("shop").order_by("-id")[:20]
+    )
+    for run in runs:
+        total = run.offers_total or 0
+        run.percent = min(100, round(100 * run.offers_seen / total)) if total else 0
+    batches = list(
+        UploadBatch.objects.filter(status__in=UploadBatch.LOCKED_STATUSES)
+        .select_related("shop")
+        .order_by("-id")[:20]
+    )
+    return {"runs": runs, "batches": batches, "busy": bool(runs or batches)}
+
+
+def recent_failures(now) -> dict:
+    since = now - FAILURES_SINCE
+    runs = list(
+        SyncRun.objects.filter(status=SyncRun.Status.FAILED, created_at__gte=since)
+        .select_related("shop")
+        .order_by("-id")[:10]
+    )
+    for run in runs:
+        run.problem = alerts.explain(run)
+    batches = list(
+        UploadBatch.objects.filter(status=UploadBatch.Status.PARTLY_FAILED, created_at__gte=since)
+        .select_related("shop")
+        .order_by("-id")[:10]
+    )
+    return {"failed_runs": runs, "failed_batches": batches}
+
+
+def recent_runs() -> list[SyncRun]:
+    return list(SyncRun.objects.select_related("shop").order_by("-id")[:10])
+
+
+def recent_changes() -> list[PriceStockChange]:
+    """The own offers' newest changes, through the (observed_at, id) index."""
+    return list(
+        PriceStockChange.objects.filter(product__isnull=False)
+        .select_related("product", "sku", "shop")
+        .order_by("-observed_at", "-id")[:20]
+    )
+
+
+def unread_alerts(user) -> list[tuple]:
+    """The user's newest unread alerts: (alert, its message, its link)."""
+    shown = list(Alert.objects.filter(owner=user, read_at__isnull=True)[:5])
+    return [(a, alerts.message(a), alerts.link(a)) for a in shown]
