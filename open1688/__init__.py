@@ -23,7 +23,7 @@ from .errors import (
     TransportError,
     error_class_for,
 )
-from .ratelimit import NullRateLimiter, RedisRateLimiter
+from .ratelimit import BucketUsage, NullRateLimiter, RedisRateLimiter
 from .signing import sign
 from .timefmt import CHINA_TZ, format_1688_time, parse_1688_time, parse_search_time
 from .types import (
@@ -49,6 +49,7 @@ __all__ = [
     "HTTP_STATUS_ERRORS",
     "IMAGE_HOST",
     "AuthError",
+    "BucketUsage",
     "BuyerOfferDetail",
     "BuyerSku",
     "BusinessError",

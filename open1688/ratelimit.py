@@ -11,12 +11,16 @@ second's worth of calls at once (each run used to draw one quota error at start)
 When the rate is high (the limit "lifted", e.g. benchmarks), one round trip reserves a lease of
 several consecutive slots, spent by this process within LEASE_SECONDS; at ordinary rates
 (fewer than two slots in a lease) every call makes its own reservation.
+
+`usage` answers how full a bucket is and when its next slot comes, read from the same key by
+the same clock, so nothing outside this module rebuilds the key or the arithmetic.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from .errors import RateLimitTimeout
 
@@ -49,6 +53,17 @@ return wait
 LEASE_SECONDS = 0.02  # at high rates, one reservation covers this long of this process's calls
 
 
+@dataclass(frozen=True)
+class BucketUsage:
+    """One bucket now: `percent` of it in use (100: a call now waits), `waiting` calls whose
+    reserved slots are still ahead, `ahead` seconds until the next free slot."""
+
+    rate: float
+    percent: int = 0
+    waiting: int = 0
+    ahead: float = 0.0
+
+
 class RedisRateLimiter:
     """An app-wide bucket plus optional per-API buckets; `acquire` takes a slot from each.
 
@@ -66,6 +81,7 @@ class RedisRateLimiter:
         burst = 1.0 if burst is None else burst
         if rate <= 0 or burst < 1 or any(r <= 0 for r in (per_api or {}).values()):
             raise ValueError("rates must be positive and burst at least 1")
+        self._redis = redis_client
         self._script = redis_client.register_script(_RESERVE)
         # The braces are a Redis Cluster hash tag: all of an app's buckets share one slot,
         # as a script touching several keys needs.
@@ -104,6 +120,26 @@ class RedisRateLimiter:
             time.sleep(wait_us / 1e6)
         if count > 1:
             self._leases[lease_key] = (count - 1, time.monotonic() + LEASE_SECONDS)
+
+    def usage(self, api: str | None = None) -> BucketUsage:
+        """How full the app's bucket is now (or `api`'s own bucket, when it has one), by
+        Redis's clock; reserves nothing. Redis errors propagate."""
+        key, rate, burst = self._buckets(api)[-1] if api else self._app_bucket
+        reads = self._redis.pipeline(transaction=False)
+        reads.time()
+        reads.hget(key, "tat")
+        (seconds, micros), tat = reads.execute()
+        if tat is None:  # unused or expired: empty
+            return BucketUsage(rate)
+        now, tat, interval = seconds * 1_000_000 + micros, float(tat), 1_000_000 / rate
+        ahead = max(0.0, tat - now)
+        level = (tat - now + interval) / (burst * interval)
+        return BucketUsage(
+            rate=rate,
+            percent=max(0, min(100, round(100 * level))),
+            waiting=int(ahead / interval),
+            ahead=ahead / 1_000_000,
+        )
 
 
 class NullRateLimiter:

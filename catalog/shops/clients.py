@@ -43,14 +43,19 @@ def _note_answer(api: str, attempt: int, status: int | None, elapsed: float) -> 
         _answered.apis.add(api)
 
 
-def make_client(**overrides) -> Open1688Client:
-    """A client configured from settings, sharing the Redis rate limit with every worker."""
-    limiter = RedisRateLimiter(
+def shared_rate_limiter() -> RedisRateLimiter:
+    """The rate limit every worker shares, configured from settings (its state is in Redis)."""
+    return RedisRateLimiter(
         django_rq.get_connection("default"),
         settings.OPEN1688_APP_KEY,
         rate=settings.OPEN1688_RATE_PER_SECOND,
         per_api=settings.OPEN1688_API_RATES,
     )
+
+
+def make_client(**overrides) -> Open1688Client:
+    """A client configured from settings, sharing the Redis rate limit with every worker."""
+    limiter = shared_rate_limiter()
     options = {
         "app_key": settings.OPEN1688_APP_KEY,
         "app_secret": settings.OPEN1688_APP_SECRET,

