@@ -10,8 +10,9 @@ from django.conf import settings
 
 import tests.fuzz_profiles  # noqa: F401 - loads the Hypothesis profile before any test module
 
-# The scoreboard line at the end of the suite and its `scoreboard` fixture.
-pytest_plugins = ["tests.scoreboard", "tests.worker_databases"]
+# The scoreboard line at the end of the suite and its `scoreboard` fixture; the test database
+# (one migration per run) and its quick flush after transactional tests.
+pytest_plugins = ["tests.scoreboard", "tests.worker_databases", "tests.quick_flush"]
 
 
 @pytest.fixture(scope="session", autouse=True)
