@@ -12,8 +12,9 @@ from django.core.management import CommandError, call_command
 from django.utils import translation
 from rq.job import Job
 
+from catalog.common.offer_refs import parse_offer_refs
 from catalog.models import Shop, UploadBatch, UploadItem
-from catalog.publishing.upload import lock_key, parse_offer_refs
+from catalog.publishing.upload import lock_key
 from catalog.shops.clients import call_as_shop, make_client
 from erp1688.refusals import Refused
 from sync import services

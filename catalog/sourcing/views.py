@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.common.category_names import UNKNOWN as UNKNOWN_CATEGORY
 from catalog.common.category_names import category_from_text, category_label, leaf_paths
+from catalog.common.offer_refs import OFFER_ID_MAX
 from catalog.models import Shop, UploadBatch
 from catalog.publishing.selectors import draft_batches
 from catalog.sourcing import services as sourcing
@@ -32,7 +33,6 @@ from erp1688.staff_access import staff_member_required
 SEARCH = sourcing.SEARCH_PERMISSION
 PAGE_SIZE = 20
 PAGE_MAX = 100  # deep pages say little; the platform pages only so far
-OFFER_ID_MAX = 2**63 - 1
 OFFER_URL = "https://detail.1688.com/offer/{}.html"
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.alerts import services as alerts
+from catalog.common import offer_refs
 from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, WatchedOffer
 from catalog.shops.clients import call_as_shop, client_or_new
 from catalog.sourcing import services as sourcing
@@ -56,9 +56,6 @@ MAX_REFS = 200  # offers one paste may add
 CACHE_PREFIX = "erp1688:watch:detail:"
 LOCK_PREFIX = "erp1688:watch:offer:"
 LOCK_WAIT_SECONDS = 30.0
-# An offer link: https://detail.1688.com/offer/624378391372.html (also m.1688.com/offer/...)
-OFFER_LINK = re.compile(r"/offer/(\d{6,19})\.html")
-OFFER_ID = re.compile(r"^\d{6,19}$")
 
 
 def cache_seconds() -> int:
@@ -73,31 +70,14 @@ def poll_interval() -> timedelta:
 
 
 def parse_offer_refs(text: str) -> list[int]:
-    """Offer ids from ids and offer links, separated by spaces, commas or lines; in order, once
-    each. Refused `watch.bad_refs` naming what is neither."""
-    found: list[int] = []
-    bad: list[str] = []
-    for token in re.split(r"[\s,，;；]+", text or ""):
-        if not token:
-            continue
-        link = OFFER_LINK.search(token)
-        if link:
-            offer_id = int(link.group(1))
-        elif OFFER_ID.match(token):
-            offer_id = int(token)
-        else:
-            bad.append(token[:60])
-            continue
-        if offer_id >= 2**63:  # no offer id is that large (a 64-bit integer)
-            bad.append(token[:60])
-            continue
-        if offer_id not in found:
-            found.append(offer_id)
+    """Offer ids from ids and offer links (catalog/common/offer_refs.py); in order, once each.
+    Refused `watch.bad_refs` naming what is neither."""
+    found, bad = offer_refs.parse_offer_refs(text)
     if bad:
         raise Refused(
             RefusalCode.WATCH_BAD_REFS,
             _("Not an offer id or an offer link: %(refs)s"),
-            params={"refs": ", ".join(bad[:5])},
+            params={"refs": ", ".join(token[:60] for token in bad[:5])},
         )
     if not found:
         raise Refused(RefusalCode.WATCH_BAD_REFS, _("Give at least one offer id or offer link."))

@@ -15,8 +15,9 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
+from catalog.common.offer_refs import OFFER_ID_MAX
 from catalog.sourcing import services as sourcing
-from catalog.sourcing.views import OFFER_ID_MAX, PAGE_MAX, _results_context, shop_field
+from catalog.sourcing.views import PAGE_MAX, _results_context, shop_field
 from catalog.watch import supplier_store as store_service
 from erp1688.refusals import Refused, show_refusal
 

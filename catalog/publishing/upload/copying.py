@@ -2,15 +2,14 @@
 the buyer-side detail API (any seller's offer) and the batch shop's token, stage the copies as
 new items."""
 
-import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from catalog.common.offer_refs import parse_offer_refs
 from catalog.models import Shop, UploadBatch, UploadItem
 from catalog.publishing.batch_validation import refresh_batch_counts, validate_items
 from catalog.publishing.categories import cached_attributes
@@ -24,11 +23,6 @@ from erp1688.refusals import Refused
 from open1688 import AuthError, BusinessError, Open1688Client, Open1688Error
 from open1688.types import CARGO_NUMBER_ATTRIBUTE, ProductDetail, image_url
 
-OFFER_PATH = re.compile(r"/offer/(\d{6,20})\.html?$")
-BARE_ID = re.compile(r"\d{6,20}")
-OFFER_ID_MAX = 2**63 - 1
-SEPARATORS = re.compile(r"[\s,，;；、]+")
-
 
 @dataclass
 class CopyResult:
@@ -36,50 +30,6 @@ class CopyResult:
     errors: list[tuple[str, str]] = field(default_factory=list)  # (offer id, message)
     unrecognised: list[str] = field(default_factory=list)
     skipped: list[int] = field(default_factory=list)  # already copied into this batch
-
-
-def parse_offer_refs(text: str) -> tuple[list[int], list[str]]:
-    """Offer ids from pasted URLs or ids (de-duplicated, in order), and the tokens not understood.
-
-    Understood: `https://detail.1688.com/offer/653120459876.html[?...]`, the m.1688.com forms
-    (`/offer/ID.html`, `?offerId=ID`), any of these without a scheme, and bare ids.
-    """
-    ids: list[int] = []
-    unrecognised: list[str] = []
-    for token in filter(None, SEPARATORS.split(text or "")):
-        offer_id = _offer_id(token)
-        if offer_id is None:
-            unrecognised.append(token)
-        elif offer_id not in ids:
-            ids.append(offer_id)
-    return ids, unrecognised
-
-
-def _offer_id(token: str) -> int | None:
-    """The offer id a token names, or None: an id too large for any offer (the database's
-    64-bit columns, where SQLite even fails the query) is not an offer id either."""
-    offer_id = _named_offer_id(token)
-    return offer_id if offer_id is not None and offer_id <= OFFER_ID_MAX else None
-
-
-def _named_offer_id(token: str) -> int | None:
-    if BARE_ID.fullmatch(token):
-        return int(token)
-    try:
-        url = urlsplit(token if "://" in token else "https://" + token)
-    except ValueError:  # e.g. "https://[x": an unclosed IPv6 bracket
-        return None
-    host = (url.hostname or "").lower()
-    if host != "1688.com" and not host.endswith(".1688.com"):
-        return None
-    found = OFFER_PATH.search(url.path)
-    if found:
-        return int(found.group(1))
-    for key in ("offerId", "offerid", "id"):
-        values = parse_qs(url.query).get(key)
-        if values and BARE_ID.fullmatch(values[0]):
-            return int(values[0])
-    return None
 
 
 def copy_offers(
