@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from rq import Callback
 from rq.exceptions import AbandonedJobError
 
-from catalog.live_edits.edits import fail_dead_operations
+from catalog.live_edits.run import fail_dead_operations
 from catalog.live_edits.settle import settle_unknown_lines
 from catalog.models import Shop, SyncRun, UploadBatch
 from catalog.publishing.upload import run_upload
@@ -81,7 +81,7 @@ def enqueue_due_syncs() -> list[SyncRun]:
 
 def enqueue_due_syncs_job() -> int:
     """The scheduler's every-minute job (sync.cron). Returns how many syncs it queued. It also
-    records live edits whose job died (catalog.live_edits.edits.fail_dead_operations) and reads back
+    records live edits whose job died (catalog.live_edits.run.fail_dead_operations) and reads back
     live-edit lines sent without a confirmed outcome (catalog.live_edits.settle)."""
     queued = len(enqueue_due_syncs())  # first: it lets rq fail jobs whose worker died
     fail_dead_operations()

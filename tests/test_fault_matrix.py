@@ -489,7 +489,8 @@ def live_catalog(fast, connected_shop):
 def test_live_stock_edit_meets_a_persistent_fault(
     fast, live_catalog, client, scoreboard, kind, settings
 ):
-    from catalog.live_edits.edits import apply_live_edit, plan_live_edit
+    from catalog.live_edits.planning import plan_live_edit
+    from catalog.live_edits.services import apply_live_edit
     from catalog.models.live_edits import LiveEdit
     from tests.conftest import run_worker
 
@@ -622,7 +623,8 @@ OTHER_CASES = {
 def test_live_delist_and_price_edits_meet_a_persistent_fault(
     fast, live_catalog, scoreboard, kind, operation_kind
 ):
-    from catalog.live_edits.edits import apply_live_edit, plan_live_edit
+    from catalog.live_edits.planning import plan_live_edit
+    from catalog.live_edits.services import apply_live_edit
     from tests.conftest import run_worker
 
     api, quote_types = OTHER_WRITES[operation_kind]

@@ -24,7 +24,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 
-from catalog.live_edits.edits import apply_live_edit, plan_live_edit
+from catalog.live_edits.planning import plan_live_edit
+from catalog.live_edits.services import apply_live_edit
 from catalog.models import Product, Sku, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from erp1688.messages import render

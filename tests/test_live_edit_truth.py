@@ -20,14 +20,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from catalog.live_edits.edits import (
-    apply_live_edit,
-    check_live_edit,
-    discard_live_edit,
-    plan_live_edit,
-    run_live_edit,
-)
 from catalog.live_edits.ownership import take_over_live_edit
+from catalog.live_edits.planning import plan_live_edit
+from catalog.live_edits.run import run_live_edit
+from catalog.live_edits.services import apply_live_edit, check_live_edit, discard_live_edit
 from catalog.live_edits.settle import settle_unknown_lines
 from catalog.models import PriceStockChange, Product, Sku, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine

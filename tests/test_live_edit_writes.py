@@ -45,7 +45,7 @@ def decline(sandbox, settings, *apis):
 
 
 def raise_tiers(operator, product) -> LiveEdit:
-    from catalog.live_edits.edits import plan_live_edit
+    from catalog.live_edits.planning import plan_live_edit
 
     operation = plan_live_edit(user=operator, product_ids=[product.pk], kind="price", add="2")
     return apply_and_work(operator, operation)

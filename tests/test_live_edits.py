@@ -9,13 +9,9 @@ from django.contrib.auth.models import Permission
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from catalog.live_edits.edits import (
-    apply_live_edit,
-    discard_live_edit,
-    plan_live_edit,
-    plan_undo,
-    run_live_edit,
-)
+from catalog.live_edits.planning import plan_live_edit
+from catalog.live_edits.run import run_live_edit
+from catalog.live_edits.services import apply_live_edit, discard_live_edit, plan_undo
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import make_client

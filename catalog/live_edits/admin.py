@@ -1,7 +1,6 @@
 """Admin views of live offer changes and of alerts.
 
-- A live edit and its lines are the record of what this ERP sent to 1688
-(catalog/live_edits/edits.py
+- A live edit and its lines are the record of what this ERP sent to 1688 (catalog/live_edits/
   writes them; staff preview, apply and undo on /catalog/live/): append-only here, like the
   change log — no add, no change; only superusers delete.
 - Alert rules and alerts belong to one staff member (catalog/alerts/services.py; set on

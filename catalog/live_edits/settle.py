@@ -22,7 +22,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from catalog.live_edits import edits as live_edits
+from catalog.live_edits.errors import Stop, reason_for
+from catalog.live_edits.lines import (
+    close,
+    finish,
+    line_key,
+    line_text,
+    read_offer,
+    remote_values,
+    same_value,
+    why,
+)
+from catalog.live_edits.record import log_changes, mirror_applied
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import client_or_new
 from erp1688.messages import as_text
@@ -44,24 +55,16 @@ def mark_sent(lines: list[LiveEditLine]) -> None:
     now = timezone.now()
     for line in lines:
         line.status, line.sent_at = LineStatus.UNKNOWN, now
-        line.reason = as_text(
-            live_edits._why(gettext_noop("Sent to 1688; waiting for it to confirm."))
-        )
+        line.reason = as_text(why(gettext_noop("Sent to 1688; waiting for it to confirm.")))
 
 
 def not_read_back(lines: list[LiveEditLine], exc: Exception) -> None:
     """Sent, but the read-back failed: still unknown, read again by the minute job."""
-    if isinstance(exc, Open1688Error):
-        try:
-            reason = live_edits._refusal(exc)[1]
-        except live_edits._Stop as stop:
-            reason = stop.reason
-    else:
-        reason = exc.reason
-    live_edits._close(
+    reason = reason_for(exc) if isinstance(exc, Open1688Error) else exc.reason
+    close(
         lines,
         LineStatus.UNKNOWN,
-        live_edits._why(
+        why(
             gettext_noop("Sent, but not read back yet (%(reason)s); it is checked again."),
             reason=reason,
         ),
@@ -72,21 +75,21 @@ def read_back(operation, product, fresh, lines, *, may_be_late: bool, late: bool
     """Decide `lines` from `fresh` (the offer as 1688 shows it now); mirror and log what took.
     `may_be_late`: the write timed out, so a value not showing yet stays unknown. `late`: this
     is a later check than the job's own (what took is reported as applied late)."""
-    now_values = live_edits.remote_values(fresh)
+    now_values = remote_values(fresh)
     applied, decided = [], []
     for line in lines:
-        line.found = live_edits._text(now_values.get(live_edits._key(line)))
-        if live_edits._same(line, line.found, line.after):
+        line.found = line_text(now_values.get(line_key(line)))
+        if same_value(line, line.found, line.after):
             line.status, line.reason = LineStatus.APPLIED, ""
             if late and operation.last_error:  # the worker died before it could check
                 line.reason = as_text(
-                    live_edits._why(
+                    why(
                         gettext_noop("Applied: confirmed by reading 1688 after the worker stopped.")
                     )
                 )
             elif late:
                 line.reason = as_text(
-                    live_edits._why(
+                    why(
                         gettext_noop(
                             "Applied late: 1688 showed the change only after the grace period."
                         )
@@ -95,7 +98,7 @@ def read_back(operation, product, fresh, lines, *, may_be_late: bool, late: bool
             applied.append(line)
         elif may_be_late:
             line.reason = as_text(
-                live_edits._why(
+                why(
                     gettext_noop(
                         "1688 did not answer in time and does not show the change yet (it shows "
                         "%(found)s); it is checked again."
@@ -106,7 +109,7 @@ def read_back(operation, product, fresh, lines, *, may_be_late: bool, late: bool
         else:
             line.status = LineStatus.FAILED
             line.reason = as_text(
-                live_edits._why(
+                why(
                     gettext_noop("1688 did not take the change: it shows %(found)s."),
                     found=line.found or "—",
                 )
@@ -114,8 +117,8 @@ def read_back(operation, product, fresh, lines, *, may_be_late: bool, late: bool
         decided.append(line)
     with transaction.atomic():
         LiveEditLine.objects.bulk_update(decided, FIELDS)
-        live_edits._mirror(product, fresh, applied)
-        live_edits._log_changes(operation, product, fresh, applied)
+        mirror_applied(product, fresh, applied)
+        log_changes(operation, product, fresh, applied)
 
 
 def close_dead(operation_ids) -> None:
@@ -125,9 +128,7 @@ def close_dead(operation_ids) -> None:
     ).update(
         status=LineStatus.FAILED,
         reason=as_text(
-            live_edits._why(
-                gettext_noop("Not sent: the worker stopped before this line was sent to 1688.")
-            )
+            why(gettext_noop("Not sent: the worker stopped before this line was sent to 1688."))
         ),
     )
 
@@ -156,8 +157,8 @@ def settle_unknown_lines(*, client: Open1688Client | None = None) -> int:
             operation, product = lines[0].operation, lines[0].product
             overdue = all(now - line.sent_at >= give_up for line in lines)
             try:
-                fresh = live_edits._read(product.shop, api, product)
-            except (Open1688Error, live_edits._Stop) as exc:
+                fresh = read_offer(product.shop, api, product)
+            except (Open1688Error, Stop) as exc:
                 log.warning("live edit %s: read-back of %s failed: %s", operation.pk, product, exc)
                 if overdue:
                     decided += _give_up(lines, exc)
@@ -167,15 +168,15 @@ def settle_unknown_lines(*, client: Open1688Client | None = None) -> int:
     for operation in {lines[0].operation for lines in offers.values()}:
         confirming = operation.status == LiveEdit.Status.CONFIRMING
         if confirming and not operation.lines.filter(status=LineStatus.UNKNOWN).exists():
-            live_edits._finish(operation)
+            finish(operation)
     return decided
 
 
 def _give_up(lines: list[LiveEditLine], exc: Exception) -> int:
-    live_edits._close(
+    close(
         lines,
         LineStatus.FAILED,
-        live_edits._why(
+        why(
             gettext_noop(
                 "Not confirmed: 1688 could not be read to check this change (%(error)s). Sync "
                 "the shop and check the offer before changing it again."

@@ -1,8 +1,9 @@
 """Staff pages to change live 1688 offers: choose the change, preview before → after per SKU,
 apply (a job), watch it, see the result and the change-log rows per offer, undo.
 
-Each view parses input, calls one service of catalog/live_edits/edits.py and renders. A business
-refusal is shown where it happened; a `PermissionRefused` goes on to the styled 403 page.
+Each view parses input, calls one service (planning.py plans a draft, services.py applies,
+checks, discards or undoes it) and renders. A business refusal is shown where it happened; a
+`PermissionRefused` goes on to the styled 403 page.
 """
 
 from decimal import Decimal
@@ -17,8 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from catalog.live_edits import edits as live_edits
 from catalog.live_edits import ownership as live_ownership
+from catalog.live_edits import services as live_services
+from catalog.live_edits.planning import plan_live_edit
+from catalog.live_edits.run import QUEUE
 from catalog.models import PriceStockChange, Product
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from erp1688.refusals import Refused, require, show_refusal
@@ -151,7 +154,7 @@ def live_new(request):
     if posted is not None and form.is_valid():
         arguments = form.service_arguments()
         try:
-            operation = live_edits.plan_live_edit(
+            operation = plan_live_edit(
                 user=request.user,
                 product_ids=ids,
                 values=_typed_values(posted, arguments["kind"]),
@@ -253,11 +256,11 @@ def live_progress(request, pk):
 def live_apply(request, pk):
     operation = get_object_or_404(LiveEdit, pk=pk)
     try:
-        live_edits.apply_live_edit(user=request.user, operation=operation)
+        live_services.apply_live_edit(user=request.user, operation=operation)
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        announce_queued(request, _("Sent to the queue: 1688 is being updated."), live_edits.QUEUE)
+        announce_queued(request, _("Sent to the queue: 1688 is being updated."), QUEUE)
     return redirect("catalog:live_detail", pk=pk)
 
 
@@ -266,7 +269,7 @@ def live_apply(request, pk):
 def live_check(request, pk):
     operation = get_object_or_404(LiveEdit, pk=pk)
     try:
-        live_edits.check_live_edit(user=request.user, operation=operation)
+        live_services.check_live_edit(user=request.user, operation=operation)
     except Refused as refused:
         show_refusal(request, refused)
     else:
@@ -284,7 +287,7 @@ def live_check(request, pk):
 def live_discard(request, pk):
     operation = get_object_or_404(LiveEdit, pk=pk)
     try:
-        live_edits.discard_live_edit(user=request.user, operation=operation)
+        live_services.discard_live_edit(user=request.user, operation=operation)
     except Refused as refused:
         show_refusal(request, refused)
     else:
@@ -310,7 +313,7 @@ def live_take_over(request, pk):
 def live_undo(request, pk):
     operation = get_object_or_404(LiveEdit, pk=pk)
     try:
-        undo = live_edits.plan_undo(user=request.user, operation=operation)
+        undo = live_services.plan_undo(user=request.user, operation=operation)
     except Refused as refused:
         show_refusal(request, refused)
         return redirect("catalog:live_detail", pk=pk)

@@ -2,7 +2,11 @@
 (docs/protocol.md, "Price and title edits").
 
 - Tier prices and the title: `product.increment.editInfo`, which changes them alone.
-- Stock: `alibaba.product.modifyStock` (catalog/live_edits/edits.py).
+- Stock: `alibaba.product.modifyStock`. An absolute set is sent as `increaceModify=false`
+  with the value; an adjustment (±N) as the delta with `increaceModify=true` (sent explicitly:
+  the platform's default is a delta). Either way every SKU is keyed by its **specId**
+  (docs/protocol.md).
+- Delist and relist: `alibaba.product.expire` and `alibaba.product.republish`.
 - SKU prices, and tier prices or titles when the incremental edit is not granted: a full
   `alibaba.product.edit` built from the fresh read of the whole offer, so nothing it does not
   mean to change is lost (a partial productInfo is not on record).
@@ -16,6 +20,7 @@ success clears the note. A refusal met while writing falls back to the full edit
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from functools import partial
 
 from django.utils import timezone
@@ -23,7 +28,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 
 from catalog.models import Product, Shop
-from catalog.models.live_edits import LiveEditLine
+from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import (
     call_as_shop,
     client_or_new,
@@ -87,6 +92,42 @@ def edit_api_for(shop: Shop) -> EditApi:
 
 
 # --- writes ---------------------------------------------------------------------------------
+def write_lines(operation, shop, client, detail: ProductDetail, lines: list[LiveEditLine]) -> None:
+    """Send the planned `lines` of one offer by the API their kind of change goes by."""
+    offer_id = detail.product_id
+    if operation.kind == LiveEdit.Kind.DELIST:
+        call_as_shop(shop, client, client.expire_products, [offer_id])
+    elif operation.kind == LiveEdit.Kind.RELIST:
+        call_as_shop(shop, client, client.republish_products, [offer_id])
+    elif operation.kind == LiveEdit.Kind.STOCK:
+        increment = operation.params.get("mode") == "adjust"
+        change = stock_change(detail, lines, increment=increment)
+        call_as_shop(shop, client, client.modify_stock, [change], increment=increment)
+    else:  # tier prices alone by the incremental edit where granted
+        write_prices(shop, client, detail, lines)
+
+
+def stock_change(detail: ProductDetail, lines: list[LiveEditLine], *, increment: bool) -> dict:
+    """One `productStockChange` item: per SKU keyed by the specId 1688 just gave, the delta
+    (increment) or the new number."""
+
+    def amount(line: LiveEditLine) -> int:
+        after = int(Decimal(line.after))
+        return after - int(Decimal(line.before)) if increment else after
+
+    spec_ids = {sku.sku_id: sku.spec_id for sku in detail.skus}
+    change: dict = {"productId": detail.product_id}
+    sku_lines = [line for line in lines if line.remote_sku_id]
+    if sku_lines:
+        change["skuStocks"] = [
+            {"skuId": spec_ids.get(line.remote_sku_id) or line.spec_id, "stockChange": amount(line)}
+            for line in sku_lines
+        ]
+    else:
+        change["productAmountChange"] = amount(lines[0])
+    return change
+
+
 def write_prices(shop: Shop, client, detail: ProductDetail, lines: list[LiveEditLine]) -> str:
     """Send the new prices of `lines` (one offer); returns the API that wrote them."""
     sku_prices = {line.remote_sku_id: line.after for line in lines if line.field == Field.PRICE}
