@@ -3,7 +3,8 @@
 Every picture is opened with `open_picture`: only the kinds asked for, and its pixel count
 (width × height, read from the header) checked against PICTURE_MAX_PIXELS before a single
 pixel is decoded, so a small file that unpacks to gigabytes (a 12,000 × 12,000 PNG of 445 KB)
-is refused in milliseconds. Conversion flattens transparency on white and writes JPEG:
+is refused in milliseconds. Conversion is one function, `jpeg_on_white` (flatten transparency
+on white, fit the sides, shrink to a JPEG of at most so many bytes), for:
 - `for_photobank(data)`: as 1688's photobank takes it (≤ 2 MB; JPEG, GIF, BMP or opaque PNG
   kept as they are, anything else made JPEG, shrunk only when quality alone is not enough);
 - `for_search(data)`: a JPEG of at most 300 KB and 1,200 px a side, for image search;
@@ -25,6 +26,8 @@ from erp1688.refusals import Refused
 
 PHOTOBANK_KINDS = ("JPEG", "PNG", "GIF", "BMP", "WEBP")
 SEARCH_KINDS = ("JPEG", "PNG", "WEBP", "GIF")
+# The largest picture staff may give (an upload, a download): larger is refused before reading.
+PICTURE_MAX_BYTES = 10 * 1024 * 1024
 PHOTOBANK_MAX_BYTES = 2 * 1024 * 1024  # 1688's photobank refuses larger pictures
 SEARCH_MAX_BYTES = 300 * 1024  # image search uploads (docs/protocol.md)
 SEARCH_MAX_SIDE = 1200
@@ -119,8 +122,20 @@ def _jpeg(picture: Image.Image, quality: int) -> bytes:
     return out.getvalue()
 
 
-def shrunk_jpeg(picture: Image.Image, *, max_bytes: int, qualities, shrink: float) -> bytes:
-    """A JPEG of at most `max_bytes`: each quality in turn, then the sides times `shrink`."""
+def jpeg_on_white(
+    picture: Image.Image,
+    *,
+    max_bytes: int,
+    max_side: int | None = None,
+    qualities=(85, 70, 55, 40),
+    shrink: float = 0.75,
+) -> bytes:
+    """Flatten on white and shrink to JPEG: the picture on white (flattened), within `max_side`
+    pixels a side, as a JPEG of at most `max_bytes` — each quality in turn, then the sides
+    times `shrink`. Pillow errors are the caller's to map (the picture is decoded here)."""
+    picture = flattened(picture)
+    if max_side:
+        picture.thumbnail((max_side, max_side))
     while True:
         for quality in qualities:
             data = _jpeg(picture, quality)
@@ -141,14 +156,13 @@ def for_photobank(data: bytes) -> tuple[bytes, str]:
         ok_kind = kind in ("JPEG", "GIF", "BMP") or (kind == "PNG" and not alpha)
         if ok_kind and len(data) <= PHOTOBANK_MAX_BYTES:
             return data, {"JPEG": "jpg"}.get(kind, kind.lower())
-        flat = flattened(picture)
+        return jpeg_on_white(
+            picture, max_bytes=PHOTOBANK_MAX_BYTES, qualities=(90, 80, 70, 60), shrink=0.5
+        ), "jpg"
     except UNREADABLE as exc:
         raise unreadable() from exc
     finally:
         picture.close()
-    return shrunk_jpeg(
-        flat, max_bytes=PHOTOBANK_MAX_BYTES, qualities=(90, 80, 70, 60), shrink=0.5
-    ), "jpg"
 
 
 def for_search(data: bytes, *, max_bytes: int = SEARCH_MAX_BYTES) -> bytes:
@@ -160,13 +174,11 @@ def for_search(data: bytes, *, max_bytes: int = SEARCH_MAX_BYTES) -> bytes:
             return data
         picture.draft("RGB", (SEARCH_MAX_SIDE, SEARCH_MAX_SIDE))  # JPEG: decode at a smaller size
         picture.load()
-        flat = flattened(picture)
+        return jpeg_on_white(picture, max_bytes=max_bytes, max_side=SEARCH_MAX_SIDE)
     except UNREADABLE as exc:
         raise unreadable() from exc
     finally:
         picture.close()
-    flat.thumbnail((SEARCH_MAX_SIDE, SEARCH_MAX_SIDE))
-    return shrunk_jpeg(flat, max_bytes=max_bytes, qualities=(85, 70, 55, 40), shrink=0.75)
 
 
 def region_outside(width: int, height: int) -> PictureRefused:
@@ -195,10 +207,9 @@ def cropped_for_search(
         if x + width > full_width or y + height > full_height:
             raise region_outside(full_width, full_height)
         picture.load()
-        flat = flattened(picture.crop((x, y, x + width, y + height)))
+        region = picture.crop((x, y, x + width, y + height))
+        return jpeg_on_white(region, max_bytes=max_bytes, max_side=SEARCH_MAX_SIDE)
     except UNREADABLE as exc:
         raise unreadable() from exc
     finally:
         picture.close()
-    flat.thumbnail((SEARCH_MAX_SIDE, SEARCH_MAX_SIDE))
-    return shrunk_jpeg(flat, max_bytes=max_bytes, qualities=(85, 70, 55, 40), shrink=0.75)

@@ -150,6 +150,23 @@ def test_both_paths_flatten_transparency_on_white():
         assert picture.format == "JPEG" and picture.getpixel((20, 20)) >= (250, 250, 250)
 
 
+def test_one_conversion_flattens_fits_and_shrinks_to_jpeg():
+    """jpeg_on_white is what the photobank, the image search and a cropped search all use."""
+    half_clear = Image.new("RGBA", (3000, 1000), (0, 0, 0, 0))
+    half_clear.paste((10, 120, 30, 255), (0, 0, 1500, 1000))
+    noise = Image.effect_noise((1500, 1000), 80).convert("RGB")
+    half_clear.paste(noise, (0, 0))
+    data = pictures.jpeg_on_white(half_clear, max_bytes=60_000, max_side=1200)
+    made = Image.open(io.BytesIO(data))
+    assert made.format == "JPEG" and len(data) <= 60_000
+    assert max(made.size) <= 1200 and made.width / made.height == pytest.approx(3, rel=0.02)
+    assert made.getpixel((made.width - 5, made.height // 2)) >= (250, 250, 250)
+    with io.BytesIO() as whole:
+        half_clear.save(whole, "PNG")
+        cropped = pictures.cropped_for_search(whole.getvalue(), (2000, 0, 1000, 1000))
+    assert Image.open(io.BytesIO(cropped)).getpixel((500, 500)) >= (250, 250, 250)
+
+
 def test_an_acceptable_picture_is_kept_as_it_is():
     opaque = png()
     assert publishing.acceptable_picture(opaque) == (opaque, "png")

@@ -37,7 +37,7 @@ PAGE_SIZE_MAX = 50  # image search pages hold at most 50 (docs/protocol.md)
 SORTS = ("price:asc", "price:desc", "monthSold:desc")
 
 # Image search uploads: what staff may give, and what goes to 1688.
-IMAGE_MAX_BYTES = 10 * 1024 * 1024  # a picture given to search with
+IMAGE_MAX_BYTES = pictures.PICTURE_MAX_BYTES  # a picture given to search with
 UPLOAD_MAX_BYTES = pictures.SEARCH_MAX_BYTES  # shrunk to this before upload (docs/protocol.md)
 UPLOAD_MAX_SIDE = pictures.SEARCH_MAX_SIDE
 
@@ -232,7 +232,8 @@ def search_by_image(
 
 def shrink_for_upload(data: bytes, *, max_bytes: int = UPLOAD_MAX_BYTES) -> bytes:
     """A JPEG of at most `max_bytes` from a picture staff gave (JPEG, PNG, WebP or GIF), by the
-    one picture module (erp1688/pictures.py: pixels counted before decoding).
+    one picture conversion (erp1688/pictures.py: pixels counted before decoding, then flattened
+    on white and shrunk to JPEG as for the photobank).
 
     Refused `image.too_large` (over IMAGE_MAX_BYTES or PICTURE_MAX_PIXELS) or `image.invalid`."""
     if len(data) > IMAGE_MAX_BYTES:

@@ -36,7 +36,7 @@ from open1688.types import CARGO_NUMBER_ATTRIBUTE
 log = logging.getLogger(__name__)
 
 PHOTO_MAX_BYTES = pictures.PHOTOBANK_MAX_BYTES
-DOWNLOAD_MAX_BYTES = 10 * 1024 * 1024
+DOWNLOAD_MAX_BYTES = pictures.PICTURE_MAX_BYTES
 DOWNLOAD_MB = DOWNLOAD_MAX_BYTES // 1024 // 1024
 STAGED_PREFIX = "staged:"
 STAGED_PATTERN = re.compile(r"^staged:([0-9a-f]{64})$")
@@ -191,7 +191,8 @@ def picture_bytes(reference: str) -> bytes:
 
 
 def acceptable_picture(data: bytes) -> tuple[bytes, str]:
-    """The picture as 1688 takes it (erp1688/pictures.py, for_photobank) and its extension."""
+    """The picture as 1688 takes it and its extension: erp1688/pictures.py's for_photobank,
+    flattened on white and shrunk to JPEG by the same function as an image search's."""
     try:
         return pictures.for_photobank(data)
     except pictures.PictureRefused as exc:
