@@ -3,7 +3,7 @@
 Every function is keyword-only and takes the acting user (`user=None` is the system: a job, a
 command); it checks the user's permission itself and raises `erp1688.refusals.Refused` (or its
 `PermissionRefused`) with a stable code when it will not do the write. Views, admin and commands
-call these and render the result; reads live in catalog/selectors.py.
+call these and render the result; reads live in catalog/publishing/selectors.py.
 
 Where the other writes live: importing a file — catalog/publishing/importing.py; submitting,
 retrying,
