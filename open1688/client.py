@@ -15,7 +15,7 @@ from .apis.categories import CategoriesApi
 from .apis.logistics import LogisticsApi
 from .apis.oauth import POSTPONE_API, TOKEN_API, OAuthApi
 from .apis.photobank import PHOTO_NAME_MAX, PhotobankApi
-from .apis.products import MAX_LIST_PAGE_SIZE, ProductsApi
+from .apis.products import INCREMENT_EDIT_API, MAX_LIST_PAGE_SIZE, ProductsApi
 from .apis.publish import PUBLISH_SCENES, PublishApi
 from .apis.push import PushApi
 from .apis.search import MAX_IMAGE_PAGE_SIZE, SEARCH_FILTER_CODES, SearchApi
@@ -31,6 +31,7 @@ from .transport import (
 
 __all__ = [
     "BUYER_COUNTRY",
+    "INCREMENT_EDIT_API",
     "LOGISTICS_NAMESPACE",
     "MARKET_APIS",
     "MAX_IMAGE_PAGE_SIZE",

@@ -17,7 +17,6 @@ from catalog.shops.clients import make_client
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from open1688 import BusinessError
-from open1688.increment_edit import increment_edit_info
 from tests.factories import UserFactory
 from tests.test_live_edits import apply_and_work, offer_with, remote, resync
 
@@ -182,8 +181,7 @@ def test_the_sandbox_refuses_fields_edit_info_does_not_take(catalog):
 
     def edit(form, **kwargs):
         with make_client() as client:
-            increment_edit_info(
-                client,
+            client.increment_edit_info(
                 token,
                 offer_id=product.offer_id,
                 category_id=kwargs.pop("category_id", detail_before.category_id),
@@ -228,16 +226,14 @@ def test_an_sdk_shaped_edit_info_call_is_counted_and_takes_a_queued_fault(sandbo
     sandbox.fault(INCREMENT_API, "business_error", times=1)
     with make_client() as client:
         with pytest.raises(BusinessError) as refused:
-            increment_edit_info(
-                client,
+            client.increment_edit_info(
                 catalog.access_token,
                 offer_id=product.offer_id,
                 category_id=detail.category_id,
                 form_values={"title": "故障之后"},
             )
         assert refused.value.code == "SANDBOX_REJECTED"
-        increment_edit_info(
-            client,
+        client.increment_edit_info(
             catalog.access_token,
             offer_id=product.offer_id,
             category_id=detail.category_id,

@@ -21,7 +21,6 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -46,8 +45,7 @@ from open1688 import (
     ServerError,
     TransportError,
 )
-from open1688.increment_edit import API as INCREMENT_API
-from open1688.increment_edit import increment_edit_info
+from open1688.apis.products import INCREMENT_EDIT_API as INCREMENT_API
 from open1688.types import ProductDetail
 
 log = logging.getLogger(__name__)
@@ -155,12 +153,15 @@ def _incremental(shop: Shop, client, detail: ProductDetail, form: dict) -> bool:
     """Write by the incremental edit when the shop uses it; False when the full edit must."""
     if not detail.category_id or not edit_api_for(shop).incremental:
         return False
-    call = partial(increment_edit_info, client)
     try:
         call_as_shop(
-            shop, client, call, offer_id=detail.product_id, category_id=detail.category_id,
+            shop,
+            client,
+            client.increment_edit_info,
+            offer_id=detail.product_id,
+            category_id=detail.category_id,
             form_values=form,
-        )  # fmt: skip
+        )
     except (PermissionDeniedError, InvalidParameterError) as exc:
         if exc.code not in DECLINE_CODES:
             raise

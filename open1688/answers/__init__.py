@@ -17,6 +17,7 @@ from .logistics import parse_freight_templates, parse_send_goods_addresses
 from .oauth import parse_postponed_token, parse_token
 from .photobank import parse_albums, parse_photo
 from .products import (
+    check_increment_edit_answer,
     check_product_answer,
     parse_added_product_id,
     parse_product_detail,
@@ -29,6 +30,7 @@ from .search import parse_image_id, parse_search_page
 __all__ = [
     "check_confirm_answer",
     "check_follow_answer",
+    "check_increment_edit_answer",
     "check_product_answer",
     "parse_added_product_id",
     "parse_albums",

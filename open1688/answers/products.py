@@ -5,7 +5,9 @@ add's id and the plain success of an edit.
 
 from __future__ import annotations
 
-from ..errors import MalformedResponseError
+import json
+
+from ..errors import BusinessError, MalformedResponseError
 from ..types import (
     CARGO_NUMBER_ATTRIBUTE,
     PriceRange,
@@ -14,7 +16,7 @@ from ..types import (
     ProductSummary,
     SkuInfo,
 )
-from .reader import Reader, raise_product_error, raise_unless_success
+from .reader import Reader, is_true, raise_product_error, raise_unless_success
 
 
 def _list_page(result: Reader) -> Reader:
@@ -171,3 +173,41 @@ def parse_added_product_id(answer: object) -> int:
 def check_product_answer(answer: object) -> None:
     """alibaba.product.edit and friends: raise BusinessError unless the call succeeded."""
     raise_product_error(Reader(answer))
+
+
+def check_increment_edit_answer(answer: object) -> None:
+    """product.increment.editInfo: `{"success": true, "result": "<JSON string>"}`. How a
+    refusal reads is not on record, so every shape seen on this platform is read: a flat
+    errorCode/errorMsg, `success` false outside or inside the (string) result, a bizCode inside
+    it. A success needs a `success` flag saying so."""
+    if not isinstance(answer, dict):
+        raise MalformedResponseError("not a JSON object")
+    inner = answer.get("result")
+    if isinstance(inner, str):
+        try:
+            inner = json.loads(inner) if inner.strip() else {}
+        except ValueError:
+            inner = {}  # some answers carry plain text there: judged by the outer flag
+    inner = inner if isinstance(inner, dict) else {}
+    flags = [answer.get("success"), inner.get("success")]
+    code = _first(answer, inner, "errorCode", "bizCode", "code")
+    message = _first(answer, inner, "errorMsg", "bizMessage", "message", "errMsg")
+    refused = any(_is_false(flag) for flag in flags) or (
+        code and not any(is_true(flag) for flag in flags)
+    )
+    if refused:
+        raise BusinessError(message or code or "call failed", code=code or None)
+    if not any(is_true(flag) for flag in flags):
+        raise MalformedResponseError("the answer says neither success nor failure")
+
+
+def _first(outer: dict, inner: dict, *keys: str) -> str:
+    for source in (outer, inner):
+        for key in keys:
+            if source.get(key) not in (None, ""):
+                return str(source[key])
+    return ""
+
+
+def _is_false(flag: object) -> bool:
+    return flag is False or (isinstance(flag, str) and flag.lower() == "false")
