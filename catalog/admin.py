@@ -20,6 +20,7 @@ Django looks for admin modules in catalog only (one app), so this module imports
 """
 
 # The mixins are importable from here too, for the domain admins that import them from here.
+from catalog.alerts import admin as alerts_admin  # noqa: F401 - registers the alerts' admin
 from catalog.common import admin_labels, rq_admin
 from catalog.common.admin_actions import RefusingActionsMixin
 from catalog.common.admin_readonly import AppendOnlyAdminMixin

@@ -158,7 +158,7 @@ LOGIN_URL = "login"  # the staff login page (erp1688/staff_access.py); the admin
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Alert emails (catalog/alerts/services.py): EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587;
+# Alert emails (catalog/alerts/emails.py): EMAIL_URL, e.g. smtp+tls://user:pass@smtp.example.com:587;
 # by default they are printed by the process that raised them. SITE_URL makes their links.
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "erp1688@localhost")

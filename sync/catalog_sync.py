@@ -32,7 +32,8 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.alerts import services as alerts
+from catalog.alerts import engine as alerts
+from catalog.alerts.failures import classify
 from catalog.models import PriceStockChange, Product, Shop, Sku, SyncRun
 from catalog.shops.clients import call_as_shop, client_or_new
 from erp1688.messages import render
@@ -111,7 +112,7 @@ def sync_shop(
             with client_or_new(client) as api:
                 _run(run, api, report_and_check)
         except Exception as exc:
-            _finish(run, SyncRun.Status.FAILED, _describe(exc), alerts.classify(exc))
+            _finish(run, SyncRun.Status.FAILED, _describe(exc), classify(exc))
             raise
     return run
 
@@ -377,7 +378,7 @@ def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict)
     # Unique per remote change: a row a re-run finds again is left alone (DO NOTHING).
     _upsert_rows(PriceStockChange, changes, [], None)
     run.changes_written += len(changes)
-    alerts.on_changes(changes=changes)  # price change %, stock below N (catalog/alerts/services.py)
+    alerts.on_changes(changes=changes)  # price change %, stock below N (catalog/alerts/engine.py)
 
 
 def _upsert_rows(model, rows: list, unique: list[str], fields: list[str] | None) -> None:

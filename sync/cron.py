@@ -2,7 +2,7 @@
 
 from rq import cron
 
-from catalog.alerts.services import check_authorisations_job
+from catalog.alerts.engine import check_authorisations_job
 from catalog.publishing.upload.queue import resume_stalled_uploads_job
 from catalog.shops.clients import postpone_expiring_tokens
 from catalog.watch.push import replay_job as push_replay_job
@@ -22,7 +22,7 @@ cron.register(postpone_expiring_tokens, queue_name="sync", interval=12 * 3600)
 # fetched with push.cursor.messageList.
 cron.register(watch_poll_job, queue_name="default", interval=5 * 60)
 cron.register(push_replay_job, queue_name="default", interval=10 * 60)
-# "Authorisation expires within N days" alerts (catalog/alerts/services.py) for shops that are not
+# "Authorisation expires within N days" alerts (catalog/alerts/engine.py) for shops that are not
 # synced
 # often (or at all, once they need re-authorisation); a finished sync checks its own shop too.
 cron.register(check_authorisations_job, queue_name="default", interval=3600)

@@ -24,7 +24,7 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 
-from catalog.alerts import services as alerts
+from catalog.alerts import engine as alerts
 from catalog.models import Shop, SyncRun
 from sync.catalog_sync import lock_key, lock_owner
 from sync.locks import holder

@@ -13,7 +13,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.alerts import services as alerts
+from catalog.alerts.rules import create_rule
 from catalog.models import Alert, OfferDataProblem, PriceStockChange, Product, Sku, SyncRun
 from sync.catalog_sync import start_run, sync_shop
 from tests.factories import PriceStockChangeFactory
@@ -66,8 +66,8 @@ def test_an_absurd_stock_or_a_negative_price_quarantines_that_offer_only(
     sandbox.control("seed", {"member_id": shop.member_id, "count": 30, "seed": 41})
     assert sync_shop(start_run(shop, kind=SyncRun.Kind.FULL)).status == SyncRun.Status.SUCCEEDED
     absurd, negative, sane = priced_skus(shop)[:3]
-    alerts.create_rule(user=staff_user, kind="stock_below", threshold=Decimal(10))
-    alerts.create_rule(user=staff_user, kind="price_change", threshold=Decimal(5))
+    create_rule(user=staff_user, kind="stock_below", threshold=Decimal(10))
+    create_rule(user=staff_user, kind="price_change", threshold=Decimal(5))
     mirrored = {s.pk: (s.stock, s.price) for s in (absurd, negative)}
 
     update(sandbox, absurd, sku_stock={str(absurd.sku_id): ABSURD_STOCK})

@@ -9,7 +9,9 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from catalog.alerts import services as alerts
+from catalog.alerts import engine as alerts
+from catalog.alerts.rendering import message
+from catalog.alerts.rules import create_rule
 from catalog.models import Alert, AlertRule, Product, Shop, Sku, SyncRun
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
@@ -46,7 +48,7 @@ def set_stock(sandbox, sku: Sku, stock: int) -> None:
 
 def test_stock_below_fires_once_per_state_and_again_after_recovery(sandbox, mirrored):
     owner = UserFactory(username="ops", roles=["operator"])
-    rule = alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(10))
+    rule = create_rule(user=owner, kind="stock_below", threshold=Decimal(10))
     sku = a_sku(mirrored)
 
     set_stock(sandbox, sku, 3)
@@ -59,7 +61,7 @@ def test_stock_below_fires_once_per_state_and_again_after_recovery(sandbox, mirr
     assert alert.state_key == f"stock_below:{sku.product_id}:{sku.sku_id}"
     assert alert.resolved_at is None and alert.product_id == sku.product_id
     with translation.override("en"):  # the stock as the alert was raised
-        assert alerts.message(alert) == f"{sku.product.subject} ({sku}): stock 3 is below 10."
+        assert message(alert) == f"{sku.product.subject} ({sku}): stock 3 is below 10."
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [owner.email]
     assert sku.product.subject in mail.outbox[0].body
 
@@ -76,8 +78,8 @@ def test_stock_below_fires_once_per_state_and_again_after_recovery(sandbox, mirr
 
 def test_price_change_rule_one_alert_per_product_change_not_per_sku(sandbox, mirrored):
     owner = UserFactory(username="ops", roles=["operator"])
-    big = alerts.create_rule(user=owner, kind="price_change", threshold=Decimal(10))
-    small = alerts.create_rule(user=owner, kind="price_change", threshold=Decimal(90))
+    big = create_rule(user=owner, kind="price_change", threshold=Decimal(10))
+    small = create_rule(user=owner, kind="price_change", threshold=Decimal(90))
     product = max(Product.objects.filter(shop=mirrored), key=lambda p: len(p.price_ranges))
     tiers = product.price_ranges
     assert len(tiers) >= 2
@@ -106,17 +108,13 @@ def test_price_change_rule_one_alert_per_product_change_not_per_sku(sandbox, mir
 def test_rules_are_scoped_to_their_shop_and_product(sandbox, mirrored):
     owner = UserFactory(username="ops", roles=["operator"])
     other_shop = ShopFactory()
-    elsewhere = alerts.create_rule(
-        user=owner, kind="stock_below", threshold=Decimal(10), shop=other_shop
-    )
+    elsewhere = create_rule(user=owner, kind="stock_below", threshold=Decimal(10), shop=other_shop)
     sku = a_sku(mirrored)
     other_product = Product.objects.filter(shop=mirrored).exclude(pk=sku.product_id).first()
-    not_this = alerts.create_rule(
+    not_this = create_rule(
         user=owner, kind="stock_below", threshold=Decimal(10), product=other_product
     )
-    this = alerts.create_rule(
-        user=owner, kind="stock_below", threshold=Decimal(10), product=sku.product
-    )
+    this = create_rule(user=owner, kind="stock_below", threshold=Decimal(10), product=sku.product)
     set_stock(sandbox, sku, 0)
     sync(mirrored)
     assert not Alert.objects.filter(rule__in=[elsewhere, not_this]).exists()
@@ -125,15 +123,15 @@ def test_rules_are_scoped_to_their_shop_and_product(sandbox, mirrored):
 
 def test_delisted_and_sku_gone(sandbox, mirrored):
     owner = UserFactory(username="ops", roles=["operator"])
-    delisted = alerts.create_rule(user=owner, kind="delisted", email=False)
+    delisted = create_rule(user=owner, kind="delisted", email=False)
     report = sandbox.control("mutate", {"member_id": mirrored.member_id, "delist": 1, "seed": 9})
     sync(mirrored)
     gone = Product.objects.get(shop=mirrored, offer_id=report["delisted"][0])
     alert = Alert.objects.get(rule=delisted)
-    assert alert.product_id == gone.pk and "1688" in alerts.message(alert)
+    assert alert.product_id == gone.pk and "1688" in message(alert)
     assert mail.outbox == []  # this rule says no email
 
-    sku_rule = alerts.create_rule(user=owner, kind="sku_gone")
+    sku_rule = create_rule(user=owner, kind="sku_gone")
     sku = Sku.objects.filter(product__shop=mirrored, product__delisted_at__isnull=True).first()
     # The SKU vanishes from the mirror's point of view: a sync that no longer sees it drops it.
     Sku.objects.filter(pk=sku.pk).update(sku_id=sku.sku_id + 10**9)
@@ -145,15 +143,15 @@ def test_delisted_and_sku_gone(sandbox, mirrored):
 
 def test_sync_failing_then_recovered_and_authorisation_expiring(sandbox, mirrored):
     owner = UserFactory(username="ops", roles=["manager"])
-    failing = alerts.create_rule(user=owner, kind="sync_failing")
-    expiring = alerts.create_rule(user=owner, kind="auth_expiring", threshold=Decimal(30))
+    failing = create_rule(user=owner, kind="sync_failing")
+    expiring = create_rule(user=owner, kind="auth_expiring", threshold=Decimal(30))
     sandbox.fault("alibaba.product.list.get", "http500", times=10)
     run = enqueue_sync(mirrored)
     run_worker("sync")
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED and run.error_kind == "platform"
     alert = Alert.objects.get(rule=failing)
-    assert "1688" in alerts.message(alert)
+    assert "1688" in message(alert)
     sandbox.control("faults", method="DELETE")
     sync(mirrored)
     alert.refresh_from_db()
@@ -170,7 +168,7 @@ def test_sync_failing_then_recovered_and_authorisation_expiring(sandbox, mirrore
 
 def test_an_alert_failure_never_breaks_the_sync(sandbox, mirrored, monkeypatch):
     owner = UserFactory(username="ops", roles=["operator"])
-    alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(10))
+    create_rule(user=owner, kind="stock_below", threshold=Decimal(10))
     sku = a_sku(mirrored)
 
     def broken(*args, **kwargs):
@@ -188,8 +186,8 @@ def test_inbox_unread_count_mark_read_and_only_ones_own(client, db):
     owner = UserFactory(username="ops", roles=["viewer"])
     other = UserFactory(username="other", roles=["viewer"])
     shop = ShopFactory(name="义乌店")
-    alerts.create_rule(user=owner, kind="sync_failing")
-    theirs = alerts.create_rule(user=other, kind="sync_failing")
+    create_rule(user=owner, kind="sync_failing")
+    theirs = create_rule(user=other, kind="sync_failing")
     for _twice in range(2):
         run = SyncRunFactory(shop=shop, status="failed", error="QuotaError: 429 frequency limit")
         alerts.on_run_finished(run=run)
@@ -230,7 +228,7 @@ def test_rule_form_refuses_bad_input_in_plain_words(client, db):
 
 def test_hourly_authorisation_check_opens_one_alert_per_shop(db):
     owner = UserFactory(username="ops", roles=["manager"])
-    alerts.create_rule(user=owner, kind="auth_expiring", threshold=Decimal(7))
+    create_rule(user=owner, kind="auth_expiring", threshold=Decimal(7))
     soon = ShopFactory(refresh_token_expires_at=timezone.now() + timedelta(days=2))
     ShopFactory()  # 180 days left
     lapsed = ShopFactory(status=Shop.Status.NEEDS_REAUTH)
@@ -246,12 +244,12 @@ def test_a_run_whose_job_died_is_a_worker_failure_and_raises_sync_failing(redis_
     from sync.scheduling import fail_dead_runs
 
     owner = UserFactory(username="ops", roles=["manager"])
-    rule = alerts.create_rule(user=owner, kind="sync_failing")
+    rule = create_rule(user=owner, kind="sync_failing")
     run = SyncRunFactory(status=SyncRun.Status.QUEUED, job_id="a-job-redis-lost")
     assert [r.pk for r in fail_dead_runs()] == [run.pk]
     run.refresh_from_db()
     assert run.status == SyncRun.Status.FAILED and run.error_kind == SyncRun.ErrorKind.WORKER
     alert = Alert.objects.get(rule=rule)
     with translation.override("en"):
-        assert "Worker stopped" in alerts.message(alert)
+        assert "Worker stopped" in message(alert)
     assert fail_dead_runs() == [] and Alert.objects.count() == 1

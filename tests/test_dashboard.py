@@ -12,7 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from catalog.alerts import services as alerts
+from catalog.alerts import engine as alerts
+from catalog.alerts.rules import create_rule
 from catalog.models import PriceStockChange, SyncRun, UploadBatch
 from catalog.shops.clients import make_client
 from catalog.templatetags.erp_format import duration, yuan
@@ -70,7 +71,7 @@ def test_dashboard_shows_jobs_failures_alerts_changes_and_keeps_its_queries_cons
     client, redis_conn
 ):
     user = UserFactory(username="boss", roles=["manager"])
-    alerts.create_rule(user=user, kind="sync_failing")
+    create_rule(user=user, kind="sync_failing")
     client.force_login(user)
     client.cookies["django_language"] = "en"
     fill(2)
@@ -171,7 +172,7 @@ def test_pages_speak_one_language(client, redis_conn, url_name):
     import re
 
     user = UserFactory(username="boss", roles=["manager"])
-    alerts.create_rule(user=user, kind="sync_failing")
+    create_rule(user=user, kind="sync_failing")
     fill(1)
     client.force_login(user)
     data = [*ShopFactory._meta.model.objects.values_list("name", flat=True)]

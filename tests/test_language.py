@@ -127,10 +127,11 @@ def sample_world() -> dict:
 
 def raise_alerts(user) -> int:
     """Alerts in `user`'s inbox: the sample's price changes, and its failed sync."""
-    from catalog.alerts import services as alerts
+    from catalog.alerts import engine as alerts
+    from catalog.alerts.rules import create_rule
 
-    alerts.create_rule(user=user, kind="price_change", threshold=1)
-    alerts.create_rule(user=user, kind="sync_failing")
+    create_rule(user=user, kind="price_change", threshold=1)
+    create_rule(user=user, kind="sync_failing")
     raised = alerts.on_changes(changes=list(PriceStockChange.objects.all()))
     for run in SyncRun.objects.filter(status=SyncRun.Status.FAILED):
         raised += alerts.on_run_finished(run=run)

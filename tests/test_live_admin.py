@@ -8,7 +8,7 @@ import pytest
 from django.core.paginator import UnorderedObjectListWarning
 from django.urls import reverse
 
-from catalog.alerts import services as alerts
+from catalog.alerts.rules import create_rule
 from catalog.models import Alert, AlertRule
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from erp1688.messages import as_text, stored
@@ -77,10 +77,8 @@ def test_nobody_edits_adds_or_deletes_a_live_edit_line(client, line, roles, supe
 def test_staff_see_only_their_own_alert_rules_and_alerts(client, db):
     mine = login(client, roles=["viewer"], name="me")
     other = UserFactory(username="other", roles=["operator"])
-    my_rule = alerts.create_rule(user=mine, kind="stock_below", threshold=Decimal(3))
-    their_rule = alerts.create_rule(
-        user=other, kind="price_change", threshold=Decimal(7), scope="watched"
-    )
+    my_rule = create_rule(user=mine, kind="stock_below", threshold=Decimal(3))
+    their_rule = create_rule(user=other, kind="price_change", threshold=Decimal(7), scope="watched")
     params = {
         "kind": "stock_below",
         "product": "我的杯子",

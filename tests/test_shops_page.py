@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from catalog.alerts import services as alerts
+from catalog.alerts.failures import explain, run_error_kind
 from catalog.models import Shop, SyncRun
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
@@ -77,9 +77,9 @@ def test_expiry_next_sync_and_a_failed_run_in_plain_words(sandbox, connected_sho
 )
 def test_stored_errors_are_classified_for_old_runs_too(error, kind, words, db):
     run = SyncRunFactory(status="failed", error=error)
-    assert alerts.run_error_kind(run) == kind
+    assert run_error_kind(run) == kind
     with translation.override("en"):
-        problem = alerts.explain(run)
+        problem = explain(run)
         assert words in str(problem["todo"]) or words in str(problem["what"])
 
 

@@ -10,7 +10,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from catalog.alerts import services as alerts
+from catalog.alerts.rendering import link, message
+from catalog.alerts.rules import create_rule
 from catalog.models import Alert, AlertRule, Channel, PriceStockChange, WatchedOffer
 from catalog.watch import services as watch
 from erp1688.refusal_codes import RefusalCode
@@ -46,11 +47,9 @@ def update(sandbox, watched, **changes):
 
 def test_stock_below_on_a_watched_offer_fires_once_and_only_for_its_scope(sandbox, offer, owner):
     watched, skus = offer
-    watching = alerts.create_rule(
-        user=owner, kind="stock_below", threshold=Decimal(5), scope="watched"
-    )
-    both = alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(5), scope="all")
-    own_only = alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(5))
+    watching = create_rule(user=owner, kind="stock_below", threshold=Decimal(5), scope="watched")
+    both = create_rule(user=owner, kind="stock_below", threshold=Decimal(5), scope="all")
+    own_only = create_rule(user=owner, kind="stock_below", threshold=Decimal(5))
     sku = skus[0]
     update(sandbox, watched, sku_stock={str(sku.sku_id): 2})
     assert watch.reread(watched.offer_id, channel=Channel.POLL).changes == 1
@@ -59,9 +58,9 @@ def test_stock_below_on_a_watched_offer_fires_once_and_only_for_its_scope(sandbo
     assert not Alert.objects.filter(rule=own_only).exists()
     alert = fired.get(rule=watching)
     assert alert.product_id is None and alert.shop_id is None
-    text = alerts.message(alert)
+    text = message(alert)
     assert watched.subject in text and "2" in text and "5" in text
-    assert alerts.link(alert) == reverse("catalog:watch_detail", args=[watched.pk])
+    assert link(alert) == reverse("catalog:watch_detail", args=[watched.pk])
     assert len(mail.outbox) == 2  # one email per new alert
 
     # Lower still, read again: the same low-stock state, no new alert, no new email.
@@ -79,12 +78,8 @@ def test_stock_below_on_a_watched_offer_fires_once_and_only_for_its_scope(sandbo
 
 def test_price_change_on_a_watched_offer_is_one_alert_per_read(sandbox, offer, owner):
     watched, skus = offer
-    rule = alerts.create_rule(
-        user=owner, kind="price_change", threshold=Decimal(10), scope="watched"
-    )
-    small = alerts.create_rule(
-        user=owner, kind="price_change", threshold=Decimal(500), scope="watched"
-    )
+    rule = create_rule(user=owner, kind="price_change", threshold=Decimal(10), scope="watched")
+    small = create_rule(user=owner, kind="price_change", threshold=Decimal(500), scope="watched")
     prices = {str(s.sku_id): str((s.price * 2).quantize(Decimal("0.01"))) for s in skus}
     update(sandbox, watched, sku_prices=prices)  # every SKU doubles: +100 %
     assert watch.reread(watched.offer_id, channel=Channel.MANUAL).changes >= len(skus)
@@ -98,10 +93,10 @@ def test_price_change_on_a_watched_offer_is_one_alert_per_read(sandbox, offer, o
 
 def test_a_watched_scope_is_refused_where_watched_offers_cannot_feed_it(owner):
     with pytest.raises(Refused) as refused:
-        alerts.create_rule(user=owner, kind="sync_failing", scope="watched")
+        create_rule(user=owner, kind="sync_failing", scope="watched")
     assert refused.value.code == RefusalCode.ALERT_SCOPE
     with pytest.raises(Refused):
-        alerts.create_rule(user=owner, kind="stock_below", threshold=Decimal(1), scope="nope")
+        create_rule(user=owner, kind="stock_below", threshold=Decimal(1), scope="nope")
 
 
 def test_rule_form_saves_the_scope_and_lists_it(client, owner):

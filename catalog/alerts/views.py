@@ -1,21 +1,24 @@
 """Alerts for staff: the inbox (with its unread count in the navigation) and one's own rules.
 
-Thin shells over catalog/alerts/services.py (create_rule, delete_rule, mark_read). Everyone on staff
-who
-may see products may set rules for themselves; each sees only their own rules and alerts.
+Thin shells: reads through catalog/alerts/selectors.py, writes through catalog/alerts/rules.py
+(create_rule, delete_rule, mark_read). Everyone on staff who may see products may set rules for
+themselves; each sees only their own rules and alerts.
 """
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from catalog.alerts import services as alerts
+from catalog.alerts import rules as rule_services
+from catalog.alerts import selectors
+from catalog.alerts.rendering import link, message
 from catalog.mirror.views import requires
-from catalog.models import Alert, AlertRule, Product, Shop
+from catalog.models import AlertRule
 from erp1688.refusals import PermissionRefused, Refused
 
 PER_PAGE = 50
@@ -40,7 +43,7 @@ class AlertRuleForm(forms.Form):
     )
     shop = forms.ModelChoiceField(
         label=gettext_lazy("Shop"),
-        queryset=Shop.objects.order_by("name"),
+        queryset=selectors.shop_choices(),
         required=False,
         empty_label=gettext_lazy("Every shop"),
     )
@@ -63,10 +66,7 @@ class AlertRuleForm(forms.Form):
         offer_id = data.get("offer_id")
         data["product"] = None
         if offer_id and kind not in AlertRule.SHOP_KINDS:
-            products = Product.objects.filter(offer_id=offer_id)
-            if data.get("shop"):
-                products = products.filter(shop=data["shop"])
-            data["product"] = products.order_by("id").first()
+            data["product"] = selectors.product_by_offer(offer_id, data.get("shop"))
             if data["product"] is None:
                 self.add_error("offer_id", _("No product with this offer id."))
         return data
@@ -74,11 +74,9 @@ class AlertRuleForm(forms.Form):
 
 @requires("catalog.view_product")
 def alert_inbox(request):
-    alerts_qs = Alert.objects.filter(owner=request.user)
-    if request.GET.get("show") == "unread":
-        alerts_qs = alerts_qs.filter(read_at__isnull=True)
-    page = Paginator(alerts_qs, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(a, alerts.message(a), alerts.link(a)) for a in page.object_list]
+    alerts = selectors.inbox(request.user, unread_only=request.GET.get("show") == "unread")
+    page = Paginator(alerts, PER_PAGE).get_page(request.GET.get("page"))
+    rows = [(a, message(a), link(a)) for a in page.object_list]
     context = {"page": page, "rows": rows, "show": request.GET.get("show", "")}
     return render(request, "catalog/alert_inbox.html", context)
 
@@ -92,7 +90,7 @@ def alert_mark_read(request):
     except ValueError:
         messages.error(request, _("Unknown alert."))
         return redirect("catalog:alert_inbox")
-    count = alerts.mark_read(user=request.user, alert_ids=chosen)
+    count = rule_services.mark_read(user=request.user, alert_ids=chosen)
     messages.success(request, _("%(count)d alert(s) marked read.") % {"count": count})
     return redirect("catalog:alert_inbox")
 
@@ -103,7 +101,7 @@ def alert_rules(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            alerts.create_rule(
+            rule_services.create_rule(
                 user=request.user,
                 kind=data["kind"],
                 threshold=data.get("threshold"),
@@ -119,18 +117,16 @@ def alert_rules(request):
         else:
             messages.success(request, _("Alert rule saved."))
             return redirect("catalog:alert_rules")
-    rules = (
-        AlertRule.objects.filter(owner=request.user)
-        .select_related("shop", "product")
-        .order_by("kind", "id")
-    )
+    rules = selectors.rules_of(request.user)
     return render(request, "catalog/alert_rules.html", {"form": form, "rules": rules})
 
 
 @requires("catalog.view_product")
 @require_POST
 def alert_rule_delete(request, pk):
-    rule = get_object_or_404(AlertRule, pk=pk, owner=request.user)
-    alerts.delete_rule(user=request.user, rule=rule)
+    rule = selectors.own_rule(request.user, pk)
+    if rule is None:
+        raise Http404
+    rule_services.delete_rule(user=request.user, rule=rule)
     messages.success(request, _("Alert rule deleted."))
     return redirect("catalog:alert_rules")

@@ -1,11 +1,9 @@
-"""Admin views of live offer changes and of alerts.
+"""Admin views of live offer changes.
 
-- A live edit and its lines are the record of what this ERP sent to 1688 (catalog/live_edits/
-  writes them; staff preview, apply and undo on /catalog/live/): append-only here, like the
-  change log — no add, no change; only superusers delete.
-- Alert rules and alerts belong to one staff member (catalog/alerts/services.py; set on
-  /catalog/alerts/rules/): each sees only their own, read-only; superusers see everyone's.
-Stored reasons and alerts are shown in the reader's language.
+A live edit and its lines are the record of what this ERP sent to 1688 (catalog/live_edits/
+writes them; staff preview, apply and undo on /catalog/live/): append-only here, like the change
+log — no add, no change; only superusers delete. Stored reasons are shown in the reader's
+language.
 """
 
 from django.contrib import admin
@@ -13,9 +11,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from catalog.admin import AppendOnlyAdminMixin, RefusingActionsMixin
-from catalog.alerts import services as alerts
-from catalog.models import Alert, AlertRule
+from catalog.common.admin_actions import RefusingActionsMixin
+from catalog.common.admin_readonly import AppendOnlyAdminMixin
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from erp1688.messages import render
 
@@ -60,45 +57,3 @@ class LiveEditLineAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelA
     @admin.display(description=_("reason"))
     def reason_shown(self, obj):
         return render(obj.reason) or "—"
-
-
-class OwnRecordsAdmin(RefusingActionsMixin, AppendOnlyAdminMixin, admin.ModelAdmin):
-    """Rows with an `owner`: staff who may see products see their own, superusers everyone's."""
-
-    def get_queryset(self, request):
-        rows = super().get_queryset(request)
-        return rows if request.user.is_superuser else rows.filter(owner=request.user)
-
-    def has_view_permission(self, request, obj=None):
-        user = request.user
-        if not (user.is_active and user.is_staff):
-            return False
-        if user.is_superuser:
-            return True
-        own = obj is None or obj.owner_id == user.pk
-        return own and user.has_perm("catalog.view_product")
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-
-@admin.register(AlertRule)
-class AlertRuleAdmin(OwnRecordsAdmin):
-    list_display = ["kind", "threshold", "scope", "shop", "product", "email", "active", "owner"]
-    list_filter = ["kind", "scope", "active"]
-    list_select_related = ["owner", "shop", "product"]
-
-
-@admin.register(Alert)
-class AlertAdmin(OwnRecordsAdmin):
-    list_display = ["created_at", "text", "owner", "read_at", "resolved_at", "emailed_at"]
-    list_filter = ["rule__kind"]
-    date_hierarchy = "created_at"
-    list_select_related = ["owner"]
-    show_full_result_count = False
-    exclude = ["params"]
-    readonly_fields = ["text"]
-
-    @admin.display(description=_("alert"))
-    def text(self, obj):
-        return alerts.message(obj)

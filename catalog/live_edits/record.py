@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from catalog.alerts import services as alerts
+from catalog.alerts import engine as alerts
 from catalog.live_edits.lines import Field, line_key, remote_values
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku
 from catalog.models.live_edits import LiveEditLine
@@ -89,4 +89,4 @@ def log_changes(operation, product: Product, detail: ProductDetail, applied) -> 
         if line.field in field_of
     ]
     PriceStockChange.objects.bulk_create(rows, ignore_conflicts=True)
-    alerts.on_changes(changes=rows)  # the same rules as a sync's rows (catalog/alerts/services.py)
+    alerts.on_changes(changes=rows)  # the same rules as a sync's rows (catalog/alerts/engine.py)

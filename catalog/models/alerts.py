@@ -1,4 +1,4 @@
-"""Alerts: the rules staff set, and the alerts they raise (catalog/alerts/services.py)."""
+"""Alerts: the rules staff set, and the alerts they raise (catalog/alerts/rules.py, engine.py)."""
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -109,7 +109,7 @@ class Alert(models.Model):
         verbose_name=_("watched offer"),
     )  # an alert about a watched supplier's offer (rule scope "watched" or "all")
     state_key = models.CharField(_("state key"), max_length=200)
-    # The message's values (catalog/alerts/services.py `message` renders them in the reader's
+    # The message's values (catalog/alerts/rendering.py `message` renders them in the reader's
     # language).
     params = JSONField(_("params"), default=dict, blank=True)
     created_at = models.DateTimeField(_("raised"), default=timezone.now)

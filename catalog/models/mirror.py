@@ -20,7 +20,7 @@ class SyncRun(models.Model):
         FULL = "full", _("Full resync")
         FIRST = "first", _("First sync")  # an incremental run of a shop never synced before
 
-    class ErrorKind(models.TextChoices):  # why a run failed, for staff (catalog/alerts/services.py)
+    class ErrorKind(models.TextChoices):  # why a run failed, for staff (catalog/alerts/failures.py)
         AUTH = "auth", _("Authorisation")
         QUOTA = "quota", _("Quota")
         DATA = "data", _("Data")

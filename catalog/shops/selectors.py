@@ -14,7 +14,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.alerts import services as alerts
+from catalog.alerts.failures import explain
+from catalog.alerts.rendering import link, message
 from catalog.models import Alert, PriceStockChange, Product, Shop, SyncRun, UploadBatch
 from catalog.shops.clients import shared_rate_limiter
 from open1688.ratelimit import BucketUsage
@@ -128,7 +129,7 @@ def shop_rows(shops) -> list[dict]:
                 "products": counts.get(shop.pk, 0),
                 "current": current if current and current.status in ACTIVE_RUN else None,
                 "last": last,
-                "problem": alerts.explain(last) if last else None,
+                "problem": explain(last) if last else None,
                 "next": next_sync(shop, current, now),
                 "token": token_state(shop, now),
             }
@@ -140,7 +141,7 @@ def explained_runs(shop: Shop) -> list[SyncRun]:
     """The shop's newest runs, each with its failure in plain words (`problem`)."""
     runs = list(shop.sync_runs.order_by("-id")[:RUNS_ON_SHOP_PAGE])
     for run in runs:
-        run.problem = alerts.explain(run)
+        run.problem = explain(run)
     return runs
 
 
@@ -180,7 +181,7 @@ def recent_failures(now) -> dict:
         .order_by("-id")[:10]
     )
     for run in runs:
-        run.problem = alerts.explain(run)
+        run.problem = explain(run)
     batches = list(
         UploadBatch.objects.filter(status=UploadBatch.Status.PARTLY_FAILED, created_at__gte=since)
         .select_related("shop")
@@ -205,4 +206,4 @@ def recent_changes() -> list[PriceStockChange]:
 def unread_alerts(user) -> list[tuple]:
     """The user's newest unread alerts: (alert, its message, its link)."""
     shown = list(Alert.objects.filter(owner=user, read_at__isnull=True)[:5])
-    return [(a, alerts.message(a), alerts.link(a)) for a in shown]
+    return [(a, message(a), link(a)) for a in shown]

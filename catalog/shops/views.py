@@ -3,7 +3,7 @@ catalog/shops/selectors.py.
 
 - Shops page: connection state, token expiry countdown, next scheduled sync, the last run's
   result in plain words (auth / quota / data / platform / worker, with what to do;
-  catalog/alerts/services.py `explain`), "sync now" and "authorise again", and the APIs 1688
+  catalog/alerts/failures.py `explain`), "sync now" and "authorise again", and the APIs 1688
   refused this app.
 - Dashboard (home): running jobs with live progress (htmx polls `dashboard_jobs` every 2 s while
   something runs), failures with their reason and link, the user's alerts, recent changes (the

@@ -55,7 +55,7 @@ def unread_alerts(user) -> str:
     read of an index."""
     if not getattr(user, "is_authenticated", False):
         return ""
-    from catalog.alerts.services import UNREAD_SHOWN, unread_count
+    from catalog.alerts.selectors import UNREAD_SHOWN, unread_count
 
     count = unread_count(user)
     if count > UNREAD_SHOWN:

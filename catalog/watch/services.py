@@ -9,7 +9,7 @@ docs/contracts.md "Watching suppliers" is the contract; in short:
 - a read happens on a push (catalog/watch/push.py: HTTP, WebSocket, replay), on the scheduled poll,
 or
   by hand; a push is only a hint: the offer is read again, its delta is never applied;
-- the rows feed the same alert rules as the shop sync's (catalog/alerts/services.py `on_changes`,
+- the rows feed the same alert rules as the shop sync's (catalog/alerts/engine.py `on_changes`,
 rules
   whose scope takes watched offers);
 - one read of an offer at a time (a Redis lock), so a duplicated or out-of-order message
@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.alerts import services as alerts
+from catalog.alerts import engine as alerts
 from catalog.common import offer_refs
 from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, WatchedOffer
 from catalog.shops.clients import call_as_shop, client_or_new
@@ -241,9 +241,7 @@ def _store(watched: WatchedOffer, read: Read, channel: str) -> int:
             watched.last_changed_at = now
             watched.last_change_channel = channel
         watched.save()
-        alerts.on_changes(
-            changes=written
-        )  # the same rules as own rows (catalog/alerts/services.py)
+        alerts.on_changes(changes=written)  # the same rules as own rows (catalog/alerts/engine.py)
     return len(written)
 
 

@@ -1,0 +1,44 @@
+"""Reads of a staff member's alerts: the inbox, the unread count in the navigation, their
+rules, and the choices of the rule form.
+"""
+
+from catalog.models import Alert, AlertRule, Product, Shop
+
+UNREAD_SHOWN = 99  # the navigation says "99+" beyond this
+
+
+def unread_count(user) -> int:
+    """The user's unread alerts, at most UNREAD_SHOWN + 1: a bounded read of the (owner,
+    read_at) index, no COUNT (the staff pages' rule: no COUNT on every page)."""
+    unread = Alert.objects.filter(owner=user, read_at__isnull=True).order_by()
+    return len(unread.values_list("pk", flat=True)[: UNREAD_SHOWN + 1])
+
+
+def inbox(user, *, unread_only: bool = False):
+    """The user's alerts, newest first (the model's ordering), for a paginator."""
+    alerts = Alert.objects.filter(owner=user)
+    return alerts.filter(read_at__isnull=True) if unread_only else alerts
+
+
+def rules_of(user):
+    return (
+        AlertRule.objects.filter(owner=user)
+        .select_related("shop", "product")
+        .order_by("kind", "id")
+    )
+
+
+def own_rule(user, pk: int) -> AlertRule | None:
+    return AlertRule.objects.filter(pk=pk, owner=user).first()
+
+
+def shop_choices():
+    return Shop.objects.order_by("name")
+
+
+def product_by_offer(offer_id: int, shop: Shop | None = None) -> Product | None:
+    """The product a rule is for, by its 1688 offer id (in `shop` when given)."""
+    products = Product.objects.filter(offer_id=offer_id)
+    if shop is not None:
+        products = products.filter(shop=shop)
+    return products.order_by("id").first()
