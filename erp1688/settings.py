@@ -185,6 +185,16 @@ STORAGES = {
         if PRODUCTION
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    # Pictures staff upload for an item until the publish job puts them into the photobank
+    # (catalog/publishing/staged_pictures.py). Workers on another machine need a storage they
+    # share: STAGED_PICTURES_STORAGE names its backend, STAGED_PICTURES_OPTIONS (JSON) its options.
+    "staged_pictures": {
+        "BACKEND": env.str(
+            "STAGED_PICTURES_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": env.json("STAGED_PICTURES_OPTIONS", default={})
+        or {"location": str(DATA_DIR / "pictures")},
+    },
 }
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

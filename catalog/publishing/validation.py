@@ -11,13 +11,12 @@ catalogue in locale/).
 
 import re
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.utils.translation import gettext_lazy
 
 from catalog.models import UploadItem, json_texts
+from catalog.publishing import staged_pictures
 from erp1688 import guarded_fetch
 from erp1688.messages import stored
 from erp1688.messages import stored as _
@@ -29,7 +28,6 @@ DESCRIPTION_MAX = 50_000
 IMAGES_MAX = 10
 CARGO_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
 IMAGE_PATH_PATTERN = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
-STAGED_PICTURE = re.compile(r"^staged:([0-9a-f]{64})$")
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MONEY_MAX = Decimal("999999999999.99")  # the columns are max_digits=14, decimal_places=2
 CENT = Decimal("0.01")
@@ -176,17 +174,10 @@ def _check_control_characters(item, errors: ItemErrors) -> None:
             errors.add(name, _("Invisible control characters in %(field)s") % {"field": label})
 
 
-def _is_staged_picture(value: str) -> bool:
-    """A picture staff uploaded, kept under DATA_DIR/pictures until the job puts it into the
-    photobank (catalog/publishing/upload/publishing.py, stage_picture)."""
-    match = STAGED_PICTURE.match(value)
-    return bool(match) and (Path(settings.DATA_DIR) / "pictures" / match.group(1)).is_file()
-
-
 def _is_image(value) -> bool:
     if not isinstance(value, str) or not value or any(c.isspace() for c in value):
         return False
-    if _is_staged_picture(value):
+    if staged_pictures.is_kept(value):  # uploaded by staff, waiting for the publish job
         return True
     if IMAGE_PATH_PATTERN.match(value) and ".." not in value:
         return True

@@ -17,12 +17,12 @@ shop's photobank, and the item as the parameters of either publish API.
 import hashlib
 import logging
 import re
-from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
 
 from catalog.models import PhotobankPicture, Shop, ShopPublishing, UploadBatch, UploadItem
+from catalog.publishing import staged_pictures
 from catalog.publishing.categories import cached_attributes
 from catalog.publishing.upload.payload import item_to_add_params
 from catalog.shops.clients import call_as_shop
@@ -38,8 +38,6 @@ log = logging.getLogger(__name__)
 PHOTO_MAX_BYTES = pictures.PHOTOBANK_MAX_BYTES
 DOWNLOAD_MAX_BYTES = pictures.PICTURE_MAX_BYTES
 DOWNLOAD_MB = DOWNLOAD_MAX_BYTES // 1024 // 1024
-STAGED_PREFIX = "staged:"
-STAGED_PATTERN = re.compile(r"^staged:([0-9a-f]{64})$")
 PHOTOBANK_PATH = re.compile(r"^img/ibank/[A-Za-z0-9_./-]+$")
 MAIN_ALBUM_NAME = "商品主图"
 Api = ShopPublishing.Api
@@ -141,12 +139,6 @@ def freight_and_address(batch: UploadBatch, publishing: ShopPublishing) -> tuple
 # --- pictures ---------------------------------------------------------------------------------
 
 
-def staged_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "pictures"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 def _stored(refusal: Refused):
     """A picture or download refusal as a stored message (shown in each reader's language)."""
     message = stored(refusal.msgid)
@@ -154,33 +146,25 @@ def _stored(refusal: Refused):
 
 
 def stage_picture(data: bytes) -> str:
-    """Keep an uploaded picture until the job puts it into the photobank; its reference."""
+    """Keep an uploaded picture until the job puts it into the photobank (in the staged
+    pictures' storage, which the workers share: catalog/publishing/staged_pictures.py); its
+    reference."""
     if len(data) > DOWNLOAD_MAX_BYTES:
         raise PictureError(_("the picture is over %(mb)d MB") % {"mb": DOWNLOAD_MB})
     try:
         pictures.check_picture(data)
     except pictures.PictureRefused as exc:
         raise PictureError(_stored(exc)) from exc
-    digest = hashlib.sha256(data).hexdigest()
-    target = staged_dir() / digest
-    if not target.exists():
-        target.write_bytes(data)
-    return STAGED_PREFIX + digest
-
-
-def staged_exists(reference: str) -> bool:
-    match = STAGED_PATTERN.match(reference or "")
-    return bool(match) and (staged_dir() / match.group(1)).exists()
+    return staged_pictures.keep(data)
 
 
 def picture_bytes(reference: str) -> bytes:
     """A staged picture's bytes, or the download of an address through the guarded fetch."""
-    match = STAGED_PATTERN.match(reference)
-    if match:
-        path = staged_dir() / match.group(1)
-        if not path.exists():
+    if staged_pictures.is_reference(reference):
+        data = staged_pictures.read(reference)
+        if data is None:
             raise PictureError(_("the uploaded picture is no longer on the server"))
-        return path.read_bytes()
+        return data
     try:
         return guarded_fetch.fetch(reference, max_bytes=DOWNLOAD_MAX_BYTES)
     except guarded_fetch.FetchRefused as exc:
