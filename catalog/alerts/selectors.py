@@ -2,6 +2,8 @@
 rules, and the choices of the rule form.
 """
 
+from django.shortcuts import get_object_or_404
+
 from catalog.models import Alert, AlertRule, Product, Shop
 
 UNREAD_SHOWN = 99  # the navigation says "99+" beyond this
@@ -28,8 +30,9 @@ def rules_of(user):
     )
 
 
-def own_rule(user, pk: int) -> AlertRule | None:
-    return AlertRule.objects.filter(pk=pk, owner=user).first()
+def own_rule(user, pk) -> AlertRule:
+    """One of the user's rules (Http404 for another's or none)."""
+    return get_object_or_404(AlertRule, pk=pk, owner=user)
 
 
 def shop_choices():

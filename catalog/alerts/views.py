@@ -8,7 +8,6 @@ themselves; each sees only their own rules and alerts.
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -125,8 +124,6 @@ def alert_rules(request):
 @require_POST
 def alert_rule_delete(request, pk):
     rule = selectors.own_rule(request.user, pk)
-    if rule is None:
-        raise Http404
     rule_services.delete_rule(user=request.user, rule=rule)
     messages.success(request, _("Alert rule deleted."))
     return redirect("catalog:alert_rules")

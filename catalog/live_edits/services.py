@@ -17,6 +17,7 @@ from catalog.live_edits.lines import LineStatus, compare, read_offer, remote_val
 from catalog.live_edits.ownership import require_owner
 from catalog.live_edits.planning import PERMISSION
 from catalog.live_edits.run import QUEUE, mark_live_edit_job_failed, run_live_edit_job
+from catalog.live_edits.selectors import open_undo
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import client_or_new
 from erp1688.refusal_codes import RefusalCode
@@ -118,9 +119,7 @@ def plan_undo(*, user, operation: LiveEdit) -> LiveEdit:
         raise Refused(
             RefusalCode.NOT_FINISHED, gettext_lazy("Only a change that has finished can be undone.")
         )
-    earlier = operation.undos.exclude(
-        status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED]
-    ).first()
+    earlier = open_undo(operation)
     if earlier is not None:
         raise Refused(
             RefusalCode.ALREADY_UNDONE,

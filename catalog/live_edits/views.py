@@ -1,9 +1,9 @@
 """Staff pages to change live 1688 offers: choose the change, preview before → after per SKU,
 apply (a job), watch it, see the result and the change-log rows per offer, undo.
 
-Each view parses input, calls one service (planning.py plans a draft, services.py applies,
-checks, discards or undoes it) and renders. A business refusal is shown where it happened; a
-`PermissionRefused` goes on to the styled 403 page.
+Each view parses input, reads through selectors.py, calls one service (planning.py plans a
+draft, services.py applies, checks, discards or undoes it) and renders. A business refusal is
+shown where it happened; a `PermissionRefused` goes on to the styled 403 page.
 """
 
 from decimal import Decimal
@@ -12,17 +12,16 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Count
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from catalog.live_edits import ownership as live_ownership
+from catalog.live_edits import selectors
 from catalog.live_edits import services as live_services
 from catalog.live_edits.planning import plan_live_edit
 from catalog.live_edits.run import QUEUE
-from catalog.models import PriceStockChange, Product
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from erp1688.refusals import Refused, require, show_refusal
 from erp1688.staff_access import staff_member_required
@@ -127,12 +126,7 @@ def _typed_values(posted, kind: str) -> dict[str, str]:
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_list(request):
-    operations = (
-        LiveEdit.objects.select_related("created_by", "applied_by", "undo_of")
-        .annotate(offers=Count("lines__product", distinct=True))
-        .order_by("-created_at", "-id")  # an aggregate drops Meta.ordering: page predictably
-    )
-    page = Paginator(operations, 50).get_page(request.GET.get("page"))
+    page = Paginator(selectors.operations(), 50).get_page(request.GET.get("page"))
     return render(request, "catalog/live_list.html", {"page": page})
 
 
@@ -142,12 +136,7 @@ def live_new(request):
     # Refused before the form: filling it in only to be refused at the preview wastes the work.
     require(request.user, "catalog.change_live_offer")
     ids = _selected_ids(request)
-    products = list(
-        Product.objects.filter(pk__in=ids[:MAX_SHOWN_OFFERS])
-        .select_related("shop")
-        .prefetch_related("skus")
-        .order_by("pk")
-    )
+    products = selectors.offers_to_change(ids[:MAX_SHOWN_OFFERS])
     # A post without a change is the product list handing over its selection: a blank form.
     posted = request.POST if request.method == "POST" and "kind" in request.POST else None
     form = LiveEditForm(posted, products=products, initial={"kind": LiveEdit.Kind.PRICE})
@@ -175,27 +164,17 @@ def live_new(request):
 
 
 def _result_context(operation: LiveEdit, user) -> dict:
-    lines = list(
-        operation.lines.select_related("product", "product__shop").order_by(
-            "product_id", "field", "tier_start_quantity", "remote_sku_id", "id"
-        )
-    )
+    lines = selectors.lines_of(operation)
     counts = {status: 0 for status in LiveEditLine.Status.values}
     for line in lines:
         counts[line.status] += 1
-    changes = (
-        PriceStockChange.objects.filter(live_edit=operation)
-        .select_related("product", "sku", "made_by")
-        .order_by("product_id", "field", "tier_start_quantity", "remote_sku_id")
-    )
+    changes = selectors.changes_made_by(operation)
     working = operation.status in (LiveEdit.Status.QUEUED, LiveEdit.Status.RUNNING)
     can_undo = (
         user.has_perm("catalog.change_live_offer")  # no button that only leads to a refusal
         and operation.is_finished
         and counts[LiveEditLine.Status.APPLIED] > 0
-        and not operation.undos.exclude(
-            status__in=[LiveEdit.Status.DISCARDED, LiveEdit.Status.FAILED]
-        ).exists()
+        and selectors.open_undo(operation) is None
     )
     draft = operation.status == LiveEdit.Status.DRAFT
     mine = operation.owner_id is not None and operation.owner_id == user.pk
@@ -206,7 +185,7 @@ def _result_context(operation: LiveEdit, user) -> dict:
         "can_take_over": draft and not mine and user.has_perm(live_ownership.TAKE_OVER),
         "rule": _rule_text(operation.params),
         "can_undo": can_undo,
-        "undos": list(operation.undos.all()),
+        "undos": selectors.undos_of(operation),
         "lines": lines,
         "counts": [(LiveEditLine.Status(st).label, st, n) for st, n in counts.items() if n],
         "changes": changes,
@@ -237,24 +216,21 @@ def _rule_text(params: dict) -> str:
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_detail(request, pk):
-    operation = get_object_or_404(
-        LiveEdit.objects.select_related("created_by", "applied_by", "taken_over_by", "undo_of"),
-        pk=pk,
-    )
+    operation = selectors.operation(pk, detailed=True)
     return render(request, "catalog/live_detail.html", _result_context(operation, request.user))
 
 
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_progress(request, pk):
-    operation = get_object_or_404(LiveEdit, pk=pk)
+    operation = selectors.operation(pk)
     return render(request, "catalog/live_result.html", _result_context(operation, request.user))
 
 
 @staff_member_required
 @require_POST
 def live_apply(request, pk):
-    operation = get_object_or_404(LiveEdit, pk=pk)
+    operation = selectors.operation(pk)
     try:
         live_services.apply_live_edit(user=request.user, operation=operation)
     except Refused as refused:
@@ -267,13 +243,13 @@ def live_apply(request, pk):
 @staff_member_required
 @require_POST
 def live_check(request, pk):
-    operation = get_object_or_404(LiveEdit, pk=pk)
+    operation = selectors.operation(pk)
     try:
         live_services.check_live_edit(user=request.user, operation=operation)
     except Refused as refused:
         show_refusal(request, refused)
     else:
-        conflicts = operation.lines.filter(status=LiveEditLine.Status.CONFLICT).count()
+        conflicts = selectors.conflict_count(operation)
         messages.info(
             request,
             _("Checked against 1688 now: %(n)d conflicts. Conflicts are not sent.")
@@ -285,7 +261,7 @@ def live_check(request, pk):
 @staff_member_required
 @require_POST
 def live_discard(request, pk):
-    operation = get_object_or_404(LiveEdit, pk=pk)
+    operation = selectors.operation(pk)
     try:
         live_services.discard_live_edit(user=request.user, operation=operation)
     except Refused as refused:
@@ -298,7 +274,7 @@ def live_discard(request, pk):
 @staff_member_required
 @require_POST
 def live_take_over(request, pk):
-    operation = get_object_or_404(LiveEdit, pk=pk)
+    operation = selectors.operation(pk)
     try:
         live_ownership.take_over_live_edit(user=request.user, operation=operation)
     except Refused as refused:
@@ -311,7 +287,7 @@ def live_take_over(request, pk):
 @staff_member_required
 @require_POST
 def live_undo(request, pk):
-    operation = get_object_or_404(LiveEdit, pk=pk)
+    operation = selectors.operation(pk)
     try:
         undo = live_services.plan_undo(user=request.user, operation=operation)
     except Refused as refused:

@@ -5,16 +5,16 @@ Searching needs a connected shop's authorisation: staff pick the shop (the first
 default). The category filter takes a category by its path or name from the shop's cached
 category tree (catalog/publishing/categories.py; catalog/common/category_names.py), or by its id.
 
-Each view parses its input with a form, calls one service of catalog/sourcing/services.py and
-renders. A
-business refusal is shown on the page; a `PermissionRefused` goes on to the styled 403 page.
+Each view parses its input with a form, reads through catalog/sourcing/selectors.py, calls one
+service of catalog/sourcing/services.py and renders. A business refusal is shown on the page; a
+`PermissionRefused` goes on to the styled 403 page.
 """
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
@@ -24,8 +24,9 @@ from django.views.decorators.http import require_POST
 from catalog.common.category_names import UNKNOWN as UNKNOWN_CATEGORY
 from catalog.common.category_names import category_from_text, category_label, leaf_paths
 from catalog.common.offer_refs import OFFER_ID_MAX
-from catalog.models import Shop, UploadBatch
+from catalog.models import Shop
 from catalog.publishing.selectors import draft_batches
+from catalog.sourcing import selectors
 from catalog.sourcing import services as sourcing
 from erp1688.refusals import Refused, show_refusal
 from erp1688.staff_access import staff_member_required
@@ -40,7 +41,7 @@ def shop_field() -> forms.ModelChoiceField:
     """The shop whose authorisation searches (default: the first active shop)."""
     return forms.ModelChoiceField(
         label=gettext_lazy("Search as shop"),
-        queryset=Shop.objects.syncable().order_by("pk"),
+        queryset=selectors.search_shops(),
         required=False,
         empty_label=None,
     )
@@ -147,12 +148,8 @@ class ImageUploadForm(forms.Form):
 
 class StageForm(forms.Form):
     offer_id = forms.IntegerField(min_value=1, max_value=OFFER_ID_MAX)
-    batch = forms.ModelChoiceField(queryset=UploadBatch.objects.none())
+    batch = forms.ModelChoiceField(queryset=draft_batches())
     next = forms.CharField(required=False, max_length=4000)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["batch"].queryset = draft_batches()
 
 
 def _watch_url() -> str | None:
@@ -184,7 +181,7 @@ def _chosen_shop(form) -> Shop | None:
     """The form's shop, else the first active one (what the service would use)."""
     if form.is_bound and form.is_valid() and form.cleaned_data.get("shop"):
         return form.cleaned_data["shop"]
-    return form.fields["shop"].queryset.first()
+    return selectors.default_search_shop()
 
 
 def _category_names(shop: Shop | None) -> list[str]:
@@ -287,7 +284,7 @@ def sourcing_stage(request):
     if not form.is_valid():
         messages.error(request, _("Choose a draft batch to stage the offer into."))
         return HttpResponseRedirect(back)
-    batch = get_object_or_404(UploadBatch, pk=form.cleaned_data["batch"].pk)
+    batch = form.cleaned_data["batch"]  # a draft batch, just read by the form
     offer_id = form.cleaned_data["offer_id"]
     try:
         result = sourcing.stage_offers(user=request.user, batch=batch, offer_ids=[offer_id])

@@ -1,24 +1,23 @@
 """The users page for managers: every staff account with its role, add one, change its role
-or active flag, reset its password. Thin shells over catalog/staff/services.py (the services check
-the permissions; Django's forms run the password validators; every write is a CSRF-checked POST).
+or active flag, reset its password. Thin shells: reads through catalog/staff/selectors.py, writes
+through catalog/staff/services.py (the services check the permissions; Django's forms run the
+password validators; every write is a CSRF-checked POST).
 """
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from catalog.mirror.views import requires
+from catalog.staff import selectors
 from catalog.staff import services as staff_users
 from erp1688.refusals import PermissionRefused, Refused
-
-User = get_user_model()
 
 
 @requires("auth.view_user")
 def user_list(request):
-    users = list(User.objects.prefetch_related("groups").order_by("-is_active", "username"))
+    users = selectors.accounts()
     for account in users:
         account.role_label = staff_users.role_label(account)
     return render(request, "catalog/user_list.html", {"users": users})
@@ -61,7 +60,7 @@ def user_add(request):
 @require_http_methods(["GET", "POST"])
 @requires("auth.change_user")
 def user_edit(request, pk):
-    target = get_object_or_404(User, pk=pk)
+    target = selectors.account(pk)
     staff_users.may_change(request.user, target)  # refused before any form is shown
     initial = {"role": staff_users.role_of(target), "is_active": target.is_active}
     form = staff_users.StaffUserChangeForm(request.POST or None, initial=initial)
@@ -78,7 +77,7 @@ def user_edit(request, pk):
 @require_http_methods(["GET", "POST"])
 @requires("auth.change_user")
 def user_password(request, pk):
-    target = get_object_or_404(User, pk=pk)
+    target = selectors.account(pk)
     staff_users.may_change(request.user, target)
     form = staff_users.StaffPasswordForm(target, request.POST or None)
 

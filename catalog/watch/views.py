@@ -2,9 +2,9 @@
 watched offer's page (its supplier, price/stock history, market figures where granted), and
 the 1688 message push endpoint (POST /push/1688/, signed, no login).
 
-Views parse input, call one service of catalog/watch/services.py or catalog/watch/push.py and
-render; a business
-refusal is shown as a message, a `PermissionRefused` goes on to the styled 403 page.
+Views parse input, read through catalog/watch/selectors.py, call one service of
+catalog/watch/services.py or catalog/watch/push.py and render; a business refusal is shown as a
+message, a `PermissionRefused` goes on to the styled 403 page.
 """
 
 import logging
@@ -13,7 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from catalog.mirror import selectors as product_selectors
 from catalog.mirror.views import requires
-from catalog.models import Channel, PriceStockChange, PushMessage, WatchedOffer
-from catalog.watch import push
+from catalog.models import Channel
+from catalog.watch import push, selectors
 from catalog.watch import services as watch
 from erp1688.refusals import PermissionRefused, Refused
 from erp1688.security import client_ip
@@ -122,12 +122,11 @@ def watch_list(request):
                 _report(request, result)
                 return redirect("catalog:watch_list")
     show_all = request.GET.get("show") == "all"
-    offers = WatchedOffer.objects.all() if show_all else WatchedOffer.objects.active()
     context = {
         "form": form,
-        "offers": offers.order_by("-last_changed_at", "-added_at", "-pk")[:500],
+        "offers": selectors.watch_list(show_all=show_all),
         "show_all": show_all,
-        "recent_messages": PushMessage.objects.order_by("-received_at", "-pk")[:10],
+        "recent_messages": selectors.recent_push_messages(),
         "poll_minutes": watch.poll_interval().total_seconds() / 60,
     }
     return render(request, "catalog/watch_list.html", context)
@@ -152,7 +151,7 @@ def watch_add(request):
 @require_POST
 @requires(WATCH)
 def watch_remove(request, pk):
-    watched = get_object_or_404(WatchedOffer, pk=pk)
+    watched = selectors.watched_offer(pk)
     watch.unwatch(user=request.user, watched=watched)
     messages.success(request, _("Offer %(offer)s is no longer watched.") % {"offer": watched})
     return redirect("catalog:watch_list")
@@ -161,7 +160,7 @@ def watch_remove(request, pk):
 @require_POST
 @requires(WATCH)
 def watch_reread(request, pk):
-    watched = get_object_or_404(WatchedOffer, pk=pk)
+    watched = selectors.watched_offer(pk)
     try:
         result = watch.reread_now(user=request.user, watched=watched)
     except PermissionRefused:
@@ -191,23 +190,12 @@ class _ChartSku:
 
 @requires(VIEW)
 def watch_detail(request, pk):
-    watched = get_object_or_404(WatchedOffer, pk=pk)
-    changes = list(
-        PriceStockChange.objects.filter(watched_offer=watched)
-        .select_related("watched_offer")
-        .order_by("-observed_at", "-id")[: product_selectors.CHART_CHANGES]
-    )
+    watched = selectors.watched_offer(pk)
+    changes = selectors.recent_changes(watched, product_selectors.CHART_CHANGES)
     skus = [
         _ChartSku(int(sku_id), values.get("label", ""))
         for sku_id, values in (watched.snapshot.get("skus") or {}).items()
     ]
-    siblings = WatchedOffer.objects.exclude(pk=watched.pk)
-    if watched.supplier_open_id:
-        siblings = siblings.filter(supplier_open_id=watched.supplier_open_id)
-    elif watched.supplier_member_id:
-        siblings = siblings.filter(supplier_member_id=watched.supplier_member_id)
-    else:
-        siblings = siblings.none()
     context = {
         "watched": watched,
         "snapshot_skus": [
@@ -219,7 +207,7 @@ def watch_detail(request, pk):
         "change_rows": [
             (change, product_selectors.change_label(change)) for change in changes[:TABLE_CHANGES]
         ],
-        "siblings": siblings.order_by("-added_at")[:50],
+        "siblings": selectors.same_supplier(watched),
         "market": watch.market_figures(watched.offer_id),
     }
     return render(request, "catalog/watch_detail.html", context)
