@@ -11,6 +11,7 @@ Django looks for admin modules in catalog only (one app), so this module imports
   services. Upload items are saved and deleted through catalog.publishing.services (the staging
   lock): an item of a batch being uploaded, or an item already sent, is shown read-only.
 - catalog/watch/admin.py, catalog/live_edits/admin.py: written by the system, read-only.
+- catalog/alerts/admin.py: each staff member sees their own rules and alerts, read-only.
 - catalog/staff/admin.py: a manager may change users' groups and active flag, nothing else, and
   never a superuser.
 - catalog/common/: who may add, change, delete (admin_readonly.py); actions declare
@@ -19,11 +20,8 @@ Django looks for admin modules in catalog only (one app), so this module imports
   the job queues' entry, superusers' only (rq_admin.py).
 """
 
-# The mixins are importable from here too, for the domain admins that import them from here.
-from catalog.alerts import admin as alerts_admin  # noqa: F401 - registers the alerts' admin
+from catalog.alerts import admin as alerts_admin
 from catalog.common import admin_labels, rq_admin
-from catalog.common.admin_actions import RefusingActionsMixin
-from catalog.common.admin_readonly import AppendOnlyAdminMixin
 from catalog.live_edits import admin as live_edits_admin
 from catalog.mirror import admin as mirror_admin
 from catalog.publishing import admin as publishing_admin
@@ -32,9 +30,8 @@ from catalog.staff import admin as staff_admin
 from catalog.watch import admin as watch_admin
 
 __all__ = [
-    "AppendOnlyAdminMixin",
-    "RefusingActionsMixin",
     "admin_labels",
+    "alerts_admin",
     "live_edits_admin",
     "mirror_admin",
     "publishing_admin",

@@ -14,9 +14,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.alerts import selectors as alert_selectors
 from catalog.alerts.failures import explain
 from catalog.alerts.rendering import link, message
-from catalog.models import Alert, PriceStockChange, Product, Shop, SyncRun, UploadBatch
+from catalog.models import PriceStockChange, Product, Shop, SyncRun, UploadBatch
 from catalog.shops.clients import shared_rate_limiter
 from open1688.ratelimit import BucketUsage
 
@@ -205,5 +206,5 @@ def recent_changes() -> list[PriceStockChange]:
 
 def unread_alerts(user) -> list[tuple]:
     """The user's newest unread alerts: (alert, its message, its link)."""
-    shown = list(Alert.objects.filter(owner=user, read_at__isnull=True)[:5])
+    shown = list(alert_selectors.inbox(user, unread_only=True)[:5])
     return [(a, message(a), link(a)) for a in shown]
