@@ -406,7 +406,7 @@ def assert_upload_matches_sandbox(sandbox, batch, scoreboard, what) -> None:
 
 @pytest.mark.parametrize("kind", sorted(UPLOAD_CASES))
 def test_upload_meets_a_persistent_fault(fast, connected_shop, client, scoreboard, kind):
-    from sync import services
+    from catalog.publishing import services
     from tests.conftest import run_worker
     from tests.factories import UploadItemFactory
 

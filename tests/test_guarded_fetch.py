@@ -493,7 +493,7 @@ def _publish_with_picture(item, url: str):
     """Submit the valid item (validated and queued), then put `url` in as its picture behind
     validation's back, and run the upload job."""
     from catalog.models import UploadItem
-    from sync import services
+    from catalog.publishing import services
     from tests.conftest import run_worker
 
     services.submit_batch(user=None, batch=item.batch)

@@ -303,9 +303,9 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
     from rq.job import Job
 
     from catalog.models import UploadBatch
+    from catalog.publishing import services
     from catalog.publishing.upload import lock_key
     from erp1688.refusals import Refused
-    from sync import services
     from tests.conftest import run_worker
     from tests.factories import UploadBatchFactory, UploadItemFactory
     from tests.test_fault_matrix import SENT, remote_by_cargo

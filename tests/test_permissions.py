@@ -12,11 +12,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from catalog.models import PriceStockChange, Shop, SyncRun, UploadBatch, UploadItem
-from catalog.publishing.services import create_batch, delete_item, save_item, validate_batch
+from catalog.publishing.services import (
+    create_batch,
+    delete_item,
+    save_item,
+    submit_batch,
+    validate_batch,
+)
+from catalog.shops import services as shop_services
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused
 from erp1688.roles import ROLES, sync_role_permissions
-from sync import services as sync_services
 from tests.factories import (
     PriceStockChangeFactory,
     ShopFactory,
@@ -227,18 +233,18 @@ def test_an_operator_stages_and_submits_but_cannot_connect_sync_or_resync(client
         assert_refused(response)
     assert snapshot(world) == before
     with pytest.raises(PermissionRefused) as refused:
-        sync_services.request_sync(user=operator, shop=world["shop"])
+        shop_services.request_sync(user=operator, shop=world["shop"])
     assert refused.value.code == RefusalCode.PERMISSION_DENIED
 
 
 @committing
 def test_a_manager_syncs_and_resyncs_but_only_an_active_shop(client, world):
     manager = login(client, "manager")
-    run = sync_services.request_sync(user=manager, shop=world["shop"], full=True)
+    run = shop_services.request_sync(user=manager, shop=world["shop"], full=True)
     assert run.kind == SyncRun.Kind.FULL and django_rq.get_queue("sync").count == 1
     world["shop"].status = Shop.Status.NEEDS_REAUTH
     with pytest.raises(Refused) as refused:
-        sync_services.request_sync(user=manager, shop=world["shop"])
+        shop_services.request_sync(user=manager, shop=world["shop"])
     assert refused.value.code == RefusalCode.SHOP_NOT_SYNCABLE
     assert SyncRun.objects.count() == 1
 
@@ -253,8 +259,8 @@ def test_services_check_the_acting_user_and_let_the_system_through(world):
         lambda user: create_batch(user=user, shop=world["shop"], name="x"),
         lambda user: validate_batch(user=user, batch=batch),
         lambda user: delete_item(user=user, item=pending),
-        lambda user: sync_services.submit_batch(user=user, batch=batch),
-        lambda user: sync_services.request_sync(user=user, shop=world["shop"]),
+        lambda user: submit_batch(user=user, batch=batch),
+        lambda user: shop_services.request_sync(user=user, shop=world["shop"]),
     ]
     for call in calls:
         with pytest.raises(PermissionRefused) as refused:

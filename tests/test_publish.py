@@ -11,12 +11,12 @@ from django.utils import translation
 from PIL import Image
 
 from catalog.models import PhotobankPicture, ShopPublishing, UploadBatch, UploadItem
+from catalog.publishing import services
 from catalog.publishing.batch_validation import validate_batch
 from catalog.publishing.categories import attributes_for, search
 from catalog.publishing.upload.publishing import stage_picture
 from erp1688.messages import render
 from open1688.types import INPUT_DATE, INPUT_NUMBER, INPUT_TEXT
-from sync import services
 from sync.catalog_sync import sync_shop
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UploadItemFactory

@@ -77,7 +77,7 @@ def test_a_corrected_rejected_item_is_resubmitted_as_an_edit_of_its_offer(
 
 
 def test_resubmitted_unchanged_it_is_rejected_again_with_the_reason(connected_shop, sandbox):
-    from sync import services
+    from catalog.publishing import services
 
     item = rejected_item(connected_shop)
     services.resubmit_rejected(user=None, batch=item.batch)
@@ -128,7 +128,7 @@ def test_a_viewer_cannot_resubmit(connected_shop, client):
 def test_an_offer_id_gone_from_1688_is_looked_for_by_cargo_number_before_any_add(
     connected_shop, sandbox
 ):
-    from sync import services
+    from catalog.publishing import services
 
     item = rejected_item(connected_shop)
     offer_id = item.remote_offer_id

@@ -9,10 +9,9 @@ import sys
 import pytest
 
 from catalog.models import PhotobankPicture, UploadBatch, UploadItem
-from catalog.publishing import staged_pictures
+from catalog.publishing import services, staged_pictures
 from catalog.publishing.categories import attributes_for
 from catalog.publishing.upload.publishing import stage_picture
-from sync import services
 from tests.child_processes import ROOT, child_env
 from tests.factories import UploadBatchFactory
 from tests.test_publish import TEE, picture, quick, staged_item  # noqa: F401 - quick: a fixture

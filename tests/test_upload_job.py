@@ -14,10 +14,10 @@ from rq.job import Job
 
 from catalog.common.offer_refs import parse_offer_refs
 from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.publishing import services
 from catalog.publishing.upload import lock_key
 from catalog.shops.clients import call_as_shop, make_client
 from erp1688.refusals import Refused
-from sync import services
 from tests.child_processes import ROOT, child_env, wait_for
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, UploadBatchFactory, UploadItemFactory

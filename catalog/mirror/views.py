@@ -271,7 +271,7 @@ def product_bulk(request):
 
 
 def _sync_shops(request, products):
-    from sync.services import request_sync  # queues a job: imported when used
+    from catalog.shops.services import request_sync  # queues a job: imported when used
 
     for shop in selectors.shops_of(products):
         try:
@@ -284,7 +284,7 @@ def _sync_shops(request, products):
 
 
 def _stage_copies(request, products):
-    from sync.services import copy_offers  # reads the offers on 1688: imported when used
+    from catalog.publishing.services import copy_offers  # reads offers on 1688: imported when used
 
     batch_id = request.POST.get("batch", "")
     batch = publishing_selectors.batch_or_none(batch_id)

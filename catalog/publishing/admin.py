@@ -21,10 +21,10 @@ from catalog.publishing import services
 from catalog.publishing.forms import ITEM_FIELDS, UploadItemForm
 from catalog.publishing.import_admin import UploadItemImportMixin
 from catalog.publishing.staging import check_item_editable
+from catalog.shops import services as shop_services
 from erp1688.messages import render, render_errors
 from erp1688.refusals import PermissionRefused, Refused
 from open1688 import Open1688Error
-from sync import services as sync_services
 
 
 class UploadItemInline(ViewOnlyMixin, admin.TabularInline):
@@ -114,7 +114,7 @@ class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
     def submit_batches(self, request, queryset):
         for batch in queryset:
             try:
-                sync_services.submit_batch(user=request.user, batch=batch)
+                services.submit_batch(user=request.user, batch=batch)
             except Refused as refused:
                 self._refusal(request, refused, f"{batch}: ")
             else:
@@ -255,7 +255,7 @@ class ShopPublishingAdmin(admin.ModelAdmin):
     def read_from_1688(self, request, queryset):
         for publishing in queryset.select_related("shop"):
             try:
-                sync_services.refresh_publishing_settings(user=request.user, shop=publishing.shop)
+                shop_services.refresh_publishing_settings(user=request.user, shop=publishing.shop)
             except (Refused, Open1688Error) as exc:
                 self.message_user(request, f"{publishing.shop}: {exc}", messages.ERROR)
 
@@ -263,7 +263,7 @@ class ShopPublishingAdmin(admin.ModelAdmin):
     def read_category_tree(self, request, queryset):
         for publishing in queryset.select_related("shop"):
             try:
-                size = sync_services.refresh_categories(user=request.user, shop=publishing.shop)
+                size = shop_services.refresh_categories(user=request.user, shop=publishing.shop)
             except (Refused, Open1688Error) as exc:
                 self.message_user(request, f"{publishing.shop}: {exc}", messages.ERROR)
             else:

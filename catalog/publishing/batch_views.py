@@ -1,6 +1,6 @@
 """Staff pages for batch upload (批量上货): batches, items, export, bulk edit, copy, submit.
 
-Each view parses input, calls one service (catalog/publishing/services.py, sync/services.py) and
+Each view parses input, calls one service (catalog/publishing/services.py) and
 renders.
 A refusal is a `Refused`: a business refusal (the batch is uploading, nothing to submit...) is
 shown as a message; a `PermissionRefused` goes on to Django, which answers with the styled 403
@@ -30,7 +30,6 @@ from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
 from erp1688.staff_access import staff_member_required
 from open1688 import Open1688Error
-from sync import services as sync_services
 from sync.workers import announce_queued
 
 ITEMS_PER_PAGE = 100
@@ -143,7 +142,7 @@ def batch_validate(request, pk):
 def batch_submit(request, pk):
     batch = get_object_or_404(UploadBatch, pk=pk)
     try:
-        sync_services.submit_batch(user=request.user, batch=batch)
+        services.submit_batch(user=request.user, batch=batch)
     except Refused as refused:
         show_refusal(request, refused)
     else:
@@ -156,7 +155,7 @@ def batch_submit(request, pk):
 def batch_retry(request, pk):
     batch = get_object_or_404(UploadBatch, pk=pk)
     try:
-        sync_services.retry_failed(user=request.user, batch=batch)
+        services.retry_failed(user=request.user, batch=batch)
     except Refused as refused:
         show_refusal(request, refused)
     else:
@@ -170,7 +169,7 @@ def batch_resubmit(request, pk):
     """Items rejected in 1688's audit, corrected, go back to 1688 as edits of their offers."""
     batch = get_object_or_404(UploadBatch, pk=pk)
     try:
-        sync_services.resubmit_rejected(user=request.user, batch=batch)
+        services.resubmit_rejected(user=request.user, batch=batch)
     except Refused as refused:
         show_refusal(request, refused)
     else:
@@ -187,7 +186,7 @@ def batch_copy(request, pk):
     result = None
     if request.method == "POST" and form.is_valid():
         try:
-            result = sync_services.copy_offers(
+            result = services.copy_offers(
                 user=request.user, batch=batch, offer_refs=form.cleaned_data["offer_refs"]
             )
         except Refused as refused:
@@ -368,7 +367,7 @@ def batch_preflight(request, pk):
     """Validation against the cached schema and 1688's add.preview per item, before submit."""
     batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
     try:
-        results = sync_services.preflight_batch(user=request.user, batch=batch)
+        results = services.preflight_batch(user=request.user, batch=batch)
     except Refused as refused:
         show_refusal(request, refused)
         return _detail(pk)

@@ -1,27 +1,31 @@
-"""Catalog writes: staging batch uploads (批量上货) by hand.
+"""Catalog writes for batch uploads (批量上货): staging by hand, and submitting, retrying,
+resubmitting, copying offers in and the pre-flight check (these talk to 1688 or queue the upload
+job: catalog/publishing/upload/).
 
 Every function is keyword-only and takes the acting user (`user=None` is the system: a job, a
 command); it checks the user's permission itself and raises `erp1688.refusals.Refused` (or its
 `PermissionRefused`) with a stable code when it will not do the write. Views, admin and commands
 call these and render the result; reads live in catalog/publishing/selectors.py.
 
-Where the other writes live: importing a file — catalog/publishing/importing.py; submitting,
-retrying,
-copying offers, syncing and connecting shops (they talk to 1688 or queue jobs) — sync/services.py.
+Where the other writes live: importing a file — catalog/publishing/importing.py; syncing,
+connecting a shop and refreshing its settings from 1688 — catalog/shops/services.py.
 """
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Shop, UploadBatch, UploadItem
+from catalog.publishing import upload
 from catalog.publishing.batch_validation import refresh_batch_counts, validate_items
 from catalog.publishing.batch_validation import validate_batch as _validate_batch
 from catalog.publishing.bulk_edit import bulk_edit
 from catalog.publishing.schema_rules import prefetch_schemas, schema_keys
 from catalog.publishing.staging import check_item_editable, locked_batch, next_position
+from catalog.shops.clients import make_client
 from erp1688.messages import render_errors
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
+from open1688 import Open1688Client
 
 
 def create_batch(*, user, shop: Shop, name: str) -> UploadBatch:
@@ -123,3 +127,60 @@ def set_batch_publishing(
         batch.send_address_id = send_address_id
         batch.save(update_fields=["freight_template_id", "send_address_id"])
     return batch
+
+
+# --- submitting, retrying, copying: the upload job -------------------------------------------
+
+
+def submit_batch(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
+    """Validate the batch and queue its upload; returns the job id (None with queue=False, for
+    a caller that runs `catalog.publishing.upload.run_upload` itself, as `upload_batch --inline`
+    does).
+
+    Refused: `shop.not_connected`, `batch.busy`, `batch.nothing_to_upload`.
+    """
+    require(user, "catalog.submit_uploadbatch")
+    upload.prepare_batch(batch, user=user)
+    return upload.enqueue_upload(batch) if queue else None
+
+
+def retry_failed(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
+    """Queue the failed items again (unknown ones are reconciled first); succeeded ones stay.
+
+    Refused: as submit_batch, and `batch.nothing_to_retry`.
+    """
+    require(user, "catalog.submit_uploadbatch")
+    upload.prepare_batch(batch, user=user, retry=True)
+    return upload.enqueue_upload(batch) if queue else None
+
+
+def resubmit_rejected(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
+    """Queue the items rejected in 1688's audit again, as edits of their offers (never a second
+    offer under the same 货号: catalog/publishing/upload/resubmit.py).
+
+    Refused: as submit_batch, and `batch.nothing_to_resubmit`.
+    """
+    require(user, "catalog.submit_uploadbatch")
+    upload.prepare_batch(batch, user=user, resubmit=True)
+    return upload.enqueue_upload(batch) if queue else None
+
+
+def copy_offers(
+    *, user, batch: UploadBatch, offer_refs: str, client: Open1688Client | None = None
+) -> upload.CopyResult:
+    """Stage copies of 1688 offers (pasted links or ids) as new items of the batch.
+
+    Refused: `batch.locked`, `shop.not_connected`; per-offer errors are in the result.
+    """
+    require(user, "catalog.add_uploaditem")
+    return upload.copy_offers(batch, offer_refs, client=client)
+
+
+def preflight_batch(*, user, batch: UploadBatch) -> list[dict]:
+    """Validation and 1688's add.preview per item before submit
+    (catalog/publishing/upload/publishing.py)."""
+    require(user, "catalog.change_uploadbatch")
+    from catalog.publishing.upload.publishing import preflight
+
+    with make_client() as client:
+        return preflight(batch, client=client)

@@ -11,9 +11,9 @@ from django.utils.translation import ngettext
 from catalog.common.admin_actions import RefusingActionsMixin
 from catalog.common.admin_readonly import SuperuserDeletesMixin
 from catalog.models import Shop
+from catalog.shops import services as shop_services
 from erp1688.messages import render
 from erp1688.refusals import Refused
-from sync import services as sync_services
 
 
 @admin.register(Shop)
@@ -72,7 +72,7 @@ class ShopAdmin(RefusingActionsMixin, SuperuserDeletesMixin, admin.ModelAdmin):
         queued = 0
         for shop in queryset:
             try:
-                sync_services.request_sync(user=request.user, shop=shop, full=full)
+                shop_services.request_sync(user=request.user, shop=shop, full=full)
             except Refused as refused:
                 self._refusal(request, refused, level=messages.WARNING)
             else:

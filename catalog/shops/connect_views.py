@@ -1,7 +1,7 @@
 """Connecting a 1688 shop: the OAuth2 authorization-code flow (`state` checked).
 
-Thin shells over sync.services.start_connect / finish_connect, which check the acting user's
-`catalog.connect_shop` permission (a refusal is the styled 403 page).
+Thin shells over catalog.shops.services.start_connect / finish_connect, which check the acting
+user's `catalog.connect_shop` permission (a refusal is the styled 403 page).
 """
 
 import logging
@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog.shops import services
 from erp1688.refusals import PermissionRefused, Refused
 from erp1688.staff_access import staff_member_required
-from sync import services
 
 log = logging.getLogger(__name__)
 STATE_KEY = "open1688_oauth_state"

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_POST
 from catalog.live_edits import writes as live_edit_writes
 from catalog.mirror.views import requires
 from catalog.shops import selectors
+from catalog.shops import services as shop_services
 from erp1688.refusals import PermissionRefused, Refused
-from sync import services as sync_services
 from sync.workers import announce_queued
 
 
@@ -79,7 +79,7 @@ def shop_sync(request, pk):
     shop = selectors.shop(pk)
     full = request.POST.get("full") == "1"
     try:
-        sync_services.request_sync(user=request.user, shop=shop, full=full)
+        shop_services.request_sync(user=request.user, shop=shop, full=full)
     except PermissionRefused:
         raise
     except Refused as refused:

@@ -2,10 +2,10 @@
 offer, follow / unfollow, and staging found offers into an upload batch.
 
 Buyer-side calls need some shop's access token: the caller's `shop`, else the first connected
-shop (by id). Like sync/services.py, user-facing services are keyword-only, check the acting
-user's permission (`user=None` is the system) and raise `erp1688.refusals.Refused` with a
-stable code; `read_supplier_offer`, `follow_offer` and `unfollow_offer` are system calls (jobs
-of the watchlist use them) and check no permission.
+shop (by id). Like catalog/publishing/services.py, user-facing services are keyword-only,
+check the acting user's permission (`user=None` is the system) and raise
+`erp1688.refusals.Refused` with a stable code; `read_supplier_offer`, `follow_offer` and
+`unfollow_offer` are system calls (jobs of the watchlist use them) and check no permission.
 
 docs/protocol.md ("Reading other sellers' offers", "Search") records the API shapes.
 """
@@ -255,7 +255,7 @@ def stage_offers(
     """Copy found offers into `batch` (read buyer-side with the batch shop's token); returns
     the copy service's CopyResult. Refused: `permission_denied`, `batch.locked`,
     `batch.not_draft`, `shop.not_connected`."""
-    from sync import services  # imports the upload package; only staging needs it
+    from catalog.publishing import services  # imports the upload package; only staging needs it
 
     require(user, STAGE_PERMISSION)
     if not UploadBatch.objects.drafts().filter(pk=batch.pk).exists():

@@ -22,8 +22,8 @@ publish
 again as an
   edit of their rejected offer (never a second offer under the same 货号).
 
-The writes staff start (submit, retry, copy) are services in `sync/services.py`, which check the
-acting user's permission and call these modules.
+The writes staff start (submit, retry, copy) are services in `catalog/publishing/services.py`,
+which check the acting user's permission and call these modules.
 
 The contract (docs/contracts.md, "Batch upload"):
 - only valid items are sent; each item's cargo number (货号) is its idempotency key;
@@ -63,10 +63,10 @@ the run
   UPLOAD_JOB_TIMEOUT=3600  (sync/cron.py)             scheduler queues a `running` batch without
                                                       its lock again; items left `uploading`
                                                       are looked for after the grace.
-7 staff retry              sync.services.retry_failed failed items back to pending (unknown
-                                                      ones are reconciled first); succeeded
+7 staff retry              publishing.services.       failed items back to pending (unknown
+                           retry_failed               ones are reconciled first); succeeded
                                                       items are never sent again.
-8 staff resubmit           sync.services.             rejected items back to pending with their
+8 staff resubmit           publishing.services.       rejected items back to pending with their
                            resubmit_rejected          offer id: sent as alibaba.product.edit of
                                                       that offer; an id gone from 1688 is looked
                                                       for by 货号 before any add.

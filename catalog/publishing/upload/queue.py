@@ -1,7 +1,8 @@
 """Submit and queue: the checks and state change of a submit (or a staff retry), the job on the
 `upload` queue, and whether an upload of a batch is in flight.
 
-Permissions are checked by the services (sync/services.py) that call these functions.
+Permissions are checked by the services (catalog/publishing/services.py) that call these
+functions.
 """
 
 from datetime import timedelta

@@ -4,9 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.models import UploadBatch
-from catalog.publishing import upload
+from catalog.publishing import services, upload
 from erp1688.refusals import Refused
-from sync import services
 
 
 class Command(BaseCommand):

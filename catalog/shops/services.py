@@ -1,75 +1,21 @@
-"""Writes that talk to 1688 or queue jobs: submit and retry a batch upload, copy offers into a
-batch, queue a sync or a full resync, connect a shop (OAuth2 code flow).
+"""Shop writes: queue a sync or a full resync, connect a shop (OAuth2 authorization-code
+flow), and read its publishing settings and category tree from 1688 again.
 
 Like catalog/publishing/services.py: keyword-only, the acting user is an argument (`user=None` is
-the
-system: the scheduler, a job, a command run without --as), the permission is checked here, and a
-refusal is `erp1688.refusals.Refused` with a stable code.
+the system: the scheduler, a job, a command run without --as), the permission is checked here,
+and a refusal is `erp1688.refusals.Refused` with a stable code.
 """
 
 import secrets
 
 from django.utils.translation import gettext_lazy as _
 
-from catalog.models import Shop, SyncRun, UploadBatch
-from catalog.publishing import upload
+from catalog.models import Shop, SyncRun
 from catalog.shops.clients import connect_shop, make_client
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, require
-from open1688 import Open1688Client, Open1688Error
-
-try:  # enqueueing moves next to the jobs (sync.jobs); older trees had it in sync.scheduling
-    from sync.jobs import enqueue_sync
-except ImportError:  # pragma: no cover - depends on the tree's state
-    from sync.scheduling import enqueue_sync
-
-
-# --- batch upload --------------------------------------------------------------------------
-
-
-def submit_batch(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
-    """Validate the batch and queue its upload; returns the job id (None with queue=False, for
-    a caller that runs `catalog.publishing.upload.run_upload` itself, as `upload_batch --inline`
-    does).
-
-    Refused: `shop.not_connected`, `batch.busy`, `batch.nothing_to_upload`.
-    """
-    require(user, "catalog.submit_uploadbatch")
-    upload.prepare_batch(batch, user=user)
-    return upload.enqueue_upload(batch) if queue else None
-
-
-def retry_failed(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
-    """Queue the failed items again (unknown ones are reconciled first); succeeded ones stay.
-
-    Refused: as submit_batch, and `batch.nothing_to_retry`.
-    """
-    require(user, "catalog.submit_uploadbatch")
-    upload.prepare_batch(batch, user=user, retry=True)
-    return upload.enqueue_upload(batch) if queue else None
-
-
-def resubmit_rejected(*, user, batch: UploadBatch, queue: bool = True) -> str | None:
-    """Queue the items rejected in 1688's audit again, as edits of their offers (never a second
-    offer under the same 货号: catalog/publishing/upload/resubmit.py).
-
-    Refused: as submit_batch, and `batch.nothing_to_resubmit`.
-    """
-    require(user, "catalog.submit_uploadbatch")
-    upload.prepare_batch(batch, user=user, resubmit=True)
-    return upload.enqueue_upload(batch) if queue else None
-
-
-def copy_offers(
-    *, user, batch: UploadBatch, offer_refs: str, client: Open1688Client | None = None
-) -> upload.CopyResult:
-    """Stage copies of 1688 offers (pasted links or ids) as new items of the batch.
-
-    Refused: `batch.locked`, `shop.not_connected`; per-offer errors are in the result.
-    """
-    require(user, "catalog.add_uploaditem")
-    return upload.copy_offers(batch, offer_refs, client=client)
-
+from open1688 import Open1688Error
+from sync.jobs import enqueue_sync
 
 # --- sync ----------------------------------------------------------------------------------
 
@@ -138,14 +84,7 @@ def finish_connect(
         ) from exc
 
 
-def preflight_batch(*, user, batch: UploadBatch) -> list[dict]:
-    """Validation and 1688's add.preview per item before submit
-    (catalog/publishing/upload/publishing.py)."""
-    require(user, "catalog.change_uploadbatch")
-    from catalog.publishing.upload.publishing import preflight
-
-    with make_client() as client:
-        return preflight(batch, client=client)
+# --- settings read from 1688 ----------------------------------------------------------------
 
 
 def refresh_publishing_settings(*, user, shop: Shop):
