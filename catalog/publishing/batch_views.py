@@ -1,7 +1,7 @@
 """Staff pages for batch upload (批量上货): batches, items, export, bulk edit, copy, submit.
 
-Each view parses input, calls one service (catalog/publishing/services.py) and
-renders.
+Each view parses input, reads through catalog/publishing/selectors.py, calls one service
+(catalog/publishing/services.py) and renders.
 A refusal is a `Refused`: a business refusal (the batch is uploading, nothing to submit...) is
 shown as a message; a `PermissionRefused` goes on to Django, which answers with the styled 403
 page (handler403). Pages that only show need the view permissions. The import pages are in
@@ -13,12 +13,12 @@ from django.contrib.auth.decorators import permission_required
 from django.core.files.base import ContentFile
 from django.core.paginator import Paginator
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.common.operator_words import problem_words
-from catalog.models import ShopPublishing, UploadBatch, UploadItem
+from catalog.models import UploadItem
 from catalog.publishing import item_schema, selectors, services, textformats
 from catalog.publishing.categories import attributes_for, cached_attributes, category_name, search
 from catalog.publishing.exporting import FORMATS, export_batch
@@ -74,7 +74,7 @@ def batch_create(request):
 @staff_member_required
 @permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_detail(request, pk):
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     show = request.GET.get("show", "")
     items = selectors.batch_items(batch, show)
     page = Paginator(items, ITEMS_PER_PAGE).get_page(request.GET.get("page"))
@@ -88,7 +88,7 @@ def batch_detail(request, pk):
         "locked": batch.is_locked,
         "editable": list(EDITABLE),
         "bulk_form": BulkEditForm(batch=batch),
-        "publishing": ShopPublishing.objects.filter(shop_id=batch.shop_id).first(),
+        "publishing": selectors.shop_publishing(batch.shop_id),
     }
     return render(request, "catalog/batch_detail.html", context)
 
@@ -106,7 +106,7 @@ def _optional_id(value: str) -> int | None:
 @require_POST
 def batch_publishing(request, pk):
     """The batch's freight template and send-goods address (blank: the shop's defaults)."""
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     try:
         services.set_batch_publishing(
             user=request.user,
@@ -124,7 +124,7 @@ def batch_publishing(request, pk):
 @staff_member_required
 @require_POST
 def batch_validate(request, pk):
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     try:
         invalid = services.validate_batch(user=request.user, batch=batch)
     except Refused as refused:
@@ -140,7 +140,7 @@ def batch_validate(request, pk):
 @staff_member_required
 @require_POST
 def batch_submit(request, pk):
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     try:
         services.submit_batch(user=request.user, batch=batch)
     except Refused as refused:
@@ -153,7 +153,7 @@ def batch_submit(request, pk):
 @staff_member_required
 @require_POST
 def batch_retry(request, pk):
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     try:
         services.retry_failed(user=request.user, batch=batch)
     except Refused as refused:
@@ -167,7 +167,7 @@ def batch_retry(request, pk):
 @require_POST
 def batch_resubmit(request, pk):
     """Items rejected in 1688's audit, corrected, go back to 1688 as edits of their offers."""
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     try:
         services.resubmit_rejected(user=request.user, batch=batch)
     except Refused as refused:
@@ -180,7 +180,7 @@ def batch_resubmit(request, pk):
 @staff_member_required
 def batch_copy(request, pk):
     """Paste 1688 offer links or ids; each offer is read and staged as a new item."""
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     require(request.user, "catalog.add_uploaditem")
     form = CopyOffersForm(_posted(request))
     result = None
@@ -207,7 +207,7 @@ def batch_copy(request, pk):
 @staff_member_required
 @permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_export(request, pk, fmt):
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     return FileResponse(
         ContentFile(export_batch(batch, fmt)),
         as_attachment=True,
@@ -292,7 +292,7 @@ def _stager(request, batch):
 @staff_member_required
 def category_search(request, pk):
     """htmx: leaf categories of the batch's shop matching `q` (cached; 1688 asked once)."""
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     _stager(request, batch)
     query, found, error = request.GET.get("q", "").strip()[:50], [], ""
     if query:
@@ -310,11 +310,9 @@ def category_search(request, pk):
 @staff_member_required
 def category_panel(request, pk):
     """htmx: the chosen category's attributes as inputs and its SKU dimensions."""
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     _stager(request, batch)
-    item = None
-    if _is_number(request.GET.get("item", "")) and len(request.GET["item"]) < 19:
-        item = UploadItem.objects.filter(batch=batch, pk=int(request.GET["item"])).first()
+    item = selectors.item_or_none(batch, request.GET.get("item", ""))
     category = request.GET.get("category_id", "").strip()
     context = {"batch": batch, "category_id": category, "error": ""}
     if _is_number(category) and len(category) < 19 and int(category) > 0:
@@ -343,7 +341,7 @@ def category_panel(request, pk):
 @staff_member_required
 def sku_grid(request, pk):
     """htmx: the SKU grid for the dimension values typed in its header."""
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     _stager(request, batch)
     category = request.GET.get("category_id", "")
     schema = (
@@ -365,7 +363,7 @@ def sku_grid(request, pk):
 @require_POST
 def batch_preflight(request, pk):
     """Validation against the cached schema and 1688's add.preview per item, before submit."""
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     try:
         results = services.preflight_batch(user=request.user, batch=batch)
     except Refused as refused:
@@ -382,7 +380,7 @@ def batch_preflight(request, pk):
 
 @staff_member_required
 def item_create(request, pk):
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     require(request.user, "catalog.add_uploaditem")
     if batch.is_locked:
         messages.error(request, locked_reason(batch))
@@ -392,7 +390,7 @@ def item_create(request, pk):
 
 @staff_member_required
 def item_edit(request, pk, item_pk):
-    item = get_object_or_404(UploadItem.objects.select_related("batch"), pk=item_pk, batch_id=pk)
+    item = selectors.item(pk, item_pk)
     require(request.user, "catalog.change_uploaditem")
     if item.batch.is_locked:
         messages.error(request, locked_reason(item.batch))
@@ -406,7 +404,7 @@ def item_edit(request, pk, item_pk):
 @staff_member_required
 @require_POST
 def item_delete(request, pk, item_pk):
-    item = get_object_or_404(UploadItem, pk=item_pk, batch_id=pk)
+    item = selectors.item(pk, item_pk)
     try:
         services.delete_item(user=request.user, item=item)
     except Refused as refused:
@@ -425,7 +423,7 @@ def item_delete(request, pk, item_pk):
 @staff_member_required
 @require_POST
 def batch_bulk_edit(request, pk):
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     require(request.user, "catalog.change_uploaditem")
     form = BulkEditForm(request.POST, batch=batch)
     if not form.is_valid():
@@ -453,7 +451,7 @@ def batch_bulk_edit(request, pk):
 @permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_progress(request, pk):
     """The counters fragment that the batch page polls (htmx) while an upload runs."""
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     locked = batch.is_locked
     response = render(request, "catalog/_batch_progress.html", {"batch": batch, "locked": locked})
     if not locked:

@@ -1,19 +1,18 @@
 """Staff pages for importing a file into a batch: upload → preview of every row → confirm.
 
 Thin shells over catalog.publishing.importing (the same pipeline as the admin's import): they parse
-the
-form, call one service and render; a refusal is shown as the form's or the page's message.
+the form, read through catalog/publishing/selectors.py, call one service and render; a refusal is
+shown as the form's or the page's message.
 """
 
 from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from catalog.models import UploadBatch
-from catalog.publishing import item_schema
+from catalog.publishing import item_schema, selectors
 from catalog.publishing.categories import cached_attributes
 from catalog.publishing.exporting import COLUMN_HELP, FORMATS, import_template
 from catalog.publishing.forms import ImportConfirmForm, ImportFileForm
@@ -38,7 +37,7 @@ def _import_page(request, batch, form, **extra):
 @staff_member_required
 def batch_import(request, pk):
     require(request.user, "catalog.add_uploaditem")  # the form too: it names the batch and shop
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     if request.method != "POST":
         return _import_page(request, batch, ImportFileForm())
     form = ImportFileForm(request.POST, request.FILES)
@@ -58,7 +57,7 @@ def batch_import(request, pk):
 @staff_member_required
 @require_POST
 def batch_import_confirm(request, pk):
-    batch = get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
+    batch = selectors.batch(pk)
     form = ImportConfirmForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("The preview is missing: upload the file again."))
@@ -81,7 +80,7 @@ def batch_import_confirm(request, pk):
 def batch_import_rejects(request, pk, token):
     """The rows a preview left out, with the reason, as an XLSX to fix and import again."""
     require(request.user, "catalog.add_uploaditem")
-    batch = get_object_or_404(UploadBatch, pk=pk)
+    batch = selectors.batch(pk)
     try:
         data = rejects_file(user=request.user, batch=batch, name=token)
     except Refused as refusal:
@@ -109,8 +108,8 @@ def template_download(request, fmt):
         and len(batch) < 19
         and len(category) < 19
     ):
-        shop_id = UploadBatch.objects.filter(pk=int(batch)).values_list("shop_id", flat=True)
-        schema = cached_attributes(shop_id.first(), int(category)) if shop_id else None
+        found = selectors.batch_or_none(batch)
+        schema = cached_attributes(found.shop_id, int(category)) if found else None
         example = item_schema.template_example(schema) if schema else None
     return FileResponse(
         ContentFile(import_template(fmt, example=example)),

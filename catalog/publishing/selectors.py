@@ -1,11 +1,19 @@
-"""Reads of publishing for the pages: the batch list, a batch's items, the batches offers may be
-staged into. Writes live in catalog/publishing/services.py."""
+"""Reads of publishing for the pages: the batch list, one batch, a batch's items, the shop's
+publishing settings, the batches offers may be staged into. Writes live in
+catalog/publishing/services.py."""
 
-from catalog.models import UploadBatch, UploadItem
+from django.shortcuts import get_object_or_404
+
+from catalog.models import ShopPublishing, UploadBatch, UploadItem
 
 
 def batch_list():
     return UploadBatch.objects.select_related("shop", "created_by")
+
+
+def batch(pk) -> UploadBatch:
+    """One batch with its shop (Http404 when there is none)."""
+    return get_object_or_404(UploadBatch.objects.select_related("shop"), pk=pk)
 
 
 def batch_items(batch: UploadBatch, show: str = ""):
@@ -18,9 +26,33 @@ def batch_items(batch: UploadBatch, show: str = ""):
     return items
 
 
+def _id(text: str) -> int | None:
+    """An id given as text (posted, or in a query string); ASCII digits only ("²".isdigit())."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
 def batch_or_none(pk: str) -> UploadBatch | None:
     """The batch a form names by its id (text as posted), or None."""
-    return UploadBatch.objects.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
+    number = _id(pk)
+    return UploadBatch.objects.filter(pk=number).first() if number is not None else None
+
+
+def item(batch_pk, item_pk) -> UploadItem:
+    """One item of a batch, with its batch (Http404 when the batch has no such item)."""
+    return get_object_or_404(
+        UploadItem.objects.select_related("batch"), pk=item_pk, batch_id=batch_pk
+    )
+
+
+def item_or_none(batch: UploadBatch, pk: str) -> UploadItem | None:
+    """The batch's item a query string names by its id (text), or None."""
+    number = _id(pk)
+    return batch.items.filter(pk=number).first() if number is not None else None
+
+
+def shop_publishing(shop_id: int) -> ShopPublishing | None:
+    """The shop's publishing settings (freight templates, addresses...), None before any."""
+    return ShopPublishing.objects.filter(shop_id=shop_id).first()
 
 
 def draft_batches():
