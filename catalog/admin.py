@@ -7,8 +7,8 @@ Django looks for admin modules in catalog only (one app), so this module imports
 - catalog/mirror/admin.py: mirrored 1688 data (products, SKUs) is read-only (the next sync
   overwrites it anyway); sync runs and the price/stock change log are the audit trail:
   append-only (no add, no change, no delete), except for superusers, who may delete.
-- catalog/publishing/admin.py: a batch's status and counters are read-only; its actions call the
-  services. Upload items are saved and deleted through catalog.publishing.services (the staging
+- catalog/publishing/admin/batches.py: a batch's status and counters are read-only; its actions call
+  the services. Upload items are saved and deleted through catalog.publishing.services (the staging
   lock): an item of a batch being uploaded, or an item already sent, is shown read-only.
 - catalog/watch/admin.py, catalog/live_edits/admin.py: written by the system, read-only.
 - catalog/alerts/admin.py: each staff member sees their own rules and alerts, read-only.
@@ -24,7 +24,7 @@ from catalog.alerts import admin as alerts_admin
 from catalog.common import admin_labels, rq_admin
 from catalog.live_edits import admin as live_edits_admin
 from catalog.mirror import admin as mirror_admin
-from catalog.publishing import admin as publishing_admin
+from catalog.publishing.admin import batches as publishing_admin
 from catalog.shops import admin as shops_admin
 from catalog.staff import admin as staff_admin
 from catalog.watch import admin as watch_admin

@@ -2,15 +2,16 @@ from django.urls import path, register_converter
 
 from catalog.alerts import views as alert_views
 from catalog.live_edits import views as live_views
-from catalog.mirror import changelog_views
-from catalog.mirror import views as product_views
-from catalog.publishing import batch_views, import_views
-from catalog.shops import views as shop_views
-from catalog.sourcing import image_batch_views
-from catalog.sourcing import views as sourcing_views
+from catalog.mirror.views import changelog as changelog_views
+from catalog.mirror.views import products as product_views
+from catalog.publishing.views import batches as batch_views
+from catalog.publishing.views import imports as import_views
+from catalog.shops.views import shops as shop_views
+from catalog.sourcing.views import image_batch as image_batch_views
+from catalog.sourcing.views import search as sourcing_views
 from catalog.staff import views as user_views
-from catalog.watch import supplier_store_views
-from catalog.watch import views as watch_views
+from catalog.watch.views import supplier_store as supplier_store_views
+from catalog.watch.views import watchlist as watch_views
 
 
 class FormatConverter:

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 
-from catalog.watch.views import push_http
+from catalog.watch.views.watchlist import push_http
 from erp1688 import views as catalog_views
 from erp1688.rq_gate import rq_urlpatterns
 from erp1688.staff_access import StaffLoginView
@@ -26,7 +26,7 @@ urlpatterns = [
     path("accounts/login/", StaffLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("shops/", include("catalog.shops.connect_urls")),
+    path("shops/", include("catalog.shops.urls")),
     path("push/1688/", push_http, name="push_1688"),  # 1688 message push (signed, no login)
     path("admin/rq/", include((rq_patterns, "django_rq"), namespace="django_rq")),
     path("admin/", admin.site.urls),

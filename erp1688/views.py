@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from catalog.shops import views as shop_views
+from catalog.shops.views import shops as shop_views
 from erp1688.refusals import Refused
 from erp1688.staff_access import staff_member_required
 

@@ -1,4 +1,4 @@
-"""Hostile pushes (catalog/watch/push.py, catalog/watch/views.py push_http,
+"""Hostile pushes (catalog/watch/push.py, catalog/watch/views/watchlist.py push_http,
 catalog/watch/push_ws.py): a message naming 200k offer ids is de-duplicated in linear time, in
 order; a signed message older than the
 de-duplication memory is refused on every channel (410 over HTTP, confirmed and dropped over

@@ -1,0 +1,2 @@
+"""Alerts: rules staff set on price and stock moves and on failures, evaluated as change rows
+arrive; the inbox; alert emails."""

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from catalog.alerts import rules as rule_services
 from catalog.alerts import selectors
 from catalog.alerts.rendering import link, message
-from catalog.mirror.views import requires
+from catalog.mirror.views.products import requires
 from catalog.models import AlertRule
 from erp1688.refusals import PermissionRefused, Refused
 

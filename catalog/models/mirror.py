@@ -227,7 +227,7 @@ class PriceStockChange(models.Model):
         indexes = [
             models.Index(fields=["product", "-observed_at"], name="change_product_history"),
             # The staff change log: newest first, by field, by SKU
-            # (catalog/mirror/changelog_views.py).
+            # (catalog/mirror/views/changelog.py).
             models.Index(fields=["observed_at", "id"], name="change_observed_id"),
             models.Index(fields=["field", "observed_at", "id"], name="change_field_observed"),
             models.Index(fields=["remote_sku_id", "observed_at"], name="change_sku_observed"),

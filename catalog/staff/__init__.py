@@ -1,0 +1,1 @@
+"""Staff accounts kept by managers: roles, active flags, passwords."""

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from catalog.mirror.views import requires
+from catalog.mirror.views.products import requires
 from catalog.staff import selectors
 from catalog.staff import services as staff_users
 from erp1688.refusals import PermissionRefused, Refused

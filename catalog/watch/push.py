@@ -2,11 +2,10 @@
 watched offer a message names (docs/contracts.md "Watching suppliers"; the shapes:
 docs/protocol.md "Message push").
 
-Every channel ends in `receive`: the HTTP endpoint (catalog/watch/views.py `push_http`), the
-WebSocket worker (catalog/watch/push_ws.py) and the replay (`replay`, on start and on schedule). A
-message is stored once per `msgId` (a unique column: a duplicate is answered as received and
-does nothing more); its content is only a hint: the offer is read again (catalog/watch/services.py),
-the
+Every channel ends in `receive`: the HTTP endpoint (catalog/watch/views/watchlist.py `push_http`),
+the WebSocket worker (catalog/watch/push_ws.py) and the replay (`replay`, on start and on schedule).
+A message is stored once per `msgId` (a unique column: a duplicate is answered as received and does
+nothing more); its content is only a hint: the offer is read again (catalog/watch/services.py), the
 stock delta is never applied.
 
 The de-duplication store remembers a msgId for PUSH_MEMORY_DAYS (`forget_old_messages`, run with

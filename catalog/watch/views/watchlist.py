@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from catalog.mirror import selectors as product_selectors
-from catalog.mirror.views import requires
+from catalog.mirror.views.products import requires
 from catalog.models import Channel
 from catalog.watch import push, selectors
 from catalog.watch import services as watch

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from catalog.live_edits import writes as live_edit_writes
-from catalog.mirror.views import requires
+from catalog.mirror.views.products import requires
 from catalog.shops import selectors
 from catalog.shops import services as shop_services
 from erp1688.refusals import PermissionRefused, Refused

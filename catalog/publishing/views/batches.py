@@ -5,7 +5,7 @@ Each view parses input, reads through catalog/publishing/selectors.py, calls one
 A refusal is a `Refused`: a business refusal (the batch is uploading, nothing to submit...) is
 shown as a message; a `PermissionRefused` goes on to Django, which answers with the styled 403
 page (handler403). Pages that only show need the view permissions. The import pages are in
-catalog/publishing/import_views.py.
+catalog/publishing/views/imports.py.
 """
 
 from django.contrib import messages

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 
 from catalog.mirror import selectors
 from catalog.mirror.filters import ChangeFilter
-from catalog.mirror.views import EXPORT_CHUNK, export_response, requires
+from catalog.mirror.views.products import EXPORT_CHUNK, export_response, requires
 
 PER_PAGE = 100
 

@@ -1,6 +1,6 @@
 """Staff page: a supplier's whole store on 1688 — its offers page by page, searched within,
 sorted, each to watch or to stage into a draft batch (the watchlist's and sourcing's own
-buttons, catalog/sourcing/views.py).
+buttons, catalog/sourcing/views/search.py).
 
 Reached from a watched offer (`?seller=<sellerOpenId>`) or from any search result
 (`?offer=<offer id>`: its seller is looked up once, then the page redirects to `?seller=`).
@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from catalog.common.offer_refs import OFFER_ID_MAX
 from catalog.sourcing import services as sourcing
-from catalog.sourcing.views import PAGE_MAX, _results_context, shop_field
+from catalog.sourcing.views.search import PAGE_MAX, _results_context, shop_field
 from catalog.watch import supplier_store as store_service
 from erp1688.refusals import Refused, show_refusal
 

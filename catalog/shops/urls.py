@@ -1,6 +1,6 @@
 from django.urls import path
 
-from catalog.shops import connect_views as views
+from catalog.shops.views import connect as views
 
 app_name = "sync"
 urlpatterns = [

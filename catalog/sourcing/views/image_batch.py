@@ -1,6 +1,6 @@
 """Staff page: image search with many pictures at once (several files and/or a list of picture
 addresses), each optionally cropped to a region first, the results grouped per picture, each
-result to watch or to stage (the buttons of catalog/sourcing/views.py's results).
+result to watch or to stage (the buttons of catalog/sourcing/views/search.py's results).
 
 POST prepares the pictures (catalog/sourcing/image_batch.py: crop, upload) and redirects to a GET of
 the
@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from catalog.publishing.selectors import draft_batches
 from catalog.sourcing import image_batch
 from catalog.sourcing import services as sourcing
-from catalog.sourcing.views import OFFER_URL, _watch_url, shop_field
+from catalog.sourcing.views.search import OFFER_URL, _watch_url, shop_field
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused, show_refusal
 

@@ -18,8 +18,8 @@ from catalog.common.admin_actions import RefusingActionsMixin
 from catalog.common.admin_readonly import ViewOnlyMixin
 from catalog.models import PhotobankPicture, ShopPublishing, UploadBatch, UploadItem
 from catalog.publishing import services
+from catalog.publishing.admin.imports import UploadItemImportMixin
 from catalog.publishing.forms import ITEM_FIELDS, UploadItemForm
-from catalog.publishing.import_admin import UploadItemImportMixin
 from catalog.publishing.staging import check_item_editable
 from catalog.shops import services as shop_services
 from erp1688.messages import render, render_errors
@@ -123,7 +123,7 @@ class UploadBatchAdmin(RefusingActionsMixin, admin.ModelAdmin):
 
 @admin.register(UploadItem)
 class UploadItemAdmin(RefusingActionsMixin, UploadItemImportMixin, admin.ModelAdmin):
-    # Import and export: catalog.publishing.import_admin (the one import pipeline of
+    # Import and export: catalog.publishing.admin.imports (the one import pipeline of
     # catalog.publishing.importing).
     form = UploadItemForm
     list_display = ["title", "batch", "status", "cargo_number", "remote_offer_id", "attempts"]

@@ -1,0 +1,1 @@
+"""Shops' staff pages: the shops page and dashboard, and connecting a shop (OAuth)."""
