@@ -1,4 +1,4 @@
-/* The price and stock history chart (templates/catalog/_history_chart.html), shared by the
+/* The price and stock history chart (templates/common/_history_chart.html), shared by the
    product page and a watched offer's page: step lines per SKU and tier from #chart-data, and
    the market figures of a watched offer (#market-data, plain lines) where the page has them. */
 document.addEventListener("DOMContentLoaded", function () {

@@ -77,7 +77,7 @@ def alert_inbox(request):
     page = Paginator(alerts, PER_PAGE).get_page(request.GET.get("page"))
     rows = [(a, message(a), link(a)) for a in page.object_list]
     context = {"page": page, "rows": rows, "show": request.GET.get("show", "")}
-    return render(request, "catalog/alert_inbox.html", context)
+    return render(request, "alerts/alert_inbox.html", context)
 
 
 @requires("catalog.view_product")
@@ -117,7 +117,7 @@ def alert_rules(request):
             messages.success(request, _("Alert rule saved."))
             return redirect("catalog:alert_rules")
     rules = selectors.rules_of(request.user)
-    return render(request, "catalog/alert_rules.html", {"form": form, "rules": rules})
+    return render(request, "alerts/alert_rules.html", {"form": form, "rules": rules})
 
 
 @requires("catalog.view_product")

@@ -127,7 +127,7 @@ def _typed_values(posted, kind: str) -> dict[str, str]:
 @permission_required(VIEW, raise_exception=True)
 def live_list(request):
     page = Paginator(selectors.operations(), 50).get_page(request.GET.get("page"))
-    return render(request, "catalog/live_list.html", {"page": page})
+    return render(request, "live_edits/live_list.html", {"page": page})
 
 
 @staff_member_required
@@ -160,7 +160,7 @@ def live_new(request):
         "offers": ",".join(str(i) for i in ids),
         "more": max(0, len(ids) - len(products)),
     }
-    return render(request, "catalog/live_new.html", context)
+    return render(request, "live_edits/live_new.html", context)
 
 
 def _result_context(operation: LiveEdit, user) -> dict:
@@ -217,14 +217,14 @@ def _rule_text(params: dict) -> str:
 @permission_required(VIEW, raise_exception=True)
 def live_detail(request, pk):
     operation = selectors.operation(pk, detailed=True)
-    return render(request, "catalog/live_detail.html", _result_context(operation, request.user))
+    return render(request, "live_edits/live_detail.html", _result_context(operation, request.user))
 
 
 @staff_member_required
 @permission_required(VIEW, raise_exception=True)
 def live_progress(request, pk):
     operation = selectors.operation(pk)
-    return render(request, "catalog/live_result.html", _result_context(operation, request.user))
+    return render(request, "live_edits/live_result.html", _result_context(operation, request.user))
 
 
 @staff_member_required

@@ -372,7 +372,7 @@ def _series_name(change: PriceStockChange, skus_by_remote: dict[int, Sku]) -> tu
 
 def history_chart(*, first_seen_at: datetime, changes: list[PriceStockChange], skus) -> dict:
     """Step lines per SKU (price, stock) and per tier (price), oldest to newest: the data of
-    templates/catalog/_history_chart.html, for an own product or a watched offer. `skus`: what
+    templates/common/_history_chart.html, for an own product or a watched offer. `skus`: what
     has a `sku_id` and a label (`str`), to name the lines; `first_seen_at`: where a line
     starts at its old value."""
     skus_by_remote = {sku.sku_id: sku for sku in skus}

@@ -20,7 +20,7 @@ def user_list(request):
     users = selectors.accounts()
     for account in users:
         account.role_label = staff_users.role_label(account)
-    return render(request, "catalog/user_list.html", {"users": users})
+    return render(request, "staff/user_list.html", {"users": users})
 
 
 def _write(request, form, template: str, context: dict, write):
@@ -54,7 +54,7 @@ def user_add(request):
         )
 
     context = {"title": _("Add a user"), "done": done}
-    return _write(request, form, "catalog/user_form.html", context, write)
+    return _write(request, form, "staff/user_form.html", context, write)
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,7 +71,7 @@ def user_edit(request, pk):
         )
 
     context = {"title": _("Change user"), "target": target, "done": _("User %(user)s is saved.")}
-    return _write(request, form, "catalog/user_form.html", context, write)
+    return _write(request, form, "staff/user_form.html", context, write)
 
 
 @require_http_methods(["GET", "POST"])
@@ -88,4 +88,4 @@ def user_password(request, pk):
 
     done = _("The password of %(user)s is changed.")
     context = {"title": _("Reset password"), "target": target, "done": done}
-    return _write(request, form, "catalog/user_form.html", context, write)
+    return _write(request, form, "staff/user_form.html", context, write)

@@ -11,7 +11,7 @@ from catalog.models import WatchedOffer
 register = template.Library()
 
 
-@register.inclusion_tag("catalog/_watch_dashboard.html", takes_context=True)
+@register.inclusion_tag("watch/_watch_dashboard.html", takes_context=True)
 def watched_freshness(context, limit: int = 10):
     user = context.get("user")
     if user is None or not user.has_perm("catalog.view_watchedoffer"):

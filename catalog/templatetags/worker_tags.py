@@ -9,6 +9,6 @@ from sync.workers import QUEUES, worker_health
 register = template.Library()
 
 
-@register.inclusion_tag("catalog/_worker_warning.html")
+@register.inclusion_tag("common/_worker_warning.html")
 def worker_warning(*queues):
     return {"warning": worker_health().warning(queues or QUEUES)}

@@ -34,7 +34,7 @@ def change_list(request):
         "query": query.urlencode(),
         "export_query": query.urlencode(),
     }
-    return render(request, "catalog/changelog_list.html", context)
+    return render(request, "mirror/changelog_list.html", context)
 
 
 def change_rows(changes):

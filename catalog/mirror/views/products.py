@@ -130,7 +130,7 @@ def product_list(request):
         "sort_query": _sort_query(query),
         "export_query": request.GET.urlencode(),
     }
-    return render(request, "catalog/product_list.html", context)
+    return render(request, "mirror/product_list.html", context)
 
 
 def _sort_query(query) -> str:
@@ -154,7 +154,7 @@ def product_detail(request, pk):
             shop_id=product.shop_id, category_id=product.category_id, raw=product.raw
         ),
     }
-    return render(request, "catalog/product_detail.html", context)
+    return render(request, "mirror/product_detail.html", context)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -55,7 +55,7 @@ def _posted(request):
 @permission_required(VIEW_BATCHES, raise_exception=True)
 def batch_list(request):
     page = Paginator(selectors.batch_list(), 50).get_page(request.GET.get("page"))
-    return render(request, "catalog/batch_list.html", {"page": page})
+    return render(request, "publishing/batch_list.html", {"page": page})
 
 
 @staff_member_required
@@ -68,7 +68,7 @@ def batch_create(request):
         )
         messages.success(request, _("Batch created."))
         return _detail(batch.pk)
-    return render(request, "catalog/batch_form.html", {"form": form})
+    return render(request, "publishing/batch_form.html", {"form": form})
 
 
 @staff_member_required
@@ -90,7 +90,7 @@ def batch_detail(request, pk):
         "bulk_form": BulkEditForm(batch=batch),
         "publishing": selectors.shop_publishing(batch.shop_id),
     }
-    return render(request, "catalog/batch_detail.html", context)
+    return render(request, "publishing/batch_detail.html", context)
 
 
 def _optional_id(value: str) -> int | None:
@@ -200,7 +200,7 @@ def batch_copy(request, pk):
             if not (result.errors or result.unrecognised or result.skipped):
                 return _detail(pk)
     return render(
-        request, "catalog/batch_copy.html", {"batch": batch, "form": form, "result": result}
+        request, "publishing/batch_copy.html", {"batch": batch, "form": form, "result": result}
     )
 
 
@@ -271,7 +271,7 @@ def _item_page(request, batch, item):
             return _detail(batch.pk)
     return render(
         request,
-        "catalog/item_form.html",
+        "publishing/item_form.html",
         {
             "batch": batch,
             "item": item,
@@ -302,7 +302,7 @@ def category_search(request, pk):
             error = _("1688 could not be asked for categories: %(error)s") % {"error": exc}
     return render(
         request,
-        "catalog/_category_results.html",
+        "publishing/_category_results.html",
         {"batch": batch, "query": query, "found": found, "error": error},
     )
 
@@ -335,7 +335,7 @@ def category_panel(request, pk):
                 ),
                 path=category_name(batch.shop, int(category)),
             )
-    return render(request, "catalog/_category_panel.html", context)
+    return render(request, "publishing/_category_panel.html", context)
 
 
 @staff_member_required
@@ -356,7 +356,7 @@ def sku_grid(request, pk):
             for a in schema.sale_attributes
         ]
         rows = item_schema.grid_rows(dims)
-    return render(request, "catalog/_sku_grid.html", {"rows": rows})
+    return render(request, "publishing/_sku_grid.html", {"rows": rows})
 
 
 @staff_member_required
@@ -375,7 +375,7 @@ def batch_preflight(request, pk):
             _("The pre-flight check could not ask 1688: %(what)s") % {"what": problem_words(exc)},
         )
         return _detail(pk)
-    return render(request, "catalog/batch_preflight.html", {"batch": batch, "results": results})
+    return render(request, "publishing/batch_preflight.html", {"batch": batch, "results": results})
 
 
 @staff_member_required
@@ -453,7 +453,9 @@ def batch_progress(request, pk):
     """The counters fragment that the batch page polls (htmx) while an upload runs."""
     batch = selectors.batch(pk)
     locked = batch.is_locked
-    response = render(request, "catalog/_batch_progress.html", {"batch": batch, "locked": locked})
+    response = render(
+        request, "publishing/_batch_progress.html", {"batch": batch, "locked": locked}
+    )
     if not locked:
         # Finished: reload the whole page once so the items table and buttons follow.
         response["HX-Refresh"] = "true"

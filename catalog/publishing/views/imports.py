@@ -31,7 +31,7 @@ def _import_page(request, batch, form, **extra):
         "column_help": [(COLUMN_LABELS[name], COLUMN_HELP[name]) for name, _h, _a in COLUMNS],
         **extra,
     }
-    return render(request, "catalog/batch_import.html", context)
+    return render(request, "publishing/batch_import.html", context)
 
 
 @staff_member_required

@@ -46,19 +46,19 @@ def dashboard_context(user) -> dict:
 
 def dashboard(request):
     """The home page (erp1688.views.home is staff-only and hands over here)."""
-    return render(request, "catalog/home.html", dashboard_context(request.user))
+    return render(request, "shops/home.html", dashboard_context(request.user))
 
 
 @requires("catalog.view_syncrun")
 def dashboard_jobs(request):
     """The running-jobs box alone, polled by htmx while something runs."""
-    return render(request, "catalog/_dashboard_jobs.html", selectors.running_jobs())
+    return render(request, "shops/_dashboard_jobs.html", selectors.running_jobs())
 
 
 @requires("catalog.view_shop")
 def shop_list(request):
     rows = selectors.shop_rows(selectors.shops())
-    return render(request, "catalog/shop_list.html", {"rows": rows})
+    return render(request, "shops/shop_list.html", {"rows": rows})
 
 
 @requires("catalog.view_shop")
@@ -70,7 +70,7 @@ def shop_detail(request, pk):
         "data_problems": selectors.data_problems(shop),
     }
     context["edit_api"] = live_edit_writes.edit_api_for(shop)
-    return render(request, "catalog/shop_detail.html", context)
+    return render(request, "shops/shop_detail.html", context)
 
 
 @requires("catalog.view_shop")

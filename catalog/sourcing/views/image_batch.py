@@ -171,4 +171,4 @@ def sourcing_images(request):
         "offer_url": OFFER_URL,
         "mode": "images",
     }
-    return render(request, "catalog/sourcing_images.html", context)
+    return render(request, "sourcing/sourcing_images.html", context)

@@ -231,7 +231,7 @@ def sourcing_search(request):
         category_names=category_names,
         category_name=category_label(shop_id=shop and shop.pk, category_id=chosen),
     )
-    return render(request, "catalog/sourcing_search.html", context)
+    return render(request, "sourcing/sourcing_search.html", context)
 
 
 @staff_member_required
@@ -270,7 +270,7 @@ def sourcing_image(request):
             except Refused as refused:
                 show_refusal(request, refused)
     context = _results_context(request, results, form=form, upload_form=upload_form, mode="image")
-    return render(request, "catalog/sourcing_image.html", context)
+    return render(request, "sourcing/sourcing_image.html", context)
 
 
 @staff_member_required

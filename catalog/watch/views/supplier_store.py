@@ -86,4 +86,4 @@ def supplier_store(request):
         seller_name=data.get("name") or "",
         mode="store",
     )
-    return render(request, "catalog/supplier_store.html", context)
+    return render(request, "watch/supplier_store.html", context)

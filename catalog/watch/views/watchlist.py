@@ -129,7 +129,7 @@ def watch_list(request):
         "recent_messages": selectors.recent_push_messages(),
         "poll_minutes": watch.poll_interval().total_seconds() / 60,
     }
-    return render(request, "catalog/watch_list.html", context)
+    return render(request, "watch/watch_list.html", context)
 
 
 @require_POST
@@ -210,4 +210,4 @@ def watch_detail(request, pk):
         "siblings": selectors.same_supplier(watched),
         "market": watch.market_figures(watched.offer_id),
     }
-    return render(request, "catalog/watch_detail.html", context)
+    return render(request, "watch/watch_detail.html", context)
