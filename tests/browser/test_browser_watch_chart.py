@@ -1,5 +1,5 @@
 """A watched offer's page draws its price/stock history with the product page's chart code
-(templates/catalog/_history_chart.html, static/history_chart.js) and the market figures beside
+(templates/common/_history_chart.html, static/history_chart.js) and the market figures beside
 it, in a real browser against the live server and the sandbox gateway."""
 
 import os
