@@ -1,5 +1,6 @@
 """Shared fixtures: the sandbox 1688 gateway over real HTTP, a connected shop, real Redis/RQ."""
 
+import os
 import threading
 from pathlib import Path
 
@@ -45,13 +46,37 @@ def _default_language():
     translation.deactivate()
 
 
+_NEXT_IS_EXCLUSIVE = pytest.StashKey[bool]()
+
+
+def _exclusive(item) -> bool:
+    return item is not None and item.get_closest_marker("exclusive") is not None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    item.stash[_NEXT_IS_EXCLUSIVE] = _exclusive(nextitem)
+    return (yield)
+
+
 @pytest.fixture(autouse=True)
 def _machine_share(request):
-    """Tests marked `exclusive` have the machine to themselves (tests/isolation.py)."""
+    """Tests marked `exclusive` have the machine to themselves (tests/isolation.py); one
+    followed by another keeps the machine for it."""
     from tests.isolation import machine_share
 
-    with machine_share(exclusive=request.node.get_closest_marker("exclusive") is not None):
+    exclusive = _exclusive(request.node)
+    if exclusive and os.environ.get("PYTEST_XDIST_WORKER"):
+        # The test databases first: the run's one migration must not share the cores with it.
+        request.getfixturevalue("django_db_setup")
+    with machine_share.hold(exclusive, keep=request.node.stash.get(_NEXT_IS_EXCLUSIVE, False)):
         yield
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.isolation import machine_share
+
+    machine_share.release()
 
 
 class SandboxGateway:
@@ -169,10 +194,13 @@ def staff_client(client, staff_user):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every Hypothesis test is a `fuzz` test, so `make test-fast` can leave them out."""
+    """Every Hypothesis test is a `fuzz` test, so `make test-fast` can leave them out.
+    The `exclusive` tests run first, one after another: in a parallel run they go to the first
+    worker together, so the other workers stop once for all of them, not once for each."""
     from hypothesis import is_hypothesis_test
 
     fuzz = pytest.mark.fuzz
     for item in items:
         if is_hypothesis_test(getattr(item, "obj", None)):
             item.add_marker(fuzz)
+    items.sort(key=lambda item: not _exclusive(item))  # stable: the same order otherwise

@@ -58,26 +58,61 @@ def isolate(environ) -> None:
 isolate(os.environ)
 
 
-@contextmanager
-def machine_share(exclusive: bool):
+class MachineShare:
     """Under xdist: an `exclusive` test runs with no other test running on this machine (it
     measures time, e.g. pages answering while real workers sync); every other test holds a
     shared hold meanwhile. A turnstile makes a waiting exclusive test go first, so the steady
-    stream of short tests cannot starve it. Without xdist: nothing to share."""
-    if not os.environ.get("PYTEST_XDIST_WORKER"):
-        yield
-        return
-    base = shared_data_dir()
-    base.mkdir(parents=True, exist_ok=True)
-    with open(base / "tests.turnstile", "a") as turnstile, open(base / "tests.share", "a") as share:
+    stream of short tests cannot starve it. Waiting for every other worker to finish its test
+    costs seconds, so an exclusive test followed by another keeps its hold for it (tests/conftest.py
+    runs the exclusive tests one after another). Without xdist: nothing to share."""
+
+    def __init__(self) -> None:
+        self._kept = None  # the open lock files an exclusive test kept for the next one
+
+    @contextmanager
+    def hold(self, exclusive: bool, keep: bool = False):
+        """Hold the machine for one test; `keep`: an exclusive hold stays for the next test."""
+        if not os.environ.get("PYTEST_XDIST_WORKER"):
+            yield
+            return
+        files, self._kept = self._kept, None
+        if files is not None and not exclusive:
+            self._release(files)
+            files = None
+        files = files or self._acquire(exclusive)
+        try:
+            yield
+        finally:
+            if exclusive and keep:
+                self._kept = files
+            else:
+                self._release(files)
+
+    def release(self) -> None:
+        """Give back a hold kept for a test that will not come (the session ends)."""
+        files, self._kept = self._kept, None
+        if files is not None:
+            self._release(files)
+
+    @staticmethod
+    def _acquire(exclusive: bool):
+        base = shared_data_dir()
+        base.mkdir(parents=True, exist_ok=True)
+        # Kept open past this call (a hold may outlive its test); _release closes them.
+        turnstile = open(base / "tests.turnstile", "a")  # noqa: SIM115
+        share = open(base / "tests.share", "a")  # noqa: SIM115
         fcntl.flock(turnstile, fcntl.LOCK_EX)
         try:
             fcntl.flock(share, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         finally:
             if not exclusive:
                 fcntl.flock(turnstile, fcntl.LOCK_UN)
-        try:
-            yield
-        finally:
-            fcntl.flock(share, fcntl.LOCK_UN)
-            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        return turnstile, share
+
+    @staticmethod
+    def _release(files) -> None:
+        for lock in reversed(files):  # closing a file gives back its lock
+            lock.close()
+
+
+machine_share = MachineShare()
