@@ -3,7 +3,8 @@
 A service refuses with `Refused(RefusalCode.X, message)`: the code is stable (tests, the UI and
 stored outcomes key on it), the message is for people. The values are the codes as they have
 always been written, so stored rows and anything that compared strings keep working; a test
-(tests/test_refusal_codes.py) checks that no refusal in the product is raised with a bare string.
+(tests/erp1688/test_refusal_codes.py) checks that no refusal in the product is raised with a bare
+string.
 """
 
 from enum import StrEnum

@@ -181,7 +181,7 @@ def run_worker(*queues: str) -> None:
 @pytest.fixture
 def staff_user(db):
     """A staff member with the manager role (erp1688.roles): may do everything staff pages do.
-    tests/test_permissions.py checks the narrower roles."""
+    tests/staff/test_permissions.py checks the narrower roles."""
     from tests.factories import UserFactory
 
     return UserFactory(username="staff", roles=["manager"])

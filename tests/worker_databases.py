@@ -6,6 +6,9 @@ the first worker to get the lock migrates a template once per run (`manage.py mi
 child process, so the template is what a real deployment gets), and every worker copies it:
 the file on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL (what Django's own parallel
 runner does). The lock also keeps PostgreSQL's copies one at a time, as it requires.
+
+On SQLite the run's controller starts that migration as it starts the workers, so it runs while
+they start and collect the tests instead of after, when they would all wait for it.
 """
 
 import fcntl
@@ -13,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -30,11 +34,11 @@ def _locked(path: Path):
         yield
 
 
-def _migrate(settings_dict: dict, name: str) -> None:
+def _migrate(settings_dict: dict, name: str, env: dict | None = None) -> None:
     done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url(settings_dict, name)},
+        env={**os.environ, **(env or {}), "DATABASE_URL": database_url(settings_dict, name)},
         capture_output=True,
         text=True,
     )
@@ -52,11 +56,16 @@ def _drop(connection, name: str) -> None:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _sqlite_template() -> str:
+    return str(shared_data_dir() / "template-erp1688.sqlite3")
+
+
 def _template(connection, run: str) -> str:
-    """This run's migrated template (made by whichever worker comes first)."""
+    """This run's migrated template (made by whichever comes first: the controller on SQLite, or
+    a worker)."""
     base = shared_data_dir()
     if connection.vendor == "sqlite":
-        name = str(base / "template-erp1688.sqlite3")
+        name = _sqlite_template()
     else:
         name = f"test_{connection.settings_dict['NAME']}_template"
     marker = base / "template.run"
@@ -68,6 +77,49 @@ def _template(connection, run: str) -> str:
         _migrate(connection.settings_dict, name)
         marker.write_text(f"{run} {name}")
     return name
+
+
+def _migrate_sqlite_template(run: str, worker: str) -> None:
+    """What _template does on SQLite, without a connection (the controller has none open), in
+    the data folder of `worker` (manage.py starts that folder's embedded Redis, as a worker
+    migrating would)."""
+    from django.conf import settings
+
+    base, name = shared_data_dir(), _sqlite_template()
+    marker = base / "template.run"
+    with _locked(base / "template.lock"):
+        if marker.exists() and marker.read_text() == f"{run} {name}":
+            return
+        for suffix in ("", "-wal", "-shm"):
+            Path(name + suffix).unlink(missing_ok=True)
+        try:
+            _migrate(settings.DATABASES["default"], name, {"ERP_DATA_DIR": str(base / worker)})
+        except RuntimeError:
+            return  # the first worker migrates again and reports the failure with its test
+        marker.write_text(f"{run} {name}")
+
+
+_early: list[threading.Thread] = []
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist's controller, starting a worker: the first start also starts the run's migration
+    (SQLite; on PostgreSQL the first worker makes the template)."""
+    from django.conf import settings
+
+    if _early or not settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        return
+    run, worker = node.workerinput["testrunuid"], node.workerinput["workerid"]
+    _early.append(
+        threading.Thread(target=_migrate_sqlite_template, args=(run, worker), daemon=True)
+    )
+    _early[0].start()
+
+
+def pytest_sessionfinish(session):
+    for thread in _early:
+        thread.join()
 
 
 def _copy(connection, template: str, name: str) -> None:

@@ -6,11 +6,12 @@
 
 The preview and confirm steps that use it are catalog/publishing/importing.py.
 
-Hostile files are bounded in time and memory (figures in tests/test_import_export.py): the size is
-checked before reading; an XLSX is a zip whose members are checked (count, uncompressed sizes)
-before anything is unpacked, its shared strings are counted and its first sheet's XML is walked
-as a stream — row numbers (blank rows count), column letters and element count — aborting at the
-first row or column past the limit, before openpyxl reads the cells it has to within those bounds.
+Hostile files are bounded in time and memory (figures in tests/publishing/test_import_export.py):
+the size is checked before reading; an XLSX is a zip whose members are checked (count, uncompressed
+sizes) before anything is unpacked, its shared strings are counted and its first sheet's XML is
+walked as a stream — row numbers (blank rows count), column letters and element count — aborting at
+the first row or column past the limit, before openpyxl reads the cells it has to within those
+bounds.
 """
 
 import csv

@@ -189,7 +189,8 @@ def may_land_later(exc: Open1688Error) -> bool:
 def wait_for_late_apply(exc: Open1688Error) -> None:
     """Before 1688 is read to decide whether a write with an unknown outcome took: after a
     timeout, give it OPEN1688_LATE_APPLY_GRACE_SECONDS first, or a check made at once misses a
-    late apply (and a resend doubles it: tests/test_fault_matrix.py, `slow`, `apply_late`)."""
+    late apply (and a resend doubles it: tests/system/test_fault_matrix.py, `slow`,
+    `apply_late`)."""
     if may_land_later(exc):
         time.sleep(settings.OPEN1688_LATE_APPLY_GRACE_SECONDS)
 

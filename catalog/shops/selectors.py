@@ -3,7 +3,7 @@ expiry, next scheduled sync, the last run's result in plain words), running jobs
 failures and changes, the shared rate limit in use, the user's unread alerts.
 
 Every read is a bounded query; the number of queries does not grow with the data
-(tests/test_dashboard.py counts them).
+(tests/shops/test_dashboard.py counts them).
 """
 
 from datetime import timedelta

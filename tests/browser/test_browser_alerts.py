@@ -12,7 +12,7 @@ from catalog.models import Alert, Sku, UploadBatch
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
 from tests.factories import UserFactory
-from tests.test_import_export import row, xlsx_bytes
+from tests.publishing.test_import_export import row, xlsx_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(

@@ -8,7 +8,7 @@ import pytest
 from catalog.models import UploadBatch, UploadItem
 from tests.conftest import run_worker
 from tests.factories import UserFactory
-from tests.test_import_export import row, xlsx_bytes
+from tests.publishing.test_import_export import row, xlsx_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("ERP_SCREENSHOTS")  # a folder: save what the staff member saw
@@ -22,7 +22,7 @@ def shot(page, name):
 @pytest.fixture
 def instant_audit(sandbox):
     """New offers decided at once, so the batch is followed to published (the audit's own
-    states are tested in tests/test_publish.py)."""
+    states are tested in tests/publishing/test_publish.py)."""
     sandbox.control("switches", {"audit_seconds": 0})
     yield
     sandbox.control("switches", {"audit_seconds": 3})

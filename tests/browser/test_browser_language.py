@@ -14,8 +14,7 @@ import django_rq
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
-from tests.test_language import (
+from tests.erp1688.test_language import (
     CJK,
     english_words,
     product_data,
@@ -23,6 +22,7 @@ from tests.test_language import (
     sample_world,
     without_data,
 )
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path(

@@ -1,5 +1,5 @@
 """Hostile answers to the publishing parsers, fuzzed with hypothesis (the strategies of
-tests/test_hostile_answers.py): a clean value or a typed Open1688Error, never another
+tests/fuzz/test_hostile_answers.py): a clean value or a typed Open1688Error, never another
 exception."""
 
 import contextlib
@@ -12,8 +12,8 @@ from hypothesis import given, settings
 
 from open1688 import Open1688Error
 from open1688 import answers as parsers
+from tests.fuzz.test_hostile_answers import FUZZ, JSONISH, _assert_clean, shaped
 from tests.fuzz_profiles import examples
-from tests.test_hostile_answers import FUZZ, JSONISH, _assert_clean, shaped
 
 FUZZ = settings(
     FUZZ, max_examples=examples(60)

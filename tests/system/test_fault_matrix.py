@@ -459,7 +459,7 @@ NOT_TAKEN = "did not take the change"
 LIVE_CASES = {
     "http500": (1, "failed", NOT_TAKEN),
     # Timed out and not showing after the grace: unknown, read again by the minute job
-    # (tests/test_live_edit_truth.py follows it to its end).
+    # (tests/live_edits/test_live_edit_truth.py follows it to its end).
     "isp_timeout": (1, "unknown", "checked again"),
     "http502_html": (1, "failed", NOT_TAKEN),
     "drop": (1, "failed", NOT_TAKEN),

@@ -2,10 +2,10 @@
 on every page, random form data on every form, sent by a signed-in manager (who may do
 everything, so the input reaches the forms and services) → never a server error.
 
-The URLs come from the permission matrix's table (tests/test_permission_matrix.py), which must
+The URLs come from the permission matrix's table (tests/staff/test_permission_matrix.py), which must
 name every URL of the staff site. Import files (UTF-16, formulas, HTML/JS, bombs) are fuzzed in
-tests/test_import_export.py and tests/test_bad_input.py, 1688's answers in
-tests/test_hostile_answers.py.
+tests/publishing/test_import_export.py and tests/fuzz/test_bad_input.py, 1688's answers in
+tests/fuzz/test_hostile_answers.py.
 """
 
 import pytest
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.factories import UserFactory
 from tests.fuzz_profiles import examples
-from tests.test_permission_matrix import rows, world
+from tests.staff.test_permission_matrix import rows, world
 
 # Writes queue their jobs on commit (django-rq), so requests run in committed transactions.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -132,7 +132,7 @@ def test_random_push_messages_are_refused_cleanly(client, scoreboard, db, body):
     except NoReverseMatch:
         pytest.skip("no push endpoint in this checkout")
     # Every example reaches the signature check: the per-address throttle of forged posts
-    # (tests/test_push_hostile.py) would answer most of them 429 unread.
+    # (tests/fuzz/test_push_hostile.py) would answer most of them 429 unread.
     with override_settings(PUSH_FORGED_PER_MINUTE=10**9):
         for content_type in ("application/json", "application/x-www-form-urlencoded"):
             response = client.post(url, body, content_type=content_type)

@@ -21,7 +21,7 @@ from erp1688 import guarded_fetch
 from erp1688.guarded_fetch import FetchRefused, address_problem, fetch
 from erp1688.messages import render
 from erp1688.refusal_codes import RefusalCode
-from tests.test_pictures import pixel_bomb, png
+from tests.erp1688.test_pictures import pixel_bomb, png
 
 PICTURE = png((32, 32))
 FAKE_PUBLIC = "93.184.216.34"  # what a rebinding name answers first: public, then not
@@ -484,7 +484,7 @@ PRIVATE = "is a private, local or reserved address: the server downloads only fr
 
 def _item(connected_shop, **fields):
     from catalog.publishing.categories import attributes_for
-    from tests.test_publish import TEE, staged_item
+    from tests.publishing.test_publish import TEE, staged_item
 
     return staged_item(connected_shop, attributes_for(connected_shop, TEE), **fields)
 

@@ -14,7 +14,7 @@ from catalog.publishing.categories import attributes_for
 from catalog.publishing.upload.publishing import stage_picture
 from tests.child_processes import ROOT, child_env
 from tests.factories import UploadBatchFactory
-from tests.test_publish import TEE, picture, quick, staged_item  # noqa: F401 - quick: a fixture
+from tests.publishing.test_publish import TEE, picture, quick, staged_item  # noqa: F401 - quick: a fixture
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 

@@ -273,7 +273,7 @@ def test_spent_paid_quota_stops_an_upload_without_a_timed_retry(sandbox, connect
     import django_rq
 
     from catalog.models import UploadBatch
-    from tests.test_upload_job import ADD, make_batch, remote_offers, submit_batch
+    from tests.publishing.test_upload_job import ADD, make_batch, remote_offers, submit_batch
 
     batch = make_batch(connected_shop, 2)
     sandbox.fault(ADD, "no_usage_left")

@@ -11,7 +11,7 @@ from catalog.publishing.categories import attributes_for
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from tests.conftest import run_worker
-from tests.test_publish import TEE, offers_of, staged_item, submit
+from tests.publishing.test_publish import TEE, offers_of, staged_item, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

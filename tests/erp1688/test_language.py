@@ -44,7 +44,7 @@ from tests.factories import (
     UploadItemFactory,
     UserFactory,
 )
-from tests.test_permission_matrix import TABLE, url_of
+from tests.staff.test_permission_matrix import TABLE, url_of
 
 pytestmark = pytest.mark.django_db
 
@@ -315,7 +315,7 @@ def test_the_catalogue_check_finds_untranslated_fuzzy_and_chinese_ids():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "check_messages.py"
+    path = Path(__file__).resolve().parents[2] / "scripts" / "check_messages.py"
     spec = importlib.util.spec_from_file_location("check_messages", path)
     check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(check)

@@ -24,7 +24,7 @@ from sync.scheduling import fail_dead_runs
 from tests.conftest import run_worker
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -174,7 +174,7 @@ def test_sync_now_and_submit_say_the_work_waits_for_a_worker(client, world, redi
 
 
 def test_applying_a_live_edit_says_it_waits_for_a_worker(client, sandbox, connected_shop):
-    from tests.test_live_edit_truth import draft, stock_skus
+    from tests.live_edits.test_live_edit_truth import draft, stock_skus
 
     sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 3, "seed": 29})
     assert sync_shop(start_run(connected_shop, kind="full")).status == "succeeded"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from erp1688.refusal_codes import RefusalCode
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PRODUCT = ("erp1688", "catalog", "sync", "open1688")
 
 

@@ -15,7 +15,7 @@ from catalog.publishing.resources import escape_cell, unescape_cell
 from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from tests.factories import UploadBatchFactory, UploadItemFactory
-from tests.test_import_export import _read, bomb, repeated
+from tests.publishing.test_import_export import _read, bomb, repeated
 
 
 def _measured(data: bytes):

@@ -18,7 +18,7 @@ from erp1688.refusal_codes import RefusalCode
 from erp1688.refusals import Refused
 from open1688 import BusinessError
 from tests.factories import UserFactory
-from tests.test_live_edits import apply_and_work, offer_with, remote, resync
+from tests.live_edits.test_live_edits import apply_and_work, offer_with, remote, resync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

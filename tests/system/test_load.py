@@ -20,7 +20,7 @@ from open1688.answers import parse_token
 from sync.jobs import enqueue_sync
 from tests.child_processes import ROOT, child_env
 from tests.factories import UserFactory
-from tests.test_fault_matrix import local_skus, sandbox_skus
+from tests.system.test_fault_matrix import local_skus, sandbox_skus
 
 # Exclusive: the pages are timed, so no other test may share the two cores meanwhile.
 pytestmark = [

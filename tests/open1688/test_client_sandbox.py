@@ -32,7 +32,7 @@ from tests.sandbox.publishing_kit import (
 )
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ADD = "alibaba.product.add"
 GET = "alibaba.product.get"
 

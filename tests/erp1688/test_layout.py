@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grimp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("erp1688", "catalog", "sync", "open1688", "sandbox")
 WEB_NAMES = {"views", "admin", "urls"}
 MAX_LINES = 600

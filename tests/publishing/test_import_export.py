@@ -411,7 +411,7 @@ def test_a_zip_bomb_is_refused_within_5_seconds_and_200_mb(name):
 @pytest.mark.exclusive  # timed: no other test may share the cores
 def test_a_sheet_claiming_a_larger_dimension_is_read_as_the_rows_it_has():
     """openpyxl pads rows up to the sheet's claimed <dimension>; the reader bounds it by the
-    rows it counted (a claim beyond the limits is refused: tests/test_hostile_sheets.py).
+    rows it counted (a claim beyond the limits is refused: tests/fuzz/test_hostile_sheets.py).
     Measured: 2 rows read in 0.02 s, 1 MB peak."""
     outcome, seconds, peak = read_measured(bomb([], dimension=b"A1:CV5001"))
     assert isinstance(outcome, tablib.Dataset) and len(outcome) == 1

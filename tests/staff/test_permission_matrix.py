@@ -6,7 +6,7 @@ but the permission refusal, never a 5xx); one lacking them gets the styled refus
 
 The table must name every URL pattern of the staff site: a new URL without a row fails
 `test_the_table_covers_every_url`, so nobody adds a page without deciding who may open it.
-Admin actions are covered per action by tests/test_permissions.py.
+Admin actions are covered per action by tests/staff/test_permissions.py.
 """
 
 import pytest
@@ -138,9 +138,9 @@ TABLE = [
 
 # URL names outside the table, and why.
 NOT_STAFF_PAGES = {
-    "healthz",  # public health check (tests/test_bad_input.py)
+    "healthz",  # public health check (tests/fuzz/test_bad_input.py)
     "favicon",  # a redirect to the static icon
-    "login",  # the staff login page (tests/test_staff_accounts.py)
+    "login",  # the staff login page (tests/staff/test_staff_accounts.py)
     "logout",
     "set_language",
     "push_1688",  # 1688's signed push, no login (its own tests)

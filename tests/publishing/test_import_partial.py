@@ -8,9 +8,9 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from tests import test_import_export as base
 from tests.factories import UploadBatchFactory
-from tests.test_import_export import TEE_ATTRIBUTES_TEXT, csv_bytes, row, upload
+from tests.publishing import test_import_export as base
+from tests.publishing.test_import_export import TEE_ATTRIBUTES_TEXT, csv_bytes, row, upload
 
 # The import tests' fixtures, used here by name.
 importer, importer_client, storage = base.importer, base.importer_client, base.storage

@@ -8,7 +8,7 @@ from django.urls import reverse
 from catalog.models import Product, SyncRun, UploadBatch, UploadItem
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
-from tests.test_import_export import csv_bytes, row
+from tests.publishing.test_import_export import csv_bytes, row
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -59,7 +59,7 @@ def test_production_settings_refuse_missing_secrets(tmp_path):
         env={**env, "DJANGO_SETTINGS_MODULE": "erp1688.settings"},
         capture_output=True,
         text=True,
-        cwd=str(__import__("pathlib").Path(__file__).resolve().parent.parent),
+        cwd=str(__import__("pathlib").Path(__file__).resolve().parents[2]),
     )
     assert proc.returncode != 0
     assert "needs these environment variables" in proc.stderr

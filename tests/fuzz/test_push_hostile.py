@@ -18,7 +18,7 @@ from django.utils import timezone
 from catalog.models import Channel, PushMessage
 from catalog.watch import push
 from catalog.watch.push_ws import PushChannel
-from tests.test_push import product_message, signed
+from tests.watch.test_push import product_message, signed
 
 URL = "/push/1688/"
 ATTACKER = "203.0.113.66"

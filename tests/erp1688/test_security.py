@@ -29,7 +29,7 @@ from erp1688.security import SecretHidingFilter, client_ip
 from open1688.client import PRODUCT_NAMESPACE
 from tests.conftest import run_worker
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # -- 1. no secret on the DEBUG 500 page -------------------------------------------------------
@@ -74,7 +74,7 @@ def _leaks(text: str, secrets: dict[str, str]) -> list[str]:
     return [name for name, value in secrets.items() if value and value in text]
 
 
-@pytest.mark.urls("tests.test_security")
+@pytest.mark.urls("tests.erp1688.test_security")
 @pytest.mark.django_db
 def test_debug_500_page_shows_no_token_or_secret(connected_shop, settings):
     settings.DEBUG = True

@@ -34,8 +34,8 @@ from sync.jobs import enqueue_due_syncs_job, enqueue_sync
 from sync.locks import holder
 from tests.child_processes import ROOT, child_env, horse_of, wait_for
 from tests.factories import UserFactory
-from tests.test_fault_matrix import local_skus, sandbox_skus
-from tests.test_reliability_redis import own_redis  # noqa: F401 - the fixture
+from tests.system.test_fault_matrix import local_skus, sandbox_skus
+from tests.system.test_reliability_redis import own_redis  # noqa: F401 - the fixture
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 STOCK = "alibaba.product.modifyStock"
@@ -308,7 +308,7 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
     from erp1688.refusals import Refused
     from tests.conftest import run_worker
     from tests.factories import UploadBatchFactory, UploadItemFactory
-    from tests.test_fault_matrix import SENT, remote_by_cargo
+    from tests.system.test_fault_matrix import SENT, remote_by_cargo
 
     settings.LOCK_TTL_SECONDS = LOCK_TTL
     settings.UPLOAD_UNKNOWN_GRACE_SECONDS = 0.5  # an unknown add is looked for this soon
