@@ -15,7 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT / "data" / "bench"
+# BENCH_DATA_DIR: another folder, so two benchmarks can run at once without sharing files.
+DATA = Path(os.environ.get("BENCH_DATA_DIR") or ROOT / "data" / "bench")
 LIFTED = 100_000  # requests/s: "no limit", so the code is measured, not the platform's quota
 REFUSED_DATABASES = {"test", "test_test", "postgres", "template0", "template1", "erp1688"}
 
@@ -66,6 +67,10 @@ class Bench:
 
         django.setup()
         from django.core.management import call_command
+
+        from erp1688.embedded_redis import ensure_embedded_redis_for_settings
+
+        ensure_embedded_redis_for_settings()  # reading the settings does not start it
 
         call_command("migrate", verbosity=0)
         self.http = requests.Session()
