@@ -5,11 +5,12 @@ ROLES is the one source of truth. A data migration creates the groups; a post_mi
 what ROLES lists after every `migrate`, so a later feature that adds a permission only adds its
 codename here. Services check the permissions (erp1688.refusals.require), not the group names.
 
-- operator 运营: stage, edit, import, bulk edit, copy offers, validate, submit, retry;
-- manager 主管: everything an operator does, plus connect shops, sync, full resync and manage
-  staff on the users page (add, role, active flag, password; catalog/staff/services.py) — never a
-  superuser (the admin lets a manager change only the groups and the active flag of users who
-  are not superusers);
+- operator 运营: stage, edit, import, bulk edit, copy offers, validate, submit, retry; link own
+  offers to suppliers' and approve or reject a follow rule's change;
+- manager 主管: everything an operator does, plus follow rules, connect shops, sync, full
+  resync and manage staff on the users page (add, role, active flag, password;
+  catalog/staff/services.py) — never a superuser (the admin lets a manager change only the
+  groups and the active flag of users who are not superusers);
 - viewer 只读: sees every page, changes nothing.
 """
 
@@ -26,6 +27,9 @@ VIEW = [
     "catalog.view_liveedit",
     "catalog.view_liveeditline",  # the lines of a live edit, in the admin (read-only)
     "catalog.view_watchedoffer",
+    "catalog.view_sourcelink",  # following suppliers (catalog/follow/)
+    "catalog.view_skulink",
+    "catalog.view_followrule",
 ]
 
 OPERATE = [
@@ -37,6 +41,11 @@ OPERATE = [
     "catalog.submit_uploadbatch",
     "catalog.change_live_offer",
     "catalog.watch_offer",  # watch suppliers' offers (catalog/watch/services.py)
+    # link own offers and SKUs to suppliers', approve or reject a follow rule's change
+    "catalog.add_sourcelink",
+    "catalog.change_sourcelink",
+    "catalog.delete_sourcelink",
+    "catalog.approve_follow_change",
 ]
 
 MANAGE = [
@@ -46,6 +55,10 @@ MANAGE = [
     "catalog.resync_shop",
     # another person's live-edit draft (catalog/live_edits/ownership.py)
     "catalog.take_over_live_edit",
+    # the follow rules of a shop or an offer (catalog/follow/rules.py)
+    "catalog.add_followrule",
+    "catalog.change_followrule",
+    "catalog.delete_followrule",
     "auth.view_user",
     "auth.add_user",  # the users page (catalog/staff/views.py); the admin adds for superusers only
     "auth.change_user",

@@ -1,6 +1,7 @@
 """The catalog app's models, one module per domain: shops (shops, offers, SKUs), mirror (sync
 runs, the price/stock change log), sync_history, data_problems, publishing (batches, items, a
-shop's publishing settings), live_edits, watch (watched offers, push messages) and alerts.
+shop's publishing settings), follow (source links, follow rules), live_edits, watch (watched
+offers, push messages) and alerts.
 
 Every model and every name the migrations reference (catalog.models.JSONField,
 catalog.models.new_cargo_number) is re-exported here: Django registers the models by importing
@@ -16,6 +17,7 @@ from catalog.models.fields import (
     ProhibitNullCharactersInJSON,
     json_texts,
 )
+from catalog.models.follow import FollowRule, LinkOrigin, SkuLink, SourceLink
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.models.mirror import ChangeSource, PriceStockChange, SyncRun
 from catalog.models.publishing import (
@@ -44,7 +46,9 @@ __all__ = [
     "ChangeSource",
     "Channel",
     "EncryptedTextField",
+    "FollowRule",
     "JSONField",
+    "LinkOrigin",
     "LiveEdit",
     "LiveEditLine",
     "OfferDataProblem",
@@ -58,6 +62,8 @@ __all__ = [
     "ShopPublishing",
     "ShopQuerySet",
     "Sku",
+    "SkuLink",
+    "SourceLink",
     "SyncRun",
     "SyncRunDay",
     "UploadBatch",

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from catalog.models.fields import JSONField
 from catalog.models.shops import Product, Sku
 
 
@@ -33,6 +34,22 @@ class LiveEdit(models.Model):
         PARTLY_DONE = "partly_done", _("Done with lines not applied")
         FAILED = "failed", _("Failed")
         DISCARDED = "discarded", _("Discarded")
+        # A follow rule's draft outside its guards: an operator approves (it is applied) or
+        # rejects (discarded) it.
+        AWAITING = "awaiting", _("Awaiting approval")
+
+    class Origin(models.TextChoices):
+        STAFF = "staff", _("Staff")
+        FOLLOW = "follow", _("Follow rule")
+
+    class Hold(models.TextChoices):
+        NONE = "", _("Not held")
+        APPROVAL = "approval", _("Supplier move above the approval share")
+        MARGIN = "margin", _("Below cost plus the minimum margin")
+        LIMIT = "limit", _("Daily limit of automatic changes reached")
+        RELISTS = "relists", _("Daily relist limit reached")
+        PAUSED = "paused", _("Following paused")
+        BLOCKED = "blocked", _("Shop cannot be written to now")
 
     kind = models.CharField(_("change"), max_length=10, choices=Kind.choices)
     status = models.CharField(
@@ -79,11 +96,48 @@ class LiveEdit(models.Model):
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     job_id = models.CharField(max_length=64, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
+    origin = models.CharField(
+        _("made by"), max_length=8, choices=Origin.choices, default=Origin.STAFF
+    )
+    follow_rule = models.ForeignKey(
+        "catalog.FollowRule",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="live_edits",
+        verbose_name=_("follow rule"),
+    )
+    source_link = models.ForeignKey(
+        "catalog.SourceLink",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="live_edits",
+        verbose_name=_("source link"),
+    )
+    # Why a rule made it: a stored message (erp1688/messages.py), "made by rule R because
+    # supplier offer S moved a → b", shown in the reader's language.
+    reason = JSONField(_("reason"), default=dict, blank=True)
+    hold = models.CharField(_("held"), max_length=10, choices=Hold.choices, blank=True)
+    hold_reason = JSONField(_("held because"), default=dict, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved or rejected by"),
+    )
+    decided_at = models.DateTimeField(_("approved or rejected"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("live offer change")
         verbose_name_plural = _("live offer changes")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["source_link", "status"], name="liveedit_link_status"),
+            models.Index(fields=["origin", "status"], name="liveedit_origin_status"),
+        ]
         permissions = [
             ("change_live_offer", _("Can change live 1688 offers (price, stock, delist, relist)")),
             ("take_over_live_edit", _("Can take over another person's live-edit draft")),
