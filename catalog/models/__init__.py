@@ -8,7 +8,7 @@ catalog.models.new_cargo_number) is re-exported here: Django registers the model
 this package, and callers import from catalog.models.
 """
 
-from catalog.models.alerts import Alert, AlertRule
+from catalog.models.alerts import Alert, AlertGroup, AlertRule, AlertSnooze
 from catalog.models.data_problems import OfferDataProblem
 from catalog.models.fields import (
     MONEY,
@@ -40,7 +40,9 @@ __all__ = [
     "MONEY",
     "VALID_ITEM",
     "Alert",
+    "AlertGroup",
     "AlertRule",
+    "AlertSnooze",
     "AttributeSchemaCache",
     "CategoryNode",
     "ChangeSource",

@@ -57,6 +57,9 @@ class AlertRule(models.Model):
     # Whose offers a price/stock rule watches; a shop or product narrows only own offers.
     scope = models.CharField(_("offers"), max_length=8, choices=Scope.choices, default=Scope.OWN)
     email = models.BooleanField(_("also by email"), default=True)
+    # Email its alerts once a day, together (catalog/alerts/emails.py send_digests), instead of
+    # one mail per alert as it is raised.
+    digest = models.BooleanField(_("as a daily digest"), default=False)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -70,10 +73,91 @@ class AlertRule(models.Model):
         return f"{self.owner} {self.kind} {self.threshold}"
 
 
+class AlertGroup(models.Model):
+    """The alerts of one rule about one offer (or one shop) within one window of
+    ALERT_GROUP_HOURS: the inbox shows the group as one row, to expand to its alerts, so a rule
+    that fires fifty times for one offer in a day is one line to read (catalog/alerts/engine.py
+    files each new alert into its group)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="alert_groups",
+        verbose_name=_("owner"),
+    )
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.CASCADE, related_name="groups", verbose_name=_("rule")
+    )
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("shop"),
+    )  # fmt: skip
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("product"),
+    )  # fmt: skip
+    watched_offer = models.ForeignKey(
+        WatchedOffer, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("watched offer"),
+    )  # fmt: skip
+    # What the alerts are about: "p<product>", "w<watched offer>", "s<shop>" (snoozes use it).
+    subject_key = models.CharField(_("subject"), max_length=40)
+    window_start = models.DateTimeField(_("window start"))
+    first_at = models.DateTimeField(_("first alert"))
+    last_at = models.DateTimeField(_("last alert"))
+    alert_count = models.PositiveIntegerField(_("alerts"), default=0)
+    # Empty while one of its alerts is unread.
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert group")
+        verbose_name_plural = _("alert groups")
+        ordering = ["-last_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "subject_key", "window_start"], name="alertgroup_once_per_window"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["owner", "-last_at", "-id"], name="alertgroup_inbox"),
+            models.Index(fields=["owner", "read_at", "-last_at"], name="alertgroup_unread"),
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} {self.subject_key} {self.window_start:%Y-%m-%d %H:%M}"
+
+
+class AlertSnooze(models.Model):
+    """A rule kept quiet until `until`: all of it (`subject_key` empty) or its alerts about one
+    offer or shop. Alerts raised meanwhile are recorded already read and are not emailed."""
+
+    rule = models.ForeignKey(
+        AlertRule, on_delete=models.CASCADE, related_name="snoozes", verbose_name=_("rule")
+    )
+    subject_key = models.CharField(_("subject"), max_length=40, blank=True)
+    until = models.DateTimeField(_("snoozed until"))
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("alert snooze")
+        verbose_name_plural = _("alert snoozes")
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "subject_key"], name="alertsnooze_once")
+        ]
+
+    def __str__(self):
+        return f"{self.rule_id} {self.subject_key or '*'} {self.until:%Y-%m-%d %H:%M}"
+
+
 class Alert(models.Model):
     """One alert of a rule: ONE per rule and state (`state_key`, e.g. "stock_below:12:345")
     while the state lasts (`resolved_at` empty), so a stock that stays low is one alert, not
     one per sync; when the state ends the alert is resolved and a later dip is a new one."""
+
+    class Mail(models.TextChoices):
+        NONE = "", _("No email")
+        NOW = "now", _("At once")
+        DIGEST = "digest", _("Daily digest")
 
     rule = models.ForeignKey(
         AlertRule, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("rule")
@@ -116,6 +200,13 @@ class Alert(models.Model):
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+    group = models.ForeignKey(
+        AlertGroup, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts",
+        verbose_name=_("group"),
+    )  # fmt: skip
+    # How it is emailed, fixed when it is raised: a later change of the rule is not retroactive.
+    mail = models.CharField(_("email"), max_length=8, choices=Mail.choices, blank=True)
+    snoozed = models.BooleanField(_("raised while snoozed"), default=False)
 
     class Meta:
         verbose_name = _("alert")
@@ -131,6 +222,12 @@ class Alert(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="alert_inbox"),
             models.Index(fields=["owner", "read_at"], name="alert_unread"),
+            # The digest's due alerts (catalog/alerts/emails.py send_digests).
+            models.Index(
+                fields=["created_at"],
+                condition=Q(mail="digest", emailed_at__isnull=True),
+                name="alert_digest_due",
+            ),
         ]
 
     def __str__(self):

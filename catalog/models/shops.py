@@ -5,6 +5,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import models
+from django.db.models import Count, Min, OuterRef, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,6 +104,37 @@ class ProductQuerySet(models.QuerySet):
             return self.gone()
         return self.listed().filter(status=status)
 
+    def refresh_sort_figures(self) -> int:
+        """Store the lowest price and the SKU count of these products, for the list's price
+        and SKU-count sorts (Product.sort_price, sort_sku_count): one UPDATE, called by every
+        writer of SKUs or tiers (the sync, a live edit's record) after it wrote them."""
+        return self.update(sort_price=lowest_price(), sort_sku_count=Coalesce(sku_count(), 0))
+
+
+MONEY_FIELD = models.DecimalField(**MONEY)
+
+
+def _tier_price(index: int):
+    return Cast(KT(f"price_ranges__{index}__price"), MONEY_FIELD)
+
+
+def _skus():
+    return Sku.objects.filter(product=OuterRef("pk")).order_by().values("product")
+
+
+def lowest_price():
+    """The offer's lowest price as the list shows it: 1688 allows at most three quantity tiers,
+    their prices fall as the quantity grows, so the last tier present is the lowest; offers
+    priced per SKU (no tiers) take their SKUs' lowest price."""
+    cheapest_sku = Subquery(_skus().annotate(low=Min("price")).values("low")[:1])
+    return Coalesce(
+        _tier_price(2), _tier_price(1), _tier_price(0), cheapest_sku, output_field=MONEY_FIELD
+    )
+
+
+def sku_count():
+    return Subquery(_skus().annotate(n=Count("*")).values("n")[:1])
+
 
 class Product(models.Model):
     """One 1688 offer of a shop, as last read from the platform."""
@@ -136,6 +170,10 @@ class Product(models.Model):
     delisted_at = models.DateTimeField(
         _("delisted"), null=True, blank=True, help_text=_("Set when 1688 no longer lists it.")
     )
+    # What the list's price and SKU-count sorts read through their indexes, kept by
+    # ProductQuerySet.refresh_sort_figures (the shown figures are computed per row).
+    sort_price = models.DecimalField(_("lowest price"), null=True, blank=True, **MONEY)
+    sort_sku_count = models.PositiveIntegerField(_("SKU count"), default=0)
 
     objects = ProductQuerySet.as_manager()
 
@@ -162,6 +200,8 @@ class Product(models.Model):
             ),
             models.Index(fields=["delisted_at"], name="product_delisted"),
             models.Index(fields=["category_id"], name="product_category"),
+            models.Index(fields=["sort_price", "id"], name="product_price_id"),
+            models.Index(fields=["sort_sku_count", "id"], name="product_skus_id"),
         ]
 
     def __str__(self):
