@@ -8,7 +8,7 @@ from ..apis import buyer, publish
 from ..apis.switches import SwitchBoard
 from ..wire.http import Request, Response, json_response
 from ..wire.timefmt import format_1688
-from ..world import seeding
+from ..world import push_messages, seeding, supplier_moves
 from ..world.store import Store
 from . import push
 from .faults import FaultQueue
@@ -60,6 +60,7 @@ class Control:
             ("POST", "/_sandbox/seed"): self.seed,
             ("POST", "/_sandbox/mutate"): self.mutate,
             ("POST", "/_sandbox/offers/update"): self.update_offer,
+            ("POST", "/_sandbox/offers/move"): self.move_offer,
             ("GET", "/_sandbox/acl"): self.get_acl,
             ("POST", "/_sandbox/acl"): self.set_acl,
             ("GET", "/_sandbox/limits"): lambda body, request: self.store.limits(),
@@ -177,6 +178,35 @@ class Control:
         except seeding.UnknownOffer as error:
             raise ControlError(str(error), 404) from error
         return {"productID": offer.product_id, "lastUpdateTime": format_1688(offer.last_update_ms)}
+
+    def move_offer(self, body: dict, request: Request) -> dict:
+        """A supplier's offer moves (prices, stock, sold out, listing); the messages 1688
+        sends its followers are written at once, delivered by the push hub."""
+        push_messages.ensure_schema(self.store)
+        push_messages.detect(self.store)  # followers' last view, before the move
+        try:
+            offer = supplier_moves.move_offer(
+                self.store,
+                int(_required(body, "product_id")),
+                price_factor=body.get("price_factor"),
+                price_delta=body.get("price_delta"),
+                price_ranges=body.get("price_ranges"),
+                sku_prices=body.get("sku_prices"),
+                stock=body.get("stock"),
+                sku_stock=body.get("sku_stock"),
+                sold_out=bool(body.get("sold_out")),
+                listing=body.get("listing"),
+            )
+        except supplier_moves.UnknownOffer as error:
+            raise ControlError(str(error), 404) from error
+        except supplier_moves.MoveRefused as error:
+            raise ControlError(str(error), 409) from error
+        return {
+            "productID": offer.product_id,
+            "lastUpdateTime": format_1688(offer.last_update_ms),
+            "messages": push_messages.detect(self.store),
+            **supplier_moves.state(offer),
+        }
 
     def list_offers(self, body: dict, request: Request) -> dict:
         publish.settle_audits(self.store)  # due audits show as decided here too

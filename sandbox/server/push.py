@@ -8,7 +8,9 @@ sandbox/world/push_messages.py; the replay APIs are sandbox/apis/push.py.
   it), it writes ``PRODUCT_RELATION_VIEW_PRODUCT_CHANGE`` {memberId, productIds, action
   "modify", msgSendTime}, and when SKU or offer stock moved also
   ``PRODUCT_PRODUCT_INVENTORY_CHANGE`` {OfferInventoryChangeList [{offerId, skuId,
-  offerOnSale, skuOnSale, quantity (a signed delta), bizTime}]}. Envelope {msgId, type,
+  offerOnSale, skuOnSale, quantity (a signed delta), bizTime}]}; a listing move makes the
+  action member_expired / member_delete / repost and adds ``..._PRODUCT_EXPIRE`` /
+  ``_DELETE`` / ``_REPOST`` (sandbox/world/push_messages.py). Envelope {msgId, type,
   userInfo, data, gmtBorn}.
 - HTTP: form ``message`` (the envelope JSON) and ``_aop_signature`` = upper-hex
   HMAC-SHA1(secret, "message" + json). A 200 answer confirms; anything else is sent again.

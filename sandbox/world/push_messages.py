@@ -1,5 +1,10 @@
 """Message push records: the messages written for followed offers that changed, and what the
 watcher last saw of each offer. Delivery is server/push.py's; the replay APIs are apis/push.py's.
+
+Topics, as 1688 documents them for a followed offer (the relation view): every change makes
+PRODUCT_CHANGE, its ``action`` saying which (modify, member_expired, member_delete, repost);
+a stock move adds INVENTORY_CHANGE with signed deltas; going off sale adds EXPIRE, being
+deleted DELETE, coming back on sale REPOST, each {productIds, memberId, status, msgSendTime}.
 """
 
 import json
@@ -9,6 +14,18 @@ from .store import Store
 
 PRODUCT_CHANGE = "PRODUCT_RELATION_VIEW_PRODUCT_CHANGE"
 INVENTORY_CHANGE = "PRODUCT_PRODUCT_INVENTORY_CHANGE"
+EXPIRE = "PRODUCT_RELATION_VIEW_PRODUCT_EXPIRE"
+DELETE = "PRODUCT_RELATION_VIEW_PRODUCT_DELETE"
+REPOST = "PRODUCT_RELATION_VIEW_PRODUCT_REPOST"
+ON_SALE = "published"
+GONE_STATUSES = ("member deleted", "deleted")
+DELISTED_STATUSES = ("outdated", "expired", "member expired", "auto expired")
+# A listing move: (the PRODUCT_CHANGE action, the topic of its own message).
+LISTING_MOVES = {
+    "delist": ("member_expired", EXPIRE),
+    "gone": ("member_delete", DELETE),
+    "relist": ("repost", REPOST),
+}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS push_messages (
@@ -29,6 +46,7 @@ CREATE TABLE IF NOT EXISTS push_seen (
     product_id INTEGER NOT NULL,
     last_update_ms INTEGER NOT NULL,
     stock TEXT NOT NULL,        -- {"0": offer amount, "<skuId>": amount}
+    status TEXT,                -- the offer's status then (NULL: not known)
     PRIMARY KEY (app_key, member_id, product_id)
 );
 """
@@ -37,6 +55,9 @@ CREATE TABLE IF NOT EXISTS push_seen (
 def ensure_schema(store: Store) -> None:
     with store.connection() as conn:
         conn.executescript(SCHEMA)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(push_seen)")}
+        if "status" not in columns:  # a store made before statuses were kept
+            conn.execute("ALTER TABLE push_seen ADD COLUMN status TEXT")
 
 
 def clear(store: Store) -> None:
@@ -59,7 +80,7 @@ def detect(store: Store) -> int:
     with store.write() as conn:
         rows = conn.execute(
             "SELECT f.app_key, f.member_id, f.product_id, f.created_ms, o.last_update_ms,"
-            " s.last_update_ms AS seen_ms, s.stock AS seen_stock"
+            " s.last_update_ms AS seen_ms, s.stock AS seen_stock, s.status AS seen_status"
             " FROM follows f JOIN offers o ON o.product_id = f.product_id"
             " LEFT JOIN push_seen s ON s.app_key = f.app_key AND s.member_id = f.member_id"
             " AND s.product_id = f.product_id"
@@ -74,25 +95,30 @@ def detect(store: Store) -> int:
             if offer is None:
                 continue
             stock = _stock_of(offer.info)
+            status = str(offer.info.get("status") or "")
             first_sight = row["seen_ms"] is None
             changed = not first_sight or row["last_update_ms"] > row["created_ms"]
             conn.execute(
-                "INSERT INTO push_seen VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
-                " last_update_ms = excluded.last_update_ms, stock = excluded.stock",
+                "INSERT INTO push_seen VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+                " last_update_ms = excluded.last_update_ms, stock = excluded.stock,"
+                " status = excluded.status",
                 (row["app_key"], row["member_id"], row["product_id"], row["last_update_ms"],
-                 json.dumps(stock)),
+                 json.dumps(stock), status),
             )  # fmt: skip
             if not changed:
                 continue
             key = (row["app_key"], row["member_id"])
-            data = {
-                "memberId": row["member_id"],
-                "productIds": str(row["product_id"]),
-                "action": "modify",
-                "msgSendTime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now / 1000)),
-            }
+            sent_at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now / 1000))
+            ids = {"productIds": str(row["product_id"]), "memberId": row["member_id"]}
+            move = LISTING_MOVES.get(_listing_move(row["seen_status"], status))
+            data = {**ids, "action": move[0] if move else "modify", "msgSendTime": sent_at}
             _add(conn, key, PRODUCT_CHANGE, data, now)
             written += 1
+            if move:
+                topic = move[1]
+                status_word = topic.removeprefix("PRODUCT_")
+                _add(conn, key, topic, {**ids, "status": status_word, "msgSendTime": sent_at}, now)
+                written += 1
             before = json.loads(row["seen_stock"]) if row["seen_stock"] else {}
             moves = [
                 {
@@ -110,6 +136,21 @@ def detect(store: Store) -> int:
                 _add(conn, key, INVENTORY_CHANGE, {"OfferInventoryChangeList": moves}, now)
                 written += 1
     return written
+
+
+def _listing_move(before: str | None, now: str) -> str | None:
+    """delist, gone, relist or None. A status not seen before (the offer moved before the
+    watcher first looked) counts as on sale: it was followed while it could be bought."""
+    before = before or ON_SALE
+    if before in GONE_STATUSES or before == now:
+        return None
+    if now in GONE_STATUSES:
+        return "gone"
+    if now in DELISTED_STATUSES and before not in DELISTED_STATUSES:
+        return "delist"
+    if now == ON_SALE and before in DELISTED_STATUSES:
+        return "relist"
+    return None  # e.g. into or out of an audit
 
 
 def _add(conn, key: tuple[str, str], topic: str, data: dict, now: int) -> None:

@@ -38,6 +38,12 @@ class SandboxClient:
         )
         return issued["access_token"]
 
+    def move_offer(self, product_id: int, expect: int = 200, **move) -> dict:
+        """A supplier's offer moves (POST /_sandbox/offers/move): price_factor, price_delta,
+        price_ranges, sku_prices, stock, sku_stock, sold_out, listing (delist, relist, gone).
+        Answers the offer's new state and how many push messages the move wrote."""
+        return self.control("POST", "/_sandbox/offers/move", expect, product_id=product_id, **move)
+
     def call(
         self,
         name: str,
