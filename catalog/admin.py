@@ -11,6 +11,7 @@ Django looks for admin modules in catalog only (one app), so this module imports
   the services. Upload items are saved and deleted through catalog.publishing.services (the staging
   lock): an item of a batch being uploaded, or an item already sent, is shown read-only.
 - catalog/watch/admin.py, catalog/live_edits/admin.py: written by the system, read-only.
+- catalog/follow/admin.py: source links and follow rules, shown only (written by its services).
 - catalog/alerts/admin.py: each staff member sees their own rules and alerts, read-only.
 - catalog/staff/admin.py: a manager may change users' groups and active flag, nothing else, and
   never a superuser.
@@ -22,6 +23,7 @@ Django looks for admin modules in catalog only (one app), so this module imports
 
 from catalog.alerts import admin as alerts_admin
 from catalog.common import admin_labels, rq_admin
+from catalog.follow import admin as follow_admin
 from catalog.live_edits import admin as live_edits_admin
 from catalog.mirror import admin as mirror_admin
 from catalog.publishing.admin import batches as publishing_admin
@@ -32,6 +34,7 @@ from catalog.watch import admin as watch_admin
 __all__ = [
     "admin_labels",
     "alerts_admin",
+    "follow_admin",
     "live_edits_admin",
     "mirror_admin",
     "publishing_admin",

@@ -29,6 +29,13 @@ class RefusalCode(StrEnum):
     IMAGE_BAD_REGION = "image.bad_region"
     IMAGE_INVALID = "image.invalid"
     IMAGE_TOO_LARGE = "image.too_large"
+    # follow (following suppliers)
+    FOLLOW_BAD_REF = "follow.bad_ref"
+    FOLLOW_BAD_RULE = "follow.bad_rule"
+    FOLLOW_BAD_SKU = "follow.bad_sku"
+    FOLLOW_NO_RULE = "follow.no_rule"
+    FOLLOW_NOT_AWAITING = "follow.not_awaiting"
+    FOLLOW_SHOP_BLOCKED = "follow.shop_blocked"
     # live_edits
     ALREADY_UNDONE = "already_undone"
     ALREADY_YOURS = "already_yours"

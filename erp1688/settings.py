@@ -233,6 +233,11 @@ OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
 # scheduled poll reads through it), and each watched offer is polled at least this often.
 WATCH_CACHE_SECONDS = env.int("WATCH_CACHE_SECONDS", 300)
 WATCH_POLL_MINUTES = env.float("WATCH_POLL_MINUTES", 30)
+# Following suppliers (catalog/follow/engine.py): supplier moves of one offer inside this window
+# make one write with the latest value; nothing is applied on its own for a shop whose
+# authorisation expires within FOLLOW_TOKEN_MARGIN_HOURS.
+FOLLOW_COALESCE_SECONDS = env.float("FOLLOW_COALESCE_SECONDS", 10)
+FOLLOW_TOKEN_MARGIN_HOURS = env.float("FOLLOW_TOKEN_MARGIN_HOURS", 24)
 # 1688 message push over WebSocket (`manage.py watch_push`); the sandbox serves it on 8689.
 OPEN1688_PUSH_WS_URL = env.str(
     "OPEN1688_PUSH_WS_URL",

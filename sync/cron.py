@@ -3,6 +3,7 @@
 from rq import cron
 
 from catalog.alerts.engine import check_authorisations_job
+from catalog.follow.engine import follow_due_job
 from catalog.publishing.upload.queue import resume_stalled_uploads_job
 from catalog.shops.clients import postpone_expiring_tokens
 from catalog.watch.push import replay_job as push_replay_job
@@ -22,6 +23,9 @@ cron.register(postpone_expiring_tokens, queue_name="sync", interval=12 * 3600)
 # fetched with push.cursor.messageList.
 cron.register(watch_poll_job, queue_name="default", interval=5 * 60)
 cron.register(push_replay_job, queue_name="default", interval=10 * 60)
+# Following suppliers (catalog/follow/engine.py): follows whose delayed job was lost, changes
+# that waited for a paused or unwritable shop, and links for newly published copies.
+cron.register(follow_due_job, queue_name="default", interval=60)
 # "Authorisation expires within N days" alerts (catalog/alerts/engine.py) for shops that are not
 # synced
 # often (or at all, once they need re-authorisation); a finished sync checks its own shop too.

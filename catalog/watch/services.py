@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.alerts import engine as alerts
 from catalog.common import offer_refs
+from catalog.follow import engine as follow
 from catalog.models import ChangeSource, Channel, PriceStockChange, Shop, WatchedOffer
 from catalog.shops.clients import call_as_shop, client_or_new
 from catalog.sourcing import services as sourcing
@@ -277,15 +278,23 @@ def reread(
                 if watched is None:
                     result.error = "not watched"
                     return result
+                status_before = (watched.snapshot or {}).get("status")
+                gone = False
                 try:
                     read = read_offer(offer_id, fresh=fresh, newer_than=newer_than, client=client)
                 except Refused as refusal:
                     result.error = str(refusal.message)
                     kept = as_text(from_refusal(refusal))  # shown in the reader's language
                     WatchedOffer.objects.filter(pk=watched.pk).update(last_error=kept[:500])
-                    return result
-                result.from_cache = read.from_cache
-                result.changes = _store(watched, read, channel)
+                    gone = refusal.code == RefusalCode.OFFER_NOT_FOUND
+                else:
+                    result.from_cache = read.from_cache
+                    result.changes = _store(watched, read, channel)
+                moved = bool(result.changes) or (
+                    not gone and status_before not in (None, watched.snapshot.get("status"))
+                )
+                # Own offers linked to it follow it (catalog/follow/engine.py).
+                follow.supplier_read(offer_id, moved=moved, gone=gone)
                 return result
         if time.monotonic() > deadline:
             result.error = "another read of this offer is still running"

@@ -1,0 +1,325 @@
+"""Following suppliers: an own offer linked to a supplier offer follows its moves by rule,
+through the live-edit machinery. Everything against the sandbox over HTTP, with real Redis and
+real RQ workers: the supplier moves on the sandbox, the watch reads it, the engine's job plans
+and the live-edit job writes the own offer, read back from 1688."""
+
+import time
+from decimal import Decimal
+
+import django_rq
+import pytest
+
+from catalog.follow import engine, rules, selectors, services
+from catalog.live_edits.services import apply_live_edit, plan_undo
+from catalog.models import Channel, Product, SyncRun
+from catalog.models.live_edits import LiveEdit, LiveEditLine
+from catalog.shops.clients import make_client
+from catalog.watch import services as watch
+from erp1688.refusal_codes import RefusalCode
+from erp1688.refusals import PermissionRefused, Refused
+from sync.catalog_sync import start_run, sync_shop
+from sync.worker_class import SimpleWorker
+from tests.conftest import run_worker
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SUPPLIER = "b2b-2209600001"
+WRITES = ("alibaba.product.edit", "product.increment.editInfo", "alibaba.product.modifyStock",
+          "alibaba.product.expire", "alibaba.product.republish")  # fmt: skip
+CENT = Decimal("0.01")
+
+
+def resync(shop):
+    run = sync_shop(start_run(shop, kind=SyncRun.Kind.FULL))
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+
+
+def remote(shop, offer_id):
+    with make_client() as client:
+        return client.get_product(shop.access_token, offer_id)
+
+
+def writes(sandbox) -> int:
+    calls = sandbox.calls()
+    return sum(calls.get(api, 0) for api in WRITES)
+
+
+def run_worker_with_scheduler():
+    """A real burst worker that first moves the due delayed jobs onto the queue."""
+    connection = django_rq.get_connection("default")
+    worker = SimpleWorker([django_rq.get_queue("default")], connection=connection)
+    worker.work(burst=True, with_scheduler=True)
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "operator": UserFactory(username="op", roles=["operator"]),
+        "manager": UserFactory(username="boss", roles=["manager"]),
+        "viewer": UserFactory(username="look", roles=["viewer"]),
+    }
+
+
+@pytest.fixture
+def world(sandbox, connected_shop, people, settings):
+    """An own offer priced per SKU, linked to a supplier offer with priced SKUs, SKU by SKU;
+    the own prices already 1.2 × the supplier's and the own stock the supplier's, so the rule
+    (20 % margin) has nothing to do until the supplier moves."""
+    settings.FOLLOW_COALESCE_SECONDS = 0
+    settings.WATCH_CACHE_SECONDS = 0
+    sandbox.new_seller(SUPPLIER, "义乌源头工厂")
+    supplier_ids = sandbox.control("seed", {"member_id": SUPPLIER, "count": 12, "seed": 7})[
+        "product_ids"
+    ]
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 20, "seed": 11})
+    resync(connected_shop)
+    supplier = None
+    for offer_id in supplier_ids:
+        detail = watch.sourcing.read_supplier_offer(offer_id)
+        if (
+            detail.status == "published"
+            and len(detail.skus) >= 2
+            and all(s.price is not None and s.amount_on_sale for s in detail.skus)
+        ):
+            supplier = detail
+            break
+    assert supplier is not None, "no supplier offer with priced SKUs in the seed"
+    own = next(
+        p
+        for p in Product.objects.filter(shop=connected_shop, status="published", quote_type=1)
+        if p.skus.count() >= len(supplier.skus) and all(s.stock is not None for s in p.skus.all())
+    )
+    own_skus = list(own.skus.order_by("sku_id"))[: len(supplier.skus)]
+    pairs = list(zip(own_skus, supplier.skus, strict=True))
+    sandbox.control(
+        "offers/update",
+        {
+            "product_id": own.offer_id,
+            "sku_prices": {str(o.sku_id): str((s.price * Decimal("1.2")).quantize(CENT))
+                           for o, s in pairs},
+            "sku_stock": {str(o.sku_id): s.amount_on_sale for o, s in pairs},
+        },
+    )  # fmt: skip
+    resync(connected_shop)
+    link = services.link_offer(
+        user=people["operator"],
+        product=own,
+        ref=f"https://detail.1688.com/offer/{supplier.offer_id}.html",
+    )
+    assert link.watch_error == ""
+    services.map_skus(
+        user=people["operator"], link=link, mapping={o.pk: s.sku_id for o, s in pairs}
+    )
+    rules.set_rule(user=people["manager"], shop=connected_shop, margin_percent="20")
+    own.refresh_from_db()
+    return {
+        "shop": connected_shop,
+        "own": own,
+        "link": link,
+        "supplier": supplier,
+        "pairs": pairs,
+        **people,
+    }
+
+
+def supplier_moves(sandbox, world, **update):
+    """The supplier's offer moves on the sandbox; the watch reads it (as a push would ask)."""
+    sandbox.control("offers/update", {"product_id": world["supplier"].offer_id, **update})
+    result = watch.reread(world["supplier"].offer_id, channel=Channel.PUSH_HTTP, fresh=True)
+    assert not result.error, result.error
+    return result
+
+
+def own_prices(world) -> dict[int, Decimal]:
+    detail = remote(world["shop"], world["own"].offer_id)
+    return {s.sku_id: s.price for s in detail.skus}
+
+
+def own_stock(world) -> dict[int, int]:
+    detail = remote(world["shop"], world["own"].offer_id)
+    return {s.sku_id: s.amount_on_sale for s in detail.skus}
+
+
+def prices_factor(world, factor: str) -> dict:
+    return {
+        str(s.sku_id): str((s.price * Decimal(factor)).quantize(CENT)) for _o, s in world["pairs"]
+    }
+
+
+def test_a_supplier_price_rise_of_ten_percent_is_followed_in_one_write(sandbox, world):
+    sandbox.reset_stats()
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    assert change.kind == LiveEdit.Kind.PRICE and change.status == LiveEdit.Status.DONE
+    assert change.source_link == world["link"] and change.follow_rule is not None
+    reason = str(change.reason)
+    assert str(world["supplier"].offer_id) in reason and "→" in reason
+    assert writes(sandbox) == 1  # one write for the whole offer
+    prices = own_prices(world)
+    for own, supplier in world["pairs"]:
+        moved = (supplier.price * Decimal("1.10")).quantize(CENT)
+        assert prices[own.sku_id] == (moved * Decimal("1.2")).quantize(CENT)
+
+    # Read again with nothing moved: nothing more is written.
+    sandbox.reset_stats()
+    supplier_moves(sandbox, world)
+    engine.schedule(world["supplier"].offer_id, delay=0)
+    run_worker()
+    assert writes(sandbox) == 0
+    assert LiveEdit.objects.filter(origin=LiveEdit.Origin.FOLLOW).count() == 1
+
+
+def test_a_ninety_percent_drop_waits_for_approval_and_a_viewer_cannot_approve(sandbox, world):
+    before = own_prices(world)
+    sandbox.reset_stats()
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "0.10"))
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    assert change.status == LiveEdit.Status.AWAITING and change.hold == LiveEdit.Hold.APPROVAL
+    assert "%" in str(change.hold_reason)
+    assert writes(sandbox) == 0 and own_prices(world) == before
+    assert list(selectors.awaiting()) == [change]
+
+    with pytest.raises(PermissionRefused):
+        services.approve_change(user=world["viewer"], operation=change)
+    with pytest.raises(Refused) as refused:
+        apply_live_edit(user=world["operator"], operation=change)  # not a draft: not this way
+    assert refused.value.code == RefusalCode.NOT_A_DRAFT
+    services.approve_change(user=world["operator"], operation=change)
+    run_worker()
+    change.refresh_from_db()
+    assert change.status == LiveEdit.Status.DONE and change.decided_by == world["operator"]
+    assert change.applied_by == world["operator"]
+    with pytest.raises(Refused) as again:
+        services.reject_change(user=world["operator"], operation=change)
+    assert again.value.code == RefusalCode.FOLLOW_NOT_AWAITING
+    prices = own_prices(world)
+    for own, supplier in world["pairs"]:
+        low = (supplier.price * Decimal("0.10")).quantize(CENT)
+        assert prices[own.sku_id] == (low * Decimal("1.2")).quantize(CENT)
+
+
+def test_sold_out_sets_stock_zero_then_delist_and_relist_by_rule(sandbox, world):
+    zero = {str(s.sku_id): 0 for _o, s in world["pairs"]}
+    supplier_moves(sandbox, world, sku_stock=zero)
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    assert change.kind == LiveEdit.Kind.STOCK and change.status == LiveEdit.Status.DONE
+    stock = own_stock(world)
+    assert all(stock[o.sku_id] == 0 for o, _s in world["pairs"])
+
+    # Back in stock; the rule now delists on sold out.
+    back = {str(s.sku_id): 30 for _o, s in world["pairs"]}
+    supplier_moves(sandbox, world, sku_stock=back)
+    run_worker()
+    assert all(own_stock(world)[o.sku_id] == 30 for o, _s in world["pairs"])
+    rules.set_rule(user=world["manager"], shop=world["shop"], sold_out="delist", stock_buffer=5)
+    supplier_moves(sandbox, world, sku_stock=zero)
+    run_worker()
+    delist = LiveEdit.objects.filter(origin=LiveEdit.Origin.FOLLOW).first()
+    assert delist.kind == LiveEdit.Kind.DELIST and delist.status == LiveEdit.Status.DONE
+    assert remote(world["shop"], world["own"].offer_id).status == "outdated"
+    world["link"].refresh_from_db()
+    assert world["link"].delisted_by_rule
+
+    supplier_moves(sandbox, world, sku_stock=back)
+    run_worker()
+    relist = LiveEdit.objects.filter(origin=LiveEdit.Origin.FOLLOW, kind=LiveEdit.Kind.RELIST)
+    assert relist.get().status == LiveEdit.Status.DONE
+    assert remote(world["shop"], world["own"].offer_id).status == "published"
+    assert engine.relists_today(world["shop"]) == 1
+    # The stock followed too, less the buffer.
+    assert all(own_stock(world)[o.sku_id] == 25 for o, _s in world["pairs"])
+
+
+def test_twenty_pushes_in_a_burst_make_one_write_with_the_latest_value(sandbox, world, settings):
+    settings.FOLLOW_COALESCE_SECONDS = 1
+    sandbox.reset_stats()
+    for step in range(1, 21):
+        factor = str(Decimal("1") + Decimal(step) / 100)  # 1.01 … 1.20
+        supplier_moves(sandbox, world, sku_prices=prices_factor(world, factor))
+    assert django_rq.get_queue("default").scheduled_job_registry.count == 1
+    time.sleep(1.2)
+    run_worker_with_scheduler()
+    run_worker()
+    changes = LiveEdit.objects.filter(origin=LiveEdit.Origin.FOLLOW)
+    assert changes.count() == 1 and changes.get().status == LiveEdit.Status.DONE
+    assert writes(sandbox) == 1
+    prices = own_prices(world)
+    for own, supplier in world["pairs"]:
+        latest = (supplier.price * Decimal("1.20")).quantize(CENT)
+        assert prices[own.sku_id] == (latest * Decimal("1.2")).quantize(CENT)
+
+
+def test_a_price_changed_on_1688_by_hand_is_not_overwritten_and_is_flagged(sandbox, world):
+    own, _supplier = world["pairs"][0]
+    sandbox.control(
+        "offers/update",
+        {"product_id": world["own"].offer_id, "sku_prices": {str(own.sku_id): "888.00"}},
+    )
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    conflict = change.lines.get(sku=own)
+    assert conflict.status == LiveEditLine.Status.CONFLICT and conflict.found == "888.00"
+    assert own_prices(world)[own.sku_id] == Decimal("888.00")
+    assert list(selectors.with_conflicts()) == [change]
+
+
+def test_undo_restores_what_a_rule_changed(sandbox, world):
+    before = own_prices(world)
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    assert own_prices(world) != before
+    undo = plan_undo(user=world["operator"], operation=change)
+    apply_live_edit(user=world["operator"], operation=undo)
+    run_worker()
+    undo.refresh_from_db()
+    assert undo.status == LiveEdit.Status.DONE
+    assert own_prices(world) == before
+
+
+def test_a_paused_shop_waits_then_follows_when_unpaused(sandbox, world):
+    rules.pause(user=world["manager"], shop=world["shop"])
+    assert "paused" in str(selectors.follow_blocked_reason(world["shop"]))
+    sandbox.reset_stats()
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    run_worker()
+    waiting = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    assert waiting.status == LiveEdit.Status.AWAITING and waiting.hold == LiveEdit.Hold.PAUSED
+    assert writes(sandbox) == 0
+    rules.pause(user=world["manager"], shop=world["shop"], paused=False)
+    assert engine.release_waiting() == 1
+    run_worker()
+    waiting.refresh_from_db()
+    assert waiting.status == LiveEdit.Status.DISCARDED
+    done = LiveEdit.objects.filter(origin=LiveEdit.Origin.FOLLOW).first()
+    assert done.status == LiveEdit.Status.DONE and writes(sandbox) == 1
+
+
+def test_the_dry_run_and_margins_read_no_1688(sandbox, world):
+    rule = selectors.shop_rule(world["shop"])
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    LiveEdit.objects.filter(origin=LiveEdit.Origin.FOLLOW).delete()  # as if not followed yet
+    sandbox.reset_stats()
+    rule.margin_percent = Decimal("50")
+    dry = selectors.dry_run(rule)
+    assert dry.offers == 1 and len(dry.rows) == 1
+    row = dry.rows[0]
+    assert row.product == world["own"] and row.target.price_changes
+    rows = selectors.margins(world["shop"])
+    assert len(rows) >= len(world["pairs"]) and all(r.cost is not None for r in rows[:2])
+    assert sandbox.calls() == {} or sum(sandbox.calls().values()) == 0
+
+
+def test_only_managers_set_rules_and_only_operators_link(sandbox, world):
+    with pytest.raises(PermissionRefused):
+        rules.set_rule(user=world["operator"], shop=world["shop"], margin_percent="5")
+    with pytest.raises(PermissionRefused):
+        services.link_offer(user=world["viewer"], product=world["own"], ref="624378391372")
+    with pytest.raises(Refused) as bad:
+        rules.set_rule(user=world["manager"], shop=world["shop"], floor="10", ceiling="5")
+    assert bad.value.code == RefusalCode.FOLLOW_BAD_RULE
