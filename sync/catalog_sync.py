@@ -375,6 +375,8 @@ def _upsert(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict)
     run.offers_updated += len(rows) - created
     products = {p.offer_id: p for p in rows}
     changes.extend(_upsert_skus(run, details, products, now))
+    # The product list's price and SKU-count sorts read stored figures: one UPDATE a page.
+    Product.objects.filter(pk__in=[p.pk for p in rows]).refresh_sort_figures()
     # Unique per remote change: a row a re-run finds again is left alone (DO NOTHING).
     _upsert_rows(PriceStockChange, changes, [], None)
     run.changes_written += len(changes)

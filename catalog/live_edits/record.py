@@ -56,6 +56,8 @@ def mirror_applied(product: Product, detail: ProductDetail, applied: list[LiveEd
         product.save(update_fields=sorted(fields))
     if changed_skus:
         Sku.objects.bulk_update(list(changed_skus.values()), ["price", "stock"])
+    if changed_skus or "price_ranges" in fields:
+        Product.objects.filter(pk=product.pk).refresh_sort_figures()  # the list's price sort
 
 
 def log_changes(operation, product: Product, detail: ProductDetail, applied) -> None:

@@ -17,6 +17,7 @@ import binascii
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 
 from django.db import connections
 from django.db.models import Q, QuerySet
@@ -25,7 +26,15 @@ from django.utils import timezone
 from catalog.models import Product
 
 # The list's sort aliases (catalog.mirror.tables.ProductTable) and the column each one orders by.
-SORT_FIELDS = {"modified": "remote_modified_at", "subject": "subject", "stock": "amount_on_sale"}
+# Price and SKU count sort by the figures each product stores for them (Product.sort_price,
+# sort_sku_count, kept by ProductQuerySet.refresh_sort_figures), each with its index.
+SORT_FIELDS = {
+    "modified": "remote_modified_at",
+    "subject": "subject",
+    "stock": "amount_on_sale",
+    "price": "sort_price",
+    "sku_count": "sort_sku_count",
+}
 DEFAULT_SORT = "-modified"
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
@@ -42,7 +51,11 @@ class Key:
     pk: int
 
     def text(self) -> str:
-        value = self.value.isoformat() if isinstance(self.value, datetime) else self.value
+        value = self.value
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
         raw = json.dumps([value, self.pk], ensure_ascii=False).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -62,20 +75,35 @@ class Key:
 
 def _valid(value, field: str) -> bool:
     if value is None:
-        return field != "subject"
+        return field not in ("subject", "sort_sku_count")
     if field == "subject":
         return isinstance(value, str) and len(value) <= 255
-    if field == "amount_on_sale":
+    if field in ("amount_on_sale", "sort_sku_count"):
         return isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
+    if field == "sort_price":
+        return isinstance(value, str) and _money(value) is not None
     try:
         return isinstance(value, str) and not timezone.is_naive(datetime.fromisoformat(value))
     except ValueError:
         return False
 
 
+def _money(text: str) -> Decimal | None:
+    """A price as the key wrote it (12 digits before the point, 2 after), else None."""
+    if len(text) > 20:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and abs(value) < 10**12 else None
+
+
 def _sort_value(value, field: str):
     if value is not None and field == "remote_modified_at":
         return datetime.fromisoformat(value)
+    if value is not None and field == "sort_price":
+        return _money(value)
     return value
 
 

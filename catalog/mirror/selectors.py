@@ -17,14 +17,11 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import (
     BooleanField,
-    Count,
     DecimalField,
     Exists,
     F,
     Func,
-    IntegerField,
     Max,
-    Min,
     OuterRef,
     Q,
     QuerySet,
@@ -39,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import CategoryNode, PriceStockChange, Product, Shop, Sku
+from catalog.models.shops import lowest_price, sku_count
 from open1688.types import image_url
 
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
@@ -87,17 +85,10 @@ def product_list_queryset() -> QuerySet[Product]:
     """Products with the figures the list shows, computed for the shown rows only.
 
     1688 allows at most three quantity tiers and their prices fall as the quantity grows, so the
-    first tier is the highest price and the last one present the lowest. Offers priced per SKU
-    (quoteType 1) have no tiers: their SKUs' lowest and highest price stand in.
+    first tier is the highest price and the last one present the lowest (lowest_price, which
+    the price sort's stored figure also uses). Offers priced per SKU (quoteType 1) have no
+    tiers: their SKUs' lowest and highest price stand in.
     """
-    sku_count = Subquery(
-        Sku.objects.filter(product=OuterRef("pk"))
-        .order_by()
-        .values("product")
-        .annotate(n=Count("*"))
-        .values("n")[:1],
-        output_field=IntegerField(),
-    )
     last_change = Subquery(
         PriceStockChange.objects.filter(product=OuterRef("pk"))
         .order_by("-observed_at")
@@ -107,11 +98,9 @@ def product_list_queryset() -> QuerySet[Product]:
         Product.objects.select_related("shop")
         .defer("raw", "attributes")
         .annotate(
-            sku_count=Coalesce(sku_count, 0),
+            sku_count=Coalesce(sku_count(), 0),
             sku_stock=_sku_figure(Sum, "stock"),
-            low_price=Coalesce(
-                _tier_price(2), _tier_price(1), _tier_price(0), _sku_figure(Min, "price")
-            ),
+            low_price=lowest_price(),
             high_price=Coalesce(_tier_price(0), _sku_figure(Max, "price")),
             last_change_at=last_change,
             category_name=_category_name_expression(),

@@ -18,14 +18,16 @@ class ProductTable(tables.Table):
     subject = tables.Column(verbose_name=_("Title"), order_by=("subject", "id"))
     shop = tables.Column(verbose_name=_("Shop"), accessor="shop__name", orderable=False)
     status = tables.Column(verbose_name=_("Status"), orderable=False)
-    price = tables.Column(verbose_name=_("Price"), orderable=False, attrs={"th": {"class": "num"}})
+    price = tables.Column(
+        verbose_name=_("Price"), order_by=("sort_price", "id"), attrs={"th": {"class": "num"}}
+    )
     stock = tables.Column(
         verbose_name=_("Total stock"),
         order_by=("amount_on_sale", "id"),
         attrs={"th": {"class": "num"}},
     )
     sku_count = tables.Column(
-        verbose_name=_("SKUs"), orderable=False, attrs={"th": {"class": "num"}}
+        verbose_name=_("SKUs"), order_by=("sort_sku_count", "id"), attrs={"th": {"class": "num"}}
     )
     last_change_at = tables.Column(verbose_name=_("Last change"), orderable=False)
     modified = tables.Column(

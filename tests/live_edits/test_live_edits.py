@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from catalog.live_edits.planning import plan_live_edit
 from catalog.live_edits.run import run_live_edit
 from catalog.live_edits.services import apply_live_edit, discard_live_edit, plan_undo
+from catalog.mirror.selectors import product_list_queryset
 from catalog.models import ChangeSource, PriceStockChange, Product, Sku, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import make_client
@@ -243,6 +244,12 @@ def test_price_change_then_undo_restores_the_previous_values(catalog, operator):
         product=by_tier, field=PriceStockChange.Field.TIER_PRICE, source=ChangeSource.ERP
     )
     assert tier_rows.count() == len(changed.price_ranges)
+    # The product list's price sort reads the new lowest prices, as the list shows them.
+    assert Product.objects.get(pk=by_tier.pk).sort_price == min(
+        t.price for t in changed.price_ranges
+    )
+    for product in product_list_queryset().filter(pk__in=[by_sku.pk, by_tier.pk]):
+        assert product.sort_price == product.low_price
 
     undo = plan_undo(user=operator, operation=operation)
     assert undo.undo_of == operation and undo.status == LiveEdit.Status.DRAFT

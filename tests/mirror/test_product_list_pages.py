@@ -3,6 +3,7 @@ ties, the same queries on a deep page as on the first, and a total that is count
 counting is cheap (the planner's estimate, said to be one, elsewhere)."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -12,6 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.mirror import pages as product_pages
+from catalog.mirror.selectors import product_list_queryset
+from catalog.models import Product, SyncRun
+from sync.jobs import enqueue_sync
+from tests.conftest import run_worker
 from tests.factories import (
     PriceStockChangeFactory,
     ProductFactory,
@@ -22,7 +27,10 @@ from tests.factories import (
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("catalog:product_list")
-SORTS = ["-modified", "modified", "subject", "-subject", "stock", "-stock"]
+SORTS = [
+    "-modified", "modified", "subject", "-subject", "stock", "-stock", "price", "-price",
+    "sku_count", "-sku_count",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -47,6 +55,8 @@ def many(db):
                 subject=f"商品 {tie:02d}",
                 remote_modified_at=None if tie == 0 else moment - timedelta(hours=tie),
                 amount_on_sale=None if tie == 1 else tie * 10,
+                sort_price=None if tie == 2 else Decimal(tie * 3) / 2,
+                sort_sku_count=tie % 4,
             )
         )
     return products
@@ -103,6 +113,51 @@ def test_a_deep_page_costs_what_the_first_costs(viewer, many):
     last, last_sql = queries(LIST + first.context["pager"]["last"])
     # The last page is the last 25 rows (pages by key are not aligned to a count).
     assert len(last.context["page"].rows) == 25 and len(last_sql) == len(first_sql)
+
+
+def test_price_and_sku_count_order_the_list(viewer, many):
+    ids = [pk for page in walk(viewer, {"sort": "-price", "size": "50"}) for pk in page]
+    priced = [p for p in many if p.sort_price is not None]
+    priced.sort(key=lambda p: (p.sort_price, p.pk), reverse=True)
+    unpriced = sorted((p for p in many if p.sort_price is None), key=lambda p: -p.pk)
+    # Offers without a price sort where the database puts NULL: first descending on PostgreSQL.
+    nulls_first = connection.features.nulls_order_largest
+    expected = unpriced + priced if nulls_first else priced + unpriced
+    assert ids == [p.pk for p in expected]
+    ids = [pk for page in walk(viewer, {"sort": "sku_count", "size": "50"}) for pk in page]
+    assert ids == [p.pk for p in sorted(many, key=lambda p: (p.sort_sku_count, p.pk))]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_sync_stores_the_figures_the_sorts_read(viewer, sandbox, connected_shop):
+    seeded = sandbox.control(
+        "seed", {"member_id": connected_shop.member_id, "count": 12, "seed": 4}
+    )
+
+    def sync():
+        run = enqueue_sync(connected_shop)
+        run_worker("sync")
+        run.refresh_from_db()
+        assert run.status == SyncRun.Status.SUCCEEDED, run.error
+
+    def stored_equals_shown():
+        for product in product_list_queryset().filter(shop=connected_shop):
+            assert product.sort_price == product.low_price, product.offer_id
+            assert product.sort_sku_count == product.sku_count, product.offer_id
+
+    sync()
+    stored_equals_shown()
+    assert Product.objects.filter(sort_sku_count__gt=0).exists()
+    cheapest = Product.objects.get(offer_id=seeded["product_ids"][5])
+    sandbox.control(
+        "offers/update",
+        {"product_id": cheapest.offer_id, "price_ranges": [{"startQuantity": 1, "price": "0.05"}]},
+    )
+    sync()
+    stored_equals_shown()
+    rows = viewer.get(LIST, {"sort": "price"}).context["page"].rows
+    assert [p for p in rows if p.sort_price is not None][0].offer_id == cheapest.offer_id
+    assert "¥0.05" in viewer.get(LIST, {"sort": "price"}).content.decode()
 
 
 def test_page_size_choice(viewer, many):
