@@ -126,7 +126,14 @@ def test_a_live_edit_whose_horse_is_killed_is_failed_visibly_and_never_doubled(
     finally:
         finish(child)
     scoreboard.kill()
-    time.sleep(3.5)  # the held call lands on 1688
+
+    def offers_moved() -> int:  # by the calls 1688 took: the first, then the held one
+        now = sandbox_skus(sandbox, shop)
+        return len(
+            {offer for (offer, sku), target in planned.items() if now[(offer, sku)][1] == target}
+        )
+
+    wait_for(lambda: offers_moved() >= 2, 30, "the held call to land on 1688")
 
     # The scheduler's minute job lets rq fail the dead job; its on_failure records it.
     with translation.override("en"):
@@ -349,7 +356,11 @@ def test_an_upload_worker_killed_mid_add_is_failed_visibly_and_never_doubled(
     finally:
         finish(child)
     scoreboard.kill()
-    time.sleep(2.5)  # 1688 finishes the add the dead worker was waiting for
+    wait_for(
+        lambda: remote_by_cargo(sandbox, connected_shop),
+        30,
+        "1688 to finish the add the dead worker was waiting for",
+    )
 
     # The job stays "started" until its heartbeat ends (90 s); time travel: end it now, then
     # the scheduler's minute job lets rq fail it and its on_failure records the batch.
