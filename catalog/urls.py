@@ -5,6 +5,7 @@ from catalog.live_edits import views as live_views
 from catalog.mirror.views import changelog as changelog_views
 from catalog.mirror.views import products as product_views
 from catalog.publishing.views import batches as batch_views
+from catalog.publishing.views import editor as editor_views
 from catalog.publishing.views import imports as import_views
 from catalog.shops.views import shops as shop_views
 from catalog.sourcing.views import image_batch as image_batch_views
@@ -65,13 +66,15 @@ urlpatterns = [
     path("batches/<int:pk>/export.<fmt:fmt>", batch_views.batch_export, name="batch_export"),
     path("batches/<int:pk>/copy/", batch_views.batch_copy, name="batch_copy"),
     path("batches/<int:pk>/bulk-edit/", batch_views.batch_bulk_edit, name="batch_bulk_edit"),
-    path("batches/<int:pk>/categories/", batch_views.category_search, name="category_search"),
-    path("batches/<int:pk>/category/", batch_views.category_panel, name="category_panel"),
-    path("batches/<int:pk>/sku-grid/", batch_views.sku_grid, name="sku_grid"),
+    path("batches/<int:pk>/categories/", editor_views.category_search, name="category_search"),
+    path("batches/<int:pk>/category/", editor_views.category_panel, name="category_panel"),
+    path("batches/<int:pk>/sku-grid/", editor_views.sku_grid, name="sku_grid"),
+    path("batches/<int:pk>/pictures/", editor_views.item_pictures, name="item_pictures"),
+    path("batches/pictures/<str:name>.jpg", editor_views.staged_picture, name="staged_picture"),
     path("batches/<int:pk>/preflight/", batch_views.batch_preflight, name="batch_preflight"),
     path("batches/<int:pk>/publishing/", batch_views.batch_publishing, name="batch_publishing"),
-    path("batches/<int:pk>/items/new/", batch_views.item_create, name="item_create"),
-    path("batches/<int:pk>/items/<int:item_pk>/", batch_views.item_edit, name="item_edit"),
+    path("batches/<int:pk>/items/new/", editor_views.item_create, name="item_create"),
+    path("batches/<int:pk>/items/<int:item_pk>/", editor_views.item_edit, name="item_edit"),
     path(
         "batches/<int:pk>/items/<int:item_pk>/delete/",
         batch_views.item_delete,

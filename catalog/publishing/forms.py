@@ -1,5 +1,7 @@
-"""Forms for staging batch uploads. The list fields use the readable text of
-catalog.publishing.textformats, the same as the import columns."""
+"""Forms for staging batch uploads. The admin's item form edits the list fields in the readable
+text of catalog.publishing.textformats, the same as the import columns; the staff item editor
+(ItemEditorForm) shows no text notation: its lists come from rows, thumbnails and the SKU grid
+(catalog.publishing.editor)."""
 
 from decimal import Decimal
 
@@ -104,25 +106,102 @@ class UploadItemForm(forms.ModelForm):
             if isinstance(field, ReadableListField) and name not in self.changed_data:
                 # Untouched: keep the stored list whole (copied offers carry extra keys).
                 cleaned[name] = getattr(self.instance, name)
-        batch = cleaned.get("batch") or (self.instance.batch if self.instance.batch_id else None)
-        if batch is None:
-            return cleaned  # the admin's batch field reports itself
-        values = {
-            name: cleaned[name] if name in cleaned else getattr(self.instance, name)
-            for name in ITEM_FIELDS
-        }
-        item = UploadItem(
-            pk=self.instance.pk,
-            batch=batch,
-            remote_offer_id=self.instance.remote_offer_id,
-            **values,
-        )
-        for name, messages in render_errors(validate_items([item])[0]).items():
-            if name not in self.fields:
-                self.add_error(None, messages)
-            elif name not in self.errors:  # a value Django could not read is reported once
-                self.add_error(name, messages)
+        check_item_rules(self, cleaned)
         return cleaned
+
+
+def check_item_rules(form: forms.ModelForm, cleaned: dict) -> None:
+    """The staging rules (catalog.publishing.batch_validation) on the item as the form would
+    save it, each message on its field (a field Django could not read is reported once)."""
+    batch = cleaned.get("batch") or (form.instance.batch if form.instance.batch_id else None)
+    if batch is None:
+        return  # the admin's batch field reports itself
+    values = {
+        name: cleaned[name] if name in cleaned else getattr(form.instance, name)
+        for name in ITEM_FIELDS
+    }
+    item = UploadItem(
+        pk=form.instance.pk, batch=batch, remote_offer_id=form.instance.remote_offer_id, **values
+    )
+    for name, messages in render_errors(validate_items([item])[0]).items():
+        if name not in form.fields:
+            form.add_error(None, messages)
+        elif name not in form.errors:
+            form.add_error(name, messages)
+
+
+# The item editor's own fields; its lists come from catalog.publishing.editor.
+EDITOR_FIELDS = [
+    "title", "category_id", "price", "stock", "unit", "min_order_quantity", "cargo_number",
+    "description",
+]  # fmt: skip
+LISTS = ["price_ranges", "images", "attributes", "skus"]
+
+
+class ItemEditorForm(forms.ModelForm):
+    """The staff item editor: the item's own fields as inputs, the category as a hidden id the
+    picker sets. The lists (price tiers, pictures, attributes, SKUs) are read from the editor's
+    rows by the view (catalog.publishing.editor) and given as `lists`, with the rows' own
+    problems as `problems`; the staging rules are then checked here on the whole item, and each
+    message lands on its field (the lists' fields are never rendered as inputs)."""
+
+    price_ranges = forms.Field(required=False, label=_("Price tiers"))
+    images = forms.Field(required=False, label=_("Pictures"))
+    attributes = forms.Field(required=False, label=_("Attributes"))
+    skus = forms.Field(required=False, label=_("SKUs"))
+
+    class Meta:
+        model = UploadItem
+        fields = EDITOR_FIELDS
+        widgets = {
+            "title": forms.TextInput(attrs={"size": 80}),
+            "category_id": forms.HiddenInput,
+            "price": forms.TextInput(attrs={"inputmode": "decimal", "size": 10}),
+            "stock": forms.TextInput(attrs={"inputmode": "numeric", "size": 10}),
+            "min_order_quantity": forms.TextInput(attrs={"inputmode": "numeric", "size": 6}),
+            "description": forms.Textarea(attrs={"rows": 6}),
+        }
+        labels = {
+            "title": _("Title"),
+            "category_id": _("Category"),
+            "price": _("Price"),
+            "stock": _("Stock"),
+            "unit": _("Unit"),
+            "min_order_quantity": _("Minimum order quantity"),
+            "cargo_number": _("Cargo number"),
+            "description": _("Description"),
+        }
+        help_texts = {
+            "title": _("At most 128 characters."),
+            "price": _("One price for every quantity, or price tiers below (not both)."),
+            "stock": _("Left empty with SKUs: the sum of the SKUs' stock."),
+            "cargo_number": _("Left empty: one is made. It finds the offer on 1688 again."),
+        }
+
+    def __init__(self, *args, lists: dict | None = None, problems: dict | None = None, **kw):
+        super().__init__(*args, **kw)
+        self.lists = lists or {}
+        self.problems = problems or {}
+        self.fields["cargo_number"].required = False
+        self.fields["category_id"].error_messages["invalid"] = _("Choose a category.")
+
+    def clean_cargo_number(self):
+        return self.cleaned_data.get("cargo_number") or new_cargo_number()
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in LISTS:
+            cleaned[name] = self.lists.get(name, getattr(self.instance, name))
+            for problem in self.problems.get(name, []):
+                self.add_error(name, problem)
+        check_item_rules(self, cleaned)
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        for name in LISTS:  # not model form fields: set as read
+            if name in self.cleaned_data:
+                setattr(self.instance, name, self.cleaned_data[name])
 
 
 class BatchCreateForm(forms.ModelForm):

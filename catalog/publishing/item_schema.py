@@ -1,10 +1,8 @@
-"""The staff item form's structured part: the category's attributes as inputs and the
-SKU grid, turned into the item's `attributes` / `skus` lists (the same shapes the text format of
-catalog.publishing.textformats gives, so CSV import keeps working).
-
-Posted names: `attr-<attrId>` (one value, or several for a multi-select), `dim-<attrId>` (a SKU
-dimension's values, comma separated, in the grid's header), and per grid row `sku-<n>-combo`
-(JSON [[attrId, value], ...]), `sku-<n>-price`, `sku-<n>-stock`, `sku-<n>-cargo`.
+"""A leaf category's schema as the staff item editor shows it: its attributes as inputs by
+type (`attr-<attrId>`: one value, or several for a multi-select), its sale attributes as the SKU
+grid's dimensions and the grid's rows, one per combination of their values. The lists these
+give are the shapes the import's text format gives (catalog.publishing.textformats), so both
+stage the same item; the rest of the editor's post is read by catalog.publishing.editor.
 """
 
 import itertools
@@ -67,6 +65,8 @@ def dimensions(schema: CategoryAttributes, item_skus) -> list[dict]:
     used: dict[str, list[str]] = {}
     for sku in item_skus or []:
         for attribute in (sku.get("attributes") if isinstance(sku, dict) else None) or []:
+            if not isinstance(attribute, dict):
+                continue
             values = used.setdefault(str(attribute.get("attributeID")), [])
             value = str(attribute.get("attributeValue", ""))
             if value not in values:
@@ -75,8 +75,8 @@ def dimensions(schema: CategoryAttributes, item_skus) -> list[dict]:
         {
             "id": a.attr_id,
             "name": a.name,
-            "values": ", ".join(used.get(str(a.attr_id), [])),
-            "suggested": [v.name for v in a.values][:12],
+            "values": used.get(str(a.attr_id), []),
+            "suggested": [v.name for v in a.values][:30],
         }
         for a in schema.sale_attributes
     ]
@@ -91,29 +91,46 @@ def split_values(text: str) -> list[str]:
     return seen
 
 
-def grid_rows(dims: list[tuple[int, str, list[str]]], item_skus=None) -> list[dict]:
-    """Every combination of the dimensions' values (attr id, name, values), with the item's
-    price, stock and SKU cargo number where a SKU has that combination."""
+def combo_key(pairs) -> frozenset:
+    """A grid row's identity: its (attribute id, value) pairs, whatever their order."""
+    return frozenset((str(attr_id), str(value)) for attr_id, value in pairs)
+
+
+def grid_rows(dims: list[tuple[int, str, list[str]]], item_skus=None, typed=None) -> list[dict]:
+    """Every combination of the dimensions' values (attr id, name, values), with what was typed
+    for it (`typed`: the combination's key -> price, stock, cargo, error as typed), else the
+    item's SKU of that combination. A row keeps its values wherever its combination moves."""
     known = {}
     for sku in item_skus or []:
         if isinstance(sku, dict):
-            key = frozenset(
-                (str(a.get("attributeID")), str(a.get("attributeValue")))
+            pairs = [
+                (a.get("attributeID"), a.get("attributeValue"))
                 for a in sku.get("attributes") or []
-            )
-            known[key] = sku
+                if isinstance(a, dict)
+            ]
+            known[combo_key(pairs)] = {
+                "price": sku.get("price") or "",
+                "stock": sku.get("stock") if sku.get("stock") is not None else "",
+                "cargo": sku.get("cargo_number") or "",
+            }
+    known.update(typed or {})
     dims = [d for d in dims if d[2]]
     rows = []
+    number = 0
     for combo in itertools.islice(itertools.product(*[d[2] for d in dims]), GRID_MAX):
         pairs = [(dims[i][0], value) for i, value in enumerate(combo)]
-        sku = known.get(frozenset((str(a), v) for a, v in pairs), {})
+        row = known.get(combo_key(pairs), {})
+        filled = any(str(row.get(name, "")).strip() for name in ("price", "stock", "cargo"))
+        number += filled
         rows.append(
             {
                 "label": " / ".join(combo),
                 "combo": json.dumps(pairs, ensure_ascii=False),
-                "price": sku.get("price") or "",
-                "stock": sku.get("stock") if sku.get("stock") is not None else "",
-                "cargo": sku.get("cargo_number") or "",
+                "price": row.get("price", ""),
+                "stock": row.get("stock", ""),
+                "cargo": row.get("cargo", ""),
+                "error": row.get("error", ""),
+                "number": number if filled else "",
             }
         )
     return rows
@@ -135,42 +152,6 @@ def attributes_from_post(post, schema: CategoryAttributes) -> list[dict]:
                     }
                 )
     return rows
-
-
-def skus_from_post(post, schema: CategoryAttributes) -> list[dict]:
-    """The grid's rows as SKUs; a row without price and stock is left out. Raises ValueError
-    for a row the grid could not have made."""
-    names = {a.attr_id: a.name for a in schema.sale_attributes}
-    skus = []
-    for n in range(GRID_MAX):
-        combo_text = post.get(f"sku-{n}-combo")
-        if combo_text is None:
-            break
-        price = (post.get(f"sku-{n}-price") or "").strip()
-        stock = (post.get(f"sku-{n}-stock") or "").strip()
-        if not price and not stock:
-            continue
-        try:
-            pairs = json.loads(combo_text)
-            attributes = [
-                {
-                    "attributeID": int(attr_id),
-                    "attributeName": names.get(int(attr_id), ""),
-                    "attributeValue": str(value)[:100],
-                }
-                for attr_id, value in pairs
-            ]
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"SKU row {n + 1} is malformed") from exc
-        skus.append(
-            {
-                "attributes": attributes,
-                "price": price or None,
-                "stock": stock or None,
-                "cargo_number": (post.get(f"sku-{n}-cargo") or "").strip()[:64],
-            }
-        )
-    return skus
 
 
 def template_example(schema: CategoryAttributes) -> dict:

@@ -13,7 +13,11 @@ from hashlib import sha256
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 
+from erp1688 import pictures
+
 PREFIX = "staged:"
+THUMB_SIDE = 240  # pixels a side of the editor's and the batch page's thumbnails
+THUMB_MAX_BYTES = 60 * 1024
 REFERENCE = re.compile(r"^staged:([0-9a-f]{64})$")
 
 
@@ -42,6 +46,11 @@ def keep(data: bytes) -> str:
     return PREFIX + name
 
 
+def name_of(reference) -> str | None:
+    """The content hash a reference names (`staged:<sha256>`), or None."""
+    return _name(reference)
+
+
 def is_kept(reference) -> bool:
     """A staged picture the storage holds."""
     name = _name(reference)
@@ -58,3 +67,31 @@ def read(reference: str) -> bytes | None:
             return kept.read()
     except FileNotFoundError:
         return None
+
+
+def thumbnail(name: str) -> bytes | None:
+    """A small JPEG of the staged picture `name` (its content hash), made once and kept beside
+    it; None when the storage does not hold the picture (or it cannot be read any more)."""
+    if not REFERENCE.match(PREFIX + name):
+        return None
+    kept, thumb = storage(), f"thumbs/{name}.jpg"
+    try:
+        with kept.open(thumb, "rb") as made:
+            return made.read()
+    except FileNotFoundError:
+        pass
+    data = read(PREFIX + name)
+    if data is None:
+        return None
+    try:
+        picture = pictures.open_picture(data)
+        try:
+            small = pictures.jpeg_on_white(picture, max_bytes=THUMB_MAX_BYTES, max_side=THUMB_SIDE)
+        finally:
+            picture.close()
+    except (pictures.PictureRefused, *pictures.UNREADABLE):
+        return None
+    saved = kept.save(thumb, ContentFile(small))
+    if saved != thumb:  # another request made it meanwhile: one copy is enough
+        kept.delete(saved)
+    return small

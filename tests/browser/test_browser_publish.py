@@ -70,7 +70,9 @@ def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
             page.fill(selector, "测试")
 
     page.fill("#dim-3216", "白色, 黑色")
+    page.press("#dim-3216", "Enter")  # the values become the dimension's, the grid grows
     page.fill("#dim-450", "M, L")
+    page.press("#dim-450", "Enter")
     page.wait_for_selector("input[name=sku-3-price]")  # 2 × 2 rows
     for n, (price, stock) in enumerate([("19.90", 10), ("19.90", 8), ("21.00", 5), ("21.00", 3)]):
         page.fill(f"input[name=sku-{n}-price]", price)

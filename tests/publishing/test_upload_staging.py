@@ -16,6 +16,7 @@ from catalog.publishing.batch_validation import (
 from catalog.publishing.validation import validate_item
 from erp1688.messages import render_errors
 from tests.factories import ProductFactory, ShopFactory, UploadBatchFactory, UploadItemFactory
+from tests.publishing.page_form import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -342,10 +343,8 @@ def test_editing_keeps_fields_staff_did_not_touch_whole(staff_client):
     sku = {**SKU_WHITE_M, "attributes": attributes}
     item = UploadItemFactory(skus=[sku], cargo_number="KEEP-1")
     url = reverse("catalog:item_edit", args=[item.batch_id, item.pk])
-    form = staff_client.get(url).context["form"]
-    data = {name: form[name].value() for name in form.fields}  # what the page shows
-    data = {name: "" if value is None else value for name, value in data.items()}
-    data["title"] = "改过的标题"
+    data = form_data(staff_client.get(url).content.decode())  # what the page shows
+    data["title"] = ["改过的标题"]
     assert staff_client.post(url, data).status_code == 302
     item.refresh_from_db()
     assert item.title == "改过的标题"

@@ -5,7 +5,7 @@ Each view parses input, reads through catalog/publishing/selectors.py, calls one
 A refusal is a `Refused`: a business refusal (the batch is uploading, nothing to submit...) is
 shown as a message; a `PermissionRefused` goes on to Django, which answers with the styled 403
 page (handler403). Pages that only show need the view permissions. The import pages are in
-catalog/publishing/views/imports.py.
+catalog/publishing/views/imports.py, the item editor in catalog/publishing/views/editor.py.
 """
 
 from django.contrib import messages
@@ -19,15 +19,12 @@ from django.views.decorators.http import require_POST
 
 from catalog.common.operator_words import problem_words
 from catalog.models import UploadItem
-from catalog.publishing import item_schema, selectors, services, textformats
-from catalog.publishing.categories import attributes_for, cached_attributes, category_name, search
+from catalog.publishing import selectors, services
 from catalog.publishing.exporting import FORMATS, export_batch
-from catalog.publishing.forms import BatchCreateForm, BulkEditForm, CopyOffersForm, UploadItemForm
-from catalog.publishing.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
-from catalog.publishing.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
-from catalog.publishing.validation import IMAGES_MAX
+from catalog.publishing.forms import BatchCreateForm, BulkEditForm, CopyOffersForm
+from catalog.publishing.staging import EDITABLE
 from erp1688.refusal_codes import RefusalCode
-from erp1688.refusals import PermissionRefused, Refused, require, show_refusal
+from erp1688.refusals import Refused, require, show_refusal
 from erp1688.staff_access import staff_member_required
 from open1688 import Open1688Error
 from sync.workers import announce_queued
@@ -216,149 +213,6 @@ def batch_export(request, pk, fmt):
     )
 
 
-def _structured_post(request, batch, item):
-    """The form's data with the structured inputs (category attributes, SKU grid, uploaded
-    pictures) written into the text fields the form reads; problems as messages."""
-    data = request.POST.copy()
-    problems = []
-    category = data.get("category_id", "").strip()
-    schema = (
-        cached_attributes(batch.shop_id, int(category))
-        if _is_number(category) and len(category) < 19
-        else None
-    )
-    if schema is not None and data.get("structured") == "1":
-        data["attributes"] = textformats.format_attributes(
-            item_schema.attributes_from_post(data, schema)
-        )
-        try:
-            skus = item_schema.skus_from_post(data, schema)
-        except ValueError as exc:
-            problems.append(str(exc))
-        else:
-            data["skus"] = textformats.format_skus(skus)
-            if skus and not data.get("stock", "").strip():  # the offer's stock: the SKUs' sum
-                stocks = [str(sku.get("stock") or "") for sku in skus]
-                if all(_is_number(s) for s in stocks):
-                    data["stock"] = str(sum(int(s) for s in stocks))
-    images = textformats.parse_images(data.get("images", ""))
-    for upload in request.FILES.getlist("picture_files")[:IMAGES_MAX]:
-        try:
-            images.append(stage_picture(upload.read(DOWNLOAD_MAX_BYTES + 1)))
-        except PictureError as exc:
-            problems.append(_("Picture %(name)s: %(error)s") % {"name": upload.name, "error": exc})
-    data["images"] = textformats.format_images(images)
-    return data, problems
-
-
-def _item_page(request, batch, item):
-    problems = []
-    data = None
-    if request.method == "POST":
-        data, problems = _structured_post(request, batch, item)
-    form = UploadItemForm(data, instance=item)
-    for problem in problems:
-        form.add_error(None, problem)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.save_item(user=request.user, item=form.instance)
-        except Refused as refused:
-            if isinstance(refused, PermissionRefused):
-                raise
-            form.add_error(None, refused.message)
-        else:
-            messages.success(request, _("Item saved."))
-            return _detail(batch.pk)
-    return render(
-        request,
-        "publishing/item_form.html",
-        {
-            "batch": batch,
-            "item": item,
-            "form": form,
-            "category_path": category_name(batch.shop, item.category_id),
-        },
-    )
-
-
-def _stager(request, batch):
-    if not (
-        request.user.has_perm("catalog.add_uploaditem")
-        or request.user.has_perm("catalog.change_uploaditem")
-    ):
-        require(request.user, "catalog.add_uploaditem")
-
-
-@staff_member_required
-def category_search(request, pk):
-    """htmx: leaf categories of the batch's shop matching `q` (cached; 1688 asked once)."""
-    batch = selectors.batch(pk)
-    _stager(request, batch)
-    query, found, error = request.GET.get("q", "").strip()[:50], [], ""
-    if query:
-        try:
-            found = search(batch.shop, query)
-        except Open1688Error as exc:
-            error = _("1688 could not be asked for categories: %(error)s") % {"error": exc}
-    return render(
-        request,
-        "publishing/_category_results.html",
-        {"batch": batch, "query": query, "found": found, "error": error},
-    )
-
-
-@staff_member_required
-def category_panel(request, pk):
-    """htmx: the chosen category's attributes as inputs and its SKU dimensions."""
-    batch = selectors.batch(pk)
-    _stager(request, batch)
-    item = selectors.item_or_none(batch, request.GET.get("item", ""))
-    category = request.GET.get("category_id", "").strip()
-    context = {"batch": batch, "category_id": category, "error": ""}
-    if _is_number(category) and len(category) < 19 and int(category) > 0:
-        try:
-            refresh = request.GET.get("refresh") == "1"  # staff: read it from 1688 again
-            schema = attributes_for(batch.shop, int(category), refresh=refresh)
-        except Open1688Error as exc:
-            context["error"] = _("1688 did not give this category's attributes: %(error)s") % {
-                "error": exc
-            }
-        else:
-            skus = item.skus if item else []
-            dims = item_schema.dimensions(schema, skus)
-            context.update(
-                attributes=item_schema.attribute_rows(schema, item.attributes if item else []),
-                dims=dims,
-                rows=item_schema.grid_rows(
-                    [(d["id"], d["name"], item_schema.split_values(d["values"])) for d in dims],
-                    skus,
-                ),
-                path=category_name(batch.shop, int(category)),
-            )
-    return render(request, "publishing/_category_panel.html", context)
-
-
-@staff_member_required
-def sku_grid(request, pk):
-    """htmx: the SKU grid for the dimension values typed in its header."""
-    batch = selectors.batch(pk)
-    _stager(request, batch)
-    category = request.GET.get("category_id", "")
-    schema = (
-        cached_attributes(batch.shop_id, int(category))
-        if _is_number(category) and len(category) < 19
-        else None
-    )
-    rows = []
-    if schema is not None:
-        dims = [
-            (a.attr_id, a.name, item_schema.split_values(request.GET.get(f"dim-{a.attr_id}", "")))
-            for a in schema.sale_attributes
-        ]
-        rows = item_schema.grid_rows(dims)
-    return render(request, "publishing/_sku_grid.html", {"rows": rows})
-
-
 @staff_member_required
 @require_POST
 def batch_preflight(request, pk):
@@ -376,29 +230,6 @@ def batch_preflight(request, pk):
         )
         return _detail(pk)
     return render(request, "publishing/batch_preflight.html", {"batch": batch, "results": results})
-
-
-@staff_member_required
-def item_create(request, pk):
-    batch = selectors.batch(pk)
-    require(request.user, "catalog.add_uploaditem")
-    if batch.is_locked:
-        messages.error(request, locked_reason(batch))
-        return _detail(pk)
-    return _item_page(request, batch, UploadItem(batch=batch))
-
-
-@staff_member_required
-def item_edit(request, pk, item_pk):
-    item = selectors.item(pk, item_pk)
-    require(request.user, "catalog.change_uploaditem")
-    if item.batch.is_locked:
-        messages.error(request, locked_reason(item.batch))
-        return _detail(pk)
-    if item.status not in EDITABLE:
-        messages.error(request, NOT_EDITABLE_MESSAGE)
-        return _detail(pk)
-    return _item_page(request, item.batch, item)
 
 
 @staff_member_required
