@@ -84,3 +84,35 @@ def form_data(html: str, form_id: str = "item-editor") -> dict[str, list[str]]:
     for name, value in reader.fields:
         data.setdefault(name, []).append(value)
     return data
+
+
+class _Text(HTMLParser):
+    """The text a reader sees: no scripts, styles, templates or hidden elements."""
+
+    SKIPPED = {"script", "style", "template", "title"}
+    VOID = {"br", "hr", "img", "input", "link", "meta", "source", "wbr"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.stack: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        hidden = tag in self.SKIPPED or "hidden" in dict(attrs)
+        self.stack.append(hidden or bool(self.stack and self.stack[-1]))
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if not (self.stack and self.stack[-1]):
+            self.parts.append(data)
+
+
+def visible_text(html: str) -> str:
+    reader = _Text()
+    reader.feed(html)
+    return " ".join(" ".join(reader.parts).split())
