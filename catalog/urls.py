@@ -1,6 +1,10 @@
 from django.urls import path, register_converter
 
 from catalog.alerts import views as alert_views
+from catalog.follow.views import changes as follow_changes
+from catalog.follow.views import links as follow_links
+from catalog.follow.views import margins as follow_margins
+from catalog.follow.views import rule_editor as follow_rules
 from catalog.live_edits import views as live_views
 from catalog.mirror.views import changelog as changelog_views
 from catalog.mirror.views import products as product_views
@@ -104,4 +108,29 @@ urlpatterns = [
     path("watch/<int:pk>/", watch_views.watch_detail, name="watch_detail"),
     path("watch/<int:pk>/remove/", watch_views.watch_remove, name="watch_remove"),
     path("watch/<int:pk>/read/", watch_views.watch_reread, name="watch_reread"),
+    # Following suppliers: links, SKU mapping, rules with their dry run, margins, approvals
+    path("follow/", follow_links.follow_coverage, name="follow_coverage"),
+    path("follow/offers/<int:pk>/", follow_links.follow_offer, name="follow_offer"),
+    path("follow/offers/<int:pk>/link/", follow_links.follow_link, name="follow_link"),
+    path("follow/offers/<int:pk>/unlink/", follow_links.follow_unlink, name="follow_unlink"),
+    path("follow/offers/<int:pk>/rule/", follow_rules.follow_offer_rule, name="follow_offer_rule"),
+    path(
+        "follow/offers/<int:pk>/rule/dry-run/",
+        follow_rules.follow_offer_dry_run,
+        name="follow_offer_dry_run",
+    ),
+    path(
+        "follow/offers/<int:pk>/rule/delete/",
+        follow_rules.follow_offer_rule_delete,
+        name="follow_offer_rule_delete",
+    ),
+    path("follow/shops/<int:pk>/rule/", follow_rules.follow_rule, name="follow_rule"),
+    path("follow/shops/<int:pk>/dry-run/", follow_rules.follow_dry_run, name="follow_dry_run"),
+    path("follow/shops/<int:pk>/pause/", follow_rules.follow_pause, name="follow_pause"),
+    path("follow/shops/<int:pk>/follow-now/", follow_rules.follow_now, name="follow_now"),
+    path("follow/margins/", follow_margins.follow_margins, name="follow_margins"),
+    path("follow/inbox/", follow_changes.follow_inbox, name="follow_inbox"),
+    path("follow/inbox/<int:pk>/approve/", follow_changes.follow_approve, name="follow_approve"),
+    path("follow/inbox/<int:pk>/reject/", follow_changes.follow_reject, name="follow_reject"),
+    path("follow/history/", follow_changes.follow_history, name="follow_history"),
 ]

@@ -30,6 +30,8 @@ from tests.factories import (
 pytestmark = [pytest.mark.matrix, pytest.mark.django_db(transaction=True)]
 
 VIEW_BATCHES = ("catalog.view_uploadbatch", "catalog.view_uploaditem")
+FOLLOW = "catalog.view_sourcelink"
+FOLLOW_RULES = "catalog.view_followrule"
 STAFF = ()  # any signed-in staff member
 SUPERUSER = ("superuser",)  # no role grants it
 
@@ -126,6 +128,32 @@ TABLE = [
     ("catalog:watch_detail", "get", "unknown", None, ("catalog.view_watchedoffer",), NOT_FOUND),
     ("catalog:watch_reread", "post", "unknown", None, ("catalog.watch_offer",), NOT_FOUND),
     ("catalog:watch_remove", "post", "unknown", None, ("catalog.watch_offer",), NOT_FOUND),
+    # Following suppliers: everyone reads; operators link, map and approve; managers set rules.
+    ("catalog:follow_coverage", "get", None, None, (FOLLOW,)),
+    ("catalog:follow_offer", "get", "product", None, (FOLLOW,)),
+    ("catalog:follow_offer", "post", "product", None, (FOLLOW, "catalog.change_sourcelink")),
+    ("catalog:follow_link", "post", "product", None, ("catalog.add_sourcelink",)),
+    ("catalog:follow_unlink", "post", "product", None, ("catalog.delete_sourcelink",)),
+    ("catalog:follow_rule", "get", "shop", None, (FOLLOW_RULES,)),
+    ("catalog:follow_rule", "post", "shop", None, (FOLLOW_RULES, "catalog.change_followrule")),
+    ("catalog:follow_dry_run", "post", "shop", None, (FOLLOW_RULES,)),
+    ("catalog:follow_pause", "post", "shop", None, ("catalog.change_followrule",)),
+    ("catalog:follow_now", "post", "shop", None, ("catalog.change_followrule",)),
+    ("catalog:follow_offer_rule", "get", "product", None, (FOLLOW_RULES,)),
+    (
+        "catalog:follow_offer_rule",
+        "post",
+        "product",
+        None,
+        (FOLLOW_RULES, "catalog.change_followrule"),
+    ),
+    ("catalog:follow_offer_dry_run", "post", "product", None, (FOLLOW_RULES,)),
+    ("catalog:follow_offer_rule_delete", "post", "product", None, ("catalog.change_followrule",)),
+    ("catalog:follow_margins", "get", None, None, (FOLLOW,)),
+    ("catalog:follow_inbox", "get", None, None, (FOLLOW,)),
+    ("catalog:follow_approve", "post", "live", None, (FOLLOW, "catalog.approve_follow_change")),
+    ("catalog:follow_reject", "post", "live", None, (FOLLOW, "catalog.approve_follow_change")),
+    ("catalog:follow_history", "get", None, None, (FOLLOW,)),
     ("catalog:alert_rule_delete", "post", "unknown", None, ("catalog.view_product",), NOT_FOUND),
     ("catalog:item_delete", "post", "item", None, ("catalog.delete_uploaditem",)),
     # The users page (managers).

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from catalog.follow import selectors as follow_selectors
 from catalog.live_edits import writes as live_edit_writes
 from catalog.mirror.views.products import requires
 from catalog.shops import selectors
@@ -70,6 +71,13 @@ def shop_detail(request, pk):
         "data_problems": selectors.data_problems(shop),
     }
     context["edit_api"] = live_edit_writes.edit_api_for(shop)
+    context["follow_rule"] = follow_selectors.shop_rule(shop)
+    # Why following waits (re-authorisation, expiring token, quota, pause), said on the page.
+    context["follow_blocked"] = (
+        follow_selectors.follow_blocked_reason(shop, context["follow_rule"])
+        if context["follow_rule"]
+        else None
+    )
     return render(request, "shops/shop_detail.html", context)
 
 
