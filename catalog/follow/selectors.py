@@ -11,16 +11,15 @@ from decimal import Decimal
 
 import django_rq
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from catalog.follow import targets
+from catalog.follow import bulk, targets
 from catalog.models import (
     FollowRule,
     Product,
     Shop,
-    SkuLink,
     SourceLink,
     SyncRun,
     WatchedOffer,
@@ -229,8 +228,8 @@ def sku_suggestions(product: Product, offer: WatchedOffer | None) -> dict[int, S
 
 @dataclass
 class DryRunRow:
-    product: Product
-    link: SourceLink
+    product: bulk.OfferRow  # pk, offer_id, subject, status...
+    link: bulk.LinkRow
     target: targets.Target
     hold: str = ""  # LiveEdit.Hold value the change would wait under ("" = applied)
 
@@ -246,51 +245,30 @@ class DryRun:
     unwatched: int = 0  # linked offers whose supplier offer has no read yet
 
 
-def _linked(shop: Shop | None, product_ids=None):
-    links = SourceLink.objects.select_related("product", "product__shop").prefetch_related(
-        Prefetch("product__skus"), Prefetch("sku_links", queryset=SkuLink.objects.only(
-            "link_id", "sku_id", "supplier_sku_id"))
-    )  # fmt: skip
-    if shop is not None:
-        links = links.filter(product__shop=shop)
-    if product_ids is not None:
-        links = links.filter(product_id__in=product_ids)
-    return links.order_by("product_id")
-
-
 def dry_run(rule: FollowRule, *, limit: int | None = None) -> DryRun:
     """What `rule` (saved or not: the rule editor's form) would change across its offers now,
     per offer: a shop's rule over the shop's linked offers that have no rule of their own, an
     offer's rule over that offer. From the mirror and the watched offers' last snapshots: no
     1688 call, nothing written."""
     if rule.product_id:
-        links = _linked(None, [rule.product_id])
+        links = SourceLink.objects.filter(product_id=rule.product_id)
     else:
         own_rules = FollowRule.objects.filter(shop_id=rule.shop_id, product__isnull=False)
-        links = (
-            _linked(None)
-            .filter(product__shop_id=rule.shop_id)
-            .exclude(product_id__in=own_rules.values("product_id"))
+        links = SourceLink.objects.filter(product__shop_id=rule.shop_id).exclude(
+            product_id__in=own_rules.values("product_id")
         )
-    return _run(links, lambda _link: rule, limit=limit)
-
-
-def _run(links, rule_of, *, limit: int | None) -> DryRun:
-    links = list(links)
-    snapshots = dict(
-        WatchedOffer.objects.filter(
-            offer_id__in={link.supplier_offer_id for link in links}
-        ).values_list("offer_id", "snapshot")
-    )
+    rows, snapshots = bulk.linked(links)
     gone = gone_offers()
-    result = DryRun(offers=len(links))
-    for link in links:
+    result = DryRun(offers=len(rows))
+    for link in rows:
         snapshot = snapshots.get(link.supplier_offer_id)
-        rule = rule_of(link)
-        if not snapshot or rule is None:
-            result.unwatched += not snapshot
+        if not snapshot:
+            result.unwatched += 1
             continue
-        target = compute_for(rule, link, snapshot, gone=link.supplier_offer_id in gone)
+        target = targets.compute(
+            rule, link.product, link.skus, link.sku_map, snapshot,
+            gone=link.supplier_offer_id in gone, delisted_by_rule=link.delisted_by_rule,
+        )  # fmt: skip
         if target.empty:
             continue
         result.rows.append(DryRunRow(link.product, link, target, hold_for(rule, target)))
@@ -300,6 +278,7 @@ def _run(links, rule_of, *, limit: int | None) -> DryRun:
 
 
 def compute_for(rule: FollowRule, link: SourceLink, snapshot: dict, *, gone: bool = False):
+    """The target of one linked offer (model instances: the engine's, one offer at a time)."""
     product = link.product
     sku_map = {s.sku_id: s.supplier_sku_id for s in link.sku_links.all()}
     return targets.compute(
@@ -325,7 +304,7 @@ def hold_for(rule: FollowRule, target: targets.Target) -> str:
 
 @dataclass
 class MarginRow:
-    product: Product
+    product: bulk.OfferRow  # pk, offer_id, subject...
     label: str  # the SKU, or the first tier
     price: Decimal | None  # own price
     cost: Decimal | None  # supplier price
@@ -350,17 +329,14 @@ class MarginRow:
 def margins(shop: Shop | None = None, *, negative_only: bool = False) -> list[MarginRow]:
     """Own price against supplier cost per linked SKU (an offer priced by tiers: its first
     tier against the supplier's price at that quantity), worst margin first."""
-    links = list(_linked(shop))
-    snapshots = dict(
-        WatchedOffer.objects.filter(
-            offer_id__in={link.supplier_offer_id for link in links}
-        ).values_list("offer_id", "snapshot")
+    links = (
+        SourceLink.objects.all() if shop is None else SourceLink.objects.filter(product__shop=shop)
     )
+    linked, snapshots = bulk.linked(links)
     rows = []
-    for link in links:
+    for link in linked:
         snapshot = snapshots.get(link.supplier_offer_id) or {}
-        product, skus = link.product, list(link.product.skus.all())
-        sku_map = {s.sku_id: s.supplier_sku_id for s in link.sku_links.all()}
+        product, skus, sku_map = link.product, link.skus, link.sku_map
         if targets.by_sku(product, skus):
             for sku in skus:
                 cost = targets.supplier_price(snapshot, sku_map.get(sku.pk)) if snapshot else None
