@@ -214,3 +214,38 @@ def test_only_managers_set_rules_and_only_operators_link(sandbox, world):
     with pytest.raises(Refused) as bad:
         rules.set_rule(user=world["manager"], shop=world["shop"], floor="10", ceiling="5")
     assert bad.value.code == RefusalCode.FOLLOW_BAD_RULE
+
+
+def test_twenty_http_pushes_from_the_sandbox_make_one_write(sandbox, world, settings, live_server):
+    """The real path: the sandbox moves the supplier 20 times and pushes what 1688 sends to
+    the running app; each push queues a re-read, the re-reads' moves are coalesced."""
+    from django.urls import reverse
+
+    from catalog.models import PushMessage
+    from tests.child_processes import wait_for
+
+    settings.FOLLOW_COALESCE_SECONDS = 2
+    sandbox.control(
+        "push",
+        {"app_key": settings.OPEN1688_APP_KEY, "url": live_server.url + reverse("push_1688")},
+    )
+    sandbox.reset_stats()
+    offer_id = world["supplier"].offer_id
+    for step in range(1, 21):
+        factor = str(Decimal("1") + Decimal(step) / 100)  # 1.01 … 1.20
+        sandbox.control(
+            "offers/move", {"product_id": offer_id, "sku_prices": prices_factor(world, factor)}
+        )
+    wait_for(lambda: sandbox.get("push")["confirmed"] >= 20, 30, "the pushes")
+    assert sum(offer_id in m.offer_ids for m in PushMessage.objects.all()) >= 20
+    run_worker()  # the re-reads: the follow is due once, in FOLLOW_COALESCE_SECONDS
+    assert django_rq.get_queue("default").scheduled_job_registry.count == 1
+    time.sleep(2.2)
+    run_worker_with_scheduler()
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    assert change.status == LiveEdit.Status.DONE and writes(sandbox) == 1
+    prices = own_prices(world)
+    for own, supplier in world["pairs"]:
+        latest = (supplier.price * Decimal("1.20")).quantize(CENT)
+        assert prices[own.sku_id] == (latest * Decimal("1.2")).quantize(CENT)
