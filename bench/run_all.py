@@ -96,6 +96,9 @@ def plan(quick: bool, with_postgres: bool) -> list[tuple[str, str, list[str], di
         ("freshness", "Freshness: change to change row at the default schedule, 10/s budget",
          ["freshness_bench.py", "--offers", "3000", "--speedup", "120",
           "--hours", str(3 * s)], {}),
+        ("follow", "Follow the supplier: move to own offer written, calls per change, dry run",
+         ["follow_bench.py", "--changes", str(int(30 * s)), "--linked", str(int(10_000 * s)),
+          "--speedup", "30"], {}),
     ]  # fmt: skip
     return runs
 
