@@ -6,7 +6,6 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from catalog.follow import rules
 from catalog.models import FollowRule
 
 NOT_MAPPED = ""
@@ -76,7 +75,26 @@ class RuleForm(forms.ModelForm):
 
     class Meta:
         model = FollowRule
-        fields = [name for name in rules.FIELDS if name != "paused"]
+        # As staff think of a rule: whether, the price, its guards, then stock and listing.
+        fields = [
+            "active",
+            "follow_price",
+            "margin_percent",
+            "fixed_add",
+            "round_to",
+            "tiers",
+            "floor",
+            "ceiling",
+            "min_margin_percent",
+            "approval_percent",
+            "max_changes_per_day",
+            "follow_stock",
+            "stock_buffer",
+            "stock_cap",
+            "sold_out",
+            "gone",
+            "relist",
+        ]
         labels = {
             "active": _("Follow the supplier"),
             "follow_price": _("Follow prices"),

@@ -330,3 +330,9 @@ def test_the_shop_page_says_why_following_waits(client, world):
     assert "Following is paused for this shop." in html
     html = html_of(client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans"))
     assert "Following is paused" not in html
+
+
+def test_the_rule_form_offers_every_rule_setting_but_the_pause_switch():
+    from catalog.follow.forms import RuleForm
+
+    assert sorted(RuleForm.Meta.fields) == sorted(set(rules.FIELDS) - {"paused"})
