@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PO = Path("locale/zh_Hans/LC_MESSAGES/django.po")
 MO = PO.with_suffix(".mo")
 # Only the product's code is scanned: the sandbox, tests and benchmarks are not translated.
-SCANNED = ["catalog", "sync", "erp1688", "templates", "locale"]
+SCANNED = ["catalog", "sync", "erp1688", "open1688", "templates", "locale"]
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Words that are the same in Chinese (an identifier staff see as is).
 MSGFMT = shutil.which("msgfmt") or "/usr/bin/msgfmt"  # GNU gettext, as makemessages needs
