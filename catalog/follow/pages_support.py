@@ -67,14 +67,16 @@ def inbox(shop: Shop | None = None):
 
 def history(shop: Shop | None = None, *, status: str = ""):
     """Every change a follow rule made, newest first, with how many of its lines were applied
-    (an undo button only where something was)."""
+    (an undo button only where something was) and how many met a value changed on 1688 by
+    hand since the last read (not overwritten: flagged)."""
     changes = selectors.follow_changes()
     if shop is not None:
         changes = changes.filter(source_link__product__shop=shop)
     if status:
         changes = changes.filter(status=status)
     return changes.select_related("applied_by").annotate(
-        applied_lines=Count("lines", filter=Q(lines__status=LiveEditLine.Status.APPLIED))
+        applied_lines=Count("lines", filter=Q(lines__status=LiveEditLine.Status.APPLIED)),
+        conflicts=Count("lines", filter=Q(lines__status=LiveEditLine.Status.CONFLICT)),
     )
 
 

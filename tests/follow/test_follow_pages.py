@@ -336,3 +336,18 @@ def test_the_rule_form_offers_every_rule_setting_but_the_pause_switch():
     from catalog.follow.forms import RuleForm
 
     assert sorted(RuleForm.Meta.fields) == sorted(set(rules.FIELDS) - {"paused"})
+
+
+def test_the_history_flags_a_price_changed_on_1688_by_hand(client, sandbox, world):
+    own, _supplier = world["pairs"][0]
+    sandbox.control(
+        "offers/update",
+        {"product_id": world["own"].offer_id, "sku_prices": {str(own.sku_id): "888.00"}},
+    )
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    run_worker()
+    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    login(client, world, "viewer")
+    html = html_of(client.get(reverse("catalog:follow_history"), HTTP_ACCEPT_LANGUAGE="en"))
+    row = re.search(rf'<tr data-change="{change.pk}">.*?</tr>', html, re.S).group(0)
+    assert "follow-conflict" in row and "1 conflict<" in row
