@@ -10,10 +10,11 @@ export ERP_DATA_DIR ?= $(CURDIR)/data
 TEST_WORKERS ?= 4
 # Where the suite keeps its files (each worker a subfolder); two runs at once need two of these.
 TEST_DATA_DIR ?= $(CURDIR)/data/test
-# Tests that start processes (system), drive chromium (browser), fuzz (fuzz) or walk a whole
-# table of cases (matrix) are left out of test-fast, the edit loop; `make test` (what CI runs)
-# runs everything.
-FAST_MARKERS := not system and not browser and not fuzz and not matrix
+# Tests that start processes (system), drive chromium (browser), fuzz (fuzz), walk a whole
+# table of cases (matrix) or time themselves with the machine to themselves (exclusive: every
+# other worker waits meanwhile) are left out of test-fast, the edit loop; `make test` (what CI
+# runs) runs everything.
+FAST_MARKERS := not system and not browser and not fuzz and not matrix and not exclusive
 TEST_ENV := ERP_DATA_DIR=$(TEST_DATA_DIR)
 # The suite starts many Python processes (a worker each, manage.py children) that import the
 # project and its tests; without cached bytecode each compiles them again (7 s of CPU a worker).

@@ -228,6 +228,9 @@ OPEN1688_API_RATES = {k: float(v) for k, v in env.dict("OPEN1688_API_RATES", def
 OPEN1688_CONNECT_TIMEOUT = env.float("OPEN1688_CONNECT_TIMEOUT", 3.05)
 OPEN1688_READ_TIMEOUT = env.float("OPEN1688_READ_TIMEOUT", 20.0)
 OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
+# Retries wait a random time up to BASE x 2^(attempt-1) seconds, never more than MAX.
+OPEN1688_BACKOFF_BASE = env.float("OPEN1688_BACKOFF_BASE", 0.5)
+OPEN1688_BACKOFF_MAX = env.float("OPEN1688_BACKOFF_MAX", 8.0)
 # Watching suppliers (catalog/watch/services.py): the buyer-side detail is cached this long in Redis
 # (the
 # scheduled poll reads through it), and each watched offer is polled at least this often.

@@ -143,6 +143,8 @@ def sandbox(sandbox_server, settings, redis_conn):
     settings.OPEN1688_IMAGE_BASE = sandbox_server.url + "/"  # it serves /img/ pictures
     settings.OPEN1688_RATE_PER_SECOND = 200.0
     settings.OPEN1688_READ_TIMEOUT = 3.0
+    # Tests prove what is retried, not the waiting (the retries themselves still happen).
+    settings.OPEN1688_BACKOFF_BASE, settings.OPEN1688_BACKOFF_MAX = 0.02, 0.1
     yield sandbox_server
     sandbox_server.control("faults", method="DELETE")
 

