@@ -214,10 +214,15 @@
     pictureList().appendChild(li);
   }
 
-  function uploadPictures(files) {
+  // Uploads under way: a save waits for them (the form then carries their references).
+  let uploading = 0;
+  let saveWhenDone = false;
+
+  function uploadPictures(files, field) {
     const box = document.getElementById("pictures");
     const form = document.getElementById("item-editor");
     if (!box || !files.length) { return; }
+    uploading += 1;
     const data = new FormData();
     Array.from(files).forEach(function (file) { data.append("picture_files", file); });
     const token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
@@ -234,10 +239,16 @@
       answer.pictures.forEach(addPicture);
       showPictureErrors(answer.errors);
       markMain();
+      if (field) { field.value = ""; } // staged now: not sent again with the form
     }).catch(function () {
-      showPictureErrors([box.dataset.failed || "?"]);
+      showPictureErrors([box.dataset.failed || "?"]); // the files still go with the form
     }).finally(function () {
       box.classList.remove("busy");
+      uploading -= 1;
+      if (!uploading && saveWhenDone) {
+        saveWhenDone = false;
+        form.requestSubmit();
+      }
     });
   }
 
@@ -282,8 +293,7 @@
     if (target.name === "picture_main") {
       makeMain(target.closest(".picture"));
     } else if (target.id === "picture-files" && target.files.length) {
-      uploadPictures(target.files);
-      target.value = ""; // staged now: not sent again with the form
+      uploadPictures(target.files, target);
     }
   });
 
@@ -300,6 +310,11 @@
 
   document.addEventListener("submit", function (event) {
     if (event.target.id !== "item-editor") { return; }
+    if (uploading) {
+      event.preventDefault();
+      saveWhenDone = true;
+      return;
+    }
     let added = false;
     document.querySelectorAll("#sku-editor .dim").forEach(function (dim) {
       added = addValues(dim) || added; // values typed but not yet added still count

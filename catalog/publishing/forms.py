@@ -190,18 +190,27 @@ class ItemEditorForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        lists = {name: self.lists.get(name, getattr(self.instance, name)) for name in LISTS}
+        self.read = lists
+        cleaned.update(lists)
+        skus = lists["skus"] if isinstance(lists["skus"], list) else []
+        if "stock" in cleaned and cleaned["stock"] is None and skus:
+            # Left empty: the SKUs' sum (the page keeps showing it empty, as typed).
+            stocks = [sku.get("stock") for sku in skus]
+            if all(isinstance(stock, int) for stock in stocks):
+                cleaned["stock"] = sum(stocks)
         for name in LISTS:
-            cleaned[name] = self.lists.get(name, getattr(self.instance, name))
             for problem in self.problems.get(name, []):
-                self.add_error(name, problem)
-        check_item_rules(self, cleaned)
+                self.add_error(name, problem)  # which drops it from cleaned_data
+        # The rules see the whole item as read; a list with a row problem keeps that message.
+        check_item_rules(self, {**cleaned, **lists})
+        cleaned.update({name: lists[name] for name in LISTS if name not in self.errors})
         return cleaned
 
     def _post_clean(self):
         super()._post_clean()
-        for name in LISTS:  # not model form fields: set as read
-            if name in self.cleaned_data:
-                setattr(self.instance, name, self.cleaned_data[name])
+        for name, value in getattr(self, "read", {}).items():  # not model form fields
+            setattr(self.instance, name, value)  # as read, valid or not: the page shows them
 
 
 class BatchCreateForm(forms.ModelForm):

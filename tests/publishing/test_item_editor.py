@@ -107,6 +107,7 @@ def test_a_grown_and_reordered_grid_keeps_every_typed_value(editor):
     grown = {COLOUR: ["黑色", "白色", "红色"], SIZE: ["L", "S", "M"]}
     failed = client.post(edit, {**post, **grid(grown, SIX), "title": ""})
     assert failed.status_code == 200
+    assert form_data(failed.content.decode())["stock"] == [""]  # as typed, not the sum
     shown = rows_shown(form_data(failed.content.decode()))
     assert len(shown) == 9
     assert {k: v for k, v in shown.items() if v != ("", "", "")} == SIX
@@ -171,6 +172,7 @@ def test_a_failed_save_shows_every_value_as_typed_with_its_error(editor):
     form = answer.context["form"]
     assert form.errors["title"] == ["标题必填"]
     assert form.errors["price_ranges"] == ["请修改标出的阶梯价。"]
+    assert "price" not in form.errors  # the tiers were given: no "enter a price" beside it
     assert form.errors["skus"] == ["请修改标出的规格行。"]
     # Each row's problem beside it: the tier row and the SKU row that cannot be read.
     tier_row = html[html.index('name="tier-0-price"') :].split("</tr>")[0]

@@ -71,7 +71,6 @@ def _editor_form(request, batch, item):
     problems = {"images": picture_problems}
     if bad_tier:
         problems["price_ranges"] = [_("Correct the marked price tiers.")]
-    data = post.copy()
     category = _category(post.get("category_id"))
     schema = cached_attributes(batch.shop_id, category) if category else None
     grid = None
@@ -80,9 +79,7 @@ def _editor_form(request, batch, item):
         grid = editor.read_grid(post, schema, item.skus)
         lists["skus"] = grid.skus
         problems["skus"] = grid.problems + ([_("Correct the marked SKU rows.")] if grid.bad else [])
-        if grid.skus and not grid.bad and not data.get("stock", "").strip():
-            data["stock"] = str(sum(sku["stock"] for sku in grid.skus))  # the offer's stock
-    form = ItemEditorForm(data, instance=item, lists=lists, problems=problems)
+    form = ItemEditorForm(post, instance=item, lists=lists, problems=problems)
     return form, tiers, grid
 
 
