@@ -73,7 +73,12 @@ def set_rule(*, user, shop: Shop, product: Product | None = None, **values) -> F
         else:
             cleaned[name] = "" if value is None else str(value)
     with transaction.atomic():
-        rule = FollowRule.objects.select_for_update().filter(shop=shop, product=product).first()
+        rule = (
+            FollowRule.objects.select_for_update()
+            .filter(shop=shop, product=product)
+            .order_by("pk")
+            .first()
+        )
         if rule is None:
             rule = _new_rule(shop, product)
         for name, value in cleaned.items():
@@ -122,7 +127,10 @@ def pause(*, user, shop: Shop, paused: bool = True) -> FollowRule:
     require(user, PERMISSION)
     with transaction.atomic():
         rule = (
-            FollowRule.objects.select_for_update().filter(shop=shop, product__isnull=True).first()
+            FollowRule.objects.select_for_update()
+            .filter(shop=shop, product__isnull=True)
+            .order_by("pk")  # the model's ordering joins shop and offer: no FOR UPDATE on those
+            .first()
         )
         if rule is None:
             raise Refused(RefusalCode.FOLLOW_NO_RULE, _("This shop has no follow rule yet."))
