@@ -57,7 +57,7 @@ CODES = {
     "ECharts", "MOQ", "QPS", "KB", "MB", "GIF", "JPEG", "PNG", "WebP", "UTF-8", "UTF-16", "GBK",
 }  # fmt: skip
 # Pages that are files or fragments (exports, progress fragments polled by htmx) are not pages.
-SKIPPED_ARGS = {"csv", "batch_csv", "unknown"}
+SKIPPED_ARGS = {"csv", "batch_csv", "unknown", "picture"}  # picture: a staged JPEG
 
 
 class _VisibleText(HTMLParser):
