@@ -95,11 +95,27 @@ def _transport_error(
     return error_class(detail, **context)
 
 
-def _json_or_none(content: bytes) -> object:
+def _json_or_none(content: bytes) -> tuple[object, bool]:
+    """The body's JSON (None when it is not JSON), and whether it is plain: no NaN or
+    Infinity and no number in exponent form or of more than 40 characters, so any JSON reader
+    (a database's too) reads the body's text as this object."""
+    plain = True
+
+    def number(text: str) -> Decimal:
+        nonlocal plain
+        if len(text) > 40 or "e" in text or "E" in text:
+            plain = False
+        return Decimal(text)
+
+    def constant(name: str) -> float:
+        nonlocal plain
+        plain = False
+        return float(name)
+
     try:
-        return json.loads(content, parse_float=Decimal)
+        return json.loads(content, parse_float=number, parse_constant=constant), plain
     except (ValueError, RecursionError):  # RecursionError: nested past Python's limit
-        return None
+        return None, False
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -160,6 +176,19 @@ def _outcome_unknown(error: Open1688Error) -> OutcomeUnknownError:
         http_status=error.http_status,
         request_id=error.request_id,
     )
+
+
+class Answer(dict):
+    """An answer's JSON object, with `received`: the body's bytes exactly as they came when
+    they are plain JSON that reads as this object (None when the object was altered on the
+    way in, NUL characters removed, or the text is not plain). A caller that stores the
+    answer can keep those bytes instead of encoding the object again."""
+
+    __slots__ = ("received",)
+
+    def __init__(self, body: dict, received: bytes | None) -> None:
+        super().__init__(body)
+        self.received = received
 
 
 def parsed(parse: Callable[[object], object], answer: dict, api: str):
@@ -319,18 +348,19 @@ class Transport:
             raise _transport_error(exc, idempotent, hidden, api=api) from exc
         finally:
             self._report(api, attempt, status, time.monotonic() - began)
-        body = _json_or_none(response.content)
+        body, plain = _json_or_none(response.content)
+        received = response.content if plain else None
         if b"\\u0000" in response.content:
             # No 1688 text means a NUL, and PostgreSQL stores none (text or jsonb): a title or
             # attribute carrying one would make every save of the offer fail. Dropped here, once.
             try:
-                body = without_nul(body)
+                body, received = without_nul(body), None
             except RecursionError:  # too deep to clean: refused below as not a JSON object
                 body = None
             log.warning("%s answer held NUL characters (\\u0000); they were removed", api)
         error = _error_in(response, body, hidden, api=api)
         if error is None:
-            return body
+            return Answer(body, received)
         if not idempotent and _may_have_applied(error):
             raise _outcome_unknown(error) from error
         raise error

@@ -81,6 +81,8 @@ class ProductDetail:
     modify_time: datetime | None  # the answer's lastUpdateTime
     raw: dict = field(repr=False, compare=False)  # the whole answer, productInfo included
     from_list: bool = False  # read from a list item: fields the list leaves out are unknown
+    # The answer's body as received when `raw` is exactly that answer (None otherwise).
+    received: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def audit_reason(self) -> str:

@@ -84,6 +84,12 @@ def _percent(old, new) -> Decimal | None:
     return (abs(Decimal(new) - Decimal(old)) * 100 / Decimal(old)).quantize(Decimal("0.1"))
 
 
+def wants_changes(*, shop_ids) -> bool:
+    """Whether a rule reads the change rows of these shops' offers: a writer of many rows
+    (the sync) builds them for `on_changes` only then."""
+    return bool(_rules([Kind.PRICE_CHANGE, Kind.STOCK_BELOW], shop_ids))
+
+
 @_guarded
 def on_changes(*, changes: list[PriceStockChange]) -> list[Alert]:
     """Price-change and stock-below rules over freshly written change rows, of own offers

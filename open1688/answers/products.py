@@ -126,6 +126,7 @@ def _detail(info: Reader, stamps: Reader, *, from_list: bool = False) -> Product
         modify_time=stamps.time("lastUpdateTime"),
         raw=stamps.raw,
         from_list=from_list,
+        received=None if from_list else getattr(stamps.raw, "received", None),
     )
 
 
