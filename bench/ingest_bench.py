@@ -86,8 +86,9 @@ def wipe(shop) -> None:
 
 
 def store_only(shop, answers: dict[tuple, bytes]) -> float:
-    """Seconds of the sync's store path alone (the page's lookup, the upserts, the change
-    rows, one transaction per page of 20) fed details parsed before the clock starts."""
+    """Seconds of the sync's store path alone (the lookup, the upserts, the change rows, one
+    transaction per PAGES_PER_COMMIT pages of 20, as a long run commits) fed details parsed
+    before the clock starts."""
     import json
     from decimal import Decimal
 
@@ -95,7 +96,8 @@ def store_only(shop, answers: dict[tuple, bytes]) -> float:
 
     from catalog.models import SyncRun
     from open1688.answers import parse_product_detail
-    from sync.catalog_sync import _products_by_offer_id, _upsert, start_run
+    from sync import ingest
+    from sync.catalog_sync import PAGE_SIZE, PAGES_PER_COMMIT, start_run
 
     details = [
         parse_product_detail(json.loads(body, parse_float=Decimal))
@@ -105,11 +107,12 @@ def store_only(shop, answers: dict[tuple, bytes]) -> float:
     wipe(shop)
     run = start_run(shop, SyncRun.Kind.FULL)
     began = time.perf_counter()
-    for start in range(0, len(details), 20):
-        page = details[start : start + 20]
+    size = PAGE_SIZE * PAGES_PER_COMMIT
+    for start in range(0, len(details), size):
+        part = details[start : start + size]
         with transaction.atomic():
-            known = _products_by_offer_id(shop, [d.product_id for d in page])
-            _upsert(run, shop, page, known)
+            known = ingest.known_offers(shop.pk, [d.product_id for d in part])
+            ingest.write(run, shop, part, known)
     return time.perf_counter() - began
 
 
