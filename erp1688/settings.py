@@ -231,6 +231,8 @@ OPEN1688_MAX_RETRIES = env.int("OPEN1688_MAX_RETRIES", 3)
 # Retries wait a random time up to BASE x 2^(attempt-1) seconds, never more than MAX.
 OPEN1688_BACKOFF_BASE = env.float("OPEN1688_BACKOFF_BASE", 0.5)
 OPEN1688_BACKOFF_MAX = env.float("OPEN1688_BACKOFF_MAX", 8.0)
+# A read answered "500_2" (data being prepared) is asked again after a random wait in this range.
+OPEN1688_RETRY_LATER_DELAY = (1.0, 3.0)
 # Watching suppliers (catalog/watch/services.py): the buyer-side detail is cached this long in Redis
 # (the
 # scheduled poll reads through it), and each watched offer is polled at least this often.

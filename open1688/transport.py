@@ -217,6 +217,7 @@ class Transport:
         retry_budget: float = 30.0,
         backoff_base: float = 0.5,
         backoff_max: float = 8.0,
+        retry_later_delay: tuple[float, float] = (1.0, 3.0),
         rate_limiter=None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -232,6 +233,7 @@ class Transport:
         self.retry_budget = retry_budget
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.retry_later_delay = retry_later_delay  # seconds, least and most, before a "500_2"
         self._rate_limiter = rate_limiter or NullRateLimiter()
         self._owns_session = session is None
         self._session = session or self._new_session(self.gateway)
@@ -387,13 +389,13 @@ class Transport:
 
     def _read_retrying(self, api: str, run: Callable[[], object]):
         """A safe read whose answer may be a "try again shortly" business code: retried after
-        1-3 s, at most RETRY_LATER_ATTEMPTS times in all."""
+        `retry_later_delay` (1-3 s), at most RETRY_LATER_ATTEMPTS times in all."""
         for attempt in itertools.count(1):
             try:
                 return run()
             except BusinessError as exc:
                 if exc.code not in RETRY_LATER_CODES or attempt >= RETRY_LATER_ATTEMPTS:
                     raise
-                delay = random.uniform(1.0, 3.0)
+                delay = random.uniform(*self.retry_later_delay)
                 log.warning("%s answered %s; retry in %.2fs", api, exc.code, delay)
                 self._sleep(delay)

@@ -145,6 +145,7 @@ def sandbox(sandbox_server, settings, redis_conn):
     settings.OPEN1688_READ_TIMEOUT = 3.0
     # Tests prove what is retried, not the waiting (the retries themselves still happen).
     settings.OPEN1688_BACKOFF_BASE, settings.OPEN1688_BACKOFF_MAX = 0.02, 0.1
+    settings.OPEN1688_RETRY_LATER_DELAY = (0.02, 0.06)
     yield sandbox_server
     sandbox_server.control("faults", method="DELETE")
 

@@ -66,6 +66,7 @@ def make_client(**overrides) -> Open1688Client:
         "max_retries": settings.OPEN1688_MAX_RETRIES,
         "backoff_base": settings.OPEN1688_BACKOFF_BASE,
         "backoff_max": settings.OPEN1688_BACKOFF_MAX,
+        "retry_later_delay": settings.OPEN1688_RETRY_LATER_DELAY,
         "rate_limiter": limiter,
         "on_request": _note_answer,
     }
