@@ -101,6 +101,7 @@ urlpatterns = [
     path("dashboard/jobs/", shop_views.dashboard_jobs, name="dashboard_jobs"),
     path("alerts/", alert_views.alert_inbox, name="alert_inbox"),
     path("alerts/read/", alert_views.alert_mark_read, name="alert_mark_read"),
+    path("alerts/groups/<int:pk>/snooze/", alert_views.alert_snooze, name="alert_snooze"),
     path("alerts/rules/", alert_views.alert_rules, name="alert_rules"),
     path("alerts/rules/<int:pk>/delete/", alert_views.alert_rule_delete, name="alert_rule_delete"),
     path("watch/", watch_views.watch_list, name="watch_list"),

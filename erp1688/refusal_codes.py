@@ -15,6 +15,7 @@ class RefusalCode(StrEnum):
     ALERT_KIND = "alert.kind"
     ALERT_NOT_YOURS = "alert.not_yours"
     ALERT_SCOPE = "alert.scope"
+    ALERT_SNOOZE = "alert.snooze"
     ALERT_THRESHOLD = "alert.threshold"
     # downloads and pictures
     FETCH_DEADLINE = "fetch.deadline"

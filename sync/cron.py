@@ -2,6 +2,7 @@
 
 from rq import cron
 
+from catalog.alerts.emails import send_digests_job
 from catalog.alerts.engine import check_authorisations_job
 from catalog.follow.engine import follow_due_job
 from catalog.publishing.upload.queue import resume_stalled_uploads_job
@@ -30,6 +31,8 @@ cron.register(follow_due_job, queue_name="default", interval=60)
 # synced
 # often (or at all, once they need re-authorisation); a finished sync checks its own shop too.
 cron.register(check_authorisations_job, queue_name="default", interval=3600)
+# Alerts of rules that mail a daily digest: one mail per owner a day (catalog/alerts/emails.py).
+cron.register(send_digests_job, queue_name="default", interval=24 * 3600)
 # Upload batches whose worker died are queued again (catalog/publishing/upload/queue.py).
 cron.register(resume_stalled_uploads_job, queue_name="upload", interval=60)
 # Finished sync runs past SYNC_RUN_RETENTION_DAYS become day summaries (sync/retention.py).

@@ -1,5 +1,6 @@
-"""Alert emails: one per new alert, to its owner, in the site's language, sent after the
-writer's transaction commits; a mail that cannot be sent never fails the writer.
+"""Alert emails, to the alert's owner in the site's language: one per new alert of a rule
+that mails at once, sent after the writer's transaction commits (a mail that cannot be sent
+never fails the writer); or one daily digest per owner of the alerts of rules that mail so.
 """
 
 import logging
@@ -27,7 +28,9 @@ def send_quietly(alert_ids) -> None:
 def send_emails(*, alert_ids) -> int:
     """One email per alert not emailed yet, to its owner, in the site's language."""
     sent = 0
-    alerts = Alert.objects.filter(pk__in=list(alert_ids), emailed_at__isnull=True)
+    alerts = Alert.objects.filter(
+        pk__in=list(alert_ids), emailed_at__isnull=True, mail=Alert.Mail.NOW
+    )
     for alert in alerts.select_related("owner"):
         if not alert.owner.email:
             continue
@@ -44,3 +47,43 @@ def send_emails(*, alert_ids) -> int:
         Alert.objects.filter(pk=alert.pk).update(emailed_at=timezone.now())
         sent += 1
     return sent
+
+
+DIGEST_LINES = 200  # a digest lists this many alerts, then says how many more the inbox has
+
+
+def send_digests(*, now=None) -> int:
+    """One email per owner with the digest alerts raised up to `now` and not mailed yet,
+    newest first; they are marked mailed only once the mail went. Returns mails sent."""
+    now = now or timezone.now()
+    due = Alert.objects.filter(
+        mail=Alert.Mail.DIGEST, emailed_at__isnull=True, created_at__lte=now
+    ).order_by()
+    sent = 0
+    for owner_id in sorted(set(due.values_list("owner_id", flat=True))):
+        alerts = list(
+            due.filter(owner_id=owner_id).select_related("owner").order_by("-created_at", "-id")
+        )
+        owner = alerts[0].owner
+        if not owner.email or not owner.is_active:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+            lines = [f"- {message(a)}\n  {site}{link(a)}" for a in alerts[:DIGEST_LINES]]
+            if len(alerts) > DIGEST_LINES:
+                more = len(alerts) - DIGEST_LINES
+                lines.append(_("... and %(n)d more in the alert inbox.") % {"n": more})
+            subject = _("[erp1688] %(n)d alerts since the last digest") % {"n": len(alerts)}
+        try:
+            send_mail(subject, "\n\n".join(lines), None, [owner.email])
+        except OSError:
+            log.exception("the alert digest of user %s could not be sent", owner_id)
+            continue
+        Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed_at=timezone.now())
+        sent += 1
+    return sent
+
+
+def send_digests_job() -> int:
+    """Job: the daily digests (registered in sync/cron.py)."""
+    return send_digests()

@@ -16,9 +16,10 @@ fifty syncs is one alert; when the stock recovers the alert is resolved and the 
 a new one. A price change is an event: its key names the 1688 modify stamp, so re-reading the
 same change raises nothing, and the SKUs and tiers of one change make one alert.
 
-Each new alert is sent by email once (rule.email and the owner has an address) after the
-transaction commits. The hooks never break the writer: a failure is logged and the savepoint
-rolled back.
+Each new alert joins its group (one inbox row per rule, subject and day) and is emailed once,
+at once after the transaction commits or in the owner's daily digest, unless its rule (or the
+rule for that offer) is snoozed (catalog/alerts/filing.py). The hooks never break the writer:
+a failure is logged and the savepoint rolled back.
 """
 
 import logging
@@ -29,7 +30,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.alerts import emails
+from catalog.alerts import emails, filing
 from catalog.alerts.failures import run_error_kind
 from catalog.models import Alert, AlertRule, PriceStockChange, Product, Shop, Sku, SyncRun
 
@@ -302,8 +303,9 @@ def _resolve(keys_by_rule: dict[int, set[str]]) -> None:
 
 def _raise(items) -> list[Alert]:
     """Open an alert per (rule, key) that has none open; `items`: (rule, key, shop id,
-    product id, params factory[, watched offer id]). Returns the new alerts (emailed after
-    commit)."""
+    product id, params factory[, watched offer id]). Each is filed into its group, snoozed or
+    not, with its email (catalog/alerts/filing.py). Returns the new alerts (those to email at
+    once are sent after commit)."""
     if not items:
         return []
     keys = {key for _rule, key, *_rest in items}
@@ -313,26 +315,42 @@ def _raise(items) -> list[Alert]:
             rule_id__in=rule_ids, state_key__in=list(keys), resolved_at__isnull=True
         ).values_list("rule_id", "state_key")
     )
+    quiet = filing.snoozed(rule_ids)
     created = []
     for rule, key, shop_id, product_id, params, *watched in items:
         if (rule.pk, key) in open_now:
             continue
+        watched_id = watched[0] if watched else None
+        subject = filing.subject_key(
+            watched_offer_id=watched_id, product_id=product_id, shop_id=shop_id
+        )
+        snoozed = filing.is_snoozed(quiet, rule.pk, subject)
+        now = timezone.now()
         try:
             with transaction.atomic():  # a concurrent writer may have opened it just now
+                group = filing.group_for(
+                    rule, subject, now, shop_id=shop_id, product_id=product_id,
+                    watched_offer_id=watched_id, unread=not snoozed,
+                )  # fmt: skip
                 alert = Alert.objects.create(
                     rule=rule,
                     owner_id=rule.owner_id,
                     shop_id=shop_id,
                     product_id=product_id,
-                    watched_offer_id=watched[0] if watched else None,
+                    watched_offer_id=watched_id,
                     state_key=key[:200],
                     params=params(),
+                    created_at=now,
+                    group=group,
+                    mail=filing.mail_for(rule, snoozed),
+                    snoozed=snoozed,
+                    read_at=now if snoozed else None,
                 )
         except IntegrityError:
             continue
         open_now.add((rule.pk, key))
         created.append(alert)
-    emailed = [a.pk for a, rule in ((a, a.rule) for a in created) if rule.email]
+    emailed = [a.pk for a in created if a.mail == Alert.Mail.NOW]
     if emailed:
         transaction.on_commit(lambda: emails.send_quietly(emailed))
     return created

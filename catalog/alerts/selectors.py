@@ -2,9 +2,11 @@
 rules, and the choices of the rule form.
 """
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404
 
-from catalog.models import Alert, AlertRule, Product, Shop
+from catalog.models import Alert, AlertGroup, AlertRule, Product, Shop
 
 UNREAD_SHOWN = 99  # the navigation says "99+" beyond this
 
@@ -20,6 +22,42 @@ def inbox(user, *, unread_only: bool = False):
     """The user's alerts, newest first (the model's ordering), for a paginator."""
     alerts = Alert.objects.filter(owner=user)
     return alerts.filter(read_at__isnull=True) if unread_only else alerts
+
+
+def inbox_groups(user, *, unread_only: bool = False):
+    """The user's alert groups (one row per rule, subject and day), latest first, through the
+    (owner, -last_at) index, for a paginator."""
+    groups = AlertGroup.objects.filter(owner=user).select_related("rule")
+    return groups.filter(read_at__isnull=True) if unread_only else groups
+
+
+GROUP_ALERTS_SHOWN = 20  # expanded, a group lists its newest alerts, up to this many
+
+
+def with_alerts(groups) -> list[AlertGroup]:
+    """The page's groups, each with `.shown`: its newest alerts (one query for the page)."""
+    groups = list(groups)
+    newest = Window(
+        RowNumber(), partition_by=F("group_id"), order_by=[F("created_at").desc(), F("id").desc()]
+    )
+    alerts = (
+        Alert.objects.filter(group__in=groups)
+        .annotate(place=newest)
+        .filter(place__lte=GROUP_ALERTS_SHOWN)
+        .select_related("rule")
+        .order_by("group_id", "-created_at", "-id")
+    )
+    by_group: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        by_group.setdefault(alert.group_id, []).append(alert)
+    for group in groups:
+        group.shown = by_group.get(group.pk, [])
+    return groups
+
+
+def own_group(user, pk) -> AlertGroup:
+    """One of the user's alert groups (Http404 for another's or none)."""
+    return get_object_or_404(AlertGroup.objects.select_related("rule"), pk=pk, owner=user)
 
 
 def rules_of(user):

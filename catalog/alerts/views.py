@@ -1,14 +1,18 @@
 """Alerts for staff: the inbox (with its unread count in the navigation) and one's own rules.
 
 Thin shells: reads through catalog/alerts/selectors.py, writes through catalog/alerts/rules.py
-(create_rule, delete_rule, mark_read). Everyone on staff who may see products may set rules for
-themselves; each sees only their own rules and alerts.
+(create_rule, delete_rule, mark_read, mark_groups_read, snooze). The inbox lists groups: a
+rule's alerts about one offer (or shop) within a day, expandable to the alerts. Everyone on
+staff who may see products may set rules for themselves; each sees only their own rules and
+alerts.
 """
 
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -53,7 +57,16 @@ class AlertRuleForm(forms.Form):
         max_value=2**63 - 1,
         help_text=gettext_lazy("Only this offer (empty: every offer)."),
     )
-    email = forms.BooleanField(label=gettext_lazy("Also by email"), required=False, initial=True)
+    mail = forms.ChoiceField(
+        label=gettext_lazy("Email"),
+        choices=[
+            ("now", gettext_lazy("At once, one mail per alert")),
+            ("digest", gettext_lazy("Once a day, all together")),
+            ("", gettext_lazy("No email")),
+        ],
+        initial="now",
+        required=False,
+    )
 
     def clean(self):
         data = super().clean()
@@ -73,24 +86,64 @@ class AlertRuleForm(forms.Form):
 
 @requires("catalog.view_product")
 def alert_inbox(request):
-    alerts = selectors.inbox(request.user, unread_only=request.GET.get("show") == "unread")
-    page = Paginator(alerts, PER_PAGE).get_page(request.GET.get("page"))
-    rows = [(a, message(a), link(a)) for a in page.object_list]
-    context = {"page": page, "rows": rows, "show": request.GET.get("show", "")}
+    show = request.GET.get("show", "")
+    groups = selectors.inbox_groups(request.user, unread_only=show == "unread")
+    page = Paginator(groups, PER_PAGE).get_page(request.GET.get("page"))
+    rows = []
+    for group in selectors.with_alerts(page.object_list):
+        alerts = [(a, message(a), link(a)) for a in group.shown]
+        rows.append((group, alerts))
+    context = {"page": page, "rows": rows, "show": show, "snooze_hours": rule_services.SNOOZE_HOURS}
     return render(request, "alerts/alert_inbox.html", context)
+
+
+def _ids(request, name: str) -> list[int] | None:
+    """The posted ids (None: none posted); a value that is not a number is refused."""
+    values = request.POST.getlist(name)
+    if not values:
+        return None
+    return [int(v) for v in values]
 
 
 @requires("catalog.view_product")
 @require_POST
 def alert_mark_read(request):
-    ids = request.POST.getlist("alert")
+    """Mark alerts read: the ticked groups (`group`), single alerts (`alert`), or all."""
     try:
-        chosen = [int(i) for i in ids] if ids else None
+        groups, alerts = _ids(request, "group"), _ids(request, "alert")
     except ValueError:
         messages.error(request, _("Unknown alert."))
         return redirect("catalog:alert_inbox")
-    count = rule_services.mark_read(user=request.user, alert_ids=chosen)
+    if groups is not None:
+        count = rule_services.mark_groups_read(user=request.user, group_ids=groups)
+    elif alerts is not None:
+        count = rule_services.mark_read(user=request.user, alert_ids=alerts)
+    else:
+        count = rule_services.mark_groups_read(user=request.user)
     messages.success(request, _("%(count)d alert(s) marked read.") % {"count": count})
+    return redirect("catalog:alert_inbox")
+
+
+@requires("catalog.view_product")
+@require_POST
+def alert_snooze(request, pk):
+    group = selectors.own_group(request.user, pk)
+    try:
+        hours = int(request.POST.get("hours", ""))
+    except ValueError:
+        hours = 0
+    whole_rule = request.POST.get("what") == "rule"
+    try:
+        quiet = rule_services.snooze(
+            user=request.user, group=group, hours=hours, whole_rule=whole_rule
+        )
+    except PermissionRefused:
+        raise
+    except Refused as refused:
+        messages.error(request, refused.message)
+    else:
+        until = date_format(timezone.localtime(quiet.until), "DATETIME_FORMAT")
+        messages.success(request, _("Snoozed until %(until)s.") % {"until": until})
     return redirect("catalog:alert_inbox")
 
 
@@ -106,7 +159,8 @@ def alert_rules(request):
                 threshold=data.get("threshold"),
                 shop=data.get("shop"),
                 product=data.get("product"),
-                email=data.get("email", False),
+                email=bool(data.get("mail")),
+                digest=data.get("mail") == "digest",
                 scope=data["scope"],
             )
         except PermissionRefused:

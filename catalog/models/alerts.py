@@ -74,10 +74,10 @@ class AlertRule(models.Model):
 
 
 class AlertGroup(models.Model):
-    """The alerts of one rule about one offer (or one shop) within one window of
-    ALERT_GROUP_HOURS: the inbox shows the group as one row, to expand to its alerts, so a rule
-    that fires fifty times for one offer in a day is one line to read (catalog/alerts/engine.py
-    files each new alert into its group)."""
+    """The alerts of one rule about one offer (or one shop) within one local day: the inbox
+    shows the group as one row, to expand to its alerts, so a rule that fires fifty times for
+    one offer in a day is one line to read (catalog/alerts/filing.py files each new alert into
+    its group)."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -155,6 +155,7 @@ TABLE = [
     ("catalog:follow_reject", "post", "live", None, (FOLLOW, "catalog.approve_follow_change")),
     ("catalog:follow_history", "get", None, None, (FOLLOW,)),
     ("catalog:alert_rule_delete", "post", "unknown", None, ("catalog.view_product",), NOT_FOUND),
+    ("catalog:alert_snooze", "post", "unknown", None, ("catalog.view_product",), NOT_FOUND),
     ("catalog:item_delete", "post", "item", None, ("catalog.delete_uploaditem",)),
     # The users page (managers).
     ("catalog:user_list", "get", None, None, ("auth.view_user",)),
