@@ -137,7 +137,7 @@ def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") ->
     run.save(update_fields=["status", "error", "error_kind", "finished_at"])
     alerts.on_run_finished(run=run)  # sync failing / recovered, offers gone, authorisation
     if status == SyncRun.Status.SUCCEEDED:
-        from catalog.publishing.upload.run import (
+        from catalog.publishing.upload.audits import (
             settle_from_mirror,  # upload imports the sync's modules
         )
 

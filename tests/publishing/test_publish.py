@@ -259,6 +259,37 @@ def test_audit_decided_later_is_picked_up_by_the_sync(connected_shop, sandbox):
     assert item.status == UploadItem.Status.PUBLISHED
 
 
+def test_audit_states_are_read_twenty_offers_a_call(connected_shop, sandbox):
+    from django.utils import timezone
+
+    from catalog.publishing.upload.audits import audit_check_job
+    from tests.sandbox.publishing_kit import eventually
+
+    sandbox.control("switches", {"audit_seconds": 1})
+    schema = attributes_for(connected_shop, TEE)
+    batch = UploadBatchFactory(shop=connected_shop)
+    items = [staged_item(connected_shop, schema, batch, cargo_number=f"AUD-{n}") for n in range(20)]
+    items.append(staged_item(connected_shop, schema, batch, title="高仿纯棉短袖T恤"))
+    submit(batch)
+    assert batch.items.filter(status=UploadItem.Status.AUDITING).count() == 21
+
+    def settled():  # the sandbox decides once the audit time has passed
+        offers = sandbox.get("offers", member_id=connected_shop.member_id)["offers"]
+        return all(o["status"] not in ("auditing", "new") for o in offers)
+
+    assert eventually(settled, True)
+    batch.items.update(next_check_at=timezone.now())  # every check due now
+    sandbox.reset_stats()
+    audit_check_job(batch.pk)
+
+    calls = sandbox.calls()
+    # 21 offers: two list calls by productIds, one detail for the rejection's reason.
+    assert calls.get("alibaba.product.list.get") == 2 and calls.get("alibaba.product.get") == 1
+    assert batch.items.filter(status=UploadItem.Status.PUBLISHED).count() == 20
+    rejected = batch.items.get(status=UploadItem.Status.REJECTED)
+    assert "高仿" in rejected.title and "高仿" in rejected.remote_error_message
+
+
 @pytest.mark.system
 def test_a_sigkilled_upload_worker_is_resumed_by_a_fresh_worker(
     connected_shop, sandbox, redis_conn, settings

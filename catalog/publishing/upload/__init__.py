@@ -8,8 +8,11 @@ staff retry
   this batch in flight?" (`upload_in_progress`);
 - `catalog.publishing.upload.run` — the run's state machine (`run_upload`, the job body): items go
   pending → uploading → (unknown →) auditing → published | rejected, or failed; unknown ones
-  are looked for on 1688 before any resend; items in audit are followed (`check_audits`,
-  and `settle_from_mirror` after each sync);
+  are looked for on 1688 before any resend;
+- `catalog.publishing.upload.audits` — items in audit followed until 1688 decides: their states
+  read 20 offers a call (`check_audits`), and `settle_from_mirror` after each sync;
+- `catalog.publishing.upload.item_states` — the run's context, 1688's offer status read as an
+  item status, an offer adopted by its item, a batch finished;
 - `catalog.publishing.upload.publishing` — the shop's publishing settings (`ShopPublishing`), which
 publish
   API an item goes by (schema-driven `alibaba.new.product.add` with outerId = 货号, or legacy

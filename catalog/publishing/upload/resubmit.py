@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from catalog.models import UploadBatch, UploadItem
 from catalog.publishing.upload import publishing as pub
 from catalog.publishing.upload import run
+from catalog.publishing.upload.item_states import Context, set_item
 from catalog.shops.clients import call_as_shop
 from erp1688.messages import as_text
 from erp1688.messages import stored as _
@@ -50,7 +51,7 @@ def reset_rejected(batch: UploadBatch) -> int:
     return count
 
 
-def resend_by_edit(context: "run.Context", item: UploadItem) -> bool:
+def resend_by_edit(context: Context, item: UploadItem) -> bool:
     """Send the item's corrected content as an edit of its rejected offer; True when it must be
     sent again at once (the offer is gone from 1688: published afresh)."""
     shop, client = context.shop, context.client
@@ -59,7 +60,7 @@ def resend_by_edit(context: "run.Context", item: UploadItem) -> bool:
         return False
     freight, address = pub.freight_and_address(context.batch, context.publishing)
     params = pub.legacy_params(item, paths, freight=freight, address=address)
-    run._set(item, picture_paths=paths)
+    set_item(item, picture_paths=paths)
     run._mark_uploading(item, item.publish_api or pub.Api.LEGACY)
     try:
         call_as_shop(shop, client, client.edit_product, item.remote_offer_id, params)
@@ -68,7 +69,7 @@ def resend_by_edit(context: "run.Context", item: UploadItem) -> bool:
             # Gone under that id: one look by 货号 (another offer may carry it) before an add.
             run._not_sent(item)
             last_look = max(0, settings.UPLOAD_RECONCILE_LOOKS - 1)
-            run._set(
+            set_item(
                 item,
                 status=S.UNKNOWN,
                 remote_offer_id=None,
@@ -86,7 +87,7 @@ def resend_by_edit(context: "run.Context", item: UploadItem) -> bool:
                 "1688 does not let this app edit offers, so the rejected offer cannot be "
                 "resubmitted from here: correct it in 1688's seller centre, or remove the item."
             )
-            run._set(
+            set_item(
                 item,
                 status=S.REJECTED,
                 remote_error_code="edit_declined",
@@ -105,7 +106,7 @@ def resend_by_edit(context: "run.Context", item: UploadItem) -> bool:
         raise run.UploadStopped(run.auth_reason(shop, exc)) from exc
     except Open1688Error as exc:
         # Maybe applied: looked at by 货号 after the grace, like an add (it finds the offer).
-        run._set(
+        set_item(
             item,
             status=S.UNKNOWN,
             looks=0,
