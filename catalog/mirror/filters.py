@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from catalog.mirror import selectors
+from catalog.mirror import change_log, selectors
 from catalog.models import ChangeSource, PriceStockChange, Product, Shop, WatchedOffer
 
 BIG_ID = 10**18  # offer and SKU ids are 64-bit integers
@@ -103,6 +103,12 @@ def _date(label):
 
 
 class ChangeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": _("Title, offer id, cargo number")}),
+    )
     shop = django_filters.ChoiceFilter(
         label=_("Shop"), field_name="shop", choices=shop_choices, empty_label=_("All shops")
     )
@@ -128,6 +134,9 @@ class ChangeFilter(django_filters.FilterSet):
     class Meta:
         model = PriceStockChange
         fields = []
+
+    def filter_search(self, queryset, name, value):
+        return change_log.search_changes(queryset, value)
 
     def filter_offer(self, queryset, name, value):
         """An own offer or a watched supplier's offer (catalog/watch/services.py) with this id.

@@ -291,6 +291,14 @@ class PriceStockChange(models.Model):
             return None
         return self._shown(self.after - self.before)
 
+    @property
+    def percent(self) -> Decimal | None:
+        """The move as a share of the old value, in percent (None from 0 or unknown)."""
+        if self.before is None or self.after is None or not self.before:
+            return None
+        share = (Decimal(self.after) - Decimal(self.before)) * 100 / Decimal(self.before)
+        return share.quantize(Decimal("0.1"))
+
     def _shown(self, value) -> int | Decimal | None:
         # Stock is a whole number, prices have cents.
         if value is None:

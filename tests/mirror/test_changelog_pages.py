@@ -30,7 +30,7 @@ def viewer(client):
 
 
 def ids(response) -> list[int]:
-    return [change.pk for change, _label in response.context["rows"]]
+    return [change.pk for group in response.context["groups"] for change, _label in group.rows]
 
 
 def change(sku, field="price", old="10.00", new="11.00", days_ago=0):

@@ -209,7 +209,7 @@ def test_product_page_tables_and_chart_data(viewer):
     assert [point[1] for point in chart["stock"][0]["data"]] == [100, 90, 90]
     embedded = html.split('id="chart-data" type="application/json">')[1].split("</script>")[0]
     assert json.loads(embedded) == json.loads(json.dumps(chart))
-    assert len(response.context["change_rows"]) == 3
+    assert sum(len(group.rows) for group in response.context["change_groups"]) == 3
 
 
 def test_product_page_of_a_missing_product_is_404(viewer):

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from catalog.mirror import selectors
+from catalog.mirror import change_log, selectors
 from catalog.mirror.filters import ChangeFilter
 from catalog.mirror.views.products import EXPORT_CHUNK, export_response, requires
 
@@ -28,7 +28,7 @@ def change_list(request):
     query.pop("after", None)
     context = {
         "filter": filterset,
-        "rows": [(change, selectors.change_label(change)) for change in rows],
+        "groups": change_log.grouped(rows),
         "next_cursor": next_cursor.text() if next_cursor else "",
         "first_page": cursor is None,
         "query": query.urlencode(),

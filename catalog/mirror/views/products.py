@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from catalog.common.category_names import category_label
-from catalog.mirror import pages, selectors
+from catalog.mirror import change_log, pages, selectors
 from catalog.mirror.filters import ProductFilter
 from catalog.mirror.tables import ProductTable
 from catalog.models import Product
@@ -146,7 +146,7 @@ def product_detail(request, pk):
     context = {
         "page": page,
         "product": product,
-        "change_rows": [(change, selectors.change_label(change)) for change in page.changes],
+        "change_groups": change_log.grouped(page.changes),
         "status": selectors.status_text(product),
         "price": selectors.price_text(product),
         "stock": selectors.total_stock(product),

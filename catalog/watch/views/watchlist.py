@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from catalog.mirror import change_log
 from catalog.mirror import selectors as product_selectors
 from catalog.mirror.views.products import requires
 from catalog.models import Channel
@@ -204,9 +205,7 @@ def watch_detail(request, pk):
         "chart": product_selectors.history_chart(
             first_seen_at=watched.added_at, changes=changes, skus=skus
         ),
-        "change_rows": [
-            (change, product_selectors.change_label(change)) for change in changes[:TABLE_CHANGES]
-        ],
+        "change_groups": change_log.grouped(changes[:TABLE_CHANGES]),
         "siblings": selectors.same_supplier(watched),
         "market": watch.market_figures(watched.offer_id),
     }
