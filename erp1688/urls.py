@@ -29,5 +29,14 @@ urlpatterns = [
     path("shops/", include("catalog.shops.urls")),
     path("push/1688/", push_http, name="push_1688"),  # 1688 message push (signed, no login)
     path("admin/rq/", include((rq_patterns, "django_rq"), namespace="django_rq")),
+    # The admin's own address for its JavaScript catalogue, answered with the project's
+    # translations added (staff only, as the admin's is).
+    path(
+        "admin/jsi18n/",
+        admin.site.admin_view(
+            catalog_views.AdminJavaScriptCatalog.as_view(packages=["django.contrib.admin"]),
+            cacheable=True,
+        ),
+    ),
     path("admin/", admin.site.urls),
 ]

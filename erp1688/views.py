@@ -1,9 +1,11 @@
 import django_rq
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import JavaScriptCatalog
 
 from catalog.shops.views import shops as shop_views
 from erp1688.refusals import Refused
@@ -30,6 +32,15 @@ def healthz(request):
     return JsonResponse(
         {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
     )
+
+
+class AdminJavaScriptCatalog(JavaScriptCatalog):
+    """The admin's JavaScript catalogue with the project's (locale/*/djangojs.po) on top:
+    Django's zh_Hans does not translate the newer strings of the admin's select boxes
+    ("Choose %s by selecting them...")."""
+
+    def get_paths(self, packages):
+        return [*super().get_paths(packages), *map(str, settings.LOCALE_PATHS)]
 
 
 @staff_member_required

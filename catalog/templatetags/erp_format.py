@@ -1,11 +1,13 @@
 """Formatting for staff pages: durations for people (not 0:01:05.031594), money as ¥ with two
-decimals, and the unread alerts count of the navigation."""
+decimals, 1688's offer statuses in words, and the unread alerts count of the navigation."""
 
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.translation import gettext as _
+
+from catalog.mirror.selectors import status_label
 
 register = template.Library()
 
@@ -61,3 +63,9 @@ def unread_alerts(user) -> str:
     if count > UNREAD_SHOWN:
         return f"{UNREAD_SHOWN}+"
     return str(count) if count else ""
+
+
+@register.filter
+def offer_status(status) -> str:
+    """1688's status of an offer ("published", "auditing"...) in the reader's words."""
+    return status_label(str(status or ""))

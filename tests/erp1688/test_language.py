@@ -272,6 +272,30 @@ def test_admin_changelists_have_translated_headings_and_filters(client, boss):
         assert not re.search(r"以 [A-Za-z]", " ".join(filters)), (name, filters)  # "以 status"
 
 
+def test_the_admins_select_boxes_speak_chinese(client, boss):
+    """The admin's JavaScript catalogue (its select boxes: a user's groups and permissions)
+    carries every string of the boxes in Chinese, Django's and the project's; staff only."""
+    import json
+
+    url = reverse("admin:jsi18n")
+
+    def catalogue(language: str) -> dict:
+        body = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+        found = re.search(r"const newcatalog = (\{.*?\});", body, re.S)
+        return json.loads(found.group(1)) if found else {}  # English: no catalogue at all
+
+    chinese = catalogue("zh-hans")
+    choose = 'Choose %s by selecting them and then select the "Choose" arrow button.'
+    assert chinese[choose] == "选中要添加的%s，然后点击“选择”箭头按钮。"
+    assert (
+        chinese["Remove all %s"] == "删除全部%s" and chinese["(click to clear)"] == "（点击清除）"
+    )
+    assert chinese["Choose all"] == "全选"  # Django's own, kept
+    assert choose not in catalogue("en")
+    client.logout()
+    assert client.get(url).status_code == 302  # to the login page, as the admin's
+
+
 def test_money_durations_and_dates_are_formatted_per_locale(client, boss):
     from django.utils import translation
 
