@@ -31,6 +31,7 @@ from open1688 import (
     Open1688Error,
     SearchPage,
 )
+from open1688.client import SEARCH_FILTER_CODES
 
 SEARCH_PERMISSION = "catalog.view_product"
 STAGE_PERMISSION = "catalog.add_uploaditem"
@@ -53,6 +54,8 @@ class KeywordQuery:
     category_id: int | None = None
     min_order_max: int | None = None  # offers whose minimum order is at most this
     sort: str = ""  # "" (relevance) or one of SORTS
+    filters: tuple[str, ...] = ()  # keywordQuery's documented filter codes (SEARCH_FILTER_CODES)
+    sold_30_days_min: int | None = None  # sold at least this many in 30 days (saleFilterList)
 
 
 # --- which shop's token -------------------------------------------------------------------
@@ -149,6 +152,11 @@ def search_by_keyword(
         raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("Enter a keyword to search for."))
     if query.sort and query.sort not in SORTS:
         raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("Unknown sort order."))
+    if not set(query.filters) <= set(SEARCH_FILTER_CODES):
+        raise Refused(RefusalCode.SEARCH_BAD_QUERY, _("Unknown search filter."))
+    sales = None
+    if query.sold_30_days_min is not None:
+        sales = [{"saleType": "sales30", "saleStart": int(query.sold_30_days_min)}]
     low, high = query.price_min, query.price_max
     if low is not None and high is not None and low > high:
         raise Refused(
@@ -166,6 +174,8 @@ def search_by_keyword(
         price_end=query.price_max,
         category_id=query.category_id,
         sort=query.sort or None,
+        filter=",".join(query.filters) or None,
+        sale_filters=sales,
     )
     if query.min_order_max is None:
         return found

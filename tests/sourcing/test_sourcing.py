@@ -201,7 +201,7 @@ def test_keyword_search_ranks_a_title_match_first_and_filters_work(api, supplier
     by_sales = sourcing.search_by_keyword(
         user=None, query=sourcing.KeywordQuery(keyword="裙", sort="monthSold:desc"), page_size=50
     )
-    sold = [o.month_sold for o in by_sales.items]
+    sold = [o.month_sold or 0 for o in by_sales.items]
     assert sold == sorted(sold, reverse=True)
     second = sourcing.search_by_keyword(
         user=None, query=sourcing.KeywordQuery(keyword="裙"), page=2, page_size=5
@@ -384,6 +384,36 @@ def test_keyword_page_searches_pages_and_stages(client, connected_shop, supplier
         {"offer_id": offer_id, "batch": batch.pk, "next": "https://evil.example/"},
     )
     assert answer["Location"] == url
+
+
+def test_the_documented_filters_and_a_sales_floor_narrow_the_page(client, connected_shop, supplier):
+    client.force_login(UserFactory(roles=["operator"]))
+    url = reverse("catalog:sourcing_search")
+
+    def found(**params) -> tuple[set[int], int]:
+        page = client.get(url, {"keyword": "裙", **params})
+        assert page.status_code == 200 and not page.context["form"].errors
+        results = page.context["results"]
+        return {o.offer_id for o in results.items}, results.total_records
+
+    everything, total = found()
+    fast, fast_total = found(filters="shipIn48Hours")
+    _both, both_total = found(filters=["shipIn48Hours", "certifiedFactory"])
+    assert 0 < fast_total < total and fast != everything
+    assert both_total <= fast_total
+    sold = sorted(
+        o.month_sold or 0
+        for o in sourcing.search_by_keyword(
+            user=None, query=sourcing.KeywordQuery(keyword="裙"), page_size=50
+        ).items
+    )
+    floor = sold[len(sold) // 2] or 1
+    _busy, busy_total = found(sold_30_days=str(floor))
+    assert 0 < busy_total < total
+    html = client.get(url, {"keyword": "裙"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "ship within 48 hours" in html
+    refused = client.get(url, {"keyword": "裙", "filters": "minOrderQuantity:2"})
+    assert "filters" in refused.context["form"].errors  # only the offered codes
 
 
 @pytest.mark.parametrize(

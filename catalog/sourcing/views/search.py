@@ -47,6 +47,22 @@ def shop_field() -> forms.ModelChoiceField:
     )
 
 
+# keywordQuery's documented filter codes staff can read without a manual (docs/protocol.md);
+# the service-score and repurchase-rate levels are left out: their meaning is not on record.
+SEARCH_FILTERS = [
+    ("1688Selection", gettext_lazy("are 1688 selections")),
+    ("certifiedFactory", gettext_lazy("come from a certified factory")),
+    ("shipInToday", gettext_lazy("ship today")),
+    ("shipIn24Hours", gettext_lazy("ship within 24 hours")),
+    ("shipIn48Hours", gettext_lazy("ship within 48 hours")),
+    ("noReason7DReturn", gettext_lazy("take 7-day returns without a reason")),
+    ("isOnePsale", gettext_lazy("ship a single piece (dropshipping)")),
+    ("isOnePsaleFreePost", gettext_lazy("ship a single piece post-free")),
+    ("new7", gettext_lazy("are new in the last 7 days")),
+    ("new30", gettext_lazy("are new in the last 30 days")),
+]
+
+
 class KeywordSearchForm(forms.Form):
     shop = shop_field()
     keyword = forms.CharField(label=gettext_lazy("Keyword"), max_length=200)
@@ -86,6 +102,18 @@ class KeywordSearchForm(forms.Form):
             ("monthSold:desc", gettext_lazy("Sales")),
         ],
     )
+    filters = forms.MultipleChoiceField(
+        label=gettext_lazy("Only offers that"),
+        required=False,
+        choices=SEARCH_FILTERS,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sold_30_days = forms.IntegerField(
+        label=gettext_lazy("Sold in 30 days at least"),
+        required=False,
+        min_value=1,
+        max_value=10**9,
+    )
     page = forms.IntegerField(required=False, min_value=1, max_value=PAGE_MAX)
 
     def clean(self):
@@ -110,6 +138,8 @@ class KeywordSearchForm(forms.Form):
             category_id=data.get("category"),
             min_order_max=data.get("min_order"),
             sort=data.get("sort") or "",
+            filters=tuple(data.get("filters") or ()),
+            sold_30_days_min=data.get("sold_30_days"),
         )
 
 
