@@ -71,12 +71,12 @@ def plan(quick: bool, with_postgres: bool) -> list[tuple[str, str, list[str], di
          ["sync_bench.py", "--offers", str(int(2000 * s)), "--changed", "0.01"], {}),
         ("quota", "Shared limit: 1 and 4 workers at 10 requests/s",
          ["quota_bench.py", "--seconds", str(int(15 * s))], {}),
-        ("ingest", "Ingest, SQLite: replayed answers vs raw executemany, and over HTTP",
+        ("ingest", "Ingest, SQLite: replayed answers vs the raw driver, and over HTTP",
          ["ingest_bench.py", "--offers", str(int(5000 * s))], {}),
     ]  # fmt: skip
     if with_postgres:
         runs.append(
-            ("ingest", "Ingest, PostgreSQL: replayed answers vs raw executemany, and over HTTP",
+            ("ingest", "Ingest, PostgreSQL: replayed answers vs raw COPY, and over HTTP",
              ["ingest_bench.py", "--offers", str(int(5000 * s))], pg)
         )  # fmt: skip
     scale = "0.02" if quick else "0.05"
