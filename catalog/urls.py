@@ -41,6 +41,7 @@ urlpatterns = [
     path("changes/export.<fmt:fmt>", changelog_views.change_export, name="change_export"),
     path("live/", live_views.live_list, name="live_list"),
     path("live/new/", live_views.live_new, name="live_new"),
+    path("products/<int:pk>/title/", live_views.product_retitle, name="product_retitle"),
     path("live/<int:pk>/", live_views.live_detail, name="live_detail"),
     path("live/<int:pk>/progress/", live_views.live_progress, name="live_progress"),
     path("live/<int:pk>/apply/", live_views.live_apply, name="live_apply"),

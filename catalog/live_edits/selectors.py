@@ -67,3 +67,8 @@ def open_undo(operation: LiveEdit) -> LiveEdit | None:
 
 def conflict_count(operation: LiveEdit) -> int:
     return operation.lines.filter(status=LiveEditLine.Status.CONFLICT).count()
+
+
+def offer_to_retitle(pk) -> Product:
+    """One own offer with its shop, for a title change (Http404 when there is none)."""
+    return get_object_or_404(Product.objects.select_related("shop"), pk=pk)

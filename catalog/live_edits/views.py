@@ -22,6 +22,7 @@ from catalog.live_edits import selectors
 from catalog.live_edits import services as live_services
 from catalog.live_edits.planning import plan_live_edit
 from catalog.live_edits.run import QUEUE
+from catalog.live_edits.writes import TITLE_MAX_CHARS, retitle_offer
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from erp1688.refusals import Refused, require, show_refusal
 from erp1688.staff_access import staff_member_required
@@ -295,3 +296,31 @@ def live_undo(request, pk):
         return redirect("catalog:live_detail", pk=pk)
     messages.info(request, _("Check the undo below, then apply it."))
     return redirect("catalog:live_detail", pk=undo.pk)
+
+
+class TitleForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("New title"), max_length=TITLE_MAX_CHARS * 2)
+
+
+@staff_member_required
+@require_POST
+def product_retitle(request, pk):
+    """Change an own offer's title on 1688 now (read, conflict check, write, read back:
+    catalog/live_edits/writes.py); the product page says what happened."""
+    require(request.user, "catalog.change_live_offer")  # before reading what was posted
+    product = selectors.offer_to_retitle(pk)
+    form = TitleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("catalog:product_detail", pk=pk)
+    try:
+        done = retitle_offer(user=request.user, product=product, title=form.cleaned_data["title"])
+    except Refused as refused:
+        show_refusal(request, refused)
+    else:
+        if done.before != done.after:
+            text = _("Title changed on 1688: %(before)s → %(after)s.")
+        else:
+            text = _("1688 already shows this title: nothing was sent.")
+        messages.success(request, text % {"before": done.before, "after": done.after})
+    return redirect("catalog:product_detail", pk=pk)

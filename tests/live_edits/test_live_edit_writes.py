@@ -106,6 +106,38 @@ def test_a_title_changed_on_1688_since_the_sync_is_a_conflict_not_overwritten(ca
     assert remote(catalog, product.offer_id).subject != "新标题"
 
 
+def test_the_product_page_changes_the_title_and_says_what_happened(sandbox, catalog, client):
+    operator = UserFactory(username="ops", roles=["operator"])
+    product = offer_with(catalog, quote_types=(0, 1, 2))
+    old = product.subject
+    page = reverse("catalog:product_detail", args=[product.pk])
+    url = reverse("catalog:product_retitle", args=[product.pk])
+    viewer = UserFactory(username="looker", roles=["viewer"])
+    client.force_login(viewer)
+    assert 'id="retitle-form"' not in client.get(page).content.decode()
+    assert client.post(url, {"title": "看客改的标题"}).status_code == 403
+    client.force_login(operator)
+    assert 'id="retitle-form"' in client.get(page).content.decode()
+
+    answer = client.post(
+        url, {"title": "  夏季 新款纯棉T恤 "}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    html = answer.content.decode()
+    assert f"Title changed on 1688: {old} → 夏季 新款纯棉T恤." in html
+    assert remote(catalog, product.offer_id).subject == "夏季 新款纯棉T恤"
+    product.refresh_from_db()
+    assert product.subject == "夏季 新款纯棉T恤"
+
+    # The mirror's title is not 1688's (changed there since the sync): refused in words, and
+    # 1688 keeps its title.
+    Product.objects.filter(pk=product.pk).update(subject="同步前的旧标题")
+    answer = client.post(url, {"title": "我的标题"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert "Not overwritten." in answer.content.decode()
+    assert remote(catalog, product.offer_id).subject == "夏季 新款纯棉T恤"
+    answer = client.post(url, {"title": ""}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 200 and "required" in answer.content.decode()
+
+
 def test_with_edit_info_declined_the_full_edit_writes_and_the_shop_page_says_why(
     sandbox, catalog, operator, staff_client, settings
 ):

@@ -156,6 +156,7 @@ TABLE = [
     ("catalog:follow_history", "get", None, None, (FOLLOW,)),
     ("catalog:alert_rule_delete", "post", "unknown", None, ("catalog.view_product",), NOT_FOUND),
     ("catalog:alert_snooze", "post", "unknown", None, ("catalog.view_product",), NOT_FOUND),
+    ("catalog:product_retitle", "post", "product", None, ("catalog.change_live_offer",)),
     ("catalog:item_delete", "post", "item", None, ("catalog.delete_uploaditem",)),
     # The users page (managers).
     ("catalog:user_list", "get", None, None, ("auth.view_user",)),
