@@ -1,9 +1,11 @@
-"""The admin's own words in the reader's language: the site's headings, and the names of the
+"""The admin's own words in the reader's language: the site's headings, the names of the
 third-party apps it lists (django-axes' login records, django-rq's queues), whose labels are not
-translated into Chinese by those apps (django-rq's is not even a message)."""
+translated into Chinese by those apps (django-rq's is not even a message), role names, and
+permission names (Django stores them in English when the migrations run)."""
 
 from django.contrib import admin
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from erp1688.roles import ROLE_NAMES
@@ -44,6 +46,31 @@ def _role_label(group) -> str:
 
 
 Group.__str__ = _role_label
+
+# Django's own four permissions of every model, by the codename's first word.
+PERMISSION_ACTIONS = {
+    "add": _("Can add %(model)s"),
+    "change": _("Can change %(model)s"),
+    "delete": _("Can delete %(model)s"),
+    "view": _("Can view %(model)s"),
+}
+
+
+def _permission_label(permission) -> str:
+    """A permission reads "app | model | what it allows" in the reader's language wherever the
+    admin shows it (a user's or a role's permissions); the project's own permissions are
+    messages of the catalogue (their names in the models' Meta)."""
+    content_type = permission.content_type
+    model = content_type.model_class()
+    action, _sep, rest = permission.codename.partition("_")
+    if model is not None and action in PERMISSION_ACTIONS and rest == model._meta.model_name:
+        name = PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    else:
+        name = gettext(permission.name)
+    return f"{content_type} | {name}"
+
+
+Permission.__str__ = _permission_label
 
 
 @admin.display(description=_("Role"))

@@ -296,6 +296,24 @@ def test_the_admins_select_boxes_speak_chinese(client, boss):
     assert client.get(url).status_code == 302  # to the login page, as the admin's
 
 
+def test_permission_names_follow_the_reader(db):
+    """The admin lists a user's and a role's permissions by str(): in Chinese every part of it
+    is Chinese (Django stores the names in English when the migrations run)."""
+    from django.contrib.auth.models import Permission
+    from django.utils import translation
+
+    view = Permission.objects.get(codename="view_product", content_type__app_label="catalog")
+    watch = Permission.objects.get(codename="watch_offer")
+    with translation.override("zh-hans"):
+        shown = [str(view), str(watch)]
+        every = [str(p) for p in Permission.objects.filter(content_type__app_label="catalog")]
+    assert shown[0].endswith("| 可以查看商品") and "Can" not in shown[0]
+    assert not re.search(r"[A-Za-z]{3,}", shown[1]), shown[1]
+    assert not [text for text in every if re.search(r"\bCan\b", text)]
+    with translation.override("en"):
+        assert str(view).endswith("| Can view product")
+
+
 def test_money_durations_and_dates_are_formatted_per_locale(client, boss):
     from django.utils import translation
 
