@@ -12,12 +12,11 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from django.urls import reverse
 
-from catalog.models import FollowRule, Product, PushMessage, SkuLink, SourceLink
+from catalog.models import FollowRule, PushMessage, SkuLink, SourceLink
 from catalog.models.live_edits import LiveEdit
-from catalog.watch import services as watch
 from tests.conftest import run_worker
 from tests.factories import UserFactory
-from tests.follow.conftest import CENT, SUPPLIER, remote, resync
+from tests.follow.conftest import CENT, put_in_step, remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = os.environ.get("ERP_SCREENSHOTS")
@@ -39,43 +38,9 @@ def wait_for(condition, seconds: float = 20.0):
 
 
 @pytest.fixture
-def catalogue(sandbox, connected_shop, settings):
-    """A supplier offer with priced SKUs, and an own offer priced per SKU at 1.2 × the
-    supplier's price, not linked yet."""
-    settings.FOLLOW_COALESCE_SECONDS = 0
-    settings.WATCH_CACHE_SECONDS = 0
-    sandbox.new_seller(SUPPLIER, "义乌源头工厂")
-    supplier_ids = sandbox.control("seed", {"member_id": SUPPLIER, "count": 12, "seed": 7})[
-        "product_ids"
-    ]
-    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 20, "seed": 11})
-    resync(connected_shop)
-    supplier = next(
-        detail
-        for detail in map(watch.sourcing.read_supplier_offer, supplier_ids)
-        if detail.status == "published"
-        and len(detail.skus) >= 2
-        and all(s.price is not None and s.amount_on_sale for s in detail.skus)
-    )
-    own = next(
-        p
-        for p in Product.objects.filter(shop=connected_shop, status="published", quote_type=1)
-        if p.skus.count() >= len(supplier.skus) and all(s.stock is not None for s in p.skus.all())
-    )
-    own_skus = list(own.skus.order_by("sku_id"))[: len(supplier.skus)]
-    pairs = list(zip(own_skus, supplier.skus, strict=True))
-    sandbox.control(
-        "offers/update",
-        {
-            "product_id": own.offer_id,
-            "sku_prices": {
-                str(o.sku_id): str((s.price * Decimal("1.2")).quantize(CENT)) for o, s in pairs
-            },
-            "sku_stock": {str(o.sku_id): s.amount_on_sale for o, s in pairs},
-        },
-    )
-    resync(connected_shop)
-    return {"shop": connected_shop, "own": own, "supplier": supplier, "pairs": pairs}
+def in_step(sandbox, connected_shop, settings):
+    """The follow tests' own offer in step with its supplier, not linked yet."""
+    return put_in_step(sandbox, connected_shop, settings)
 
 
 def own_prices(shop, offer_id) -> dict[int, Decimal]:
@@ -83,9 +48,9 @@ def own_prices(shop, offer_id) -> dict[int, Decimal]:
 
 
 def test_link_map_rule_dry_run_supplier_move_applied_and_undo(
-    page, live_server, sandbox, catalogue, settings
+    page, live_server, sandbox, in_step, settings
 ):
-    shop, own, supplier, pairs = (catalogue[k] for k in ("shop", "own", "supplier", "pairs"))
+    shop, own, supplier, pairs = (in_step[k] for k in ("shop", "own", "supplier", "pairs"))
     before = own_prices(shop, own.offer_id)
     UserFactory(username="zhuguan", roles=["manager"])
     page.goto(f"{live_server.url}/admin/login/?next=/catalog/follow/")

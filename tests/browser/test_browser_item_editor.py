@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from catalog.publishing.categories import attributes_for
-from open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
+from tests.browser.editor_kit import fill_required_attributes
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -79,23 +78,7 @@ def test_grow_the_grid_fail_a_save_fix_it_saved(
     page.wait_for_selector("select[name=attr-2176]")
     assert "女式T恤" in page.inner_text("#category-path")
     assert str(TEE) not in page.inner_text("main")
-    schema = attributes_for(connected_shop, TEE)
-    for attribute in schema.attributes:
-        if attribute.is_sku_attribute or attribute.attr_id == 1398 or not attribute.required:
-            continue
-        selector = f"[name=attr-{attribute.attr_id}]"
-        if attribute.attr_id == 1141:
-            page.select_option(selector, label="否")
-        elif attribute.values and attribute.input_type != INPUT_MULTI:
-            page.select_option(selector, label=attribute.values[0].name)
-        elif attribute.values:
-            page.select_option(selector, [attribute.values[0].name])
-        elif attribute.input_type == INPUT_NUMBER:
-            page.fill(selector, "1")
-        elif attribute.input_type == INPUT_DATE:
-            page.fill(selector, "2026-06-01")
-        else:
-            page.fill(selector, "测试")
+    fill_required_attributes(page, connected_shop, TEE)
 
     # Six rows, six prices typed.
     add_values(page, 3216, "白色, 黑色")

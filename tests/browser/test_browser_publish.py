@@ -10,8 +10,7 @@ import pytest
 from PIL import Image
 
 from catalog.models import UploadBatch, UploadItem
-from catalog.publishing.categories import attributes_for
-from open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
+from tests.browser.editor_kit import fill_required_attributes
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UserFactory
 
@@ -51,23 +50,7 @@ def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
     assert page.input_value("#id_category_id") == str(TEE)
     shot(page, "1-category")
 
-    schema = attributes_for(connected_shop, TEE)  # cached by the panel: no call to 1688
-    for attribute in schema.attributes:
-        if attribute.is_sku_attribute or attribute.attr_id == 1398 or not attribute.required:
-            continue
-        selector = f"[name=attr-{attribute.attr_id}]"
-        if attribute.attr_id == 1141:
-            page.select_option(selector, label="否")
-        elif attribute.values and attribute.input_type != INPUT_MULTI:
-            page.select_option(selector, label=attribute.values[0].name)
-        elif attribute.values:
-            page.select_option(selector, [attribute.values[0].name])
-        elif attribute.input_type == INPUT_NUMBER:
-            page.fill(selector, "1")
-        elif attribute.input_type == INPUT_DATE:
-            page.fill(selector, "2026-06-01")
-        else:
-            page.fill(selector, "测试")
+    fill_required_attributes(page, connected_shop, TEE)
 
     page.fill("#dim-3216", "白色, 黑色")
     page.press("#dim-3216", "Enter")  # the values become the dimension's, the grid grows

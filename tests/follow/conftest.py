@@ -51,11 +51,9 @@ def people(db):
     }
 
 
-@pytest.fixture
-def world(sandbox, connected_shop, people, settings):
-    """An own offer priced per SKU, linked to a supplier offer with priced SKUs, SKU by SKU;
-    the own prices already 1.2 × the supplier's and the own stock the supplier's, so the rule
-    (20 % margin) has nothing to do until the supplier moves."""
+def put_in_step(sandbox, connected_shop, settings) -> dict:
+    """A supplier offer with priced SKUs, and an own offer priced per SKU at 1.2 × the
+    supplier's price with the supplier's stock: in step, not linked yet."""
     settings.FOLLOW_COALESCE_SECONDS = 0
     settings.WATCH_CACHE_SECONDS = 0
     sandbox.new_seller(SUPPLIER, "义乌源头工厂")
@@ -64,16 +62,16 @@ def world(sandbox, connected_shop, people, settings):
     ]
     sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 20, "seed": 11})
     resync(connected_shop)
-    supplier = None
-    for offer_id in supplier_ids:
-        detail = watch.sourcing.read_supplier_offer(offer_id)
-        if (
-            detail.status == "published"
+    supplier = next(
+        (
+            detail
+            for detail in map(watch.sourcing.read_supplier_offer, supplier_ids)
+            if detail.status == "published"
             and len(detail.skus) >= 2
             and all(s.price is not None and s.amount_on_sale for s in detail.skus)
-        ):
-            supplier = detail
-            break
+        ),
+        None,
+    )
     assert supplier is not None, "no supplier offer with priced SKUs in the seed"
     own = next(
         p
@@ -86,12 +84,23 @@ def world(sandbox, connected_shop, people, settings):
         "offers/update",
         {
             "product_id": own.offer_id,
-            "sku_prices": {str(o.sku_id): str((s.price * Decimal("1.2")).quantize(CENT))
-                           for o, s in pairs},
+            "sku_prices": {
+                str(o.sku_id): str((s.price * Decimal("1.2")).quantize(CENT)) for o, s in pairs
+            },
             "sku_stock": {str(o.sku_id): s.amount_on_sale for o, s in pairs},
         },
-    )  # fmt: skip
+    )
     resync(connected_shop)
+    own.refresh_from_db()
+    return {"shop": connected_shop, "own": own, "supplier": supplier, "pairs": pairs}
+
+
+@pytest.fixture
+def world(sandbox, connected_shop, people, settings):
+    """An offer in step with its supplier (`put_in_step`), linked SKU by SKU, with the shop's
+    rule at a 20 % margin: nothing to do until the supplier moves."""
+    in_step = put_in_step(sandbox, connected_shop, settings)
+    own, supplier, pairs = in_step["own"], in_step["supplier"], in_step["pairs"]
     link = services.link_offer(
         user=people["operator"],
         product=own,
@@ -101,16 +110,9 @@ def world(sandbox, connected_shop, people, settings):
     services.map_skus(
         user=people["operator"], link=link, mapping={o.pk: s.sku_id for o, s in pairs}
     )
-    rules.set_rule(user=people["manager"], shop=connected_shop, margin_percent="20")
+    rules.set_rule(user=people["manager"], shop=in_step["shop"], margin_percent="20")
     own.refresh_from_db()
-    return {
-        "shop": connected_shop,
-        "own": own,
-        "link": link,
-        "supplier": supplier,
-        "pairs": pairs,
-        **people,
-    }
+    return {**in_step, "link": link, **people}
 
 
 def supplier_moves(sandbox, world, **update):

@@ -4,8 +4,6 @@ enough to kill the horse while it waits (1688 applies it all the same). The chan
 visibly, its line settled by the read-back, and following again writes nothing twice: the
 target is absolute and 1688 already has it."""
 
-import os
-import signal
 from decimal import Decimal
 
 import pytest
@@ -13,10 +11,10 @@ import pytest
 from catalog.follow import engine
 from catalog.models.live_edits import LiveEdit
 from sync.jobs import enqueue_due_syncs_job
-from tests.child_processes import horse_of, wait_for
+from tests.child_processes import wait_for
 from tests.follow import conftest as follow
 from tests.follow.conftest import CENT, own_prices, prices_factor, supplier_moves
-from tests.system.test_kills import finish, fresh_worker, worker
+from tests.system.test_kills import fresh_worker, kill_horse_at
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 EDIT = "alibaba.product.edit"
@@ -31,18 +29,7 @@ def test_a_follow_change_whose_horse_is_killed_is_never_written_twice(
     sandbox.fault(EDIT, "slow", times=1, delay=3.0)
     scoreboard.fault()
     supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))  # due at once
-    child = worker(sandbox, ["default"])
-    try:
-        wait_for(
-            lambda: sandbox.calls().get(EDIT, 0) >= 1 or child.poll() is not None,
-            60,
-            "the follow change's write",
-        )
-        assert child.poll() is None, child.stderr.read().decode()[-3000:]
-        os.kill(horse_of(child.pid), signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        finish(child)
+    kill_horse_at(sandbox, ["default"], EDIT, 1, "the follow change's write")
     scoreboard.kill()
 
     wanted = {

@@ -61,6 +61,19 @@ def finish(child: subprocess.Popen) -> str:
     return tail
 
 
+def kill_horse_at(sandbox, queues: list[str], api: str, calls: int, what: str) -> None:
+    """Start a worker on `queues`; once 1688 has taken `calls` calls of `api` (the last held by
+    a slow fault), SIGKILL its work-horse mid-call and end the worker."""
+    child = worker(sandbox, queues)
+    try:
+        wait_for(lambda: sandbox.calls().get(api, 0) >= calls or child.poll() is not None, 60, what)
+        assert child.poll() is None, child.stderr.read().decode()[-3000:]
+        os.kill(horse_of(child.pid), signal.SIGKILL)
+        child.wait(timeout=30)
+    finally:
+        finish(child)
+
+
 def fresh_worker(sandbox, queues: list[str], **env) -> None:
     done = subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", "rqworker", *queues, "--burst"],
@@ -113,18 +126,7 @@ def test_a_live_edit_whose_horse_is_killed_is_failed_visibly_and_never_doubled(
     sandbox.fault(STOCK, "slow", times=1, delay=3.0)
     scoreboard.fault()
     apply_live_edit(user=operator, operation=operation)
-    child = worker(sandbox, ["default"])
-    try:
-        wait_for(
-            lambda: sandbox.calls().get(STOCK, 0) >= 2 or child.poll() is not None,
-            60,
-            "the second offer's stock call",
-        )
-        assert child.poll() is None, child.stderr.read().decode()[-3000:]
-        os.kill(horse_of(child.pid), signal.SIGKILL)
-        child.wait(timeout=30)
-    finally:
-        finish(child)
+    kill_horse_at(sandbox, ["default"], STOCK, 2, "the second offer's stock call")
     scoreboard.kill()
 
     def offers_moved() -> int:  # by the calls 1688 took: the first, then the held one
