@@ -10,23 +10,24 @@ WHERE), and the change rows come from the stored values read in one query per ba
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from catalog.alerts import engine as alerts
 from catalog.models import ChangeSource, PriceStockChange, Shop, Sku, SyncRun
 from open1688.types import PriceRange, ProductDetail
 from sync import answer_domain
-from sync.ingest_sql import Writer, writer
-from sync.price_changes import STOCK, offer_changes, sku_changes
+from sync.ingest_sql import Writer, aware, writer
+from sync.price_changes import moved, offer_changes, sku_changes
 
 DELISTED_STATUSES = {"member deleted", "delete", "deleted", "outdated", "expired"}
 CENT = Decimal("0.01")
+# A change row's value columns, in sync/ingest_sql.py CHANGE_COLUMNS order.
+VALUE_COLUMNS = ("old_value", "new_value", "old_stock", "new_stock")
 # As the ORM writes a JSONField (so stored text compares equal to what it would have written).
 encode = DjangoJSONEncoder().encode
 
@@ -102,7 +103,7 @@ def write(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict[in
         delisted = at if d.status in DELISTED_STATUSES else None
         if old is not None:
             if delisted is not None and old.delisted_at is not None:
-                delisted = w.time(_aware(old.delisted_at))  # when it first went away
+                delisted = w.time(aware(old.delisted_at))  # when it first went away
             elif delisted is not None:
                 run.offers_delisted += 1
             stamp = w.time(d.modify_time or now)
@@ -138,12 +139,10 @@ def _maker(product_id: int, sku_pk: int | None, remote_sku_id: int, stamp):
     """A `make` for sync/price_changes.py giving the driver's change rows of one subject."""
 
     def make(field: str, before, after, tier_start_quantity: int = 0) -> list[tuple]:
-        if before is None or after is None or Decimal(before) == Decimal(after):
+        if not moved(before, after):
             return []
-        if field == STOCK:
-            values = (None, None, int(before), int(after))
-        else:
-            values = (before, after, None, None)
+        columns = PriceStockChange.value_columns(field, before, after)
+        values = (columns.get(name) for name in VALUE_COLUMNS)
         return [(product_id, sku_pk, remote_sku_id, field, tier_start_quantity, *values, stamp)]
 
     return make
@@ -183,14 +182,6 @@ def _write_skus(w: Writer, details, known, ids: dict[int, int], now) -> list[tup
     return changes
 
 
-def _aware(value):
-    if isinstance(value, str):
-        value = parse_datetime(value)
-    if isinstance(value, datetime) and timezone.is_naive(value):
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _instance(row: tuple) -> PriceStockChange:
     """A change row as the alert rules read it (built only when a rule may read it)."""
     (product_id, sku_id, remote_sku_id, field, quantity, old_value, new_value, old_stock,
@@ -198,6 +189,6 @@ def _instance(row: tuple) -> PriceStockChange:
     return PriceStockChange(
         product_id=product_id, sku_id=sku_id, remote_sku_id=remote_sku_id, field=field,
         tier_start_quantity=quantity, old_value=old_value, new_value=new_value,
-        old_stock=old_stock, new_stock=new_stock, remote_modified_at=_aware(stamp),
-        shop_id=shop_id, observed_at=_aware(observed), sync_run_id=run_id, source=source,
+        old_stock=old_stock, new_stock=new_stock, remote_modified_at=aware(stamp),
+        shop_id=shop_id, observed_at=aware(observed), sync_run_id=run_id, source=source,
     )  # fmt: skip

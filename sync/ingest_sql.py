@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from functools import cache
 
 from django.db import connections, router
+from django.utils.dateparse import parse_datetime
 
 from catalog.models import PriceStockChange, Product, Sku
 
@@ -135,7 +136,7 @@ class Writer:
         )
         with self.connection.cursor() as cursor:
             cursor.execute(sql, [shop_id, *offer_ids])
-            return [(*row[:2], _aware(row[2]), *row[3:]) for row in cursor.fetchall()]
+            return [(*row[:2], aware(row[2]), *row[3:]) for row in cursor.fetchall()]
 
     def skus_of(self, product_ids: list[int]) -> list[tuple]:
         """(id, product_id, sku_id, price, stock, price_ranges, attributes) of these
@@ -180,8 +181,12 @@ class Writer:
         raise NotImplementedError
 
 
-def _aware(value):
-    """SQLite hands a datetime column back naive (in UTC); PostgreSQL aware."""
+def aware(value):
+    """A stored time as an aware datetime: SQLite hands a datetime back naive (in UTC), or as
+    its text when it was written as text in this batch (SqliteWriter.time); PostgreSQL
+    aware."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value

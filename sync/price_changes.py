@@ -21,13 +21,18 @@ def tiers_json(tiers: tuple[PriceRange, ...]) -> list[dict]:
     return [{"start_quantity": t.start_quantity, "price": str(t.price)} for t in tiers]
 
 
+def moved(before, after) -> bool:
+    """Whether a value moved: both sides known and different (None is unknown, never a move)."""
+    return before is not None and after is not None and Decimal(before) != Decimal(after)
+
+
 def change_maker(stamp, now, **row):
     """A factory of change rows for one subject (`row`: the PriceStockChange fields naming
     it: own offer and SKU, or a watched offer (catalog/watch/services.py), and the source); a
     missing value is "unknown": None on either side writes nothing."""
 
     def make(field: str, before, after, tier_start_quantity: int = 0):
-        if before is None or after is None or Decimal(before) == Decimal(after):
+        if not moved(before, after):
             return []
         return [
             PriceStockChange(
