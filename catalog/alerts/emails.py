@@ -17,6 +17,11 @@ from catalog.models import Alert
 log = logging.getLogger(__name__)
 
 
+def _address(alert: Alert) -> str:
+    """The alert's page as a whole address for an email (SITE_URL + its link)."""
+    return getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/") + link(alert)
+
+
 def send_quietly(alert_ids) -> None:
     """After the writer's commit: an email that cannot be sent never fails the sync."""
     try:
@@ -37,8 +42,7 @@ def send_emails(*, alert_ids) -> int:
         with translation.override(settings.LANGUAGE_CODE):
             text = message(alert)
             subject = _("[erp1688] %(message)s") % {"message": short(text, 120)}
-            site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-            body = "\n\n".join([text, site + link(alert)])
+            body = "\n\n".join([text, _address(alert)])
         try:
             send_mail(subject, body, None, [alert.owner.email])
         except OSError:
@@ -68,8 +72,7 @@ def send_digests(*, now=None) -> int:
         if not owner.email or not owner.is_active:
             continue
         with translation.override(settings.LANGUAGE_CODE):
-            site = getattr(settings, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
-            lines = [f"- {message(a)}\n  {site}{link(a)}" for a in alerts[:DIGEST_LINES]]
+            lines = [f"- {message(a)}\n  {_address(a)}" for a in alerts[:DIGEST_LINES]]
             if len(alerts) > DIGEST_LINES:
                 more = len(alerts) - DIGEST_LINES
                 lines.append(_("... and %(n)d more in the alert inbox.") % {"n": more})
