@@ -15,7 +15,7 @@ from django.utils import timezone
 from catalog.alerts import emails
 from catalog.alerts.rules import create_rule
 from catalog.models import Alert, AlertGroup, AlertSnooze, Product
-from tests.alerts.test_alerts import a_sku, set_stock, sync
+from tests.alerts.test_alerts import a_sku, seeded_and_synced, set_stock, sync
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -23,10 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def mirrored(sandbox, connected_shop, settings):
-    settings.SYNC_OVERLAP_SECONDS = 0
-    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 4, "seed": 5})
-    sync(connected_shop)
-    return connected_shop
+    return seeded_and_synced(sandbox, connected_shop, settings, count=4, seed=5)
 
 
 def move_price(sandbox, product: Product, factor: str) -> None:

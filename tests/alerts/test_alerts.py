@@ -28,12 +28,18 @@ def sync(shop) -> SyncRun:
     return run
 
 
+def seeded_and_synced(sandbox, shop, settings, *, count: int, seed: int):
+    """`count` offers seeded on the sandbox for `shop`, mirrored by a real sync (no overlap:
+    the next sync reads only what moved since)."""
+    settings.SYNC_OVERLAP_SECONDS = 0
+    sandbox.control("seed", {"member_id": shop.member_id, "count": count, "seed": seed})
+    sync(shop)
+    return shop
+
+
 @pytest.fixture
 def mirrored(sandbox, connected_shop, settings):
-    settings.SYNC_OVERLAP_SECONDS = 0
-    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 6, "seed": 5})
-    sync(connected_shop)
-    return connected_shop
+    return seeded_and_synced(sandbox, connected_shop, settings, count=6, seed=5)
 
 
 def a_sku(shop) -> Sku:

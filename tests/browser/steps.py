@@ -1,7 +1,18 @@
-"""Steps the browser tests share on the item editor."""
+"""Steps the browser tests share: logging in, filling the item editor."""
 
 from catalog.publishing.categories import attributes_for
 from open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
+
+PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
+
+
+def log_in(page, live_server, username: str, next_path: str) -> None:
+    """Log in through the login page, on to `next_path` (waited for)."""
+    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{next_path}")
 
 
 def fill_required_attributes(page, shop, category_id: int) -> None:

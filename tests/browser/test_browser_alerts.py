@@ -10,6 +10,7 @@ from django.core import mail
 
 from catalog.models import Alert, Sku, UploadBatch
 from sync.jobs import enqueue_sync
+from tests.browser.steps import log_in
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 from tests.publishing.test_import_export import row, xlsx_bytes
@@ -26,13 +27,9 @@ def shot(page, name):
     page.screenshot(path=str(SHOTS / f"alerts-{name}.png"), full_page=True)
 
 
-def log_in(page, live_server, next_path):
+def log_in_as_ops(page, live_server, next_path):
     UserFactory(username="ops", is_superuser=True, email="ops@example.com")
-    page.goto(f"{live_server.url}/admin/login/?next={next_path}")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**{next_path}")
+    log_in(page, live_server, "ops", next_path)
 
 
 def test_set_an_alert_mutate_the_sandbox_sync_and_see_it(
@@ -43,7 +40,7 @@ def test_set_an_alert_mutate_the_sandbox_sync_and_see_it(
     run_worker("sync")
     sku = Sku.objects.filter(product__shop=connected_shop, stock__gt=10).order_by("id").first()
 
-    log_in(page, live_server, "/catalog/alerts/rules/")
+    log_in_as_ops(page, live_server, "/catalog/alerts/rules/")
     page.select_option("select[name=kind]", "stock_below")
     page.fill("input[name=threshold]", "10")
     page.locator("form.alert-rule button[type=submit]").click()
@@ -81,7 +78,7 @@ def test_shop_page_says_why_the_last_sync_failed(page, live_server, sandbox, con
     sandbox.fault("alibaba.product.list.get", "acl_decline", times=5)
     enqueue_sync(connected_shop)
     run_worker("sync")
-    log_in(page, live_server, f"/catalog/shops/{connected_shop.pk}/")
+    log_in_as_ops(page, live_server, f"/catalog/shops/{connected_shop.pk}/")
     card = page.locator(f"section[data-shop='{connected_shop.pk}']").inner_text()
     assert "1688 拒绝了该店铺的授权" in card and "怎么处理" in card
     assert "alibaba.product.list.get" in card  # the API 1688 refused this app
@@ -96,7 +93,7 @@ def test_import_preview_errors_are_on_screen_at_1400_px(
     page = context.new_page()
     try:
         batch = UploadBatch.objects.create(shop=connected_shop, name="宽表预览")
-        log_in(page, live_server, f"/catalog/batches/{batch.pk}/import/")
+        log_in_as_ops(page, live_server, f"/catalog/batches/{batch.pk}/import/")
         upload = tmp_path / "wide.xlsx"
         upload.write_bytes(xlsx_bytes([row(title="纯棉T恤"), row(price="-3")]))
         page.set_input_files("input[type=file]", str(upload))

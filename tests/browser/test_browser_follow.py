@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from catalog.models import FollowRule, PushMessage, SkuLink, SourceLink
 from catalog.models.live_edits import LiveEdit
+from tests.browser.steps import log_in
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 from tests.follow.conftest import CENT, put_in_step, remote
@@ -53,11 +54,7 @@ def test_link_map_rule_dry_run_supplier_move_applied_and_undo(
     shop, own, supplier, pairs = (in_step[k] for k in ("shop", "own", "supplier", "pairs"))
     before = own_prices(shop, own.offer_id)
     UserFactory(username="zhuguan", roles=["manager"])
-    page.goto(f"{live_server.url}/admin/login/?next=/catalog/follow/")
-    page.fill("input[name=username]", "zhuguan")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/catalog/follow/")
+    log_in(page, live_server, "zhuguan", "/catalog/follow/")
 
     # Link: paste the supplier offer's link in the offer's row of the unlinked list.
     row = page.locator(f"#unlinked tr[data-product='{own.pk}']")

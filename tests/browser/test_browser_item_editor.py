@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from tests.browser.editor_kit import fill_required_attributes
+from tests.browser.steps import fill_required_attributes, log_in
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -66,11 +66,7 @@ def test_grow_the_grid_fail_a_save_fix_it_saved(
     UserFactory(username="ops", is_superuser=True)
     batch = UploadBatchFactory(shop=connected_shop, name="春季 T恤")
     new_item = f"/catalog/batches/{batch.pk}/items/new/"
-    page.goto(f"{live_server.url}/admin/login/?next={new_item}")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**{new_item}")
+    log_in(page, live_server, "ops", new_item)
 
     # The category by name: no number anywhere on the page.
     page.fill("#category-q", "女式T恤")

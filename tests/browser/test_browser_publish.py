@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from catalog.models import UploadBatch, UploadItem
-from tests.browser.editor_kit import fill_required_attributes
+from tests.browser.steps import fill_required_attributes, log_in
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UserFactory
 
@@ -38,11 +38,7 @@ def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
     sandbox.control("switches", {"audit_seconds": 0})
     UserFactory(username="ops", is_superuser=True)
     batch = UploadBatchFactory(shop=connected_shop, name="春季 T恤")
-    page.goto(f"{live_server.url}/admin/login/?next=/catalog/batches/{batch.pk}/items/new/")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-    page.wait_for_url(f"**/catalog/batches/{batch.pk}/items/new/")
+    log_in(page, live_server, "ops", f"/catalog/batches/{batch.pk}/items/new/")
 
     page.fill("#category-q", "女式T恤")
     page.locator(f"button.category-choice[data-category='{TEE}']").click()

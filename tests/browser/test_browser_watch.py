@@ -10,6 +10,7 @@ import pytest
 
 from catalog.models import PriceStockChange, UploadItem, WatchedOffer
 from catalog.sourcing import services as sourcing
+from tests.browser.steps import log_in
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -30,11 +31,7 @@ def test_watch_a_search_result_stage_another_and_read_it_again(
     UserFactory(username="buyer", roles=["operator"])
     batch = UploadBatchFactory(shop=connected_shop, name="选品 watch")
 
-    page.goto(f"{live_server.url}/admin/login/?next=/catalog/sourcing/")
-    page.fill("input[name=username]", "buyer")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/catalog/sourcing/")
+    log_in(page, live_server, "buyer", "/catalog/sourcing/")
     page.fill("#keyword-search input[name=keyword]", "女")
     page.locator("#keyword-search button[type=submit]").click()
     page.wait_for_selector("tr.sourcing-result")

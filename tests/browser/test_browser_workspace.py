@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from tests.browser.steps import log_in
 from tests.factories import PriceStockChangeFactory, ProductFactory, SkuFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,11 +70,7 @@ def test_products_filter_product_chart_and_change_log_export(
 ):
     settings.OPEN1688_IMAGE_BASE = live_server.url + "/static/"  # no request leaves the machine
     UserFactory(username="ops", is_superuser=True)
-    page.goto(f"{live_server.url}/admin/login/?next=/catalog/products/")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/catalog/products/")
+    log_in(page, live_server, "ops", "/catalog/products/")
     assert page.locator("table.products tbody tr").count() == 13
     shot(page, "1-products")
 

@@ -8,10 +8,12 @@ import pytest
 
 from catalog.follow import rules, services
 from catalog.models import Channel, Product, SyncRun
+from catalog.models.live_edits import LiveEdit
 from catalog.shops.clients import make_client
 from catalog.watch import services as watch
 from sync.catalog_sync import start_run, sync_shop
 from sync.worker_class import SimpleWorker
+from tests.conftest import run_worker
 from tests.factories import UserFactory
 
 SUPPLIER = "b2b-2209600001"
@@ -113,6 +115,19 @@ def world(sandbox, connected_shop, people, settings):
     rules.set_rule(user=people["manager"], shop=in_step["shop"], margin_percent="20")
     own.refresh_from_db()
     return {**in_step, "link": link, **people}
+
+
+def changed_by_hand_then_followed(sandbox, world):
+    """The own offer's first mapped SKU repriced to 888.00 on 1688 by hand, then the supplier
+    rises 10 % and the follow change runs: (that SKU, the follow change)."""
+    own, _supplier = world["pairs"][0]
+    sandbox.control(
+        "offers/update",
+        {"product_id": world["own"].offer_id, "sku_prices": {str(own.sku_id): "888.00"}},
+    )
+    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
+    run_worker()
+    return own, LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
 
 
 def supplier_moves(sandbox, world, **update):

@@ -145,14 +145,7 @@ def test_twenty_pushes_in_a_burst_make_one_write_with_the_latest_value(sandbox, 
 
 
 def test_a_price_changed_on_1688_by_hand_is_not_overwritten_and_is_flagged(sandbox, world):
-    own, _supplier = world["pairs"][0]
-    sandbox.control(
-        "offers/update",
-        {"product_id": world["own"].offer_id, "sku_prices": {str(own.sku_id): "888.00"}},
-    )
-    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
-    run_worker()
-    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    own, change = conftest.changed_by_hand_then_followed(sandbox, world)
     conflict = change.lines.get(sku=own)
     assert conflict.status == LiveEditLine.Status.CONFLICT and conflict.found == "888.00"
     assert own_prices(world)[own.sku_id] == Decimal("888.00")

@@ -15,7 +15,12 @@ from catalog.follow import rules, selectors
 from catalog.models import FollowRule, Product, SkuLink, SourceLink
 from catalog.models.live_edits import LiveEdit
 from tests.conftest import run_worker
-from tests.follow.conftest import CENT, prices_factor, supplier_moves
+from tests.follow.conftest import (
+    CENT,
+    changed_by_hand_then_followed,
+    prices_factor,
+    supplier_moves,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -339,14 +344,7 @@ def test_the_rule_form_offers_every_rule_setting_but_the_pause_switch():
 
 
 def test_the_history_flags_a_price_changed_on_1688_by_hand(client, sandbox, world):
-    own, _supplier = world["pairs"][0]
-    sandbox.control(
-        "offers/update",
-        {"product_id": world["own"].offer_id, "sku_prices": {str(own.sku_id): "888.00"}},
-    )
-    supplier_moves(sandbox, world, sku_prices=prices_factor(world, "1.10"))
-    run_worker()
-    change = LiveEdit.objects.get(origin=LiveEdit.Origin.FOLLOW)
+    _own, change = changed_by_hand_then_followed(sandbox, world)
     login(client, world, "viewer")
     html = html_of(client.get(reverse("catalog:follow_history"), HTTP_ACCEPT_LANGUAGE="en"))
     row = re.search(rf'<tr data-change="{change.pk}">.*?</tr>', html, re.S).group(0)

@@ -3,12 +3,10 @@ seen in one sync are one row to expand, the rows are found by the offer's title,
 (the product list's search), and each move shows its percent and the offer's picture."""
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from catalog.models import PriceStockChange, Product, Sku
-from tests.alerts.test_alerts import sync
-from tests.factories import UserFactory
+from tests.alerts.test_alerts import seeded_and_synced, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 LIST = reverse("catalog:change_list")
@@ -16,18 +14,7 @@ LIST = reverse("catalog:change_list")
 
 @pytest.fixture
 def synced(sandbox, connected_shop, settings):
-    settings.SYNC_OVERLAP_SECONDS = 0
-    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 4, "seed": 7})
-    sync(connected_shop)
-    return connected_shop
-
-
-@pytest.fixture
-def viewer(client):
-    user = UserFactory(username="viewer")
-    user.user_permissions.add(Permission.objects.get(codename="view_pricestockchange"))
-    client.force_login(user)
-    return client
+    return seeded_and_synced(sandbox, connected_shop, settings, count=4, seed=7)
 
 
 def groups_on(client, params=None) -> list[list[int]]:
@@ -36,7 +23,7 @@ def groups_on(client, params=None) -> list[list[int]]:
     return [[change.pk for change, _label in group.rows] for group in answer.context["groups"]]
 
 
-def test_an_offers_stock_moves_in_one_sync_are_one_row_to_expand(sandbox, synced, viewer):
+def test_an_offers_stock_moves_in_one_sync_are_one_row_to_expand(sandbox, synced, log_reader):
     product = (
         Product.objects.filter(shop=synced).order_by("id")
         .filter(pk__in=Sku.objects.filter(stock__gt=0).values("product")).first()
@@ -51,9 +38,9 @@ def test_an_offers_stock_moves_in_one_sync_are_one_row_to_expand(sandbox, synced
 
     rows = PriceStockChange.objects.filter(product=product, field="stock")
     assert rows.count() == len(skus)
-    groups = groups_on(viewer)
+    groups = groups_on(log_reader)
     assert sorted(groups[0]) == sorted(rows.values_list("pk", flat=True))  # one group, newest
-    html = viewer.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    html = log_reader.get(LIST, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     head = f'<tbody class="change-group" data-rows="{len(skus)}">'
     body = html.split(head)[1].split('<tbody class="change-group"')[0]
     assert f"{len(skus)} moves in one read" in body and body.count("change-percent") == len(skus)
@@ -61,7 +48,7 @@ def test_an_offers_stock_moves_in_one_sync_are_one_row_to_expand(sandbox, synced
     assert 'class="thumb small"' in html  # the offer's picture
 
 
-def test_rows_are_found_by_title_and_by_cargo_number(sandbox, synced, viewer):
+def test_rows_are_found_by_title_and_by_cargo_number(sandbox, synced, log_reader):
     with_cargo = Product.objects.filter(shop=synced).exclude(cargo_number="").order_by("id")
     first = with_cargo.first()  # the seed gives most offers a 货号
     second = Product.objects.filter(shop=synced).exclude(pk=first.pk).order_by("id").first()
@@ -76,7 +63,7 @@ def test_rows_are_found_by_title_and_by_cargo_number(sandbox, synced, viewer):
     assert of_first
 
     def found(text):
-        return sorted(pk for group in groups_on(viewer, {"q": text}) for pk in group)
+        return sorted(pk for group in groups_on(log_reader, {"q": text}) for pk in group)
 
     assert found(first.subject) == of_first
     assert found(first.cargo_number) == of_first
