@@ -49,6 +49,7 @@ def test_import_preview_submit_and_progress(
     page.goto(f"{live_server.url}/catalog/batches/{batch.pk}/import/")
     page.set_input_files("input[type=file]", str(upload))
     page.locator("form[enctype] button[type=submit]").click()
+    page.wait_for_selector("#import-rejects a")  # the preview page, loaded
     shot(page, "1-preview-with-error")
     assert "价格必须大于 0" in page.content()  # the bad row's reason, in place
     assert not batch.items.exists()  # nothing is saved before the confirmation
