@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timedelta, timezone
 
@@ -20,13 +21,21 @@ def parse_1688_time(s: str | None) -> datetime | None:
     match = _TIME_1688.fullmatch(s) if isinstance(s, str) else None
     if match is None:
         raise MalformedResponseError(f"not a 1688 time: {s!r}")
-    digits, millis, sign, hours, minutes = match.groups()
-    offset = timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+    d, millis, sign, hours, minutes = match.groups()
     try:
-        naive = datetime.strptime(digits, "%Y%m%d%H%M%S")
-        return naive.replace(microsecond=int(millis or 0) * 1000, tzinfo=timezone(offset))
+        return datetime(
+            int(d[:4]), int(d[4:6]), int(d[6:8]), int(d[8:10]), int(d[10:12]), int(d[12:14]),
+            int(millis or 0) * 1000, _zone(sign, hours, minutes),
+        )  # fmt: skip
     except ValueError as exc:
         raise MalformedResponseError(f"not a 1688 time: {s!r}") from exc
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(sign: str, hours: str, minutes: str) -> timezone:
+    """One timezone object per offset seen (1688 sends +0800 in every answer)."""
+    offset = timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if sign == "-" else 1)
+    return timezone(offset)
 
 
 def format_1688_time(dt: datetime) -> str:

@@ -24,49 +24,59 @@ PRICE_MAX = Decimal("99999999.99")
 COUNT_MAX = 2**31 - 1
 
 
-def _price(value: Decimal | None, what: Message, *, zero: bool = False) -> list[Message]:
-    if value is None or (Decimal(0) < value <= PRICE_MAX) or (zero and value == 0):
+# The labels, built with their parameters only when a value is out of the domain (a sync
+# checks some hundred thousand values and finds none, as a rule).
+OFFER_TIER = _("The offer's tier from %(quantity)s pieces")
+SKU_TIER = _("SKU %(sku)s's tier from %(quantity)s pieces")
+OFFER_STOCK = _("The offer's stock")
+OFFER_MINIMUM = _("The offer's minimum order")
+SKU_PRICE = _("SKU %(sku)s's price")
+SKU_RETAIL_PRICE = _("SKU %(sku)s's retail price")
+SKU_STOCK = _("SKU %(sku)s's stock")
+
+
+def _label(what: Message, params: dict) -> Message:
+    return what % {k: str(v) for k, v in params.items()} if params else what
+
+
+def _price(value: Decimal | None, what: Message, *, zero: bool = False, **params) -> list:
+    if value is None or (0 < value <= PRICE_MAX) or (zero and value == 0):
         return []
     return [
         _("%(what)s is %(value)s, outside what 1688 can mean by a price (above 0, at most "
-          "%(max)s).") % {"what": what, "value": str(value), "max": str(PRICE_MAX)}
+          "%(max)s).") % {"what": _label(what, params), "value": str(value), "max": str(PRICE_MAX)}
     ]  # fmt: skip
 
 
-def _count(value: int | None, what: Message) -> list[Message]:
+def _count(value: int | None, what: Message, **params) -> list[Message]:
     if value is None or 0 <= value <= COUNT_MAX:
         return []
     return [
         _("%(what)s is %(value)s, outside what 1688 can mean by a count (0 to %(max)s).")
-        % {"what": what, "value": str(value), "max": str(COUNT_MAX)}
+        % {"what": _label(what, params), "value": str(value), "max": str(COUNT_MAX)}
     ]
 
 
 def _tiers(tiers, sku_id: int | None = None) -> list[Message]:
     problems = []
     for tier in tiers:
-        quantity = str(tier.start_quantity)
-        if sku_id is None:
-            what = _("The offer's tier from %(quantity)s pieces") % {"quantity": quantity}
-        else:
-            what = _("SKU %(sku)s's tier from %(quantity)s pieces") % {
-                "sku": str(sku_id),
-                "quantity": quantity,
-            }
-        problems += _count(tier.start_quantity, what) + _price(tier.price, what)
+        what, params = OFFER_TIER, {"quantity": tier.start_quantity}
+        if sku_id is not None:
+            what, params = SKU_TIER, {"sku": sku_id, "quantity": tier.start_quantity}
+        problems += _count(tier.start_quantity, what, **params)
+        problems += _price(tier.price, what, **params)
     return problems
 
 
 def problems(detail: ProductDetail) -> list[Message]:
     """Why this answer cannot be true of an offer (empty: it can)."""
     found = _tiers(detail.price_ranges)
-    found += _count(detail.amount_on_sale, _("The offer's stock"))
-    found += _count(detail.min_order_quantity, _("The offer's minimum order"))
+    found += _count(detail.amount_on_sale, OFFER_STOCK)
+    found += _count(detail.min_order_quantity, OFFER_MINIMUM)
     for sku in detail.skus:
-        sku_id = {"sku": str(sku.sku_id)}
-        found += _price(sku.price, _("SKU %(sku)s's price") % sku_id)
-        found += _price(sku.retail_price, _("SKU %(sku)s's retail price") % sku_id, zero=True)
-        found += _count(sku.amount_on_sale, _("SKU %(sku)s's stock") % sku_id)
+        found += _price(sku.price, SKU_PRICE, sku=sku.sku_id)
+        found += _price(sku.retail_price, SKU_RETAIL_PRICE, zero=True, sku=sku.sku_id)
+        found += _count(sku.amount_on_sale, SKU_STOCK, sku=sku.sku_id)
         found += _tiers(sku.price_ranges, sku.sku_id)
     return found
 

@@ -209,14 +209,16 @@ class SqliteWriter(Writer):
         if not rows:
             return
         defaults = self._defaults(table)
-        width = len(table.columns) + len(defaults)
+        # A NULL default is written in the statement: no longer row to build for each row.
+        marks = ["?"] * len(table.columns) + ["NULL" if d is None else "?" for d in defaults]
         sql = (
             self._insert_head(table)
-            + f" VALUES ({', '.join(['?'] * width)})"
+            + f" VALUES ({', '.join(marks)})"
             + self._on_conflict(table, "IS NOT")
         )
-        if defaults:
-            rows = [row + defaults for row in rows]
+        given = tuple(d for d in defaults if d is not None)
+        if given:
+            rows = [row + given for row in rows]
         self.connection.ensure_connection()
         # The driver's cursor: Django's wrapper would rewrite the query for every call.
         cursor = self.connection.connection.cursor()

@@ -16,15 +16,28 @@ _INTEGER = re.compile(r"-?[0-9]+")
 
 
 class Reader:
-    """Typed reads from one JSON object; every error names the full path of the field."""
+    """Typed reads from one JSON object; every error names the full path of the field.
 
-    def __init__(self, obj: object, at: str = "") -> None:
+    A child's path is worked out only when an error needs it: a detail answer has some
+    thousands of fields, and most are read without one."""
+
+    __slots__ = ("raw", "_at", "_parent", "_key", "_index")
+
+    def __init__(self, obj: object, at: str = "", *, parent=None, key="", index=None) -> None:
+        self.raw, self._at, self._parent, self._key, self._index = obj, at, parent, key, index
         if not isinstance(obj, dict):
-            raise MalformedResponseError(f"{at or 'answer'} is not a JSON object")
-        self.raw, self.at = obj, at
+            raise MalformedResponseError(f"{self.at or 'answer'} is not a JSON object")
+
+    @property
+    def at(self) -> str:
+        if self._parent is None:
+            return self._at
+        at = self._parent.path(self._key)
+        return at if self._index is None else f"{at}[{self._index}]"
 
     def path(self, key: str) -> str:
-        return f"{self.at}.{key}" if self.at else key
+        at = self.at
+        return f"{at}.{key}" if at else key
 
     def value(self, key: str, *, required: bool = False) -> object:
         value = self.raw.get(key)
@@ -34,7 +47,7 @@ class Reader:
 
     def child(self, key: str, *, required: bool = True) -> Reader:
         value = self.value(key, required=required)
-        return Reader({} if value is None else value, self.path(key))
+        return Reader({} if value is None else value, parent=self, key=key)
 
     def _list(self, key: str) -> list:
         value = self.value(key)
@@ -45,10 +58,16 @@ class Reader:
         return value
 
     def children(self, key: str) -> list[Reader]:
-        return [Reader(item, f"{self.path(key)}[{i}]") for i, item in enumerate(self._list(key))]
+        return [
+            Reader(item, parent=self, key=key, index=i) for i, item in enumerate(self._list(key))
+        ]
 
     def dicts(self, key: str) -> tuple[dict, ...]:
-        return tuple(child.raw for child in self.children(key))
+        items = self._list(key)
+        for i, item in enumerate(items):
+            if not isinstance(item, dict):
+                Reader(item, parent=self, key=key, index=i)  # raises, naming the item's path
+        return tuple(items)
 
     def strings(self, key: str) -> tuple[str, ...]:
         return tuple(str(item) for item in self._list(key))
@@ -65,7 +84,7 @@ class Reader:
             return None
         # At most 20 digits (every 1688 integer fits 64 bits): int() of "1e9999999" as a
         # Decimal takes minutes, and of 5,000 digits as text raises a bare ValueError.
-        if isinstance(value, int) and not isinstance(value, bool):
+        if type(value) is int:  # the common case first (bool is an int, but not `type` int)
             number = value
         elif (
             isinstance(value, str)
@@ -87,6 +106,8 @@ class Reader:
         value = self.value(key, required=required)
         if value is None or value == "":
             return None
+        if type(value) is Decimal and value.is_finite():  # as json.loads(parse_float=Decimal) gives
+            return value
         try:
             number = None if isinstance(value, bool) else Decimal(str(value).strip())
         except InvalidOperation:
