@@ -2,7 +2,9 @@
 
 The contract (docs/contracts.md; 1688's answer shapes and prices: docs/protocol.md):
 - the cursor is the end of the last fully committed modify-time window; a run fixes its window
-  at start, [cursor - overlap, now), and pages through it sorted by ID;
+  at start, [cursor - overlap, now), pages through [cursor, now) sorted by ID, then counts the
+  overlap on both sides and pages through it only when the counts differ (docs/protocol.md,
+  "The overlap");
 - pages commit together, a few at a time (the first ones one by one, then up to
   PAGES_PER_COMMIT, or after COMMIT_SECONDS); the cursor moves to the window's end in the
   transaction of the last page, so a crash anywhere loses nothing and a re-run duplicates
@@ -35,7 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.alerts import engine as alerts
 from catalog.alerts.failures import classify
-from catalog.models import Product, Shop, SyncRun
+from catalog.models import OfferDataProblem, Product, Shop, SyncRun
 from catalog.shops.clients import call_as_shop, client_or_new
 from erp1688.messages import render
 from erp1688.refusals import Refused
@@ -162,17 +164,64 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
 
     pending_at_start = set(shop.pending_offers)  # read again after the window
     seen: set[int] = set()
-    for _pass in range(MAX_PASSES):
-        if _read_window(run, shop, client, window, seen, progress):
-            break
+    if start is None or not overlap:
+        _read_passes(run, shop, client, window, seen, progress, advance=True)
     else:
-        raise RuntimeError(
-            f"the window kept changing during {MAX_PASSES} passes; the cursor was not advanced"
-        )
+        # What changed since the cursor first, then the overlap: listed again only when
+        # 1688 counts in it other than the mirror (docs/protocol.md, "The overlap").
+        since = Window(start=shop.sync_cursor, end=now)
+        _read_passes(run, shop, client, since, seen, progress, advance=False)
+        overlap_window = Window(start=start, end=shop.sync_cursor)
+        if _overlap_agrees(run, shop, client, overlap_window):
+            _advance(run, shop, now)
+        else:
+            _read_passes(run, shop, client, overlap_window, seen, progress, advance=now)
     _read_pending(run, shop, client, pending_at_start)
     if full:
         _reconcile_missing(run, shop, client, seen)
     _finish(run, SyncRun.Status.SUCCEEDED)
+
+
+def _read_passes(run, shop, client, window: Window, seen, progress, *, advance) -> None:
+    """Read the window until a pass is stable; `advance`: the cursor's new value in the last
+    page's transaction (True: the window's end; False: not moved)."""
+    advance_to = window.end if advance is True else (advance or None)
+    for _pass in range(MAX_PASSES):
+        if _read_window(run, shop, client, window, seen, progress, advance_to):
+            return
+    raise RuntimeError(
+        f"the window kept changing during {MAX_PASSES} passes; the cursor was not advanced"
+    )
+
+
+def _overlap_agrees(run, shop: Shop, client, window: Window) -> bool:
+    """Whether 1688 lists as many offers modified in the overlap as the mirror holds (or holds
+    as data problems) with a stamp in it: one call of one item. Read after the window since
+    the cursor, so an offer modified again has left the overlap on both sides; any other
+    difference (an offer indexed late, one purged) lists the overlap again."""
+    page = call_as_shop(
+        shop,
+        client,
+        client.list_products,
+        page_no=1,
+        page_size=1,
+        start_modify_time=window.start,
+        end_modify_time=window.end,
+        order_by="ID",
+    )
+    run.requests_made += 1
+    run.pages += 1
+    stamped = {"remote_modified_at__gte": window.start, "remote_modified_at__lt": window.end}
+    mirrored = Product.objects.filter(shop=shop, **stamped).count()
+    mirrored += OfferDataProblem.objects.filter(shop=shop, **stamped).count()
+    return page.total_records == mirrored
+
+
+def _advance(run, shop: Shop, to: datetime) -> None:
+    with transaction.atomic():
+        Shop.objects.filter(pk=shop.pk).update(sync_cursor=to, last_synced_at=timezone.now())
+        shop.sync_cursor = run.cursor_after = to
+        run.save()
 
 
 @dataclass
@@ -191,8 +240,9 @@ class _Batch:
         return self.pages >= size or time.monotonic() - self.began >= COMMIT_SECONDS
 
 
-def _read_window(run, shop, client, window: Window, seen: set[int], progress) -> bool:
-    """One pass over the window. True when it was stable and the cursor has advanced."""
+def _read_window(run, shop, client, window: Window, seen: set[int], progress, advance_to) -> bool:
+    """One pass over the window. True when it was stable (and the cursor, when `advance_to`,
+    has advanced to it)."""
     page_no, first_total, batch, commits = 1, None, _Batch(), 0
     while True:
         page = call_as_shop(
@@ -213,7 +263,7 @@ def _read_window(run, shop, client, window: Window, seen: set[int], progress) ->
         stable = page.total_records == first_total
         _read_page(run, shop, client, page.items, seen, batch)
         if is_last or batch.due(commits):
-            _commit(run, shop, batch, advance_to=window.end if is_last and stable else None)
+            _commit(run, shop, batch, advance_to=advance_to if is_last and stable else None)
             batch, commits = _Batch(), commits + 1
             progress(run)
         if is_last:
@@ -259,11 +309,9 @@ def _commit(run, shop, batch: _Batch, advance_to: datetime | None) -> None:
             ingest.write(run, shop, list(batch.details.values()), batch.known)
         _note_detail_outcomes(run, shop, read=list(batch.details), missed=batch.missed)
         if advance_to is not None:
-            Shop.objects.filter(pk=shop.pk).update(
-                sync_cursor=advance_to, last_synced_at=timezone.now()
-            )
-            shop.sync_cursor = run.cursor_after = advance_to
-        run.save()
+            _advance(run, shop, advance_to)  # the same transaction (saves the run)
+        else:
+            run.save()
 
 
 def _fetch_detail(run, shop, client, offer_id: int) -> ProductDetail | None:

@@ -6,6 +6,7 @@ read), as the app's switches say (sandbox/apis/switches.py); get/add/edit/... an
 ``{"success", "errorCode", "errorMsg"}``.
 """
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..wire.errors import gateway_error
@@ -53,6 +54,9 @@ def list_products(call: "ApiCall") -> dict:
         query = _list_filter(call.params, call.member_id)
     except ParamInvalid as error:
         return list_error(error.code, str(error))
+    lag_ms = int(call.switches.list_index_lag_seconds * 1000)
+    if lag_ms:
+        query = replace(query, indexed_before_ms=call.store.clock.now_ms() - lag_ms)
     total, offers = queries.list_page(call.store, query, (page_no - 1) * page_size, page_size)
     switches = call.switches
     page = {

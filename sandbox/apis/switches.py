@@ -37,6 +37,9 @@ class Switches:
     audit_seconds: float = 3.0
     audit_reject_words: tuple[str, ...] = ("违禁", "假货", "高仿")
     audit_reject_share: float = 0.0
+    # The product list's index lagging the modify stamp: an offer modified within this many
+    # seconds is not listed yet (what a sync's overlap is for); 0: listed at once.
+    list_index_lag_seconds: float = 0.0
 
     def changed(self, values: dict) -> "Switches":
         """A copy with ``values`` applied; ValueError names a bad key or value."""
@@ -49,7 +52,7 @@ class Switches:
             raise ValueError(f"list_nesting must be one of {list(NESTINGS)}")
         if "list_total" in checked and checked["list_total"] not in TOTAL_KEYS:
             raise ValueError(f"list_total must be one of {list(TOTAL_KEYS)}")
-        for name in ("audit_seconds", "audit_reject_share"):
+        for name in ("audit_seconds", "audit_reject_share", "list_index_lag_seconds"):
             if name in checked:
                 value = checked[name]
                 if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:

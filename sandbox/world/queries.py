@@ -21,6 +21,7 @@ class ListFilter:
     member_id: str
     start_ms: int | None = None  # inclusive
     end_ms: int | None = None  # exclusive
+    indexed_before_ms: int | None = None  # the list index's lag: later stamps not listed yet
     statuses: list[str] = field(default_factory=list)
     cargo_number: str | None = None
     product_ids: list[int] = field(default_factory=list)
@@ -37,6 +38,9 @@ class ListFilter:
         if self.end_ms is not None:
             clauses.append("last_update_ms < ?")
             params.append(self.end_ms)
+        if self.indexed_before_ms is not None:
+            clauses.append("last_update_ms < ?")
+            params.append(self.indexed_before_ms)
         if self.statuses:
             clauses.append(f"status IN ({','.join('?' * len(self.statuses))})")
             params += self.statuses
