@@ -136,7 +136,11 @@ def _describe(exc: Exception) -> str:
 def _finish(run: SyncRun, status: str, error: str = "", error_kind: str = "") -> None:
     run.status, run.error, run.finished_at = status, error, timezone.now()
     run.error_kind = error_kind
-    run.save(update_fields=["status", "error", "error_kind", "finished_at"])
+    fields = ["status", "error", "error_kind", "finished_at"]
+    if status != SyncRun.Status.SKIPPED:
+        run.offers_mirrored = Product.objects.filter(shop_id=run.shop_id).count()
+        fields.append("offers_mirrored")
+    run.save(update_fields=fields)
     alerts.on_run_finished(run=run)  # sync failing / recovered, offers gone, authorisation
     if status == SyncRun.Status.SUCCEEDED:
         from catalog.publishing.upload.audits import (

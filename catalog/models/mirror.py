@@ -62,6 +62,9 @@ class SyncRun(models.Model):
     offers_total = models.PositiveIntegerField(
         _("offers total"), null=True, blank=True
     )  # the window's, for progress
+    # The shop's mirrored offers when the run ended: what the dashboard shows, so no page view
+    # counts a whole catalog.
+    offers_mirrored = models.PositiveIntegerField(_("offers in the mirror"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
     error_kind = models.CharField(
         _("error kind"), max_length=10, choices=ErrorKind.choices, blank=True

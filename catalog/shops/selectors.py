@@ -9,7 +9,7 @@ Every read is a bounded query; the number of queries does not grow with the data
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Max
+from django.db.models import Max
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from catalog.alerts import selectors as alert_selectors
 from catalog.alerts.failures import explain
 from catalog.alerts.rendering import link, message
-from catalog.models import PriceStockChange, Product, Shop, SyncRun, UploadBatch
+from catalog.models import PriceStockChange, Shop, SyncRun, UploadBatch
 from catalog.shops.clients import shared_rate_limiter
 from open1688.ratelimit import BucketUsage
 
@@ -35,17 +35,6 @@ def shops():
 def shop(pk) -> Shop:
     """One shop for its page (Http404 when there is none)."""
     return get_object_or_404(Shop, pk=pk)
-
-
-def product_counts(shop_ids) -> dict[int, int]:
-    """Products per shop, one grouped query over the (shop, ...) index."""
-    rows = (
-        Product.objects.filter(shop_id__in=list(shop_ids))
-        .order_by()
-        .values("shop_id")
-        .annotate(n=Count("id"))
-    )
-    return {row["shop_id"]: row["n"] for row in rows}
 
 
 def latest_runs(shop_ids) -> dict[int, SyncRun]:
@@ -118,7 +107,6 @@ def shop_rows(shops) -> list[dict]:
     shops = list(shops)
     ids = [s.pk for s in shops]
     now = timezone.now()
-    counts = product_counts(ids)
     newest = latest_runs(ids)
     finished = latest_finished_runs(ids)
     rows = []
@@ -127,7 +115,8 @@ def shop_rows(shops) -> list[dict]:
         rows.append(
             {
                 "shop": shop,
-                "products": counts.get(shop.pk, 0),
+                # As the last run counted them (None: never synced).
+                "products": last.offers_mirrored if last else None,
                 "current": current if current and current.status in ACTIVE_RUN else None,
                 "last": last,
                 "problem": explain(last) if last else None,

@@ -208,3 +208,28 @@ def test_items_of_a_finished_batch_link_only_where_the_link_leads_somewhere(clie
     assert "已上传的商品" in html and done.pk
     for link in links:
         assert client.get(link).status_code == 200  # no bounce
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_shops_products_are_the_last_runs_count_not_a_count_per_view(
+    client, sandbox, connected_shop
+):
+    from sync.catalog_sync import start_run, sync_shop
+
+    client.force_login(UserFactory(username="boss", roles=["manager"]))
+    client.cookies["django_language"] = "en"
+    html, _ = home(client)
+    row = html.split(f"/catalog/shops/{connected_shop.pk}/")[1].split("</tr>")[0]
+    assert "<td>—</td>" in row  # never synced: no figure, not a 0
+
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 23, "seed": 4})
+    run = sync_shop(start_run(connected_shop))
+    assert run.offers_mirrored == 23
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(reverse("home")).content.decode()
+    row = html.split(f"/catalog/shops/{connected_shop.pk}/")[1].split("</tr>")[0]
+    assert "<td>23</td>" in row
+    counted = [
+        q["sql"] for q in queries if 'FROM "catalog_product"' in q["sql"] and "COUNT" in q["sql"]
+    ]
+    assert not counted, counted
