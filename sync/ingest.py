@@ -131,8 +131,9 @@ def write(run: SyncRun, shop: Shop, details: list[ProductDetail], known: dict[in
     tail = (shop.pk, at, run.pk, ChangeSource.SYNC.value)
     w.insert_changes([row + tail for row in changes])
     run.changes_written += len(changes)
-    if changes and alerts.wants_changes(shop_ids={shop.pk}):
-        alerts.on_changes(changes=[_instance(row + tail) for row in changes])
+    rules = alerts.wants_changes(shop_ids={shop.pk}) if changes else []
+    if rules:
+        alerts.on_changes(changes=[_instance(row + tail) for row in changes], rules=rules)
 
 
 def _maker(product_id: int, sku_pk: int | None, remote_sku_id: int, stamp):

@@ -85,20 +85,24 @@ def _percent(old, new) -> Decimal | None:
     return (abs(Decimal(new) - Decimal(old)) * 100 / Decimal(old)).quantize(Decimal("0.1"))
 
 
-def wants_changes(*, shop_ids) -> bool:
-    """Whether a rule reads the change rows of these shops' offers: a writer of many rows
-    (the sync) builds them for `on_changes` only then."""
-    return bool(_rules([Kind.PRICE_CHANGE, Kind.STOCK_BELOW], shop_ids))
+def wants_changes(*, shop_ids) -> list[AlertRule]:
+    """The rules that read the change rows of these shops' own offers (empty: none). A writer
+    of many rows (the sync) builds them only then, and hands these rules to `on_changes`,
+    one query per batch."""
+    return _rules([Kind.PRICE_CHANGE, Kind.STOCK_BELOW], shop_ids)
 
 
 @_guarded
-def on_changes(*, changes: list[PriceStockChange]) -> list[Alert]:
+def on_changes(*, changes: list[PriceStockChange], rules=None) -> list[Alert]:
     """Price-change and stock-below rules over freshly written change rows, of own offers
-    (rules of scope own or all) and of watched suppliers' offers (scope watched or all)."""
+    (rules of scope own or all) and of watched suppliers' offers (scope watched or all);
+    `rules`: what `wants_changes` gave for the own rows' shops (read here when not given)."""
     own = [c for c in changes if c.product_id is not None]
     watched = [c for c in changes if c.watched_offer_id is not None]
     kinds = [Kind.PRICE_CHANGE, Kind.STOCK_BELOW]
-    rules = _rules(kinds, {c.shop_id for c in own}) if own else []
+    if rules is None:
+        rules = _rules(kinds, {c.shop_id for c in own}) if own else []
+    rules = list(rules)
     if watched:
         known = {rule.pk for rule in rules}
         rules += [

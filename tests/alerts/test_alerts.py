@@ -6,6 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -13,6 +15,7 @@ from catalog.alerts import engine as alerts
 from catalog.alerts.rendering import message
 from catalog.alerts.rules import create_rule
 from catalog.models import Alert, AlertRule, Product, Shop, Sku, SyncRun
+from sync.catalog_sync import start_run, sync_shop
 from sync.jobs import enqueue_sync
 from tests.conftest import run_worker
 from tests.factories import ShopFactory, SyncRunFactory, UserFactory
@@ -109,6 +112,22 @@ def test_price_change_rule_one_alert_per_product_change_not_per_sku(sandbox, mir
     sync(mirrored)  # re-reading the same change raises nothing
     assert Alert.objects.filter(rule=big).count() == 1
     assert len(mail.outbox) == 1
+
+
+def test_a_synced_batch_with_changes_reads_its_rules_once(sandbox, mirrored):
+    owner = UserFactory(username="ops", roles=["operator"])
+    rule = create_rule(user=owner, kind="price_change", threshold=Decimal(1))
+    sku = Sku.objects.filter(product__shop=mirrored, price__isnull=False).order_by("id").first()
+    sandbox.control(
+        "offers/update",
+        {"product_id": sku.product.offer_id, "sku_prices": {sku.sku_id: str(sku.price * 2)}},
+    )
+    with CaptureQueriesContext(connection) as queries:
+        run = sync_shop(start_run(mirrored))  # in this process, so its queries are seen
+    assert run.changes_written >= 1 and Alert.objects.filter(rule=rule).count() == 1
+    reads = [q["sql"] for q in queries if 'FROM "catalog_alertrule"' in q["sql"]]
+    change_rules = [sql for sql in reads if "price_change" in sql]
+    assert len(change_rules) == 1, change_rules  # one page, one batch: one read
 
 
 def test_rules_are_scoped_to_their_shop_and_product(sandbox, mirrored):
