@@ -91,7 +91,7 @@ def quarantine(shop: Shop, details: list[ProductDetail]) -> list[ProductDetail]:
             held[detail.product_id] = (detail, found)
         else:
             sane.append(detail)
-    if sane:
+    if sane and OfferDataProblem.objects.filter(shop=shop).exists():  # rarely: one probe
         clear(shop, [d.product_id for d in sane])
     now = timezone.now()
     for offer_id, (detail, found) in held.items():
