@@ -30,28 +30,30 @@ def _key(url: str, fields: dict) -> tuple:
 
 
 class RecordingSession(requests.Session):
-    """A real session that keeps every answer's body by (API, page or offer id)."""
+    """A real session that keeps every answer's body by (API, page or offer id), in call
+    order (page 1 of the window since the cursor, then page 1 of the overlap's count)."""
 
     def __init__(self):
         super().__init__()
-        self.answers: dict[tuple, bytes] = {}
+        self.answers: dict[tuple, list[bytes]] = {}
 
     def post(self, url, data=None, **kwargs):
         response = super().post(url, data=data, **kwargs)
-        self.answers[_key(url, data or {})] = response.content
+        self.answers.setdefault(_key(url, data or {}), []).append(response.content)
         return response
 
 
 class ReplaySession:
     """Stands in for requests.Session: answers each call with the recorded body, no HTTP."""
 
-    def __init__(self, answers: dict[tuple, bytes]):
-        self.answers = answers
+    def __init__(self, answers: dict[tuple, list[bytes]]):
+        self.answers = {key: list(bodies) for key, bodies in answers.items()}
 
     def post(self, url, data=None, **kwargs):
         response = requests.Response()
         response.status_code = 200
-        response._content = self.answers[_key(url, data or {})]
+        bodies = self.answers[_key(url, data or {})]
+        response._content = bodies.pop(0) if len(bodies) > 1 else bodies[0]
         response.headers["Content-Type"] = "application/json;charset=UTF-8"
         response.url = url
         return response
@@ -102,8 +104,8 @@ def store_only(shop, answers: dict[tuple, bytes]) -> float:
     from sync.catalog_sync import PAGE_SIZE, PAGES_PER_COMMIT, start_run
 
     details = [
-        parse_product_detail(json.loads(body, parse_float=Decimal))
-        for key, body in sorted(answers.items())
+        parse_product_detail(json.loads(bodies[0], parse_float=Decimal))
+        for key, bodies in sorted(answers.items())
         if key[0] == "alibaba.product.get"
     ]
     wipe(shop)

@@ -73,10 +73,16 @@ class Reader:
         return tuple(str(item) for item in self._list(key))
 
     def text(self, key: str, *, required: bool = False) -> str:
+        value = self.raw.get(key)
+        if type(value) is str:  # most reads of an answer: at once
+            return value
         value = self.value(key, required=required)
         return "" if value is None else str(value)
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
+        value = self.raw.get(key)
+        if type(value) is int and -(2**63) <= value < 2**63:  # most reads: at once
+            return value
         value = self.value(key, required=required)
         if value is None or value == "":
             if required:  # "" is no more an integer than a missing key
@@ -103,11 +109,12 @@ class Reader:
         return number
 
     def decimal(self, key: str, *, required: bool = False) -> Decimal | None:
+        value = self.raw.get(key)
+        if type(value) is Decimal and value.is_finite():  # as json.loads(parse_float=Decimal) gives
+            return value
         value = self.value(key, required=required)
         if value is None or value == "":
             return None
-        if type(value) is Decimal and value.is_finite():  # as json.loads(parse_float=Decimal) gives
-            return value
         try:
             number = None if isinstance(value, bool) else Decimal(str(value).strip())
         except InvalidOperation:

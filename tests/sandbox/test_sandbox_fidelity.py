@@ -174,6 +174,7 @@ def test_default_list_shape_is_the_sdk_model_without_skus(gateway, seeded):
         "audit_seconds": 3.0,
         "audit_reject_words": ["违禁", "假货", "高仿"],
         "audit_reject_share": 0.0,
+        "list_index_lag_seconds": 0.0,
     }
     body = list_body(gateway, gateway.token())
     page = body["result"]["result"]["pageResult"]
@@ -266,6 +267,7 @@ def test_serve_flags_set_the_default_switches(tmp_path):
             "audit_seconds": 0.0,
             "audit_reject_words": ["违禁", "假货", "高仿"],
             "audit_reject_share": 0.0,
+            "list_index_lag_seconds": 0.0,
         }
         requests.post(f"{url}/_sandbox/reset", timeout=5)  # overrides go, flags stay
         after = requests.get(f"{url}/_sandbox/switches", timeout=5).json()["defaults"]
