@@ -26,7 +26,8 @@ from django.utils.translation import gettext_lazy
 from catalog.publishing import item_schema, staged_pictures
 from catalog.publishing.item_schema import combo_key
 from catalog.publishing.textformats import parse_decimal, parse_int
-from catalog.publishing.validation import IMAGE_PATH_PATTERN
+from catalog.publishing.validation import IMAGE_PATH_PATTERN, sku_row_problem, tier_row_problem
+from erp1688.messages import render
 from open1688.types import CategoryAttributes, image_url
 
 TIERS_MAX = 20  # rows read; 1688 takes a handful of tiers
@@ -74,12 +75,11 @@ def read_tiers(post) -> tuple[list[dict], list[dict], bool]:
         try:
             if not (qty and price):
                 raise ValueError(_("Enter both the start quantity and the price."))
-            ranges.append(
-                {
-                    "start_quantity": parse_int(qty, gettext_lazy("Start quantity")),
-                    "price": str(parse_decimal(price, gettext_lazy("Price"))),
-                }
-            )
+            quantity = parse_int(qty, gettext_lazy("Start quantity"))
+            amount = parse_decimal(price, gettext_lazy("Price"))
+            if problem := tier_row_problem(quantity, amount):
+                raise ValueError(render(problem))
+            ranges.append({"start_quantity": quantity, "price": str(amount)})
         except ValueError as problem:
             row["error"], bad = str(problem), True
     return rows or tier_rows([]), ranges, bad
@@ -174,14 +174,17 @@ def _stored_attributes(stored_skus) -> dict:
     return found
 
 
-def _sku_of(row: dict, pairs, names: dict, kept) -> dict:
-    """One filled row as a SKU; raises ValueError with the row's problem."""
-    if not row["price"]:
+def _sku_of(row: dict, pairs, names: dict, kept, tier_price=None) -> dict:
+    """One filled row as a SKU; raises ValueError with the row's problem. `tier_price`: the
+    first price tier's, which a row without a price of its own sells at."""
+    if not row["price"] and tier_price is None:
         raise ValueError(_("Enter the price."))
     if not row["stock"]:
         raise ValueError(_("Enter the stock."))
-    price = parse_decimal(row["price"], gettext_lazy("Price"))
+    price = parse_decimal(row["price"] or str(tier_price), gettext_lazy("Price"))
     stock = parse_int(row["stock"], gettext_lazy("Stock"))
+    if problem := sku_row_problem(price, stock, row["cargo"]):
+        raise ValueError(render(problem))  # beside its row, not as "SKU n" above the grid
     attributes = kept or [
         {"attributeID": int(attr_id), "attributeName": names.get(int(attr_id), ""),
          "attributeValue": str(value)[:TEXT_MAX]}
@@ -193,7 +196,7 @@ def _sku_of(row: dict, pairs, names: dict, kept) -> dict:
     return sku
 
 
-def read_grid(post, schema: CategoryAttributes, stored_skus=None) -> Grid:
+def read_grid(post, schema: CategoryAttributes, stored_skus=None, tier_price=None) -> Grid:
     names = {a.attr_id: a.name for a in schema.sale_attributes}
     values: dict[int, list[str]] = {}
     for attr_id in names:
@@ -228,7 +231,7 @@ def read_grid(post, schema: CategoryAttributes, stored_skus=None) -> Grid:
         if not (row["price"] or row["stock"] or row["cargo"]):
             continue  # an empty row is not a SKU
         try:
-            grid.skus.append(_sku_of(row, pairs, names, kept.get(key)))
+            grid.skus.append(_sku_of(row, pairs, names, kept.get(key), tier_price))
         except ValueError as problem:
             row["error"], grid.bad = str(problem), True
     grid.dims = [(attr_id, names[attr_id], found) for attr_id, found in values.items()]

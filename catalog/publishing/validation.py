@@ -78,6 +78,31 @@ def _money_error(value, label: str) -> str | None:
     return None
 
 
+def stock_ok(stock: int | None) -> bool:
+    return stock is not None and 0 <= stock <= ID_MAX
+
+
+def start_quantity_ok(quantity: int | None) -> bool:
+    return quantity is not None and 1 <= quantity <= INT_MAX
+
+
+def sku_row_problem(price: Decimal, stock: int, cargo: str):
+    """The first problem of one SKU's own values, or None: the editor shows it beside the
+    SKU's row (`_check_skus` says the same of a stored SKU, by its number)."""
+    if problem := _money_error(price, _("Price")):
+        return problem
+    if not stock_ok(stock):
+        return _("Stock must be a whole number ≥ 0")
+    return _cargo_error(cargo) if cargo else None
+
+
+def tier_row_problem(quantity: int, price: Decimal):
+    """The first problem of one price tier's own values, or None (shown beside its row)."""
+    if not start_quantity_ok(quantity):
+        return _("Start quantity must be a whole number ≥ 1")
+    return _money_error(price, _("Price"))
+
+
 def _check_title(item, errors: ItemErrors) -> None:
     title = (item.title or "").strip()
     if not title:
@@ -112,7 +137,7 @@ def _check_prices(item, errors: ItemErrors) -> None:
     previous = 0
     for number, entry in enumerate(ranges, 1):
         quantity = as_int(entry.get("start_quantity"))
-        if quantity is None or not 1 <= quantity <= INT_MAX:
+        if not start_quantity_ok(quantity):
             errors.add(
                 "price_ranges",
                 _("Range %(n)d: start quantity must be a whole number ≥ 1") % {"n": number},
@@ -127,6 +152,52 @@ def _check_prices(item, errors: ItemErrors) -> None:
         problem = _money_error(entry.get("price"), _("Range %(n)d price") % {"n": number})
         if problem:
             errors.add("price_ranges", problem)
+
+
+def _amount(value) -> Decimal | None:
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() and not isinstance(value, bool) else None
+
+
+def first_tier_price(item) -> Decimal | None:
+    """The price of the item's tier with the lowest start quantity (None: no usable tier)."""
+    ranges = item.price_ranges if isinstance(item.price_ranges, list) else []
+    tiers = [
+        (as_int(r.get("start_quantity")) or 0, _amount(r.get("price")))
+        for r in ranges
+        if isinstance(r, dict)
+    ]
+    tiers = [t for t in tiers if t[1] is not None]
+    return min(tiers)[1] if tiers else None
+
+
+def tier_priced(item) -> bool:
+    """Whether the item sells by quantity tiers (1688's quoteType 0): it has tiers and no SKU
+    priced other than the first tier (such a SKU price only repeats it). Otherwise its SKUs
+    carry their own prices (quoteType 1), and 1688 takes no tiers with them."""
+    first = first_tier_price(item)
+    skus = item.skus if isinstance(item.skus, list) else []
+    return first is not None and all(
+        sku.get("price") in (None, "") or _amount(sku.get("price")) == first
+        for sku in skus
+        if isinstance(sku, dict)
+    )
+
+
+def _check_tiers_with_sku_prices(item, errors: ItemErrors) -> None:
+    """Tiers and SKUs of their own prices cannot both go to 1688: never drop either silently."""
+    first = first_tier_price(item)
+    if first is None or not item.skus or tier_priced(item):
+        return
+    errors.add(
+        "price_ranges",
+        _("With price tiers every SKU sells at the tier prices: give each SKU the first tier's "
+          "price (%(price)s), or remove the tiers to sell each SKU at its own price")
+        % {"price": str(first)},
+    )  # fmt: skip
 
 
 def _check_counts(item, errors: ItemErrors) -> None:
@@ -298,7 +369,7 @@ def _check_skus(item, errors: ItemErrors) -> None:
         if problem:
             errors.add("skus", problem)
         stock = as_int(sku.get("stock")) if sku.get("stock") is not None else None
-        if stock is None or not 0 <= stock <= ID_MAX:
+        if not stock_ok(stock):
             errors.add(
                 "skus",
                 _("SKU %(n)d: stock must be a whole number ≥ 0") % {"n": number},
@@ -358,6 +429,7 @@ def validate_item(item: UploadItem) -> dict[str, list[str]]:
     _check_images(item, errors)
     _check_attributes(item, errors)
     _check_skus(item, errors)
+    _check_tiers_with_sku_prices(item, errors)
     _check_text(item, errors)
     _check_control_characters(item, errors)
     return dict(errors)

@@ -35,3 +35,12 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def instant_audit(sandbox):
+    """New offers decided at once, so a batch is followed to published (the audit's own
+    states are tested in tests/publishing/test_publish.py)."""
+    sandbox.control("switches", {"audit_seconds": 0})
+    yield
+    sandbox.control("switches", {"audit_seconds": 3})

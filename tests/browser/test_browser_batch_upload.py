@@ -6,6 +6,7 @@ import os
 import pytest
 
 from catalog.models import UploadBatch, UploadItem
+from tests.browser.steps import confirm_import, preview_import, submit_batch
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 from tests.publishing.test_import_export import row, xlsx_bytes
@@ -17,15 +18,6 @@ SHOTS = os.environ.get("ERP_SCREENSHOTS")  # a folder: save what the staff membe
 def shot(page, name):
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
-
-
-@pytest.fixture
-def instant_audit(sandbox):
-    """New offers decided at once, so the batch is followed to published (the audit's own
-    states are tested in tests/publishing/test_publish.py)."""
-    sandbox.control("switches", {"audit_seconds": 0})
-    yield
-    sandbox.control("switches", {"audit_seconds": 3})
 
 
 def test_import_preview_submit_and_progress(
@@ -47,21 +39,16 @@ def test_import_preview_submit_and_progress(
     upload = tmp_path / "上新.xlsx"
     upload.write_bytes(xlsx_bytes(rows))
     page.goto(f"{live_server.url}/catalog/batches/{batch.pk}/import/")
-    page.set_input_files("input[type=file]", str(upload))
-    page.locator("form[enctype] button[type=submit]").click()
-    page.wait_for_selector("#import-rejects a")  # the preview page, loaded
+    preview_import(page, upload)
     shot(page, "1-preview-with-error")
     assert "价格必须大于 0" in page.content()  # the bad row's reason, in place
     assert not batch.items.exists()  # nothing is saved before the confirmation
     assert page.locator("#import-rejects a").count() == 1  # the bad row, as a file to fix
     # The good rows are imported; the bad one is left out (and offered back as a file to fix).
-    page.locator("form[action$='/import/confirm/'] button").click()
-    page.wait_for_url(f"**/catalog/batches/{batch.pk}/")
+    confirm_import(page, batch.pk)
     assert batch.items.count() == 4
 
-    page.once("dialog", lambda dialog: dialog.accept())  # "submit 4 items?" confirmation
-    page.locator("form[action$='/submit/'] button").click()
-    page.wait_for_load_state()
+    submit_batch(page)  # "submit 4 items?" confirmed
     shot(page, "2-submitted")
     assert page.locator("#batch-progress[hx-get]").count() == 1  # polling while it runs
     run_worker("upload")

@@ -14,6 +14,7 @@ import django_rq
 import pytest
 from django.urls import reverse
 
+from tests.browser.steps import READ_TEXT
 from tests.erp1688.test_language import (
     CJK,
     english_words,
@@ -30,13 +31,6 @@ SHOTS = Path(
     or Path(__file__).resolve().parents[2] / "data" / "screenshots"
 )
 PASSWORD = "correct horse battery"
-# What a reader sees: the language switch (each language names itself there) and the
-# screen-reader-only captions are left out.
-READ_TEXT = """() => {
-  document.querySelectorAll('select[name=language], .visually-hidden, script, style')
-    .forEach(e => e.remove());
-  return document.body.innerText;
-}"""
 
 
 def log_in(context, live_server, username):

@@ -11,6 +11,7 @@ from catalog.models import ChangeSource, PriceStockChange, Product, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import make_client
 from sync.catalog_sync import start_run, sync_shop
+from tests.browser.steps import log_in, preview_live_price_change
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 
@@ -33,24 +34,8 @@ def test_raise_prices_5_percent_preview_apply_and_see_the_change_log(
         Product.objects.filter(shop=connected_shop, status="published").order_by("offer_id")[:2]
     )
     UserFactory(username="ops", is_superuser=True)
-    page.goto(f"{live_server.url}/admin/login/?next=/catalog/products/")
-    page.fill("input[name=username]", "ops")
-    page.fill("input[name=password]", "correct horse battery")
-    page.click("input[type=submit]")
-
-    page.wait_for_url("**/catalog/products/**")
-    for product in chosen:
-        page.check(f"input[name=select][value='{product.pk}']")
-    page.click("#live-edit-selected")
-    page.wait_for_url("**/catalog/live/new/")
-    for product in chosen:
-        assert str(product.offer_id) in page.locator("#live-offers").inner_text()
-    page.check("input[name=kind][value=price]")
-    page.fill("input[name=percent]", "5")
-    shot(page, "1-choose")
-    page.click("#live-preview")
-
-    page.wait_for_url("**/catalog/live/*/")
+    log_in(page, live_server, "ops", "/catalog/products/")
+    preview_live_price_change(page, chosen, "5")
     operation = LiveEdit.objects.get()
     lines = list(operation.lines.all())
     assert lines and all(
@@ -60,7 +45,7 @@ def test_raise_prices_5_percent_preview_apply_and_see_the_change_log(
     table = page.locator("#live-lines").inner_text()
     for line in lines:
         assert line.before in table and line.after in table
-    shot(page, "2-preview")
+    shot(page, "1-preview")
     assert not PriceStockChange.objects.exists()  # a preview sends nothing
 
     page.once("dialog", lambda dialog: dialog.accept())  # "send these changes to 1688?"
@@ -70,7 +55,7 @@ def test_raise_prices_5_percent_preview_apply_and_see_the_change_log(
     run_worker("default")
     # No reload by hand: the poll swaps in the result with the change-log rows.
     page.wait_for_selector("#live-changes", timeout=10_000)
-    shot(page, "3-applied")
+    shot(page, "2-applied")
     operation.refresh_from_db()
     assert operation.status == LiveEdit.Status.DONE
     assert set(operation.lines.values_list("status", flat=True)) == {LiveEditLine.Status.APPLIED}
@@ -86,7 +71,7 @@ def test_raise_prices_5_percent_preview_apply_and_see_the_change_log(
     assert page.url.endswith(f"/catalog/live/{undo.pk}/")
     assert undo.status == LiveEdit.Status.DRAFT
     assert page.locator("#live-lines tbody tr").count() == len(lines)
-    shot(page, "4-undo-preview")
+    shot(page, "3-undo-preview")
     with make_client() as client:
         for product in chosen:
             detail = client.get_product(connected_shop.access_token, product.offer_id)

@@ -3,14 +3,18 @@ grid and dropping two pictures, submit the batch and watch it reach "published" 
 browser against the live server, the sandbox gateway (strict schema-driven add, pictures must
 be in the photobank) and a real RQ worker."""
 
-import io
 import os
 
 import pytest
-from PIL import Image
 
 from catalog.models import UploadBatch, UploadItem
-from tests.browser.steps import fill_required_attributes, log_in
+from tests.browser.steps import (
+    fill_required_attributes,
+    log_in,
+    pick_category,
+    picture_file,
+    submit_batch,
+)
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UserFactory
 
@@ -24,14 +28,6 @@ def shot(page, name):
         page.screenshot(path=os.path.join(SHOTS, f"publish-{name}.png"), full_page=True)
 
 
-def picture_file(tmp_path, name: str, color, mode="RGB", kind="PNG"):
-    out = io.BytesIO()
-    Image.new(mode, (120, 120), color).save(out, kind)
-    path = tmp_path / name
-    path.write_bytes(out.getvalue())
-    return str(path)
-
-
 def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
     page, live_server, sandbox, connected_shop, tmp_path
 ):
@@ -40,9 +36,8 @@ def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
     batch = UploadBatchFactory(shop=connected_shop, name="春季 T恤")
     log_in(page, live_server, "ops", f"/catalog/batches/{batch.pk}/items/new/")
 
-    page.fill("#category-q", "女式T恤")
-    page.locator(f"button.category-choice[data-category='{TEE}']").click()
-    page.wait_for_selector("select[name=attr-2176]")  # 品牌, a dropdown of the category
+    pick_category(page, "女式T恤", TEE)
+    assert page.locator("select[name=attr-2176]").count() == 1  # 品牌, a dropdown of the category
     assert page.input_value("#id_category_id") == str(TEE)
     shot(page, "1-category")
 
@@ -72,9 +67,7 @@ def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(
     item = batch.items.get()
     assert len(item.images) == 2 and len(item.skus) == 4
 
-    page.once("dialog", lambda dialog: dialog.accept())
-    page.locator("form[action$='/submit/'] button").click()
-    page.wait_for_load_state()
+    submit_batch(page)
     run_worker("upload")
     batch.refresh_from_db()
     item.refresh_from_db()

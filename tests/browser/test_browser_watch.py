@@ -10,7 +10,7 @@ import pytest
 
 from catalog.models import PriceStockChange, UploadItem, WatchedOffer
 from catalog.sourcing import services as sourcing
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, search_and_watch
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,16 +32,9 @@ def test_watch_a_search_result_stage_another_and_read_it_again(
     batch = UploadBatchFactory(shop=connected_shop, name="选品 watch")
 
     log_in(page, live_server, "buyer", "/catalog/sourcing/")
-    page.fill("#keyword-search input[name=keyword]", "女")
-    page.locator("#keyword-search button[type=submit]").click()
-    page.wait_for_selector("tr.sourcing-result")
-
-    rows = page.locator("tr.sourcing-result")
-    watched_id = int(rows.nth(0).get_attribute("data-offer"))
-    staged_id = int(rows.nth(1).get_attribute("data-offer"))
-    rows.nth(0).locator(".watch-form button").click()
-    page.wait_for_selector(".messages li.success")
-    assert "keyword=" in page.url  # back on the results
+    watched_id = search_and_watch(page, "女")
+    others = page.locator(f"tr.sourcing-result:not([data-offer='{watched_id}'])")
+    staged_id = int(others.first.get_attribute("data-offer"))
     shot(page, "watch-1-watched")
     watched = WatchedOffer.objects.get()
     assert watched.offer_id == watched_id and watched.followed

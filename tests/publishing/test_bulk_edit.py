@@ -48,7 +48,7 @@ def test_bulk_edit_reprices_item_ranges_and_skus_and_revalidates():
         skus=[
             {
                 "attributes": [{"attributeID": 3216, "attributeValue": "白色"}],
-                "price": "12.35",
+                "price": "10.00",  # priced by the tiers: the first tier's price
                 "stock": 4,
                 "skuImageUrl": "img/ibank/keep.jpg",
             }
@@ -71,7 +71,7 @@ def test_bulk_edit_reprices_item_ranges_and_skus_and_revalidates():
         {"start_quantity": 1, "price": "12.50"},
         {"start_quantity": 50, "price": "11.40"},  # 9 × 1.15 + 1 = 11.35 → 11.4
     ]
-    assert tiered.skus[0]["price"] == "15.20"  # 12.35 × 1.15 + 1 = 15.2025 → 15.2
+    assert tiered.skus[0]["price"] == "12.50"  # with the first tier
     assert tiered.skus[0]["skuImageUrl"] == "img/ibank/keep.jpg"
     assert plain.validation_errors == {} and tiered.validation_errors == {}
 

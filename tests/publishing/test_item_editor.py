@@ -5,6 +5,7 @@ as typed with each error beside its field, pictures in the order and with the ma
 import io
 import itertools
 import json
+import re
 from hashlib import sha256
 
 import pytest
@@ -189,13 +190,19 @@ def test_a_failed_save_shows_every_value_as_typed_with_its_error(editor):
         assert f'name="{name}"' not in html, name
 
     fixed = {**typed, "title": "纯棉短袖T恤", "tier-0-price": "9.90"}
-    fixed["sku-0-price"] = "19.90"
+    fixed["sku-0-price"] = "19.90"  # a SKU's own price, with tiers: 1688 takes one of them
+    answer = client.post(reverse("catalog:item_create", args=[batch.pk]), fixed)
+    assert answer.status_code == 200
+    assert "每个规格都按阶梯价销售" in answer.context["form"].errors["price_ranges"][0]
+    # Priced by the tiers: the SKU prices left empty sell at the first tier's.
+    fixed.update({name: "" for name in fixed if re.fullmatch(r"sku-\d+-price", name)})
     assert client.post(reverse("catalog:item_create", args=[batch.pk]), fixed).status_code == 302
     item = batch.items.get()
     assert item.price_ranges == [
         {"start_quantity": 1, "price": "9.90"},
         {"start_quantity": 50, "price": "8.50"},
     ]
+    assert [s["price"] for s in item.skus] == ["9.90", "9.90"]
     assert item.images == [second, first] and item.cargo_number == "TS-EDIT-1"
     assert [s["cargo_number"] for s in item.skus] == ["W-M", "B-M"]
 
@@ -286,3 +293,26 @@ def test_odd_editor_input_is_no_server_error(editor):
         {"sku-0-combo": json.dumps([[COLOUR, "白"]] * 500)},
     ):
         assert client.post(url, {**post, **changes}).status_code in (200, 302), changes
+
+
+@pytest.mark.parametrize(
+    ("typed", "row_of", "problem"),
+    [
+        ({"sku-0-price": "-5"}, "sku-0-price", "价格必须大于 0"),
+        ({"sku-0-stock": "-1"}, "sku-0-price", "库存必须是不小于 0 的整数"),
+        ({"sku-0-cargo": "白-M"}, "sku-0-price", "货号只能包含字母、数字"),
+        ({"tier-0-qty": "0", "tier-0-price": "9.90"}, "tier-0-price", "起批量必须是不小于 1"),
+        ({"tier-0-qty": "1", "tier-0-price": "0"}, "tier-0-price", "价格必须大于 0"),
+    ],
+)
+def test_a_number_that_breaks_a_rule_is_shown_beside_its_row(editor, typed, row_of, problem):
+    """A value that reads but breaks a staging rule is marked on its own row, as a value that
+    cannot be read is — not as "the 1st SKU" above the grid, for the reader to count rows."""
+    client, batch, post = editor
+    one = {frozenset({(COLOUR, "白色"), (SIZE, "M")}): ("19.90", "5", "")}
+    typed = {**post, "price": "", **grid({COLOUR: ["白色"], SIZE: ["M"]}, one), **typed}
+    answer = client.post(reverse("catalog:item_create", args=[batch.pk]), typed)
+    assert answer.status_code == 200 and batch.items.count() == 0
+    html = answer.content.decode()
+    row = html[html.index(f'name="{row_of}"') :].split("</tr>")[0]
+    assert problem in row, row

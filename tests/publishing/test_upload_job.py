@@ -357,10 +357,14 @@ def test_copy_offers_stages_valid_items_that_upload(sandbox, connected_shop):
         detail.category_id,
         detail.unit,
     )
-    assert item.price_ranges == [
-        {"start_quantity": r.start_quantity, "price": str(r.price.quantize(Decimal("0.01")))}
-        for r in detail.price_ranges
-    ]
+    if detail.quote_type == 1:  # priced per SKU: its "from" tier is not a tier to copy
+        assert item.price_ranges == [] and item.price == min(s.price for s in detail.skus)
+        assert [s["price"] for s in item.skus] == [str(s.price) for s in detail.skus]
+    else:
+        assert item.price_ranges == [
+            {"start_quantity": r.start_quantity, "price": str(r.price.quantize(Decimal("0.01")))}
+            for r in detail.price_ranges
+        ]
     assert item.stock == detail.amount_on_sale and len(item.skus) == len(detail.skus)
     assert item.images == list(detail.images)  # absolute URLs in the buyer-side detail
     assert item.cargo_number and item.cargo_number != detail.cargo_number

@@ -38,7 +38,21 @@ def errors_of(**changes) -> dict[str, list[str]]:
 def test_a_complete_item_is_valid():
     assert errors_of() == {}
     ranges = [{"start_quantity": 1, "price": "9.90"}, {"start_quantity": 50, "price": "8.5"}]
-    assert errors_of(price=None, price_ranges=ranges, skus=[SKU_WHITE_M]) == {}
+    # Priced by the tiers: a SKU's price may only repeat the first tier's.
+    tiered_sku = {**SKU_WHITE_M, "price": "9.9"}
+    assert errors_of(price=None, price_ranges=ranges, skus=[tiered_sku]) == {}
+
+
+def test_tiers_and_skus_of_their_own_prices_are_refused_not_one_dropped():
+    ranges = [{"start_quantity": 1, "price": "9.90"}, {"start_quantity": 50, "price": "8.5"}]
+    with translation.override("en"):
+        errors = errors_of(price=None, price_ranges=ranges, skus=[SKU_WHITE_M])
+    assert errors == {
+        "price_ranges": [
+            "With price tiers every SKU sells at the tier prices: give each SKU the first "
+            "tier's price (9.90), or remove the tiers to sell each SKU at its own price"
+        ]
+    }
 
 
 @pytest.mark.parametrize(

@@ -138,6 +138,9 @@ def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int
         {"start_quantity": r.start_quantity, "price": money(r.price)} for r in detail.price_ranges
     ]
     first_tier_price = tiers[0]["price"] if tiers else None
+    # Priced per SKU (quoteType 1) or by the tiers (0 and 2), as the source sells: never both
+    # (catalog/publishing/validation.py tier_priced).
+    per_sku = not tiers or detail.quote_type == 1
     skus = [
         {
             # Without the source's SKU pictures (skuImageUrl): paths of another seller's
@@ -145,8 +148,8 @@ def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int
             "attributes": [
                 {k: v for k, v in a.items() if k != "skuImageUrl"} for a in sku.attributes
             ],
-            # A SKU without its own price sells at the offer's price (quoteType 0).
-            "price": money(sku.price) if sku.price is not None else first_tier_price,
+            # A SKU priced by the tiers sells at the first tier's price.
+            "price": money(sku.price) if per_sku and sku.price is not None else first_tier_price,
             "stock": sku.amount_on_sale or 0,
             "cargo_number": "",  # the seller's own codes stay with the original offer
         }
@@ -164,8 +167,8 @@ def item_from_detail(batch: UploadBatch, detail: ProductDetail, *, position: int
         title=detail.subject[:255],
         category_id=detail.category_id,
         # Staging takes a price or price ranges, not both.
-        price=None if tiers else (min(sku_prices) if sku_prices else None),
-        price_ranges=tiers,
+        price=None if not per_sku else (min(sku_prices) if sku_prices else None),
+        price_ranges=[] if per_sku else tiers,
         stock=stock,
         unit=(detail.unit or "件")[:20],
         min_order_quantity=detail.min_order_quantity or 1,

@@ -20,6 +20,7 @@ from django.conf import settings
 from catalog.models import UploadItem
 from catalog.publishing.schema_rules import is_custom
 from catalog.publishing.upload.payload import money
+from catalog.publishing.validation import tier_priced
 from open1688.types import (
     CARGO_NUMBER_ATTRIBUTE,
     INPUT_DROPDOWN,
@@ -67,9 +68,7 @@ def form_values(
     if stock is None and item.skus:
         stock = sum(int(sku.get("stock") or 0) for sku in item.skus)
     ranges = _tiers(item)
-    per_sku = bool(sku_rows) and not (
-        ranges and all(sku.get("price") is None for sku in item.skus or [])
-    )
+    per_sku = bool(sku_rows) and not tier_priced(item)
     if per_sku:
         for row, sku in zip(sku_rows, item.skus or [], strict=True):
             price = sku.get("price") if sku.get("price") is not None else item.price

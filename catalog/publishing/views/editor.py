@@ -76,7 +76,9 @@ def _editor_form(request, batch, item):
     grid = None
     if schema is not None and post.get("structured") == "1":
         lists["attributes"] = editor.attributes_read(post, schema, item.attributes)
-        grid = editor.read_grid(post, schema, item.skus)
+        # Priced by the tiers: a SKU row left without a price sells at the first tier's.
+        first = min(ranges, key=lambda r: r["start_quantity"])["price"] if ranges else None
+        grid = editor.read_grid(post, schema, item.skus, tier_price=first)
         lists["skus"] = grid.skus
         problems["skus"] = grid.problems + ([_("Correct the marked SKU rows.")] if grid.bad else [])
     form = ItemEditorForm(post, instance=item, lists=lists, problems=problems)
