@@ -8,7 +8,9 @@
 2. Replayed WITHOUT HTTP: the same sync code (sync_shop, the real client: signing, parsing)
    fed the recorded answers by a stand-in session, so the database path is what is measured:
    into an empty mirror (inserts), then the incremental answers (updates + change rows).
-3. The ceiling: the same rows (same SKUs per offer, same JSON) written by the raw driver in
+3. The floor of the client: the first sync's calls through the real client fed the recorded
+   answers, without and with the typed reading, nothing written.
+4. The ceiling: the same rows (same SKUs per offer, same JSON) written by the raw driver in
    one transaction, prepared before the clock: executemany upserts (INSERT ... ON CONFLICT DO
    UPDATE) on SQLite; COPY into a temporary table, then one INSERT ... SELECT ... ON CONFLICT,
    on PostgreSQL (its executemany, a statement per row, is slower than the sync itself).
@@ -100,11 +102,13 @@ def store_only(shop, answers: dict[tuple, bytes]) -> float:
 
     from catalog.models import SyncRun
     from open1688.answers import parse_product_detail
+    from open1688.transport import Answer
     from sync import ingest
     from sync.catalog_sync import PAGE_SIZE, PAGES_PER_COMMIT, start_run
 
     details = [
-        parse_product_detail(json.loads(bodies[0], parse_float=Decimal))
+        # As the transport hands it over: the object, and the bytes it was read from.
+        parse_product_detail(Answer(json.loads(bodies[0], parse_float=Decimal), bodies[0]))
         for key, bodies in sorted(answers.items())
         if key[0] == "alibaba.product.get"
     ]
@@ -118,6 +122,32 @@ def store_only(shop, answers: dict[tuple, bytes]) -> float:
             known = ingest.known_offers(shop.pk, [d.product_id for d in part])
             ingest.write(run, shop, part, known)
     return time.perf_counter() - began
+
+
+def client_only(shop, answers: dict[tuple, list[bytes]], *, typed: bool) -> float:
+    """Seconds of the first sync's calls through the real client alone, fed the recorded
+    answers: signing, the limiter, the transport and the JSON decoding (with Decimal prices),
+    and with `typed` the typed reading of each answer too; nothing written. What no ingest
+    through this client can go below."""
+    from catalog.shops.clients import make_client
+    from open1688.answers import parse_product_detail, parse_product_list
+    from open1688.apis import PRODUCT_NAMESPACE
+
+    calls = []
+    for key in sorted(answers):
+        api, *fields = key
+        params = {"webSite": "1688"}
+        for name, value in fields:
+            params[name] = value
+        parse = parse_product_detail if api == "alibaba.product.get" else parse_product_list
+        calls.append((api, params, parse))
+    with make_client(session=ReplaySession(answers)) as client:
+        began = time.perf_counter()
+        for api, params, parse in calls:
+            answer = client.call(PRODUCT_NAMESPACE, api, params, access_token=shop.access_token)
+            if typed:
+                parse(answer)
+        return time.perf_counter() - began
 
 
 def prepared_rows(shop):
@@ -263,6 +293,8 @@ def measure(bench: Bench, args) -> None:
     assert run.changes_written == changes_http, (run.changes_written, changes_http)
     rows_changes = PriceStockChange.objects.filter(shop=shop).count()
 
+    calls_only = client_only(shop, first.answers, typed=False)
+    calls_parsed = client_only(shop, first.answers, typed=True)
     store_path = store_only(shop, first.answers)
     prepared = prepared_rows(shop)
     raw_insert, raw_update = ceiling(shop, prepared)
@@ -275,6 +307,10 @@ def measure(bench: Bench, args) -> None:
         [
             ["replayed first sync (inserts)", n_first, replay_first,
              rate(n_first, replay_first), f"{100 * raw_insert / replay_first:.1f} %"],
+            ["client calls alone (signed, limited, JSON decoded)", n_first, calls_only,
+             rate(n_first, calls_only), ""],
+            ["client calls and typed answers (nothing written)", n_first, calls_parsed,
+             rate(n_first, calls_parsed), ""],
             ["store path only (parsed details, inserts)", n_first, store_path,
              rate(n_first, store_path), f"{100 * raw_insert / store_path:.1f} %"],
             ["replayed incremental (all changed)", n_second, replay_second,

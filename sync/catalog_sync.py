@@ -24,9 +24,12 @@ repeated (it is cheap: unchanged offers need no detail) and the cursor only adva
 stable pass.
 """
 
+import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -116,12 +119,37 @@ def sync_shop(
             report(current)
 
         try:
-            with client_or_new(client) as api:
+            with client_or_new(client) as api, rare_collections():
                 _run(run, api, report_and_check)
         except Exception as exc:
             _finish(run, SyncRun.Status.FAILED, _describe(exc), classify(exc))
             raise
     return run
+
+
+_collections_lock = threading.Lock()
+_collections_held = [0, None]  # runs inside, the thresholds before the first
+
+
+@contextmanager
+def rare_collections(gen0: int = 20_000):
+    """Python's cyclic collector at its defaults runs every 700 allocations and now and then
+    walks every object alive; a run allocates millions of short-lived ones (parsed answers,
+    rows) and holds a batch of them, so collecting took ~15 % of an ingest. Reference counting
+    frees those at once; the collector runs rarer while any run is inside (process-wide, so
+    counted: the last one out restores the thresholds)."""
+    with _collections_lock:
+        if _collections_held[0] == 0:
+            _collections_held[1] = before = gc.get_threshold()
+            gc.set_threshold(max(before[0], gen0), *before[1:])
+        _collections_held[0] += 1
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _collections_held[0] -= 1
+            if _collections_held[0] == 0:
+                gc.set_threshold(*_collections_held[1])
 
 
 def lock_owner(run: SyncRun) -> str:

@@ -118,3 +118,35 @@ def test_admin_finds_a_product_by_sku_cargo_number_without_distinct(admin_client
     assert listing and not any("DISTINCT" in sql for sql in listing)
     by_title = admin_client.get(url, {"q": "雨伞"})
     assert list(by_title.context["cl"].result_list) == [other]
+
+
+def test_a_sync_collects_garbage_rarely_and_puts_the_thresholds_back(sandbox, connected_shop):
+    """The cyclic collector runs rarer while a sync runs (it walked every live object every
+    few hundred allocations); overlapping runs in threads leave the thresholds as they were."""
+    import gc
+    import threading
+
+    from sync.catalog_sync import rare_collections, start_run, sync_shop
+
+    before = gc.get_threshold()
+    inside, release = threading.Event(), threading.Event()
+
+    def hold():
+        with rare_collections():
+            inside.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert inside.wait(5) and gc.get_threshold()[0] >= 20_000
+    with rare_collections():
+        assert gc.get_threshold()[0] >= 20_000
+    assert gc.get_threshold()[0] >= 20_000  # the other one is still inside
+    release.set()
+    holder.join(5)
+    assert gc.get_threshold() == before
+
+    sandbox.control("seed", {"member_id": connected_shop.member_id, "count": 3, "seed": 2})
+    seen = []
+    sync_shop(start_run(connected_shop), progress=lambda run: seen.append(gc.get_threshold()))
+    assert seen and all(t[0] >= 20_000 for t in seen) and gc.get_threshold() == before
