@@ -64,8 +64,9 @@ PAGE_SIZE = 20  # the list API's maximum
 MAX_PASSES = 3
 # A commit costs a round trip or an fsync, and each page's own transaction was a large part of
 # an ingest: pages are written together, the first ones one by one (a short run, and the first
-# page of a long one, is seen at once), then 2, 4, ... up to this many.
-PAGES_PER_COMMIT = 25
+# page of a long one, is seen at once), then 2, 4, ... up to this many (1,000 offers: at a
+# real quota of 10 calls a second COMMIT_SECONDS decides long before).
+PAGES_PER_COMMIT = 50
 COMMIT_SECONDS = 5.0  # ...and at least this often while pages come slowly (progress, lock)
 
 
