@@ -1,6 +1,7 @@
-"""Issue 20's fast paths, each proved where it lives: the sandbox keeps HTTP/1.1 connections
-alive, the client reads the environment's proxy settings once, and the shared limiter starts a
-run without a burst, so a 10/s gateway answers no quota error."""
+"""The fast paths, each proved where it lives: the sandbox keeps HTTP/1.1 connections alive,
+the client reads the environment's proxy settings once, the shared limiter starts a run
+without a burst (so a 10/s gateway answers no quota error), and a sync collects garbage
+rarely."""
 
 import os
 import socket

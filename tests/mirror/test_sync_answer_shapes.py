@@ -1,4 +1,4 @@
-"""Issue 14 over real HTTP against the sandbox: 1688's answer shapes, prices per quoteType,
+"""Over real HTTP against the sandbox: 1688's answer shapes, prices per quoteType,
 the platform's auth/quota/ACL errors and transient detail failures."""
 
 from decimal import Decimal

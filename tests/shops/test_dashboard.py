@@ -193,7 +193,7 @@ def test_pages_speak_one_language(client, redis_conn, url_name):
 
 
 def test_items_of_a_finished_batch_link_only_where_the_link_leads_somewhere(client):
-    """Issue 16: items of a finished batch were links that bounced back with an error."""
+    """Items of a finished batch were links that bounced back with an error: no longer."""
     import re
 
     from tests.factories import UploadItemFactory

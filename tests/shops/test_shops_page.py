@@ -109,7 +109,7 @@ def test_viewers_see_no_buttons_and_bad_input_is_no_500(client):
 
 
 def test_first_sync_is_labelled_so_and_offers_seen_counts_each_offer_once(sandbox, connected_shop):
-    """Issue 16's defects: "offers seen" double-counted (588 for 300 offers) when a pass was
+    """Two defects once found: "offers seen" double-counted (588 for 300 offers) when a pass was
     repeated, and the first sync of a shop was labelled incremental."""
     from sync.catalog_sync import start_run, sync_shop
 
