@@ -101,9 +101,11 @@ class PushHub:
     _sockets: dict[str, list] = field(default_factory=dict)  # app_key -> connections
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _stop: threading.Event = field(default_factory=threading.Event)
+    _generation: int = 0  # counts resets
 
     def reset(self) -> None:
         with self._lock:
+            self._generation += 1  # a delivery round under way stops
             self.settings.clear()
             self.sent = self.http_failures = 0
         self.drop_websockets()
@@ -150,15 +152,17 @@ class PushHub:
         while not self._stop.wait(TICK_SECONDS):
             try:
                 push_messages.detect(self.store)
+                generation = self._generation
                 for app_key, settings in list(self.settings.items()):
                     if settings.enabled:
-                        self._deliver(app_key, settings)
-            except sqlite3.ProgrammingError:  # the store was closed: the sandbox stopped
+                        self._deliver(app_key, settings, generation)
+            except sqlite3.ProgrammingError as error:  # the store was closed: sandbox stopped
+                log.warning("push delivery stops: %s", error)
                 return
             except Exception:  # a sandbox bug must not stop delivery for good
                 log.exception("push delivery round failed")
 
-    def _deliver(self, app_key: str, settings: PushSettings) -> None:
+    def _deliver(self, app_key: str, settings: PushSettings, generation: int = 0) -> None:
         now = self.store.clock.now_ms()
         rows = push_messages.pending(self.store, app_key, now - int(RESEND_SECONDS * 1000))
         if not rows:
@@ -169,6 +173,8 @@ class PushHub:
         secret = app["app_secret"] if app else ""
         push_messages.mark(self.store, [r["msg_id"] for r in rows], sent_ms=now)
         for row in rows:
+            if generation != self._generation:
+                return  # reset meanwhile: these rows and their delivery target are gone
             times = 2 if random.random() < settings.duplicate else 1  # noqa: S311
             text = json.dumps(push_messages.envelope(row), ensure_ascii=False)
             for _ in range(times):

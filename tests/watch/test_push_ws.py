@@ -86,7 +86,11 @@ def test_a_change_comes_through_the_websocket_confirmed_and_logged(
     sandbox.control(
         "offers/update", {"product_id": offer_id, "sku_prices": {str(skus[0].sku_id): new}}
     )
-    message = wait_for(lambda: PushMessage.objects.filter(channel=Channel.PUSH_WS).first())
+    try:
+        message = wait_for(lambda: PushMessage.objects.filter(channel=Channel.PUSH_WS).first())
+    except AssertionError as timeout:  # what the sandbox made of it, to tell where it stopped
+        timeout.add_note(f"sandbox push state: {sandbox.get('push')}")
+        raise
     assert offer_id in message.offer_ids
     run_worker("default")
     row = PriceStockChange.objects.get(watched_offer__offer_id=offer_id)
