@@ -214,8 +214,9 @@ def test_500_forged_posts_over_real_http_are_mostly_answered_429(
         answer = session.post(live_server.url + URL, data=_forged(n), timeout=10)
         statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
     took = time.perf_counter() - started
-    # 20 refused after verifying in each minute's window the run touched (one or two)
-    assert set(statuses) == {401, 429} and statuses[401] in (20, 40), statuses
+    # At most 20 verified (401) in each minute's window the run touched: one window, or two
+    # when a minute began during the run (the second then holds what was left of the 500).
+    assert set(statuses) == {401, 429} and 20 <= statuses[401] <= 40, statuses
     assert not PushMessage.objects.exists()
     print(f"500 forged posts over HTTP in {took:.1f} s")  # informal
     scoreboard.hostile(500)
