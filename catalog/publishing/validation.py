@@ -59,14 +59,22 @@ def as_int(value) -> int | None:
     return int(number)
 
 
-def _money_error(value, label: str) -> str | None:
-    labels = {"field": label}
+def _amount(value) -> Decimal | None:
+    """A finite number from a Decimal or its text (None: not one)."""
+    if isinstance(value, bool):
+        return None
     try:
         # str() first: a float from JSON becomes its shortest text, not its binary expansion.
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        amount = None
-    if isinstance(value, bool) or amount is None or not amount.is_finite():
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _money_error(value, label: str) -> str | None:
+    labels = {"field": label}
+    amount = _amount(value)
+    if amount is None:
         return _("%(field)s must be a number") % labels
     if amount <= 0:
         return _("%(field)s must be greater than 0") % labels
@@ -154,43 +162,39 @@ def _check_prices(item, errors: ItemErrors) -> None:
             errors.add("price_ranges", problem)
 
 
-def _amount(value) -> Decimal | None:
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return amount if amount.is_finite() and not isinstance(value, bool) else None
-
-
-def first_tier_price(item) -> Decimal | None:
-    """The price of the item's tier with the lowest start quantity (None: no usable tier)."""
-    ranges = item.price_ranges if isinstance(item.price_ranges, list) else []
+def first_tier_price(ranges) -> Decimal | None:
+    """The price of the tier with the lowest start quantity (None: no usable tier)."""
     tiers = [
         (as_int(r.get("start_quantity")) or 0, _amount(r.get("price")))
-        for r in ranges
+        for r in (ranges if isinstance(ranges, list) else [])
         if isinstance(r, dict)
     ]
     tiers = [t for t in tiers if t[1] is not None]
-    return min(tiers)[1] if tiers else None
+    return min(tiers, key=lambda t: t[0])[1] if tiers else None
+
+
+def _skus_at(price: Decimal, item) -> bool:
+    """No SKU of the item priced other than `price` (a SKU without a price sells at it)."""
+    skus = item.skus if isinstance(item.skus, list) else []
+    return all(
+        sku.get("price") in (None, "") or _amount(sku.get("price")) == price
+        for sku in skus
+        if isinstance(sku, dict)
+    )
 
 
 def tier_priced(item) -> bool:
     """Whether the item sells by quantity tiers (1688's quoteType 0): it has tiers and no SKU
     priced other than the first tier (such a SKU price only repeats it). Otherwise its SKUs
     carry their own prices (quoteType 1), and 1688 takes no tiers with them."""
-    first = first_tier_price(item)
-    skus = item.skus if isinstance(item.skus, list) else []
-    return first is not None and all(
-        sku.get("price") in (None, "") or _amount(sku.get("price")) == first
-        for sku in skus
-        if isinstance(sku, dict)
-    )
+    first = first_tier_price(item.price_ranges)
+    return first is not None and _skus_at(first, item)
 
 
 def _check_tiers_with_sku_prices(item, errors: ItemErrors) -> None:
     """Tiers and SKUs of their own prices cannot both go to 1688: never drop either silently."""
-    first = first_tier_price(item)
-    if first is None or not item.skus or tier_priced(item):
+    first = first_tier_price(item.price_ranges)
+    if first is None or not item.skus or _skus_at(first, item):
         return
     errors.add(
         "price_ranges",

@@ -23,7 +23,7 @@ from catalog.publishing.forms import ItemEditorForm, UploadItemForm
 from catalog.publishing.staged_pictures import thumbnail
 from catalog.publishing.staging import EDITABLE, NOT_EDITABLE_MESSAGE, locked_reason
 from catalog.publishing.upload.publishing import DOWNLOAD_MAX_BYTES, PictureError, stage_picture
-from catalog.publishing.validation import IMAGES_MAX
+from catalog.publishing.validation import IMAGES_MAX, first_tier_price
 from erp1688.refusals import PermissionRefused, Refused, require
 from erp1688.staff_access import staff_member_required
 from open1688 import Open1688Error
@@ -77,7 +77,7 @@ def _editor_form(request, batch, item):
     if schema is not None and post.get("structured") == "1":
         lists["attributes"] = editor.attributes_read(post, schema, item.attributes)
         # Priced by the tiers: a SKU row left without a price sells at the first tier's.
-        first = min(ranges, key=lambda r: r["start_quantity"])["price"] if ranges else None
+        first = first_tier_price(ranges)
         grid = editor.read_grid(post, schema, item.skus, tier_price=first)
         lists["skus"] = grid.skus
         problems["skus"] = grid.problems + ([_("Correct the marked SKU rows.")] if grid.bad else [])
