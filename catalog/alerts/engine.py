@@ -79,12 +79,6 @@ def _guarded(hook):
     return wrapped
 
 
-def _percent(old, new) -> Decimal | None:
-    if old is None or new is None or Decimal(old) == 0:
-        return None
-    return (abs(Decimal(new) - Decimal(old)) * 100 / Decimal(old)).quantize(Decimal("0.1"))
-
-
 def wants_changes(*, shop_ids) -> list[AlertRule]:
     """The rules that read the change rows of these shops' own offers (empty: none). A writer
     of many rows (the sync) builds them only then, and hands these rules to `on_changes`,
@@ -121,7 +115,8 @@ def on_changes(*, changes: list[PriceStockChange], rules=None) -> list[Alert]:
                 continue
             subject = _subject_key(change)
             if rule.kind == Kind.PRICE_CHANGE and change.field != PriceStockChange.Field.STOCK:
-                percent = _percent(change.old_value, change.new_value)
+                percent = change.percent  # the move's share of the old price, either way
+                percent = None if percent is None else abs(percent)
                 if percent is None or percent < rule.threshold:
                     continue
                 stamp = change.remote_modified_at.isoformat()
