@@ -121,13 +121,9 @@ def settle_from_mirror(*, shop_id: int) -> int:
     for item in items:
         status = offers.get(item.remote_offer_id)
         if status and item_status_for(status) != S.AUDITING:
-            raw = (
-                Product.objects.filter(shop_id=shop_id, offer_id=item.remote_offer_id)
-                .values_list("raw", flat=True)
-                .first()
-            ) or {}
-            info = raw.get("productInfo", raw) if isinstance(raw, dict) else {}
-            reason = str(info.get("auditFailReason") or "") if isinstance(info, dict) else ""
+            reason = ""
+            if item_status_for(status) == S.REJECTED:  # only a rejection has a reason to read
+                reason = _mirrored_audit_reason(shop_id, item.remote_offer_id)
             adopt(item, item.remote_offer_id, status, reason)
             moved += 1
             batches.add(item.batch_id)
@@ -137,3 +133,14 @@ def settle_from_mirror(*, shop_id: int) -> int:
         else:
             refresh_batch_counts(batch)
     return moved
+
+
+def _mirrored_audit_reason(shop_id: int, offer_id: int) -> str:
+    """1688's reason for a rejection, as the sync stored the offer's answer."""
+    raw = (
+        Product.objects.filter(shop_id=shop_id, offer_id=offer_id)
+        .values_list("raw", flat=True)
+        .first()
+    ) or {}
+    info = raw.get("productInfo", raw) if isinstance(raw, dict) else {}
+    return str(info.get("auditFailReason") or "") if isinstance(info, dict) else ""
