@@ -198,27 +198,26 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     pending_at_start = set(shop.pending_offers)  # read again after the window
     seen: set[int] = set()
     if start is None or not overlap:
-        _read_passes(run, shop, client, window, seen, progress, advance=True)
+        _read_passes(run, shop, client, window, seen, progress, advance_to=window.end)
     else:
         # What changed since the cursor first, then the overlap: listed again only when
         # 1688 counts in it other than the mirror (docs/protocol.md, "The overlap").
         since = Window(start=shop.sync_cursor, end=now)
-        _read_passes(run, shop, client, since, seen, progress, advance=False)
+        _read_passes(run, shop, client, since, seen, progress, advance_to=None)
         overlap_window = Window(start=start, end=shop.sync_cursor)
         if _overlap_agrees(run, shop, client, overlap_window):
             _advance(run, shop, now)
         else:
-            _read_passes(run, shop, client, overlap_window, seen, progress, advance=now)
+            _read_passes(run, shop, client, overlap_window, seen, progress, advance_to=now)
     _read_pending(run, shop, client, pending_at_start)
     if full:
         _reconcile_missing(run, shop, client, seen)
     _finish(run, SyncRun.Status.SUCCEEDED)
 
 
-def _read_passes(run, shop, client, window: Window, seen, progress, *, advance) -> None:
-    """Read the window until a pass is stable; `advance`: the cursor's new value in the last
-    page's transaction (True: the window's end; False: not moved)."""
-    advance_to = window.end if advance is True else (advance or None)
+def _read_passes(run, shop, client, window: Window, seen, progress, *, advance_to) -> None:
+    """Read the window until a pass is stable; `advance_to`: the cursor's new value, set in
+    the last page's transaction (None: the cursor stays)."""
     for _pass in range(MAX_PASSES):
         if _read_window(run, shop, client, window, seen, progress, advance_to):
             return
