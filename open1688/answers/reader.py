@@ -13,6 +13,7 @@ from ..errors import BusinessError, MalformedResponseError
 from ..timefmt import parse_1688_time
 
 _INTEGER = re.compile(r"-?[0-9]+")
+_INT64 = range(-(2**63), 2**63)  # what an integer column (bigint) can store
 
 
 class Reader:
@@ -81,7 +82,7 @@ class Reader:
 
     def integer(self, key: str, *, required: bool = False) -> int | None:
         value = self.raw.get(key)
-        if type(value) is int and -(2**63) <= value < 2**63:  # most reads: at once
+        if type(value) is int and value in _INT64:  # most reads: at once
             return value
         value = self.value(key, required=required)
         if value is None or value == "":
@@ -104,7 +105,7 @@ class Reader:
             number = int(value)
         else:
             raise MalformedResponseError(f"{self.path(key)} is not an integer: {value!r}")
-        if not -(2**63) <= number < 2**63:  # no integer column (bigint) could store it
+        if number not in _INT64:  # no integer column (bigint) could store it
             raise MalformedResponseError(f"{self.path(key)} is out of the 64-bit integer range")
         return number
 
