@@ -63,6 +63,15 @@ class UserFactory(factory.django.DjangoModelFactory):
 
             user.groups.add(*(Group.objects.get(name=role) for role in extracted))
 
+    @factory.post_generation
+    def permissions(user, create, extracted, **kwargs):
+        """`UserFactory(permissions=["view_product"])`: give the user these permissions alone
+        (by codename), outside any role."""
+        if create and extracted:
+            from django.contrib.auth.models import Permission
+
+            user.user_permissions.add(*(Permission.objects.get(codename=c) for c in extracted))
+
 
 class ShopFactory(factory.django.DjangoModelFactory):
     class Meta:

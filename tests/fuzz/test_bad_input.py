@@ -362,11 +362,7 @@ IMPORT_HEADERS += ["库存 Stock", "图片 Images", "SKU", "属性 Attributes"]
 @pytest.fixture
 def importer_client(client):
     """A staff member allowed to import (catalog.add_uploaditem)."""
-    from django.contrib.auth.models import Permission
-
-    user = UserFactory(username="importer")
-    user.user_permissions.add(Permission.objects.get(codename="add_uploaditem"))
-    client.force_login(user)
+    client.force_login(UserFactory(username="importer", permissions=["add_uploaditem"]))
     return client
 
 

@@ -410,8 +410,7 @@ def test_the_pages_preview_apply_show_the_change_log_and_undo(catalog, operator,
 
 def test_the_pages_answer_bad_input_and_missing_permission_without_a_500(catalog, client):
     product = offer_with(catalog, quote_types=(0, 1, 2))
-    viewer = UserFactory(username="zhidu")
-    viewer.user_permissions.add(Permission.objects.get(codename="view_liveedit"))
+    viewer = UserFactory(username="zhidu", permissions=["view_liveedit"])
     client.force_login(viewer)
     url = f"/catalog/live/new/?offers={product.pk}"
     assert client.get(url).status_code == 403  # refused before a form to fill in for nothing

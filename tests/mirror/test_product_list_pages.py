@@ -6,7 +6,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -35,9 +34,7 @@ SORTS = [
 
 @pytest.fixture
 def viewer(client):
-    user = UserFactory(username="pager")
-    user.user_permissions.add(Permission.objects.get(codename="view_product"))
-    client.force_login(user)
+    client.force_login(UserFactory(username="pager", permissions=["view_product"]))
     return client
 
 

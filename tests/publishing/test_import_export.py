@@ -19,7 +19,6 @@ from decimal import Decimal
 import openpyxl
 import pytest
 import tablib
-from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from hypothesis import HealthCheck, given
@@ -102,8 +101,7 @@ def upload(data: bytes, name="items.csv"):
 @pytest.fixture
 def importer(db):
     """A staff member allowed to import (catalog.add_uploaditem), and nothing else."""
-    user = UserFactory(username="importer")
-    user.user_permissions.add(Permission.objects.get(codename="add_uploaditem"))
+    user = UserFactory(username="importer", permissions=["add_uploaditem"])
     return type(user).objects.get(pk=user.pk)  # a fresh object: no stale permission cache
 
 
