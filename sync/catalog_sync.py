@@ -14,7 +14,8 @@ The contract (docs/contracts.md; 1688's answer shapes and prices: docs/protocol.
   ours, and not at all when the list items carry SKUs, prices and stock, so the cost follows
   the number of changes, not the catalog size; a page's lookups use the (shop, offer_id) index;
 - a detail that says "does not exist" for a listed offer is read again by the next run
-  (`Shop.pending_offers`) and the offer is marked gone only on a second miss;
+  (`Shop.pending_offers`), not again in this one, and the offer is marked gone only on a
+  second miss;
 - price changes are logged as 1688 has them per quoteType (offer tiers, SKU price, SKU tiers,
   stock); a value 1688 does not send is unknown, never a change.
 
@@ -85,6 +86,16 @@ class SyncRefused(Refused):
 class Window:
     start: datetime | None
     end: datetime
+
+
+@dataclass
+class _Seen:
+    """What this run has listed, and the offers whose detail 1688 said does not exist in this
+    run: such an offer is not read again before a later run (one run counts one miss, which
+    the next run confirms or clears: `_note_detail_outcomes`)."""
+
+    offers: set[int] = field(default_factory=set)
+    missed: set[int] = field(default_factory=set)
 
 
 def lock_key(shop_id: int) -> str:
@@ -196,7 +207,7 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
     run.save()
 
     pending_at_start = set(shop.pending_offers)  # read again after the window
-    seen: set[int] = set()
+    seen = _Seen()
     if start is None or not overlap:
         _read_passes(run, shop, client, window, seen, progress, advance_to=window.end)
     else:
@@ -211,7 +222,7 @@ def _run(run: SyncRun, client: Open1688Client, progress) -> None:
             _read_passes(run, shop, client, overlap_window, seen, progress, advance_to=now)
     _read_pending(run, shop, client, pending_at_start)
     if full:
-        _reconcile_missing(run, shop, client, seen)
+        _reconcile_missing(run, shop, client, seen.offers)
     _finish(run, SyncRun.Status.SUCCEEDED)
 
 
@@ -272,7 +283,7 @@ class _Batch:
         return self.pages >= size or time.monotonic() - self.began >= COMMIT_SECONDS
 
 
-def _read_window(run, shop, client, window: Window, seen: set[int], progress, advance_to) -> bool:
+def _read_window(run, shop, client, window: Window, seen: _Seen, progress, advance_to) -> bool:
     """One pass over the window. True when it was stable (and the cursor, when `advance_to`,
     has advanced to it)."""
     page_no, first_total, batch, commits = 1, None, _Batch(), 0
@@ -309,11 +320,13 @@ def _products_by_offer_id(shop: Shop, offer_ids) -> dict[int, Known]:
     return ingest.known_offers(shop.pk, offer_ids)
 
 
-def _read_page(run, shop, client, items, seen: set[int], batch: _Batch) -> None:
+def _read_page(run, shop, client, items, seen: _Seen, batch: _Batch) -> None:
     """Compare a page with the mirror and fetch the details of new and changed offers."""
     known = _products_by_offer_id(shop, [i.product_id for i in items])
     for item in items:
         offer_id, product = item.product_id, known.get(item.product_id)
+        if offer_id in seen.missed:  # listed again (a page re-read, a pass repeated)
+            continue
         earlier = batch.details.get(offer_id)  # listed twice before a commit
         if not _has_changed(item, product, earlier):
             if product is not None:
@@ -326,11 +339,12 @@ def _read_page(run, shop, client, items, seen: set[int], batch: _Batch) -> None:
             detail = _fetch_detail(run, shop, client, offer_id)
         if detail is None:
             batch.missed.append(offer_id)
+            seen.missed.add(offer_id)
         else:
             batch.details[offer_id] = detail
     batch.pages += 1
-    seen.update(i.product_id for i in items)
-    run.offers_seen = len(seen)  # distinct offers: a repeated pass or a page re-read counts once
+    seen.offers.update(i.product_id for i in items)
+    run.offers_seen = len(seen.offers)  # distinct: a repeated pass or a page re-read counts once
 
 
 def _commit(run, shop, batch: _Batch, advance_to: datetime | None) -> None:

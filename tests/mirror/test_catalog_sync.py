@@ -2,6 +2,7 @@
 
 import math
 import threading
+import time
 from decimal import Decimal
 
 import pytest
@@ -305,6 +306,58 @@ def test_offer_deleted_between_list_and_detail_is_marked_gone_on_a_second_miss(
     gone = Product.objects.filter(status="delete", delisted_at__isnull=False)
     assert gone.count() == 1 and gone.get().offer_id == int(pending)
     assert second.offers_delisted == 1 and sandbox.calls()["alibaba.product.get"] == 1
+    assert Shop.objects.get(pk=connected_shop.pk).pending_offers == {}
+
+
+def restock(sandbox, offer_id: int, stock: int) -> None:
+    """Set an offer's stock on 1688 (its first SKU's, when it has SKUs)."""
+    sku = Sku.objects.filter(product__offer_id=offer_id).order_by("sku_id").first()
+    change = {"sku_stock": {str(sku.sku_id): stock}} if sku else {"amount_on_sale": stock}
+    sandbox.control("offers/update", {"product_id": offer_id, **change})
+
+
+def test_an_offer_missed_again_in_the_same_run_counts_one_miss(sandbox, connected_shop, settings):
+    """A pass read again because the window moved under it (an offer listed late) finds the
+    offer 1688 just said does not exist: one run counts one miss, so the offer is not marked
+    gone before a later run reads it again."""
+    settings.SYNC_OVERLAP_SECONDS = 0
+    ids = sorted(seed(sandbox, connected_shop, 30)["product_ids"])
+    sync_via_worker(connected_shop)
+    live = Product.objects.filter(offer_id__in=ids[:20], delisted_at__isnull=True)
+    missed = min(live.values_list("offer_id", flat=True))  # on page 1, listed on 1688
+    late = ids[29]  # beyond the 25 changed
+    for offer_id in ids[:25]:
+        restock(sandbox, offer_id, 777)
+    lag = 1.0
+    sandbox.control("switches", {"list_index_lag_seconds": lag})
+    time.sleep(lag)  # the 25 are listed now; the next change is listed `lag` later
+    restock(sandbox, late, 778)
+    sandbox.fault("alibaba.product.list.get", "slow", times=1, delay=0)  # page 1 at once
+    sandbox.fault("alibaba.product.list.get", "slow", times=1, delay=lag + 0.5)  # page 2 after
+    # Pass 1 reads the 25 and the late one, in list order; `missed` is not found. Pass 2 (the
+    # total moved) finds only `missed` still to read: it would be its second miss.
+    before = ids.index(missed)
+    if before:
+        sandbox.fault("alibaba.product.get", "slow", times=before, delay=0)
+    sandbox.fault("alibaba.product.get", "not_found", times=1)
+    sandbox.fault("alibaba.product.get", "slow", times=25 - before, delay=0)
+    sandbox.fault("alibaba.product.get", "not_found", times=1)
+    try:
+        run = sync_via_worker(connected_shop)
+    finally:
+        sandbox.control("switches", {"list_index_lag_seconds": 0})
+    assert run.status == SyncRun.Status.SUCCEEDED, run.error
+    assert run.offers_seen == 26 and run.details_fetched == 25
+    assert run.offers_delisted == 0
+    assert not Product.objects.filter(offer_id=missed, delisted_at__isnull=False).exists()
+    assert Shop.objects.get(pk=connected_shop.pk).pending_offers == {str(missed): 1}
+    (unread,) = sandbox.get("faults")["faults"]  # the second "not found" was never asked for
+    assert (unread["api"], unread["kind"]) == ("alibaba.product.get", "not_found")
+
+    second = sync_via_worker(connected_shop)  # a later run reads it again: the second miss
+    assert second.status == SyncRun.Status.SUCCEEDED, second.error
+    assert second.offers_delisted == 1 and second.details_fetched == 0
+    assert Product.objects.get(offer_id=missed).status == "delete"
     assert Shop.objects.get(pk=connected_shop.pk).pending_offers == {}
 
 
