@@ -44,9 +44,7 @@ def get_category(call: "ApiCall") -> dict:
     category_id = _category_id(call)
     node = None if category_id is None else categories.node(category_id)
     if node is None:
-        return category_error(
-            "CATEGORY_NOT_EXIST", f"类目不存在 / no category {call.params.get('categoryID')}"
-        )
+        return category_error("CATEGORY_NOT_EXIST", f"类目不存在：{call.params.get('categoryID')}")
     return {"categoryInfo": [category_info(node)], "succes": "true"}
 
 
@@ -75,9 +73,7 @@ def get_attributes(call: "ApiCall") -> dict:
     category_id = _category_id(call)
     node = None if category_id is None else categories.node(category_id)
     if node is None:
-        return category_error(
-            "CATEGORY_NOT_EXIST", f"类目不存在 / no category {call.params.get('categoryID')}"
-        )
+        return category_error("CATEGORY_NOT_EXIST", f"类目不存在：{call.params.get('categoryID')}")
     if not node.is_leaf:
         return category_error(
             "CATEGORY_NOT_LEAF", f"只能查询叶子类目的属性 / {category_id} is not a leaf category"

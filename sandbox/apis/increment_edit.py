@@ -69,7 +69,7 @@ def edit_info(call: "ApiCall") -> dict:
     with store.write() as conn:
         offer = store.load_offer(conn, offer_id)
         if offer is None or offer.member_id != call.member_id:
-            return _refused("PRODUCT_NOT_EXIST", f"商品不存在 / no offer {offer_id} of yours")
+            return _refused("PRODUCT_NOT_EXIST", f"商品不存在：{offer_id}")
         if str(offer.info.get("categoryID", "")) != str(params.get("catId", "")).strip():
             return _refused(
                 "CATEGORY_MISMATCH",

@@ -170,7 +170,7 @@ def _scene_refusal(call: "ApiCall") -> dict | None:
 def _leaf(raw: str) -> tuple[categories.Node | None, dict | None]:
     node = categories.node(publish._int_or_none(raw) or -1)
     if node is None:
-        return None, biz_error("CATEGORY_NOT_EXIST", f"类目不存在 / no category {raw!r}")
+        return None, biz_error("CATEGORY_NOT_EXIST", f"类目不存在：{raw!r}")
     if not node.is_leaf:
         return None, biz_error(
             "CATEGORY_NOT_LEAF", f"只能发布到叶子类目 / {raw} {node.name} is not a leaf category"
@@ -188,7 +188,7 @@ def get_schema(call: "ApiCall") -> dict:
     if not raw and offer_id is not None:
         offer = call.store.get_offer(offer_id)
         if offer is None or offer.member_id != call.member_id:
-            return biz_error("PRODUCT_NOT_EXIST", f"商品不存在 / no offer {offer_id} of yours")
+            return biz_error("PRODUCT_NOT_EXIST", f"商品不存在：{offer_id}")
         raw = str(offer.info.get("categoryID", ""))
     node, refusal = _leaf(raw)
     if refusal is not None:
@@ -238,9 +238,7 @@ def add_new(call: "ApiCall") -> dict:
 
 def _missing(field_id: str) -> PublishRefused:
     label, code = REQUIRED_FIELDS[field_id]
-    return PublishRefused(
-        code, f"缺少必填项「{label}」({field_id}) / the required field {field_id} is missing"
-    )
+    return PublishRefused(code, f"缺少必填项「{label}」({field_id})")
 
 
 def _invalid(field_id: str, why: str) -> PublishRefused:
@@ -311,9 +309,7 @@ def _pictures(raw) -> list[str]:
     if not all(isinstance(url, str) and url for url in urls):
         raise PublishRefused("IMAGE_INVALID", "primaryPicture.imageList[].url must be a path")
     if len(urls) > PICTURES_MAX:
-        raise PublishRefused(
-            "IMAGE_TOO_MANY", f"主图最多{PICTURES_MAX}张 / at most {PICTURES_MAX} pictures"
-        )
+        raise PublishRefused("IMAGE_TOO_MANY", f"主图最多{PICTURES_MAX}张")
     return urls
 
 

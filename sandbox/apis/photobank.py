@@ -75,7 +75,7 @@ def check_picture(data: bytes) -> str:
     if len(data) > MAX_BYTES:
         raise PhotoRefused(
             "IMAGE_TOO_LARGE",
-            f"图片不能超过2M / the picture has {len(data)} bytes, at most {MAX_BYTES} allowed",
+            f"图片不能超过2M（{len(data)} 字节）",
         )
     try:
         with Image.open(io.BytesIO(data)) as picture:
@@ -86,14 +86,10 @@ def check_picture(data: bytes) -> str:
                     f"图片格式只支持jpg、jpeg、gif、bmp、png / {kind or 'unknown'} is not allowed",
                 )
             if kind == "PNG" and _transparent(picture):
-                raise PhotoRefused(
-                    "IMAGE_TRANSPARENT", "不支持透明背景的PNG图片 / a transparent PNG is refused"
-                )
+                raise PhotoRefused("IMAGE_TRANSPARENT", "不支持透明背景的PNG图片")
             picture.load()  # a truncated or corrupt file fails here
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError):
-        raise PhotoRefused(
-            "IMAGE_TYPE_INVALID", "图片无法识别 / the file is not a readable picture"
-        ) from None
+        raise PhotoRefused("IMAGE_TYPE_INVALID", "图片无法识别") from None
     return FORMATS[kind]
 
 
@@ -110,13 +106,13 @@ def add_photo(call: "ApiCall") -> dict:
     params = call.params
     name = params.get("name", "").strip()
     if len(name) > NAME_MAX:
-        return error("NAME_TOO_LONG", f"图片名称不能超过30个字符 / name has {len(name)} characters")
+        return error("NAME_TOO_LONG", f"图片名称不能超过30个字符（{len(name)} 个）")
     try:
         album_id = int(params.get("albumID", ""))
     except ValueError:
         return error("ALBUM_NOT_EXIST", "albumID must be one of the seller's album ids")
     if album_id not in {a["albumID"] for a in albums(call.store, call.member_id)}:
-        return error("ALBUM_NOT_EXIST", f"相册不存在 / album {album_id} is not the seller's")
+        return error("ALBUM_NOT_EXIST", f"相册不存在：{album_id}")
     data = call.files.get("imageBytes") or b""
     try:
         extension = check_picture(data)

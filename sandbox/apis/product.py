@@ -43,7 +43,7 @@ def product_error(code: str, message: str) -> dict:
 
 
 def not_found(product_id: int) -> dict:
-    return product_error("PRODUCT_NOT_EXIST", f"商品不存在 / product {product_id} does not exist")
+    return product_error("PRODUCT_NOT_EXIST", f"商品不存在：{product_id}")
 
 
 # --- alibaba.product.list.get -----------------------------------------------------------
@@ -220,7 +220,7 @@ def acl_declined(call: "ApiCall", api: str) -> Response | None:
 
 
 PUBLISHED_STATUS = "published"
-AUDIT_STATUSES = {"auditing": "商品审核中 / the offer is being audited"}
+AUDIT_STATUSES = {"auditing": "商品审核中"}
 AUDIT_FAILED_STATUSES = {"untread", "FailAudited"}
 
 
@@ -367,7 +367,7 @@ def republish_products(call: "ApiCall") -> dict | Response:
             if status in AUDIT_FAILED_STATUSES:
                 return product_error(
                     "OFFER_AUDIT_FAILED",
-                    f"{offer.product_id}: 审核未通过，请修改后重新提交 / the offer failed audit",
+                    f"{offer.product_id}: 审核未通过，请修改后重新提交",
                 )
         waiting = [o for o in offers if o.info.get("status") != PUBLISHED_STATUS]
         cap = store.republish_cap(conn)

@@ -59,7 +59,7 @@ def check(store: Store, member_id: str, fields: dict) -> None:
     category_id = int(fields["categoryID"])
     node = categories.node(category_id)
     if node is None:
-        raise PublishRefused("CATEGORY_NOT_EXIST", f"类目不存在 / no category {category_id}")
+        raise PublishRefused("CATEGORY_NOT_EXIST", f"类目不存在：{category_id}")
     if not node.is_leaf:
         raise PublishRefused(
             "CATEGORY_NOT_LEAF",
@@ -195,7 +195,7 @@ def _check_sku_attributes(schema, node, skus: list) -> None:
 def _check_pictures(store: Store, member_id: str, fields: dict) -> None:
     pictures = list((fields.get("image") or {}).get("images") or [])
     if not pictures:
-        raise PublishRefused("IMAGE_REQUIRED", "至少需要一张主图 / at least one picture")
+        raise PublishRefused("IMAGE_REQUIRED", "至少需要一张主图")
     sku_pictures = [
         str(attribute["skuImageUrl"])
         for sku in fields.get("skuInfos") or []
@@ -222,7 +222,7 @@ def _check_shipping(member_id: str, shipping: dict) -> None:
     if not logistics.owns_template(member_id, template):
         raise PublishRefused(
             "FREIGHT_TEMPLATE_INVALID",
-            f"运费模板不存在 / freight template {template} is not this seller's",
+            f"运费模板不存在：{template}",
         )
     address = _int_or_none(shipping.get("sendGoodsAddressId"))
     if address is None:
@@ -232,7 +232,7 @@ def _check_shipping(member_id: str, shipping: dict) -> None:
     if not logistics.owns_address(member_id, address):
         raise PublishRefused(
             "SEND_ADDRESS_INVALID",
-            f"发货地址不存在 / send-goods address {address} is not this seller's",
+            f"发货地址不存在：{address}",
         )
 
 

@@ -91,14 +91,14 @@ def authorize(store: Store, request: Request) -> Response:
     params = request.params
     client_id, redirect_uri = params.get("client_id", ""), params.get("redirect_uri", "")
     if store.get_app(client_id) is None:
-        return _problem_page(f"应用不存在 / Unknown app: client_id “{client_id}”.")
+        return _problem_page(f"应用不存在：client_id “{client_id}”。")
     if not redirect_uri.startswith(("http://", "https://")):
-        return _problem_page("缺少回调地址 / redirect_uri is missing or not an http(s) URL.")
+        return _problem_page("缺少回调地址，或 redirect_uri 不是 http(s) 地址。")
     if request.method != "POST":
         return html_response(_authorise_page(store, params))
     seller = store.get_seller(params.get("member_id", ""))
     if seller is None:
-        return _problem_page("卖家不存在 / Unknown seller.")
+        return _problem_page("卖家不存在。")
     code = store.create_code(client_id, seller["member_id"], redirect_uri, CODE_LIFE_MS)
     answer = {"code": code}
     if params.get("state"):
@@ -118,7 +118,7 @@ li{{margin:.6em 0}} button{{padding:.3em 1em}}</style></head>
 
 def _problem_page(message: str) -> Response:
     body = f"<p>{html.escape(message)}</p>"
-    return html_response(PAGE.format(title="授权失败 / Authorisation failed", body=body), 400)
+    return html_response(PAGE.format(title="授权失败", body=body), 400)
 
 
 def _authorise_page(store: Store, params: dict[str, str]) -> str:
@@ -133,7 +133,7 @@ def _authorise_page(store: Store, params: dict[str, str]) -> str:
             f'<input type="hidden" name="member_id" value="{html.escape(seller["member_id"])}">'
             f"<b>{html.escape(seller['name'])}</b> ({html.escape(seller['login_id'])}, "
             f"{html.escape(seller['member_id'])}) "
-            f'<button type="submit">授权 / Authorise</button></form></li>'
+            f'<button type="submit">授权</button></form></li>'
         )
     app = html.escape(params["client_id"])
     body = (
@@ -141,4 +141,4 @@ def _authorise_page(store: Store, params: dict[str, str]) -> str:
         f"App {app} asks to access your shop. Choose the seller "
         f"account to authorise.</p><ul>{''.join(rows)}</ul>"
     )
-    return PAGE.format(title="授权登录 / Authorise", body=body)
+    return PAGE.format(title="授权登录", body=body)
