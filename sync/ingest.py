@@ -29,7 +29,7 @@ CENT = Decimal("0.01")
 # A change row's value columns, in sync/ingest_sql.py CHANGE_COLUMNS order.
 VALUE_COLUMNS = ("old_value", "new_value", "old_stock", "new_stock")
 # As the ORM writes a JSONField (so stored text compares equal to what it would have written).
-encode = DjangoJSONEncoder().encode
+encode = DjangoJSONEncoder(check_circular=False).encode  # parsed answers hold no cycles
 
 
 class Known(NamedTuple):
