@@ -3,6 +3,7 @@ filling the item editor, importing a file, submitting a batch, a live price chan
 supplier's offer."""
 
 import io
+import os
 import re
 from urllib.parse import urlsplit
 
@@ -12,6 +13,8 @@ from catalog.publishing.categories import attributes_for
 from open1688.types import INPUT_DATE, INPUT_MULTI, INPUT_NUMBER
 
 PASSWORD = "correct horse battery"  # tests.factories.UserFactory's
+TEE = 1031910  # 女式T恤: the category the editor's tests fill
+SHOTS = os.environ.get("ERP_SCREENSHOTS")  # a folder: save what the staff member saw
 # What a reader sees: the language switch (each language names itself there) and the
 # screen-reader-only captions are left out — hidden for the reading only, so the page (its
 # visually hidden file input, say) keeps working afterwards.
@@ -166,3 +169,14 @@ def search_and_watch(page, keyword: str) -> int:
     page.wait_for_selector(".messages li.success")
     assert "keyword=" in page.url  # back on the results
     return offer_id
+
+
+def shooter(prefix: str = ""):
+    """`shot(page, name)`: the page as the staff member saw it, saved as <prefix><name>.png
+    when ERP_SCREENSHOTS names a folder (nothing otherwise)."""
+
+    def shot(page, name: str) -> None:
+        if SHOTS:
+            page.screenshot(path=os.path.join(SHOTS, f"{prefix}{name}.png"), full_page=True)
+
+    return shot

@@ -1,23 +1,18 @@
 """Staff stage a batch from an XLSX file, review the preview, submit it and watch it finish —
 in a real browser against the live server, the sandbox gateway and a real RQ worker."""
 
-import os
-
 import pytest
 
 from catalog.models import UploadBatch, UploadItem
-from tests.browser.steps import confirm_import, preview_import, submit_batch
+from tests.browser.steps import confirm_import, preview_import, shooter, submit_batch
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 from tests.publishing.test_import_export import row, xlsx_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")  # a folder: save what the staff member saw
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+shot = shooter()
 
 
 def test_import_preview_submit_and_progress(

@@ -4,7 +4,6 @@ that shows the offer's new prices, then the supplier raises its prices on the sa
 push reaches the live server, real workers follow it by the rule — and the history's undo puts
 the prices back. Against the live server, the sandbox gateway and real RQ workers."""
 
-import os
 import re
 import time
 from decimal import ROUND_HALF_UP, Decimal
@@ -14,18 +13,15 @@ from django.urls import reverse
 
 from catalog.models import FollowRule, PushMessage, SkuLink, SourceLink
 from catalog.models.live_edits import LiveEdit
-from tests.browser.steps import log_in
+from tests.browser.steps import log_in, shooter
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 from tests.follow.conftest import CENT, put_in_step, remote
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"follow-{name}.png"), full_page=True)
+shot = shooter("follow-")
 
 
 def wait_for(condition, seconds: float = 20.0):

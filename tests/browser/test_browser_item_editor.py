@@ -5,30 +5,27 @@ main one, fails a save (every value comes back as typed, the error beside its fi
 and saves. Any console error or server error fails the test."""
 
 import hashlib
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from tests.browser.steps import (
+    TEE,
     add_values,
     fill_required_attributes,
     log_in,
     picture_file,
+    shooter,
     sku_rows,
     watch_for_errors,
 )
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
-TEE = 1031910  # 女式T恤
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"editor-{name}.png"), full_page=True)
+shot = shooter("editor-")
 
 
 def chip(page, attr_id: int, value: str):

@@ -2,7 +2,6 @@
 apply it and see the change-log rows the ERP wrote for them — in a real browser against the
 live server, the sandbox gateway and a real RQ worker."""
 
-import os
 from decimal import Decimal
 
 import pytest
@@ -11,17 +10,14 @@ from catalog.models import ChangeSource, PriceStockChange, Product, SyncRun
 from catalog.models.live_edits import LiveEdit, LiveEditLine
 from catalog.shops.clients import make_client
 from sync.catalog_sync import start_run, sync_shop
-from tests.browser.steps import log_in, preview_live_price_change
+from tests.browser.steps import log_in, preview_live_price_change, shooter
 from tests.conftest import run_worker
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")  # a folder: save what the staff member saw
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"live-{name}.png"), full_page=True)
+shot = shooter("live-")
 
 
 def test_raise_prices_5_percent_preview_apply_and_see_the_change_log(

@@ -14,7 +14,6 @@ each with the page it was on.
 
 import hashlib
 import io
-import os
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -30,6 +29,7 @@ from catalog.sourcing import services as sourcing
 from sync.catalog_sync import start_run, sync_shop
 from tests.browser.steps import (
     READ_TEXT,
+    TEE,
     add_values,
     confirm_and_click,
     confirm_import,
@@ -40,6 +40,7 @@ from tests.browser.steps import (
     preview_import,
     preview_live_price_change,
     search_and_watch,
+    shooter,
     sku_rows,
     submit_batch,
     watch_for_errors,
@@ -50,12 +51,11 @@ from tests.factories import UserFactory
 from tests.publishing.test_import_export import row, xlsx_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
-TEE = 1031910  # 女式T恤
 OPERATOR = "小王"  # a Chinese name: an ASCII one would be removed from the text as data
 SUPPLIER = "b2b-2209610001"
 # Words a Chinese page may show beyond test_language's CODES (SKU, XLSX, erp1688 ...): none.
 ALLOWED: set[str] = set()
+day_shot = shooter("day-")
 # Read in the page itself, as each page loads and after each htmx swap, sent to the test.
 READ_ON_LOAD = f"""(() => {{
   const read = {READ_TEXT};
@@ -116,8 +116,8 @@ class Day:
             if whole and not CJK.search(without_data(text, data)):
                 self.problems.append(f"no Chinese on {where}")
         self.checked = len(self.read)
-        if SHOTS and shot:
-            page.screenshot(path=os.path.join(SHOTS, f"day-{shot}.png"), full_page=True)
+        if shot:
+            day_shot(page, shot)
 
     def assert_clean(self) -> None:
         self.check()

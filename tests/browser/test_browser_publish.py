@@ -3,29 +3,25 @@ grid and dropping two pictures, submit the batch and watch it reach "published" 
 browser against the live server, the sandbox gateway (strict schema-driven add, pictures must
 be in the photobank) and a real RQ worker."""
 
-import os
-
 import pytest
 
 from catalog.models import UploadBatch, UploadItem
 from tests.browser.steps import (
+    TEE,
     fill_required_attributes,
     log_in,
     pick_category,
     picture_file,
+    shooter,
     submit_batch,
 )
 from tests.conftest import run_worker
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
-TEE = 1031910  # 女式T恤
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"publish-{name}.png"), full_page=True)
+shot = shooter("publish-")
 
 
 def test_pick_category_fill_attributes_and_sku_grid_upload_pictures_publish(

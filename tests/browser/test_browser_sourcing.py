@@ -3,7 +3,6 @@ on, stages a result into a draft batch, then searches by an uploaded picture —
 live server and the sandbox gateway. (Watching a result comes with the watchlist.)"""
 
 import io
-import os
 
 import pytest
 import requests
@@ -11,16 +10,14 @@ from PIL import Image
 
 from catalog.models import UploadItem
 from catalog.sourcing import services as sourcing
+from tests.browser.steps import shooter
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
 SUPPLIER = "b2b-2209600001"
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+shot = shooter()
 
 
 def test_search_by_keyword_and_picture_then_stage_into_a_batch(

@@ -3,24 +3,20 @@ another result into a batch, finds the watched offer on the watch list with its 
 opens its page (supplier, market figures) and reads it again after the supplier changed its
 price — against the live server and the sandbox gateway."""
 
-import os
 from decimal import Decimal
 
 import pytest
 
 from catalog.models import PriceStockChange, UploadItem, WatchedOffer
 from catalog.sourcing import services as sourcing
-from tests.browser.steps import log_in, search_and_watch
+from tests.browser.steps import log_in, search_and_watch, shooter
 from tests.factories import UploadBatchFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
 SUPPLIER = "b2b-2209610001"
 
 
-def shot(page, name):
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
+shot = shooter()
 
 
 def test_watch_a_search_result_stage_another_and_read_it_again(

@@ -2,16 +2,14 @@
 (templates/common/_history_chart.html, static/history_chart.js) and the market figures beside
 it, in a real browser against the live server and the sandbox gateway."""
 
-import os
-
 import pytest
 
 from catalog.models import Channel, WatchedOffer
 from catalog.watch import services as watch
+from tests.browser.steps import shooter
 from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = os.environ.get("ERP_SCREENSHOTS")
 SUPPLIER = "b2b-2209620001"
 
 DRAWN = """() => {
@@ -56,5 +54,4 @@ def test_watched_offer_page_draws_history_and_market_charts(
     drawn = page.wait_for_function(DRAWN).json_value()
     assert drawn["price"] == [3] and drawn["stock"] == [3]  # old value, new value, now
     assert drawn["market"] == [[90], [30]]  # daily sales (90 days), median price (30)
-    if SHOTS:
-        page.screenshot(path=os.path.join(SHOTS, "watch-4-charts.png"), full_page=True)
+    shooter("watch-")(page, "4-charts")
