@@ -120,9 +120,10 @@ def settle_from_mirror(*, shop_id: int) -> int:
     moved, batches = 0, set()
     for item in items:
         status = offers.get(item.remote_offer_id)
-        if status and item_status_for(status) != S.AUDITING:
+        settled = item_status_for(status) if status else S.AUDITING
+        if settled != S.AUDITING:
             reason = ""
-            if item_status_for(status) == S.REJECTED:  # only a rejection has a reason to read
+            if settled == S.REJECTED:  # only a rejection has a reason to read
                 reason = _mirrored_audit_reason(shop_id, item.remote_offer_id)
             adopt(item, item.remote_offer_id, status, reason)
             moved += 1
